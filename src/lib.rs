@@ -1,5 +1,14 @@
 //! `recon`: batch payment reconciliation of a platform ledger against a bank
 //! or channel statement, driven by versioned TOML rule files.
+//!
+//! Data flows `input` (bytes → records) → `matching` (stages) → `output`
+//! (CSVs, summary), steered by a `rules::Plan`; `run` ties one run together
+//! and `cli` is the command line.
 
 pub mod cli;
 pub mod input;
+pub mod matching;
+pub mod model;
+pub mod output;
+pub mod rules;
+pub mod run;

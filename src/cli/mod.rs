@@ -1,6 +1,101 @@
-//! Command-line interface.
+//! The command line: argument definitions, one module per subcommand, and
+//! the single place where outcomes become exit codes.
+
+mod check;
+mod convert;
+mod rules_cmd;
+mod run_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, shared by every subcommand (a macro so `concat!` can use it).
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:
+  0  clean: everything reconciled (run), no problems (check), all cases pass (rules test)
+  1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed (rules test)
+  2  trouble: bad input, bad rules, bad usage, or results that could not be written; nothing was changed"
+    };
+}
+
+#[derive(Parser)]
+#[command(
+    name = "recon",
+    version,
+    about = "Batch payment reconciliation (对账): prove every ledger entry is backed by a bank row, and the reverse",
+    long_about = "recon reads a platform ledger export and a bank or channel statement (any encoding: \
+UTF-8, GBK/GB18030, UTF-16; preambles, trailers and spreadsheet prefixes handled), matches them \
+with the ordered stages of a versioned TOML rule file, and writes matched, unmatched, duplicate \
+and ignored rows plus summary.json. Every input row ends up in exactly one output.",
+    after_help = exit_codes!(),
+    after_long_help = concat!(
+        "Examples:\n",
+        "  recon check statement.csv                         pre-check a file's format\n",
+        "  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/2026-11-24 --date 2026-11-24\n",
+        "  recon rules check rules/default.toml              validate a rule file\n",
+        "  recon rules test tests/cases                      run rule regression cases\n\n",
+        exit_codes!()
+    )
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reconcile a ledger against a bank statement and write the results
+    Run(run_cmd::Args),
+    /// Pre-check a ledger or statement file: encoding, table, columns, problems
+    Check(check::Args),
+    /// Write a file's table as clean UTF-8 CSV
+    Convert(convert::Args),
+    /// Validate rule files and run their regression cases
+    #[command(subcommand)]
+    Rules(rules_cmd::Command),
+}
+
+/// How a command ended, before it becomes an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report.
+    Clean,
+    /// Exceptions, problems or failed cases.
+    Exceptions,
+}
 
 /// Entry point used by the binary.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run_cmd::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Convert(args) => convert::run(args),
+        Command::Rules(command) => rules_cmd::run(command),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Exceptions) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("recon: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Output format of commands that print a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Lines for a person.
+    Text,
+    /// One JSON document.
+    Json,
 }

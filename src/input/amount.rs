@@ -1,0 +1,308 @@
+//! Parsing money: thousands separators, currency marks, full-width digits,
+//! accounting negatives and trailing minus, always into an exact `Decimal`
+//! (never through a float).
+
+use rust_decimal::Decimal;
+use thiserror::Error;
+
+use super::field::{clean_field, is_placeholder};
+
+/// Why a text is not an amount.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum AmountError {
+    /// Nothing to parse.
+    #[error("the amount is empty: expected a number such as 12.50")]
+    Empty,
+    /// Written in scientific notation.
+    #[error("\"{0}\" is not an amount: exponents are not accepted in money (write 100000.00)")]
+    Exponent(String),
+    /// `NaN`, `inf` and the like.
+    #[error("\"{0}\" is not an amount: expected digits such as 12.50")]
+    NotANumber(String),
+    /// A comma in the wrong place.
+    #[error("\"{0}\" is not an amount: thousands separator ',' is misplaced (expected groups of three digits such as 1,234.56)")]
+    Separator(String),
+    /// More decimal places than the rules allow.
+    #[error(
+        "\"{text}\" has {found} decimal places, at most {allowed} allowed (amount_decimals in the rule file)"
+    )]
+    TooManyDecimals {
+        /// The text.
+        text: String,
+        /// Decimal places found.
+        found: u32,
+        /// Decimal places allowed.
+        allowed: u32,
+    },
+    /// A character that has no place in an amount.
+    #[error("\"{text}\" is not an amount: unexpected '{found}'")]
+    Unexpected {
+        /// The text.
+        text: String,
+        /// The first offending character.
+        found: char,
+    },
+    /// Too large for exact decimal arithmetic.
+    #[error("\"{0}\" is too large to be an amount")]
+    Overflow(String),
+}
+
+/// Currency marks accepted before or after the number.
+const CURRENCY: [&str; 8] = ["CNY", "RMB", "HKD", "USD", "¥", "￥", "元", "$"];
+
+/// Parses an amount; `max_decimals` limits the decimal places when set.
+pub fn parse_amount(text: &str, max_decimals: Option<u32>) -> Result<Decimal, AmountError> {
+    let cleaned = clean_field(text);
+    if cleaned.is_empty() {
+        return Err(AmountError::Empty);
+    }
+    let unsigned = cleaned.strip_prefix('-').unwrap_or(cleaned);
+    if unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return parse_plain(cleaned, cleaned, max_decimals);
+    }
+    let normalized = normalize(cleaned);
+    parse_plain(cleaned, &normalized, max_decimals)
+}
+
+/// Like `parse_amount`, but a blank or placeholder cell (`-`, `/`) is `None`.
+pub fn parse_optional_amount(text: &str, max_decimals: Option<u32>) -> Result<Option<Decimal>, AmountError> {
+    let cleaned = clean_field(text);
+    if is_placeholder(cleaned) {
+        return Ok(None);
+    }
+    parse_amount(cleaned, max_decimals).map(Some)
+}
+
+/// Full-width to ASCII, currency marks and spaces removed, `(x)` and `x-` to `-x`.
+fn normalize(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '．' => '.',
+            '，' => ',',
+            '－' | '−' => '-',
+            '＋' => '+',
+            '（' => '(',
+            '）' => ')',
+            other => other,
+        })
+        .collect();
+    for mark in CURRENCY {
+        s = s.replace(mark, "");
+    }
+    s.retain(|c| c != ' ');
+    if let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        return format!("-{inner}");
+    }
+    if let Some(body) = s.strip_suffix('-') {
+        if !body.starts_with(['-', '+']) {
+            return format!("-{body}");
+        }
+    }
+    s
+}
+
+/// Parses `[+-]digits[,digits…][.digits]`.
+fn parse_plain(original: &str, text: &str, max_decimals: Option<u32>) -> Result<Decimal, AmountError> {
+    let (negative, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (int_part, frac_part) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    check_chars(original, body, int_part, frac_part)?;
+    let digits = check_grouping(original, int_part)?;
+    if let Some(allowed) = max_decimals {
+        let found = frac_part.len() as u32;
+        if found > allowed {
+            return Err(AmountError::TooManyDecimals {
+                text: original.to_string(),
+                found,
+                allowed,
+            });
+        }
+    }
+    let mut mantissa: i128 = 0;
+    for b in digits.bytes().chain(frac_part.bytes()).filter(u8::is_ascii_digit) {
+        mantissa = mantissa
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i128::from(b - b'0')))
+            .ok_or_else(|| AmountError::Overflow(original.to_string()))?;
+    }
+    let scale = frac_part.len() as u32;
+    let mut value = Decimal::try_from_i128_with_scale(mantissa, scale)
+        .map_err(|_| AmountError::Overflow(original.to_string()))?;
+    value.set_sign_negative(negative);
+    Ok(value)
+}
+
+fn check_chars(original: &str, body: &str, int_part: &str, frac_part: &str) -> Result<(), AmountError> {
+    let lower = original.to_ascii_lowercase();
+    if lower.contains("nan") || lower.contains("inf") {
+        return Err(AmountError::NotANumber(original.to_string()));
+    }
+    if let Some(bad) = body
+        .chars()
+        .find(|c| !c.is_ascii_digit() && *c != ',' && *c != '.')
+    {
+        if bad == 'e' || bad == 'E' {
+            return Err(AmountError::Exponent(original.to_string()));
+        }
+        return Err(AmountError::Unexpected {
+            text: original.to_string(),
+            found: bad,
+        });
+    }
+    if frac_part.contains('.') {
+        return Err(AmountError::Unexpected {
+            text: original.to_string(),
+            found: '.',
+        });
+    }
+    if frac_part.contains(',') {
+        return Err(AmountError::Separator(original.to_string()));
+    }
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(AmountError::NotANumber(original.to_string()));
+    }
+    Ok(())
+}
+
+/// Checks `1,234,567`-style grouping and returns the integer part.
+fn check_grouping<'a>(original: &str, int_part: &'a str) -> Result<&'a str, AmountError> {
+    if !int_part.contains(',') {
+        return Ok(int_part);
+    }
+    let mut groups = int_part.split(',');
+    let first = groups.next().unwrap_or("");
+    let first_ok = (1..=3).contains(&first.len());
+    if !first_ok || !groups.all(|g| g.len() == 3) {
+        return Err(AmountError::Separator(original.to_string()));
+    }
+    Ok(int_part)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn ok(text: &str) -> String {
+        parse_amount(text, None).unwrap().to_string()
+    }
+
+    #[test]
+    fn plain_and_signed() {
+        assert_eq!(ok("12.50"), "12.50");
+        assert_eq!(ok("-12.50"), "-12.50");
+        assert_eq!(ok("+12.50"), "12.50");
+        assert_eq!(ok(".5"), "0.5");
+        assert_eq!(ok("5."), "5");
+        assert_eq!(ok("0"), "0");
+    }
+
+    #[test]
+    fn separators_currency_and_full_width() {
+        assert_eq!(ok("1,234.56"), "1234.56");
+        assert_eq!(ok("1,234,567"), "1234567");
+        assert_eq!(ok("¥28.16"), "28.16");
+        assert_eq!(ok("-¥12.00"), "-12.00");
+        assert_eq!(ok("¥-12.00"), "-12.00");
+        assert_eq!(ok("CNY 1,000"), "1000");
+        assert_eq!(ok("1,000.00元"), "1000.00");
+        assert_eq!(ok("１２．５０"), "12.50");
+        assert_eq!(ok("－１，２３４．５０"), "-1234.50");
+        assert_eq!(ok("\t`128.50\t"), "128.50");
+    }
+
+    #[test]
+    fn accounting_negatives_and_trailing_minus() {
+        assert_eq!(ok("(1,234.50)"), "-1234.50");
+        assert_eq!(ok("（12.50）"), "-12.50");
+        assert_eq!(ok("1,234.50-"), "-1234.50");
+        assert_eq!(ok("12-"), "-12");
+    }
+
+    #[test]
+    fn scale_is_kept_and_exact() {
+        let d = parse_amount("0.10", None).unwrap();
+        assert_eq!(d.scale(), 2);
+        assert_eq!(
+            d + parse_amount("0.20", None).unwrap(),
+            Decimal::from_str("0.30").unwrap()
+        );
+    }
+
+    #[test]
+    fn rejects_bad_text_with_reasons() {
+        assert_eq!(parse_amount("", None), Err(AmountError::Empty));
+        assert_eq!(parse_amount("  ", None), Err(AmountError::Empty));
+        assert!(matches!(
+            parse_amount("1,2,3", None),
+            Err(AmountError::Separator(_))
+        ));
+        assert!(matches!(
+            parse_amount("12,34.5", None),
+            Err(AmountError::Separator(_))
+        ));
+        assert!(matches!(parse_amount("1e5", None), Err(AmountError::Exponent(_))));
+        assert!(matches!(parse_amount("1E5", None), Err(AmountError::Exponent(_))));
+        assert!(matches!(
+            parse_amount("NaN", None),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_amount("inf", None),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_amount("1.2.3", None),
+            Err(AmountError::Unexpected { found: '.', .. })
+        ));
+        assert!(matches!(
+            parse_amount("--5", None),
+            Err(AmountError::Unexpected { found: '-', .. })
+        ));
+        assert!(matches!(
+            parse_amount("12a", None),
+            Err(AmountError::Unexpected { found: 'a', .. })
+        ));
+        assert!(matches!(parse_amount("-", None), Err(AmountError::NotANumber(_))));
+        assert!(matches!(
+            parse_amount("99999999999999999999999999999999999", None),
+            Err(AmountError::Overflow(_))
+        ));
+    }
+
+    #[test]
+    fn decimal_limit() {
+        assert_eq!(ok("12.345"), "12.345");
+        let err = parse_amount("12.345", Some(2)).unwrap_err();
+        assert_eq!(
+            err,
+            AmountError::TooManyDecimals {
+                text: "12.345".into(),
+                found: 3,
+                allowed: 2
+            }
+        );
+        assert!(err.to_string().contains("at most 2"));
+    }
+
+    #[test]
+    fn optional_amounts() {
+        assert_eq!(parse_optional_amount(" - \t", Some(2)), Ok(None));
+        assert_eq!(parse_optional_amount("", Some(2)), Ok(None));
+        assert_eq!(
+            parse_optional_amount("5.00", Some(2))
+                .unwrap()
+                .unwrap()
+                .to_string(),
+            "5.00"
+        );
+    }
+}

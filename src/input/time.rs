@@ -1,0 +1,392 @@
+//! Parsing times into absolute instants. Local times are interpreted in the
+//! zone the source declares (chrono-tz); a written offset or `Z` wins. The
+//! common layouts are parsed by hand from bytes (no format strings on the
+//! hot path); a rule file's `time_format` uses chrono's strftime parser.
+
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use thiserror::Error;
+
+use super::field::{clean_field, is_placeholder};
+
+/// How times are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeLayout {
+    /// Recognise the common layouts.
+    Auto,
+    /// A chrono strftime pattern, e.g. `%d/%m/%Y %H:%M`.
+    Format(String),
+}
+
+/// Why a text is not a time.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum TimeError {
+    /// Nothing to parse.
+    #[error("the time is empty")]
+    Empty,
+    /// No known layout fits.
+    #[error("\"{0}\" is not a time in a known layout (2026-11-24 10:15:03, 2026/11/24 10:15:03, 20261124101503, 2026-11-24T02:15:03Z, 2026-11-24); set time_format in the rule file for other layouts")]
+    Unrecognized(String),
+    /// The layout fits but the date or time does not exist.
+    #[error("\"{0}\" does not exist (no such date or time of day)")]
+    Impossible(String),
+    /// The local time falls in a daylight-saving gap.
+    #[error("\"{text}\" does not exist in {zone}: it falls in the daylight-saving gap; check the file's time zone")]
+    DstGap {
+        /// The text.
+        text: String,
+        /// The zone.
+        zone: String,
+    },
+    /// The text does not match the rule file's pattern.
+    #[error("\"{text}\" does not match time_format \"{format}\"")]
+    Format {
+        /// The text.
+        text: String,
+        /// The pattern.
+        format: String,
+    },
+}
+
+/// A parsed time before zone resolution.
+enum Parsed {
+    Local(NaiveDateTime),
+    Fixed(DateTime<FixedOffset>),
+}
+
+/// Parses a time (or date) from one column.
+pub fn parse_time(text: &str, layout: &TimeLayout, zone: Tz) -> Result<DateTime<Utc>, TimeError> {
+    let text = clean_field(text);
+    if text.is_empty() {
+        return Err(TimeError::Empty);
+    }
+    let parsed = match layout {
+        TimeLayout::Auto => parse_auto(text)?,
+        TimeLayout::Format(format) => parse_format(text, format)?,
+    };
+    resolve(parsed, zone, text)
+}
+
+/// Parses a date column and a time-of-day column (an empty time is midnight).
+pub fn parse_date_time(
+    date: &str,
+    time: &str,
+    layout: &TimeLayout,
+    zone: Tz,
+) -> Result<DateTime<Utc>, TimeError> {
+    let date = clean_field(date);
+    let time = clean_field(time);
+    if let TimeLayout::Format(format) = layout {
+        let joined = format!("{date} {time}");
+        return resolve(parse_format(joined.trim(), format)?, zone, &joined);
+    }
+    if date.is_empty() {
+        return Err(TimeError::Empty);
+    }
+    let Parsed::Local(day) = parse_auto(date)? else {
+        return Err(TimeError::Unrecognized(date.to_string()));
+    };
+    let clock = if is_placeholder(time) {
+        NaiveTime::MIN
+    } else {
+        parse_clock(time)?
+    };
+    resolve(
+        Parsed::Local(day.date().and_time(clock)),
+        zone,
+        &format!("{date} {time}"),
+    )
+}
+
+/// Formats an instant in `zone` as ISO-8601 with offset, e.g. `2026-11-24T10:15:03+08:00`.
+pub fn format_in_zone(t: DateTime<Utc>, zone: Tz) -> String {
+    t.with_timezone(&zone).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+fn resolve(parsed: Parsed, zone: Tz, text: &str) -> Result<DateTime<Utc>, TimeError> {
+    match parsed {
+        Parsed::Fixed(t) => Ok(t.with_timezone(&Utc)),
+        Parsed::Local(naive) => match zone.from_local_datetime(&naive) {
+            LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+            // A repeated hour (DST fall-back): the earlier instant.
+            LocalResult::Ambiguous(earlier, _) => Ok(earlier.with_timezone(&Utc)),
+            LocalResult::None => Err(TimeError::DstGap {
+                text: text.to_string(),
+                zone: zone.name().to_string(),
+            }),
+        },
+    }
+}
+
+fn parse_format(text: &str, format: &str) -> Result<Parsed, TimeError> {
+    if let Ok(t) = DateTime::parse_from_str(text, format) {
+        return Ok(Parsed::Fixed(t));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
+        return Ok(Parsed::Local(t));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, format) {
+        return Ok(Parsed::Local(d.and_time(NaiveTime::MIN)));
+    }
+    Err(TimeError::Format {
+        text: text.to_string(),
+        format: format.to_string(),
+    })
+}
+
+/// A cursor over the bytes of a time text.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// Reads between `min` and `max` digits.
+    fn number(&mut self, min: usize, max: usize) -> Option<u32> {
+        let start = self.at;
+        while self.at < self.bytes.len() && self.at - start < max && self.bytes[self.at].is_ascii_digit() {
+            self.at += 1;
+        }
+        let n = self.at - start;
+        if n < min {
+            return None;
+        }
+        Some(
+            self.bytes[start..self.at]
+                .iter()
+                .fold(0, |v, b| v * 10 + u32::from(b - b'0')),
+        )
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+}
+
+fn parse_auto(text: &str) -> Result<Parsed, TimeError> {
+    let unrecognized = || TimeError::Unrecognized(text.to_string());
+    let mut c = Cursor {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let (y, m, d) = date_part(&mut c).ok_or_else(unrecognized)?;
+    let date =
+        NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| TimeError::Impossible(text.to_string()))?;
+    if c.done() {
+        return Ok(Parsed::Local(date.and_time(NaiveTime::MIN)));
+    }
+    let compact = c.peek().is_some_and(|b| b.is_ascii_digit());
+    if !compact && !c.eat(b' ') && !c.eat(b'T') {
+        return Err(unrecognized());
+    }
+    let (h, min, s, nanos) = clock_part(&mut c).ok_or_else(unrecognized)?;
+    let time = NaiveTime::from_hms_nano_opt(h, min, s, nanos)
+        .ok_or_else(|| TimeError::Impossible(text.to_string()))?;
+    let local = date.and_time(time);
+    let _ = c.eat(b' ');
+    if c.done() {
+        return Ok(Parsed::Local(local));
+    }
+    let offset = offset_part(&mut c)
+        .filter(|_| c.done())
+        .ok_or_else(unrecognized)?;
+    let fixed = offset
+        .from_local_datetime(&local)
+        .single()
+        .ok_or_else(unrecognized)?;
+    Ok(Parsed::Fixed(fixed))
+}
+
+/// `YYYY-M-D`, `YYYY/M/D` or `YYYYMMDD`.
+fn date_part(c: &mut Cursor) -> Option<(u32, u32, u32)> {
+    let year = c.number(4, 4)?;
+    for sep in [b'-', b'/', b'.'] {
+        if c.eat(sep) {
+            let month = c.number(1, 2)?;
+            if !c.eat(sep) {
+                return None;
+            }
+            return Some((year, month, c.number(1, 2)?));
+        }
+    }
+    Some((year, c.number(2, 2)?, c.number(2, 2)?))
+}
+
+/// `H:MM[:SS[.fff]]` or `HHMMSS`.
+fn clock_part(c: &mut Cursor) -> Option<(u32, u32, u32, u32)> {
+    let start = c.at;
+    let hour = c.number(1, 2)?;
+    if !c.eat(b':') {
+        c.at = start;
+        let (h, m, s) = (c.number(2, 2)?, c.number(2, 2)?, c.number(2, 2)?);
+        return Some((h, m, s, 0));
+    }
+    let minute = c.number(2, 2)?;
+    let second = if c.eat(b':') { c.number(2, 2)? } else { 0 };
+    let mut nanos = 0;
+    if c.eat(b'.') {
+        let before = c.at;
+        let fraction = c.number(1, 9)?;
+        nanos = fraction * 10u32.pow(9 - (c.at - before) as u32);
+    }
+    Some((hour, minute, second, nanos))
+}
+
+/// `Z`, `+08:00`, `+0800`, `-05`.
+fn offset_part(c: &mut Cursor) -> Option<FixedOffset> {
+    if c.eat(b'Z') || c.eat(b'z') {
+        return FixedOffset::east_opt(0);
+    }
+    let sign = if c.eat(b'+') {
+        1
+    } else if c.eat(b'-') {
+        -1
+    } else {
+        return None;
+    };
+    let hours = c.number(2, 2)?;
+    let _ = c.eat(b':');
+    let minutes = if c.done() { 0 } else { c.number(2, 2)? };
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60) as i32)
+}
+
+/// A time of day alone: `17:57:17`, `9:05`, `123456`.
+fn parse_clock(text: &str) -> Result<NaiveTime, TimeError> {
+    let mut c = Cursor {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let (h, m, s, nanos) = clock_part(&mut c)
+        .filter(|_| c.done())
+        .ok_or_else(|| TimeError::Unrecognized(text.to_string()))?;
+    NaiveTime::from_hms_nano_opt(h, m, s, nanos).ok_or_else(|| TimeError::Impossible(text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SH: Tz = chrono_tz::Asia::Shanghai;
+
+    fn utc(text: &str) -> String {
+        parse_time(text, &TimeLayout::Auto, SH).unwrap().to_rfc3339()
+    }
+
+    #[test]
+    fn common_layouts_in_shanghai() {
+        let want = "2026-11-24T02:15:03+00:00";
+        for text in [
+            "2026-11-24 10:15:03",
+            "2026/11/24 10:15:03",
+            "2026-11-24T10:15:03",
+            "20261124101503",
+            "20261124 101503",
+            "2026-11-24T02:15:03Z",
+            "2026-11-24T10:15:03+08:00",
+            "2026-11-24 10:15:03 +0800",
+            " 2026-11-24 10:15:03\t",
+        ] {
+            assert_eq!(utc(text), want, "{text}");
+        }
+        assert_eq!(utc("2026/1/5 9:05:03"), "2026-01-05T01:05:03+00:00");
+        assert_eq!(utc("2026-11-24 10:15"), "2026-11-24T02:15:00+00:00");
+        assert_eq!(utc("2026-11-24 10:15:03.250"), "2026-11-24T02:15:03.250+00:00");
+    }
+
+    #[test]
+    fn dates_alone_are_local_midnight() {
+        for text in ["2026-11-24", "2026/11/24", "20261124"] {
+            assert_eq!(utc(text), "2026-11-23T16:00:00+00:00", "{text}");
+        }
+    }
+
+    #[test]
+    fn same_instant_from_local_and_utc_sources() {
+        let local = parse_time("2026-11-24 23:59:50", &TimeLayout::Auto, SH).unwrap();
+        let channel = parse_time("2026-11-24 15:59:50", &TimeLayout::Auto, Tz::UTC).unwrap();
+        assert_eq!(local, channel);
+        assert_eq!(format_in_zone(channel, SH), "2026-11-24T23:59:50+08:00");
+        assert_eq!(format_in_zone(channel, Tz::UTC), "2026-11-24T15:59:50+00:00");
+    }
+
+    #[test]
+    fn two_columns() {
+        let t = parse_date_time("2025-08-22", "17:57:17", &TimeLayout::Auto, SH).unwrap();
+        assert_eq!(format_in_zone(t, SH), "2025-08-22T17:57:17+08:00");
+        let abc = parse_date_time("20240101", "123456", &TimeLayout::Auto, SH).unwrap();
+        assert_eq!(format_in_zone(abc, SH), "2024-01-01T12:34:56+08:00");
+        let no_time = parse_date_time("20240103", "", &TimeLayout::Auto, SH).unwrap();
+        assert_eq!(format_in_zone(no_time, SH), "2024-01-03T00:00:00+08:00");
+        let formatted = parse_date_time(
+            "24/03/2025",
+            "9:05",
+            &TimeLayout::Format("%d/%m/%Y %H:%M".into()),
+            SH,
+        );
+        assert_eq!(
+            format_in_zone(formatted.unwrap(), SH),
+            "2025-03-24T09:05:00+08:00"
+        );
+    }
+
+    #[test]
+    fn explicit_formats() {
+        let day_first = TimeLayout::Format("%d/%m/%Y".into());
+        assert_eq!(
+            format_in_zone(parse_time("24/03/2025", &day_first, SH).unwrap(), SH),
+            "2025-03-24T00:00:00+08:00"
+        );
+        let err = parse_time("2025-03-24", &day_first, SH).unwrap_err();
+        assert!(matches!(err, TimeError::Format { .. }), "{err}");
+    }
+
+    #[test]
+    fn impossible_and_unknown() {
+        assert_eq!(
+            parse_time("2026-02-30 10:00:00", &TimeLayout::Auto, SH),
+            Err(TimeError::Impossible("2026-02-30 10:00:00".into()))
+        );
+        assert!(matches!(
+            parse_time("2026-02-29", &TimeLayout::Auto, SH),
+            Err(TimeError::Impossible(_))
+        ));
+        assert!(parse_time("2024-02-29", &TimeLayout::Auto, SH).is_ok());
+        assert!(matches!(
+            parse_time("2026-11-24 25:00:00", &TimeLayout::Auto, SH),
+            Err(TimeError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_time("yesterday", &TimeLayout::Auto, SH),
+            Err(TimeError::Unrecognized(_))
+        ));
+        assert!(matches!(
+            parse_time("2026-11-24 10:15:03 junk", &TimeLayout::Auto, SH),
+            Err(TimeError::Unrecognized(_))
+        ));
+        assert_eq!(parse_time(" ", &TimeLayout::Auto, SH), Err(TimeError::Empty));
+    }
+
+    #[test]
+    fn daylight_saving() {
+        let ny = chrono_tz::America::New_York;
+        let gap = parse_time("2026-03-08 02:30:00", &TimeLayout::Auto, ny).unwrap_err();
+        assert!(matches!(gap, TimeError::DstGap { .. }));
+        assert!(gap.to_string().contains("America/New_York"));
+        // 01:30 happens twice on 2026-11-01; the earlier (EDT, UTC-4) is taken.
+        let twice = parse_time("2026-11-01 01:30:00", &TimeLayout::Auto, ny).unwrap();
+        assert_eq!(twice.to_rfc3339(), "2026-11-01T05:30:00+00:00");
+    }
+}

@@ -1,0 +1,140 @@
+//! `recon convert FILE -o OUT`: the table as clean UTF-8 CSV (comma, header,
+//! no preamble or trailer, padding and spreadsheet prefixes stripped), with
+//! normalized amount and time columns when a mapping is given.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+
+use super::check::SideArg;
+use super::Outcome;
+use crate::input::field::clean_field;
+use crate::input::inspect::{guessed_plan, locate_with, side_plan, InspectOptions};
+use crate::input::records::type_rows;
+use crate::input::time::format_in_zone;
+use crate::model::Side;
+use crate::output::atomic::replace_file;
+
+/// Arguments of `recon convert`.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+With --rules and --side, two columns are appended: recon_amount (signed plain decimal)
+and recon_time (ISO-8601 with offset); rows that cannot be typed stop the conversion.
+
+Examples:
+  recon convert alipay.csv -o alipay.utf8.csv
+  recon convert bank.csv --rules rules/default.toml --side bank -o bank.clean.csv")]
+pub struct Args {
+    /// The file to convert
+    file: PathBuf,
+    /// Where to write the clean CSV (never the input itself)
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+    /// Rule file (or directory) with the column mapping
+    #[arg(long, value_name = "PATH", requires = "side")]
+    rules: Option<PathBuf>,
+    /// Which side of the rule file the file is
+    #[arg(long, value_enum)]
+    side: Option<SideArg>,
+    /// Business date choosing the rule version in a rules directory
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<NaiveDate>,
+    /// Force an encoding instead of detecting it
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Force a delimiter instead of sniffing it
+    #[arg(long)]
+    delimiter: Option<String>,
+}
+
+/// Runs `recon convert`.
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    refuse_overwriting_input(&args.file, &args.output)?;
+    let options = InspectOptions {
+        rules: args.rules,
+        side: args.side.map(Side::from).unwrap_or(Side::Bank),
+        date: args.date,
+        encoding: args.encoding,
+        delimiter: args.delimiter,
+        timezone: None,
+    };
+    let (mapped, _) = side_plan(&options)?;
+    let sp = match &mapped {
+        Some(sp) => sp.clone(),
+        None => guessed_plan(&options)?,
+    };
+    let mut located = locate_with(&args.file, &sp, mapped.is_some())?;
+    let width = located.table.header.len();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header = located.table.header.clone();
+    let rows: Vec<Vec<String>> = located
+        .table
+        .rows
+        .iter()
+        .map(|r| {
+            (0..width)
+                .map(|i| clean_field(r.fields.get(i).unwrap_or("")).to_string())
+                .collect()
+        })
+        .collect();
+    let mut extra: Vec<[String; 2]> = Vec::new();
+    if let Some(sp) = &mapped {
+        let typed = type_rows(&mut located.table, options.side, sp)
+            .with_context(|| format!("{}:{}:1", args.file.display(), located.table.header_line))?;
+        if let Some((e, _)) = typed.rejected.first() {
+            bail!(
+                "{}:{}:{}: {} ({} bad row(s); nothing was written)",
+                args.file.display(),
+                e.line,
+                e.column,
+                e.message,
+                typed.rejected.len()
+            );
+        }
+        header.extend(["recon_amount".to_string(), "recon_time".to_string()]);
+        extra = typed
+            .records
+            .iter()
+            .map(|r| {
+                [
+                    r.amount.to_string(),
+                    r.time.map(|t| format_in_zone(t, sp.zone)).unwrap_or_default(),
+                ]
+            })
+            .collect();
+    }
+    writer.write_record(&header)?;
+    for (i, row) in rows.iter().enumerate() {
+        let tail = extra.get(i).map_or(&[][..], |e| &e[..]);
+        writer.write_record(row.iter().chain(tail))?;
+    }
+    let bytes = writer.into_inner().context("writing CSV")?;
+    replace_file(&args.output, &bytes)?;
+    eprintln!(
+        "wrote {} rows from {} (header line {}) to {}",
+        rows.len(),
+        args.file.display(),
+        located.table.header_line,
+        args.output.display()
+    );
+    Ok(Outcome::Clean)
+}
+
+/// Stops when OUT is the input file itself (same path after resolving links).
+fn refuse_overwriting_input(input: &Path, output: &Path) -> anyhow::Result<()> {
+    let Ok(input) = input.canonicalize() else {
+        return Ok(());
+    };
+    let same = match output.canonicalize() {
+        Ok(out) => out == input,
+        Err(_) => false,
+    };
+    if same {
+        bail!(
+            "{}: the output is the input file; convert never overwrites its input, choose another -o",
+            output.display()
+        );
+    }
+    Ok(())
+}

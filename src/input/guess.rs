@@ -1,0 +1,182 @@
+//! Guessing column roles from header names (Chinese and English) and sample
+//! values, for `recon check` on a file that has no rule file yet.
+
+use super::field::clean_field;
+use super::table::Table;
+use super::time::TimeLayout;
+use crate::rules::plan::{AmountColumns, ColumnPlan, TimeColumns};
+
+/// Header words for each role, most specific first.
+const KEY_WORDS: &[&str] = &[
+    "商户订单号",
+    "交易订单号",
+    "订单号",
+    "交易单号",
+    "交易流水号",
+    "流水号",
+    "凭证号",
+    "日志号",
+    "order id",
+    "order_id",
+    "order",
+    "reference",
+    "transaction id",
+];
+const AMOUNT_WORDS: &[&str] = &[
+    "交易金额",
+    "金额",
+    "发生额",
+    "成交额",
+    "amount",
+    "billing amount",
+    "transaction amount",
+];
+const DIRECTION_WORDS: &[&str] = &[
+    "收/支",
+    "收支",
+    "收支类型",
+    "借贷标志",
+    "借贷",
+    "资金方向",
+    "direction",
+];
+const TIME_WORDS: &[&str] = &[
+    "交易时间",
+    "支付时间",
+    "交易创建时间",
+    "付款时间",
+    "记账时间",
+    "时间",
+    "time",
+    "datetime",
+];
+const DATE_WORDS: &[&str] = &[
+    "交易日期",
+    "记账日期",
+    "日期",
+    "date posted",
+    "transaction date",
+    "date",
+];
+const MERCHANT_WORDS: &[&str] = &[
+    "交易对方",
+    "对方户名",
+    "对方账户名",
+    "商户名称",
+    "对手信息",
+    "商户",
+    "merchant",
+    "counterparty",
+    "payee",
+    "description",
+];
+/// Pairs of (money out, money in) column words.
+const DEBIT_CREDIT_WORDS: &[(&str, &str)] = &[
+    ("交易金额(支出)", "交易金额(收入)"),
+    ("支出金额", "收入金额"),
+    ("借方金额", "贷方金额"),
+    ("借方发生额", "贷方发生额"),
+    ("支出", "收入"),
+    ("借方", "贷方"),
+    ("debit", "credit"),
+    ("withdrawal", "deposit"),
+];
+
+/// Guesses the column roles of `table`; `None` when no amount column is recognisable.
+pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
+    let header = &table.header;
+    let amount = guess_amount(header)?;
+    let key = find(header, KEY_WORDS);
+    let merchant = find(header, MERCHANT_WORDS);
+    let (time, time_layout) = guess_time(table);
+    Some(ColumnPlan {
+        key,
+        amount,
+        time,
+        time_layout,
+        merchant,
+        kind: None,
+        carry: Vec::new(),
+    })
+}
+
+/// The first header that equals a word, or else the first that contains one (in word order).
+fn find(header: &[String], words: &[&str]) -> Option<String> {
+    let lower: Vec<String> = header.iter().map(|h| h.to_lowercase()).collect();
+    let pick = |test: &dyn Fn(&str, &str) -> bool| {
+        words.iter().find_map(|w| {
+            lower
+                .iter()
+                .position(|h| test(h, w) && !h.contains("余额") && !h.contains("balance"))
+                .map(|i| header[i].clone())
+        })
+    };
+    pick(&|h, w| h == w).or_else(|| pick(&|h, w| h.contains(w)))
+}
+
+fn guess_amount(header: &[String]) -> Option<AmountColumns> {
+    for (out, into) in DEBIT_CREDIT_WORDS {
+        let exact = |w: &str| header.iter().find(|h| h.to_lowercase() == w).cloned();
+        if let (Some(debit), Some(credit)) = (exact(out), exact(into)) {
+            return Some(AmountColumns::DebitCredit { debit, credit });
+        }
+    }
+    let amount = find(header, AMOUNT_WORDS)?;
+    Some(AmountColumns::Single {
+        amount,
+        direction: find(header, DIRECTION_WORDS),
+    })
+}
+
+/// A date column and a time column, unless the time column already holds the date.
+fn guess_time(table: &Table) -> (TimeColumns, TimeLayout) {
+    let time = find(&table.header, TIME_WORDS);
+    let date = find(&table.header, DATE_WORDS).filter(|d| Some(d) != time.as_ref());
+    let columns = match (date, time) {
+        (Some(d), Some(t)) if !holds_dates(table, &t) => TimeColumns::DateAndTime { date: d, time: t },
+        (_, Some(t)) => TimeColumns::One(t),
+        (Some(d), None) => TimeColumns::One(d),
+        (None, None) => TimeColumns::None,
+    };
+    let first_column = match &columns {
+        TimeColumns::One(c) | TimeColumns::DateAndTime { date: c, .. } => Some(c.clone()),
+        TimeColumns::None => None,
+    };
+    let layout = first_column
+        .and_then(|c| sample(table, &c))
+        .map_or(TimeLayout::Auto, |s| day_first_layout(&s));
+    (columns, layout)
+}
+
+fn holds_dates(table: &Table, column: &str) -> bool {
+    sample(table, column).is_some_and(|s| s.chars().filter(|c| c.is_ascii_digit()).count() >= 8)
+}
+
+/// The first non-empty value of `column`.
+fn sample(table: &Table, column: &str) -> Option<String> {
+    let i = table.header.iter().position(|h| h == column)?;
+    table
+        .rows
+        .iter()
+        .map(|r| clean_field(r.fields.get(i).unwrap_or("")))
+        .find(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// `24/03/2025` (day first, as HSBC and many non-Chinese banks write) needs an explicit layout.
+fn day_first_layout(sample: &str) -> TimeLayout {
+    let b = sample.as_bytes();
+    let day_first = b.len() >= 10
+        && b[2] == b'/'
+        && b[5] == b'/'
+        && b[..2]
+            .iter()
+            .chain(&b[3..5])
+            .chain(&b[6..10])
+            .all(u8::is_ascii_digit);
+    if day_first && b.len() == 10 {
+        TimeLayout::Format("%d/%m/%Y".into())
+    } else {
+        TimeLayout::Auto
+    }
+}

@@ -1,0 +1,312 @@
+//! Typing the rows of a located table: the rule file's column mapping turns
+//! each raw row into a `Record` (key, decimal amount, absolute time), or into
+//! a `RowError` that names the line, the column and what is wrong.
+
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use thiserror::Error;
+
+use super::amount::{parse_amount, parse_optional_amount};
+use super::field::clean_field;
+use super::table::{RawRow, Table};
+use super::time::{parse_date_time, parse_time};
+use crate::model::{Record, Side};
+use crate::rules::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
+
+/// A mapped column that the header does not have, or has twice.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum MappingError {
+    /// The rule file names a column the header lacks.
+    #[error("column \"{name}\" (from the rule file) is not in the header on line {header_line}; the header has: {available}")]
+    Missing {
+        /// The missing name.
+        name: String,
+        /// Header line.
+        header_line: u64,
+        /// The header's names, comma-separated.
+        available: String,
+    },
+    /// The header has the same name twice, so the mapping is ambiguous.
+    #[error("column \"{name}\" appears twice in the header on line {header_line} (columns {first} and {second}); rename one in the file or map the other")]
+    Duplicate {
+        /// The repeated name.
+        name: String,
+        /// Header line.
+        header_line: u64,
+        /// 1-based first position.
+        first: usize,
+        /// 1-based second position.
+        second: usize,
+    },
+}
+
+/// A row that could not be typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based physical line of the row.
+    pub line: u64,
+    /// 1-based field number the problem is in.
+    pub column: usize,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The records of one file, and the rows that failed.
+#[derive(Debug, Default)]
+pub struct Typed {
+    /// Rows that became records, in file order.
+    pub records: Vec<Record>,
+    /// Rows that could not be typed, in file order, with their raw text.
+    pub rejected: Vec<(RowError, RawRow)>,
+}
+
+/// Column positions (0-based) resolved against the header.
+struct Layout<'p> {
+    key: Option<usize>,
+    amount: AmountAt,
+    time: TimeAt,
+    merchant: Option<usize>,
+    kind: Option<usize>,
+    carry: Vec<usize>,
+    cleaners: Vec<Option<&'p Cleaner>>,
+    width: usize,
+}
+
+enum AmountAt {
+    Single { amount: usize, direction: Option<usize> },
+    DebitCredit { debit: usize, credit: usize },
+}
+
+enum TimeAt {
+    None,
+    One(usize),
+    DateAndTime(usize, usize),
+}
+
+/// Types every data row of `table` for `side` with `plan`, in parallel. The
+/// rows are moved out of the table (it keeps header and skip facts).
+pub fn type_rows(table: &mut Table, side: Side, plan: &SidePlan) -> Result<Typed, MappingError> {
+    let layout = resolve(table, plan)?;
+    let rows = std::mem::take(&mut table.rows);
+    let results: Vec<Result<Record, RowError>> = rows
+        .par_iter()
+        .map(|row| type_row(row, side, plan, &layout))
+        .collect();
+    let mut typed = Typed {
+        records: Vec::with_capacity(results.len()),
+        rejected: Vec::new(),
+    };
+    for (result, row) in results.into_iter().zip(rows) {
+        match result {
+            Ok(record) => typed.records.push(record),
+            Err(error) => typed.rejected.push((error, row)),
+        }
+    }
+    Ok(typed)
+}
+
+fn resolve<'p>(table: &Table, plan: &'p SidePlan) -> Result<Layout<'p>, MappingError> {
+    let find = |name: &str| position(table, name);
+    let opt = |name: &Option<String>| name.as_deref().map(find).transpose();
+    let c = &plan.columns;
+    let amount = match &c.amount {
+        AmountColumns::Single { amount, direction } => AmountAt::Single {
+            amount: find(amount)?,
+            direction: opt(direction)?,
+        },
+        AmountColumns::DebitCredit { debit, credit } => AmountAt::DebitCredit {
+            debit: find(debit)?,
+            credit: find(credit)?,
+        },
+    };
+    let time = match &c.time {
+        TimeColumns::None => TimeAt::None,
+        TimeColumns::One(t) => TimeAt::One(find(t)?),
+        TimeColumns::DateAndTime { date, time } => TimeAt::DateAndTime(find(date)?, find(time)?),
+    };
+    let mut cleaners = vec![None; table.header.len()];
+    for cleaner in &plan.cleaners {
+        cleaners[find(&cleaner.column)?] = Some(cleaner);
+    }
+    Ok(Layout {
+        key: opt(&c.key)?,
+        amount,
+        time,
+        merchant: opt(&c.merchant)?,
+        kind: opt(&c.kind)?,
+        carry: c.carry.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        cleaners,
+        width: table.header.len(),
+    })
+}
+
+/// 0-based position of `name` in the header; missing or repeated names are errors.
+pub fn position(table: &Table, name: &str) -> Result<usize, MappingError> {
+    let mut hits = table
+        .header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| *h == name)
+        .map(|(i, _)| i);
+    let first = hits.next().ok_or_else(|| MappingError::Missing {
+        name: name.to_string(),
+        header_line: table.header_line,
+        available: table
+            .header
+            .iter()
+            .filter(|h| !h.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
+    if let Some(second) = hits.next() {
+        return Err(MappingError::Duplicate {
+            name: name.to_string(),
+            header_line: table.header_line,
+            first: first + 1,
+            second: second + 1,
+        });
+    }
+    Ok(first)
+}
+
+fn type_row(row: &RawRow, side: Side, plan: &SidePlan, layout: &Layout) -> Result<Record, RowError> {
+    check_width(row, layout)?;
+    let cell = |i: usize| -> &str {
+        let text = clean_field(row.fields.get(i).unwrap_or(""));
+        match layout.cleaners[i] {
+            Some(c) => clean_field(c.apply(text)),
+            None => text,
+        }
+    };
+    let error = |i: usize, message: String| RowError {
+        line: row.line,
+        column: i + 1,
+        message,
+    };
+    let mut amount = read_amount(&cell, plan, layout, &error)?;
+    if let Some(i) = layout.kind {
+        let kind = cell(i);
+        if plan.values.refund.iter().any(|w| w == kind) {
+            amount = -amount.abs();
+        }
+    }
+    if plan.flip_sign {
+        amount = -amount;
+    }
+    let time = match layout.time {
+        TimeAt::None => None,
+        TimeAt::One(i) => Some(
+            parse_time(cell(i), &plan.columns.time_layout, plan.zone).map_err(|e| error(i, e.to_string()))?,
+        ),
+        TimeAt::DateAndTime(d, t) => Some(
+            parse_date_time(cell(d), cell(t), &plan.columns.time_layout, plan.zone)
+                .map_err(|e| error(d, e.to_string()))?,
+        ),
+    };
+    Ok(Record {
+        side,
+        line: row.line,
+        key: layout.key.map_or("", cell).into(),
+        amount,
+        time,
+        merchant: layout.merchant.map_or("", cell).into(),
+        carried: layout.carry.iter().map(|&i| cell(i).into()).collect(),
+    })
+}
+
+/// Rows shorter than the header must still hold every mapped column; rows
+/// longer than it may only have empty extra fields (trailing delimiters).
+fn check_width(row: &RawRow, layout: &Layout) -> Result<(), RowError> {
+    let len = row.fields.len();
+    if len > layout.width {
+        if let Some(extra) = (layout.width..len).find(|&i| !clean_field(&row.fields[i]).is_empty()) {
+            return Err(RowError {
+                line: row.line,
+                column: extra + 1,
+                message: format!(
+                    "row has {len} fields but the header has {}: the extra fields hold data (an unquoted delimiter inside a value?)",
+                    layout.width
+                ),
+            });
+        }
+    }
+    if len < layout.width {
+        if let Some(needed) = layout.mapped().filter(|&i| i >= len).min() {
+            return Err(RowError {
+                line: row.line,
+                column: needed + 1,
+                message: format!(
+                    "row has {len} fields but the header has {}: mapped column {} is missing",
+                    layout.width,
+                    needed + 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Layout<'_> {
+    /// Every mapped column position.
+    fn mapped(&self) -> impl Iterator<Item = usize> + '_ {
+        let amount = match self.amount {
+            AmountAt::Single { amount, direction } => [Some(amount), direction],
+            AmountAt::DebitCredit { debit, credit } => [Some(debit), Some(credit)],
+        };
+        let time = match self.time {
+            TimeAt::None => [None, None],
+            TimeAt::One(t) => [Some(t), None],
+            TimeAt::DateAndTime(d, t) => [Some(d), Some(t)],
+        };
+        [self.key, self.merchant, self.kind]
+            .into_iter()
+            .chain(amount)
+            .chain(time)
+            .flatten()
+            .chain(self.carry.iter().copied())
+    }
+}
+
+fn read_amount<'r>(
+    cell: &impl Fn(usize) -> &'r str,
+    plan: &SidePlan,
+    layout: &Layout,
+    error: &impl Fn(usize, String) -> RowError,
+) -> Result<Decimal, RowError> {
+    let decimals = plan.amount_decimals;
+    match layout.amount {
+        AmountAt::Single { amount, direction } => {
+            let value = parse_amount(cell(amount), decimals).map_err(|e| error(amount, e.to_string()))?;
+            let Some(d) = direction else { return Ok(value) };
+            let word = cell(d);
+            if plan.values.income.iter().any(|w| w == word) {
+                Ok(value.abs())
+            } else if plan.values.expense.iter().any(|w| w == word) {
+                Ok(-value.abs())
+            } else {
+                Err(error(
+                    d,
+                    format!(
+                        "direction \"{word}\" is neither income ({}) nor expense ({}); add it to values.income or values.expense in the rule file",
+                        plan.values.income.join("/"),
+                        plan.values.expense.join("/")
+                    ),
+                ))
+            }
+        }
+        AmountAt::DebitCredit { debit, credit } => {
+            let out =
+                parse_optional_amount(cell(debit), decimals).map_err(|e| error(debit, e.to_string()))?;
+            let into =
+                parse_optional_amount(cell(credit), decimals).map_err(|e| error(credit, e.to_string()))?;
+            match (out, into) {
+                (None, None) => Err(error(
+                    debit,
+                    "both the debit and the credit column are empty: one of them must hold the amount".into(),
+                )),
+                (out, into) => Ok(into.unwrap_or_default().abs() - out.unwrap_or_default().abs()),
+            }
+        }
+    }
+}

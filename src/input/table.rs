@@ -1,0 +1,630 @@
+//! Finding the table inside decoded text: the delimiter, the header row, and
+//! the preamble and trailer lines around the data rows. Field values are not
+//! interpreted here (see `records`), only located.
+
+use std::fmt;
+
+use csv::StringRecord;
+use thiserror::Error;
+
+use super::field::clean_field;
+
+/// How many leading rows are examined to sniff the delimiter and find the header.
+const SNIFF_ROWS: usize = 400;
+
+/// Delimiters tried when none is set, in order of preference on a tie.
+const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
+
+/// Settings that override detection.
+#[derive(Debug, Clone, Default)]
+pub struct TableOptions {
+    /// Field delimiter; `None` sniffs it.
+    pub delimiter: Option<u8>,
+    /// 1-based physical line of the header row; `None` finds it.
+    pub header_line: Option<u64>,
+    /// Column names the caller will look up; the first row holding all of them is the header.
+    pub expected_columns: Vec<String>,
+}
+
+/// One data row: where it starts in the file and its raw fields.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    /// 1-based physical line where the row starts.
+    pub line: u64,
+    /// Fields as written (unquoted by the CSV reader, otherwise untouched).
+    pub fields: StringRecord,
+}
+
+/// Why lines were left out of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Lines above the header (titles, account details, notes).
+    Preamble,
+    /// Lines below the data (totals, counts, rules, notes).
+    Trailer,
+    /// Blank lines inside the data.
+    Blank,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SkipReason::Preamble => "preamble",
+            SkipReason::Trailer => "trailer",
+            SkipReason::Blank => "blank",
+        })
+    }
+}
+
+/// A run of consecutive physical lines that were skipped for one reason.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SkippedLines {
+    /// First skipped line (1-based).
+    pub first: u64,
+    /// Last skipped line (inclusive).
+    pub last: u64,
+    /// Why they were skipped.
+    pub reason: SkipReason,
+    /// The first non-blank skipped line's text, shortened, so a reader can recognise it.
+    pub sample: String,
+}
+
+/// How the delimiter was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DelimiterSource {
+    /// Given by the rule file or command line.
+    Explicit,
+    /// Sniffed from the rows that look like the table.
+    Sniffed,
+}
+
+/// The located table: header, data rows and what was skipped around them.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The field delimiter.
+    pub delimiter: u8,
+    /// How the delimiter was decided.
+    pub delimiter_source: DelimiterSource,
+    /// 1-based line of the header row.
+    pub header_line: u64,
+    /// Header names, cleaned of padding and spreadsheet guards.
+    pub header: Vec<String>,
+    /// Data rows in file order.
+    pub rows: Vec<RawRow>,
+    /// Skipped line runs in file order.
+    pub skipped: Vec<SkippedLines>,
+    /// Number of physical lines in the text.
+    pub total_lines: u64,
+}
+
+/// Why no table could be located.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TableError {
+    /// Nothing but whitespace.
+    #[error("the file is empty: expected a header row and data rows")]
+    Empty,
+    /// No row looks like a header.
+    #[error("no header row found: no row has the table's column names{hint}")]
+    NoHeader {
+        /// Extra advice (which names were looked for).
+        hint: String,
+    },
+    /// `header_line` points at no row.
+    #[error("header_line = {0} does not point at a row of the file")]
+    HeaderLineMissing(u64),
+    /// A quote opened and never closed.
+    #[error("line {line}: a quoted field opened here is never closed (unbalanced '\"'); fix the quote or export the file again")]
+    UnbalancedQuote {
+        /// Line where the quoted field starts.
+        line: u64,
+    },
+    /// A row the CSV reader could not read.
+    #[error("line {line}: {message}")]
+    Csv {
+        /// Line of the bad row.
+        line: u64,
+        /// What the reader said.
+        message: String,
+    },
+}
+
+impl TableError {
+    /// The physical line the error is about, when there is one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            TableError::UnbalancedQuote { line } | TableError::Csv { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// Locates the table in `text`.
+pub fn read_table(text: &str, options: &TableOptions) -> Result<Table, TableError> {
+    let text = normalize_line_ends(text);
+    let total_lines = count_lines(&text);
+    let (delimiter, delimiter_source) = match options.delimiter {
+        Some(d) => (d, DelimiterSource::Explicit),
+        None => (sniff_delimiter(&text), DelimiterSource::Sniffed),
+    };
+    let rows = parse_rows(&text, delimiter)?;
+    if rows.iter().all(is_blank_row) {
+        return Err(TableError::Empty);
+    }
+    let header_index = find_header(&rows, options)?;
+    let header: Vec<String> = rows[header_index]
+        .fields
+        .iter()
+        .map(|f| clean_field(f).to_string())
+        .collect();
+    check_unbalanced_quote(&rows[header_index..], header.len())?;
+    let data_end = find_trailer_start(&rows, header_index + 1, header.len());
+    let mut skipped = SkipLog::default();
+    for row in &rows[..header_index] {
+        skipped.add(row.line, SkipReason::Preamble, &row.fields);
+    }
+    let mut data = Vec::with_capacity(data_end - header_index - 1);
+    let mut rows = rows;
+    let trailer: Vec<RawRow> = rows.drain(data_end..).collect();
+    for row in rows.drain(header_index + 1..) {
+        if is_blank_row(&row) {
+            skipped.add(row.line, SkipReason::Blank, &row.fields);
+        } else {
+            data.push(row);
+        }
+    }
+    for row in &trailer {
+        skipped.add(row.line, SkipReason::Trailer, &row.fields);
+    }
+    Ok(Table {
+        delimiter,
+        delimiter_source,
+        header_line: rows[header_index].line,
+        header,
+        rows: data,
+        skipped: skipped.runs,
+        total_lines,
+    })
+}
+
+/// Turns old-Mac CR-only line ends into LF so line numbers count physical lines.
+fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') && !text.contains('\n') {
+        std::borrow::Cow::Owned(text.replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+fn count_lines(text: &str) -> u64 {
+    let newlines = memchr_count(text.as_bytes(), b'\n') as u64;
+    if text.is_empty() || text.ends_with('\n') {
+        newlines
+    } else {
+        newlines + 1
+    }
+}
+
+fn memchr_count(bytes: &[u8], needle: u8) -> usize {
+    bytes.iter().filter(|&&b| b == needle).count()
+}
+
+/// Picks the delimiter whose most common field count (≥ 2) covers the most rows.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(SNIFF_ROWS)
+        .collect();
+    let mut best = (b',', 0usize);
+    for &delimiter in &CANDIDATE_DELIMITERS {
+        let score = modal_field_count_support(&lines, delimiter);
+        if score > best.1 {
+            best = (delimiter, score);
+        }
+    }
+    best.0
+}
+
+/// How many lines share the most common field count, counting only counts ≥ 2.
+fn modal_field_count_support(lines: &[&str], delimiter: u8) -> usize {
+    let mut counts = std::collections::HashMap::new();
+    for line in lines {
+        let n = split_count(line.as_bytes(), delimiter);
+        if n >= 2 {
+            *counts.entry(n).or_insert(0usize) += 1;
+        }
+    }
+    counts.values().copied().max().unwrap_or(0)
+}
+
+/// Counts fields in one line, ignoring delimiters inside double quotes.
+fn split_count(line: &[u8], delimiter: u8) -> usize {
+    let mut in_quotes = false;
+    let mut fields = 1;
+    for &b in line {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if b == delimiter && !in_quotes {
+            fields += 1;
+        }
+    }
+    fields
+}
+
+fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut lines = LineCounter::new(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
+                // The input is a &str, so every field is valid UTF-8.
+                let fields = StringRecord::from_byte_record(record.clone()).map_err(|e| TableError::Csv {
+                    line,
+                    message: e.to_string(),
+                })?;
+                rows.push(RawRow { line, fields });
+            }
+            Err(e) => {
+                let line = lines.line_of(e.position().map_or(0, |p| p.byte() as usize));
+                return Err(TableError::Csv {
+                    line,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Physical line numbers from byte offsets, counted incrementally. (The csv
+/// crate's own line numbers are off for CRLF files; its byte offsets point at
+/// the line end before a record, so those are skipped first.)
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            counted_to: 0,
+            line: 1,
+        }
+    }
+
+    /// 1-based line of the first content byte at or after `offset` (offsets must not decrease).
+    fn line_of(&mut self, offset: usize) -> u64 {
+        let mut start = offset.max(self.counted_to);
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        self.line += self.bytes[self.counted_to..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.counted_to = start;
+        self.line
+    }
+}
+
+fn is_blank_row(row: &RawRow) -> bool {
+    row.fields.iter().all(|f| clean_field(f).is_empty())
+}
+
+fn filled(row: &RawRow) -> usize {
+    row.fields.iter().filter(|f| !clean_field(f).is_empty()).count()
+}
+
+fn find_header(rows: &[RawRow], options: &TableOptions) -> Result<usize, TableError> {
+    if let Some(line) = options.header_line {
+        return rows
+            .iter()
+            .position(|r| r.line == line)
+            .ok_or(TableError::HeaderLineMissing(line));
+    }
+    let window = &rows[..rows.len().min(SNIFF_ROWS)];
+    if !options.expected_columns.is_empty() {
+        if let Some(i) = window
+            .iter()
+            .position(|r| holds_all_names(r, &options.expected_columns))
+        {
+            return Ok(i);
+        }
+    }
+    let width = dominant_width(window);
+    window
+        .iter()
+        .enumerate()
+        .position(|(i, row)| looks_like_header(row, window.get(i + 1), width))
+        .ok_or_else(|| TableError::NoHeader {
+            hint: "; set header_line in the rule file if the file has one".to_string(),
+        })
+}
+
+fn holds_all_names(row: &RawRow, names: &[String]) -> bool {
+    names
+        .iter()
+        .all(|name| row.fields.iter().any(|f| clean_field(f) == name))
+}
+
+/// The most common field count among rows with at least two filled fields.
+fn dominant_width(rows: &[RawRow]) -> usize {
+    let mut counts = std::collections::BTreeMap::new();
+    for row in rows.iter().filter(|r| filled(r) >= 2) {
+        *counts.entry(row.fields.len()).or_insert(0usize) += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(width, n)| (n, width))
+        .map_or(1, |(width, _)| width)
+}
+
+/// A header names its columns: enough filled cells, no numbers, and the next
+/// row has about as many fields.
+fn looks_like_header(row: &RawRow, next: Option<&RawRow>, width: usize) -> bool {
+    let filled = filled(row);
+    let wide_enough = if width <= 1 {
+        filled == 1
+    } else {
+        filled >= 2 && filled * 2 >= width
+    };
+    let names_only = row
+        .fields
+        .iter()
+        .map(clean_field)
+        .filter(|f| !f.is_empty())
+        .all(|f| !looks_numeric(f));
+    let next_fits = next.is_none_or(|n| n.fields.len().abs_diff(row.fields.len()) <= 1);
+    wide_enough && names_only && next_fits && !is_trailer_text(row)
+}
+
+fn looks_numeric(text: &str) -> bool {
+    let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
+    digits * 2 > text.chars().count()
+}
+
+/// Index of the first trailer row: walks back from the end over rows that
+/// are blank, summary lines, or single-cell notes in a wider table.
+fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize {
+    let mut end = rows.len();
+    while end > data_start {
+        let row = &rows[end - 1];
+        let note = width >= 3 && filled(row) <= 1;
+        if is_blank_row(row) || is_trailer_text(row) || note {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// Summary and rule lines that exports append: totals, counts, dashes.
+fn is_trailer_text(row: &RawRow) -> bool {
+    let Some(first) = row.fields.iter().map(clean_field).find(|f| !f.is_empty()) else {
+        return false;
+    };
+    const PREFIXES: [&str; 10] = [
+        "合计",
+        "总计",
+        "小计",
+        "汇总",
+        "人民币合计",
+        "#",
+        "---",
+        "===",
+        "Total",
+        "TOTAL",
+    ];
+    PREFIXES.iter().any(|p| first.starts_with(p)) || is_count_line(first)
+}
+
+/// `共N笔…` lines (record counts).
+fn is_count_line(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('共') else {
+        return false;
+    };
+    let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0 && rest[digits..].starts_with('笔')
+}
+
+/// A quoted field that swallowed several lines in a row of the wrong width is
+/// a quote that was never closed.
+fn check_unbalanced_quote(rows: &[RawRow], width: usize) -> Result<(), TableError> {
+    for row in rows {
+        let spans_lines = row.fields.iter().any(|f| f.matches('\n').count() >= 2);
+        if spans_lines && row.fields.len() != width {
+            return Err(TableError::UnbalancedQuote { line: row.line });
+        }
+    }
+    Ok(())
+}
+
+/// Collects skipped lines into runs of one reason.
+#[derive(Default)]
+struct SkipLog {
+    runs: Vec<SkippedLines>,
+}
+
+impl SkipLog {
+    fn add(&mut self, line: u64, reason: SkipReason, fields: &StringRecord) {
+        let text = shorten(&fields.iter().map(clean_field).collect::<Vec<_>>().join(" "));
+        if let Some(last) = self.runs.last_mut() {
+            if last.reason == reason && last.last + 1 >= line.saturating_sub(8) {
+                last.last = line;
+                if last.sample.is_empty() {
+                    last.sample = text;
+                }
+                return;
+            }
+        }
+        self.runs.push(SkippedLines {
+            first: line,
+            last: line,
+            reason,
+            sample: text,
+        });
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let trimmed = text.trim();
+    if trimmed.chars().count() <= 48 {
+        trimmed.to_string()
+    } else {
+        let head: String = trimmed.chars().take(47).collect();
+        format!("{head}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> Table {
+        read_table(text, &TableOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn plain_csv_has_header_on_line_one() {
+        let t = table("a,b,c\n1,2,3\n4,5,6\n");
+        assert_eq!(t.header, ["a", "b", "c"]);
+        assert_eq!(t.header_line, 1);
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[1].line, 3);
+        assert!(t.skipped.is_empty());
+    }
+
+    #[test]
+    fn sniffs_semicolon_tab_and_pipe() {
+        assert_eq!(sniff_delimiter("a;b;c\n1;2,5;3\n"), b';');
+        assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n"), b'\t');
+        assert_eq!(sniff_delimiter("a|b|c\n1|2|3\n"), b'|');
+        assert_eq!(sniff_delimiter("name\nx\n"), b',');
+    }
+
+    #[test]
+    fn quoted_commas_do_not_count() {
+        let text = "时间,金额,备注\n2026-01-01,\"1,234.00\",x\n2026-01-02,\"2,000.00\",y\n";
+        assert_eq!(sniff_delimiter(text), b',');
+        assert_eq!(table(text).rows[0].fields[1].to_string(), "1,234.00");
+    }
+
+    #[test]
+    fn preamble_with_commas_is_skipped() {
+        let text = "微信支付账单明细,,,\n起始时间：[2019-08-01],,,\n,,,\n交易时间,类型,金额,单号\n2019-09-26 12:45:27,消费,¥28.16,1\n";
+        let t = table(text);
+        assert_eq!(t.header_line, 4);
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.skipped[0].reason, SkipReason::Preamble);
+        assert_eq!((t.skipped[0].first, t.skipped[0].last), (1, 3));
+    }
+
+    #[test]
+    fn trailer_totals_and_counts_are_skipped() {
+        let text = "日期,金额,摘要\n2023-01-01,1.00,a\n2023-01-02,2.00,b\n \n合计,3.00,\n共2笔,,\n";
+        let t = table(text);
+        assert_eq!(t.rows.len(), 2);
+        let trailer: Vec<_> = t
+            .skipped
+            .iter()
+            .filter(|s| s.reason == SkipReason::Trailer)
+            .collect();
+        assert_eq!((trailer[0].first, trailer[0].last), (4, 6));
+    }
+
+    #[test]
+    fn crlf_and_cr_only_line_ends_count_physical_lines() {
+        let crlf = table("a,b\r\n1,2\r\n3,4\r\n");
+        assert_eq!(crlf.rows[1].line, 3);
+        assert_eq!(crlf.rows[1].fields[1].to_string(), "4");
+        let cr = table("a,b\r1,2\r3,4\r");
+        assert_eq!(cr.rows[1].line, 3);
+        assert_eq!(cr.total_lines, 3);
+    }
+
+    #[test]
+    fn quoted_field_across_lines_keeps_start_line() {
+        let t = table("a,b\n\"x\ny\",1\n2,3\n");
+        assert_eq!(t.rows[0].line, 2);
+        assert_eq!(t.rows[1].line, 4);
+    }
+
+    #[test]
+    fn expected_columns_choose_the_header() {
+        let text = "name,value\nx,1\n订单号,金额\nA1,2.00\n";
+        let options = TableOptions {
+            expected_columns: vec!["订单号".into(), "金额".into()],
+            ..TableOptions::default()
+        };
+        let t = read_table(text, &options).unwrap();
+        assert_eq!(t.header_line, 3);
+        assert_eq!(t.rows.len(), 1);
+    }
+
+    #[test]
+    fn missing_expected_columns_fall_back_to_the_shape() {
+        let options = TableOptions {
+            expected_columns: vec!["订单号".into()],
+            ..TableOptions::default()
+        };
+        let t = read_table("title\na,b\n1,2\n", &options).unwrap();
+        assert_eq!(t.header_line, 2);
+    }
+
+    #[test]
+    fn empty_and_header_only_files() {
+        assert_eq!(
+            read_table("", &TableOptions::default()).unwrap_err(),
+            TableError::Empty
+        );
+        assert_eq!(
+            read_table(" \n\n", &TableOptions::default()).unwrap_err(),
+            TableError::Empty
+        );
+        let t = table("a,b,c\n");
+        assert_eq!(t.rows.len(), 0);
+        assert_eq!(t.header, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn unclosed_quote_is_reported_at_its_line() {
+        let err = read_table("a,b\n1,2\n\"3,4\n5,6\n7,8\n", &TableOptions::default()).unwrap_err();
+        assert_eq!(err, TableError::UnbalancedQuote { line: 3 });
+    }
+
+    #[test]
+    fn tab_padding_inside_fields_does_not_win_over_comma() {
+        let text = "日期,金额\n2023-04-22 \t,\"0.01 \t\",\n2023-05-05 \t,\"18.00 \t\",\n";
+        assert_eq!(sniff_delimiter(text), b',');
+    }
+
+    #[test]
+    fn header_line_option_is_obeyed() {
+        let options = TableOptions {
+            header_line: Some(2),
+            ..TableOptions::default()
+        };
+        let t = read_table("title\na,b\n1,2\n", &options).unwrap();
+        assert_eq!(t.header, ["a", "b"]);
+        let missing = TableOptions {
+            header_line: Some(9),
+            ..TableOptions::default()
+        };
+        assert_eq!(
+            read_table("a\n", &missing).unwrap_err(),
+            TableError::HeaderLineMissing(9)
+        );
+    }
+}

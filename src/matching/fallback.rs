@@ -1,0 +1,126 @@
+//! The fallback stage, for rows whose key is blank or found no partner:
+//! rows agree on the chosen fields (merchant, amount within tolerance) and
+//! the bank time lies within the window after the ledger time, compared as
+//! absolute instants. Rows whose keys are both present and differ never pair.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use super::key::{closeness, KeyGroup};
+use super::{by_time_then_line, Free, Match, Sides, StageResult};
+use crate::model::{Record, RowRef, Side};
+use crate::rules::plan::{Ambiguity, StagePlan};
+
+/// Runs a fallback stage; `stage` must be a `StagePlan::Fallback`.
+pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan) -> StageResult {
+    let StagePlan::Fallback { on, .. } = stage else {
+        return StageResult::default();
+    };
+    let mut buckets: HashMap<(&str, bool), KeyGroup> = HashMap::new();
+    for side in Side::BOTH {
+        for (i, r) in sides.of(side).iter().enumerate() {
+            let usable = free.of(side)[i] && r.time.is_some() && !(on.merchant && r.merchant.is_empty());
+            if usable {
+                let merchant = if on.merchant { &*r.merchant } else { "" };
+                let bucket = buckets.entry((merchant, r.is_outflow())).or_default();
+                match side {
+                    Side::Ledger => bucket.0.push(i),
+                    Side::Bank => bucket.1.push(i),
+                }
+            }
+        }
+    }
+    let results: Vec<StageResult> = buckets
+        .into_values()
+        .filter(|(l, b)| !l.is_empty() && !b.is_empty())
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|bucket| match_bucket(sides, bucket, index, stage))
+        .collect();
+    let mut merged = StageResult::default();
+    for r in results {
+        merged.matches.extend(r.matches);
+        merged.ambiguous.extend(r.ambiguous);
+    }
+    merged
+}
+
+fn match_bucket(
+    sides: Sides,
+    (mut ledger, mut bank): KeyGroup,
+    index: usize,
+    stage: &StagePlan,
+) -> StageResult {
+    let StagePlan::Fallback {
+        window_from,
+        window_to,
+        tolerance,
+        ambiguity,
+        ..
+    } = stage
+    else {
+        return StageResult::default();
+    };
+    by_time_then_line(sides.ledger, &mut ledger);
+    by_time_then_line(sides.bank, &mut bank);
+    let times: Vec<DateTime<Utc>> = bank.iter().map(|&b| instant(&sides.bank[b])).collect();
+    let mut used = vec![false; bank.len()];
+    let mut result = StageResult::default();
+    for &l in &ledger {
+        let lr = &sides.ledger[l];
+        let t = instant(lr);
+        let start = times.partition_point(|&x| x < t + *window_from);
+        let end = times.partition_point(|&x| x <= t + *window_to);
+        let mut candidates: Vec<usize> = (start..end)
+            .filter(|&j| {
+                let br = &sides.bank[bank[j]];
+                !used[j] && tolerance.allows(lr.amount, br.amount) && keys_compatible(lr, br)
+            })
+            .collect();
+        let Some(best) = candidates
+            .iter()
+            .map(|&j| closeness(lr, &sides.bank[bank[j]]).0)
+            .min()
+        else {
+            continue;
+        };
+        candidates.retain(|&j| closeness(lr, &sides.bank[bank[j]]).0 == best);
+        candidates.sort_by_key(|&j| closeness(lr, &sides.bank[bank[j]]));
+        let refs: Vec<RowRef> = candidates
+            .iter()
+            .map(|&j| sides.bank[bank[j]].row_ref())
+            .collect();
+        if candidates.len() > 1 && *ambiguity == Ambiguity::LeaveUnmatched {
+            result.ambiguous.push((lr.row_ref(), refs));
+            continue;
+        }
+        let chosen = candidates[0];
+        used[chosen] = true;
+        let mut review_reasons = Vec::new();
+        if refs.len() > 1 {
+            review_reasons.push(format!(
+                "chose {} (closest in time, then earliest line) among {} equally good candidates: {}",
+                refs[0],
+                refs.len(),
+                refs.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+            ));
+        }
+        result.matches.push(Match {
+            stage: index,
+            ledger: vec![l],
+            bank: vec![bank[chosen]],
+            review_reasons,
+        });
+    }
+    result
+}
+
+fn instant(r: &Record) -> DateTime<Utc> {
+    r.time.unwrap_or_default()
+}
+
+fn keys_compatible(a: &Record, b: &Record) -> bool {
+    a.key.is_empty() || b.key.is_empty() || a.key == b.key
+}

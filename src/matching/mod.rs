@@ -1,0 +1,279 @@
+//! Reconciling two record sets with the plan's ordered stages, then sorting
+//! what is left into duplicates, ignored rows and unmatched rows with a
+//! reason. Every record ends with exactly one `Disposition`.
+//!
+//! Stages work on partitions (a key, a merchant bucket) that are independent
+//! of each other, so they run in parallel with rayon; inside a partition the
+//! order is fixed (time, then line), so results never depend on threads.
+
+mod duplicates;
+mod fallback;
+mod key;
+mod split;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+use crate::model::{Record, RowRef, Side};
+use crate::rules::plan::{Plan, StagePlan};
+
+/// A group of records, from both sides, that reconcile with each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the stage (in the plan) that made it.
+    pub stage: usize,
+    /// Ledger record indices, in (time, line) order.
+    pub ledger: Vec<usize>,
+    /// Bank record indices, in (time, line) order.
+    pub bank: Vec<usize>,
+    /// Why the match needs a second look, if it does.
+    pub review_reasons: Vec<String>,
+}
+
+/// Why a record stayed unmatched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Nothing on the other side has its key, nor fits a fallback stage.
+    NoCounterpart,
+    /// The other side has the same key and direction but a different amount.
+    AmountMismatch,
+    /// A fallback stage found several equally good candidates and the rule says not to choose.
+    Ambiguous,
+}
+
+impl Reason {
+    /// The name written in `unmatched.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NoCounterpart => "no_counterpart",
+            Reason::AmountMismatch => "amount_mismatch",
+            Reason::Ambiguous => "ambiguous",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where one record ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Part of `matches[i]`.
+    Matched(usize),
+    /// Not reconciled.
+    Unmatched {
+        /// Why.
+        reason: Reason,
+        /// Candidate rows on the other side, if any.
+        counterpart: Vec<RowRef>,
+    },
+    /// Repeats a matched row on the same side.
+    Duplicate {
+        /// The row it repeats.
+        of: RowRef,
+    },
+    /// Set aside: an unmatched row below `ignore_below`.
+    Ignored,
+}
+
+/// The result of reconciling.
+#[derive(Debug, Clone)]
+pub struct Reconciliation {
+    /// Matches sorted by their first ledger line, then first bank line.
+    pub matches: Vec<Match>,
+    /// One disposition per ledger record.
+    pub ledger: Vec<Disposition>,
+    /// One disposition per bank record.
+    pub bank: Vec<Disposition>,
+}
+
+/// The records of both sides, indexable by side.
+#[derive(Clone, Copy)]
+pub struct Sides<'a> {
+    /// Ledger records.
+    pub ledger: &'a [Record],
+    /// Bank records.
+    pub bank: &'a [Record],
+}
+
+impl<'a> Sides<'a> {
+    /// The records of one side.
+    pub fn of(&self, side: Side) -> &'a [Record] {
+        match side {
+            Side::Ledger => self.ledger,
+            Side::Bank => self.bank,
+        }
+    }
+}
+
+/// Which records are still free, per side.
+pub(crate) struct Free {
+    ledger: Vec<bool>,
+    bank: Vec<bool>,
+}
+
+impl Free {
+    fn new(sides: Sides) -> Free {
+        Free {
+            ledger: vec![true; sides.ledger.len()],
+            bank: vec![true; sides.bank.len()],
+        }
+    }
+
+    pub(crate) fn of(&self, side: Side) -> &[bool] {
+        match side {
+            Side::Ledger => &self.ledger,
+            Side::Bank => &self.bank,
+        }
+    }
+
+    fn take(&mut self, m: &Match) {
+        for &i in &m.ledger {
+            self.ledger[i] = false;
+        }
+        for &i in &m.bank {
+            self.bank[i] = false;
+        }
+    }
+}
+
+/// What a stage returns: new matches and rows it found ambiguous.
+#[derive(Default)]
+pub(crate) struct StageResult {
+    pub matches: Vec<Match>,
+    pub ambiguous: Vec<(RowRef, Vec<RowRef>)>,
+}
+
+/// Runs every stage of `plan`, then classifies what is left.
+pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
+    let mut free = Free::new(sides);
+    let mut matches = Vec::new();
+    let mut ambiguous: HashMap<RowRef, Vec<RowRef>> = HashMap::new();
+    for (index, stage) in plan.stages.iter().enumerate() {
+        let result = match stage {
+            StagePlan::Key { tolerance, .. } => key::run(sides, &free, index, *tolerance),
+            StagePlan::Split {
+                tolerance, max_parts, ..
+            } => split::run(sides, &free, index, *tolerance, *max_parts),
+            StagePlan::Fallback { .. } => fallback::run(sides, &free, index, stage),
+        };
+        for m in &result.matches {
+            free.take(m);
+        }
+        matches.extend(result.matches);
+        for (row, candidates) in result.ambiguous {
+            for c in &candidates {
+                ambiguous.entry(*c).or_default().push(row);
+            }
+            ambiguous.entry(row).or_default().extend(candidates);
+        }
+    }
+    sort_matches(sides, &mut matches);
+    flag_reviews(sides, plan, &mut matches);
+    classify(sides, plan, matches, &free, &ambiguous)
+}
+
+fn sort_matches(sides: Sides, matches: &mut [Match]) {
+    let first_line = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].line).min();
+    matches.sort_by_key(|m| {
+        (
+            first_line(Side::Ledger, &m.ledger),
+            first_line(Side::Bank, &m.bank),
+        )
+    });
+}
+
+fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
+    let Some(limit) = plan.review_above else { return };
+    for m in matches {
+        let largest = m
+            .ledger
+            .iter()
+            .map(|&i| &sides.ledger[i])
+            .chain(m.bank.iter().map(|&i| &sides.bank[i]))
+            .map(|r| r.amount.abs())
+            .max()
+            .unwrap_or(Decimal::ZERO);
+        if largest >= limit {
+            m.review_reasons
+                .insert(0, format!("amount {largest} at or above review_above {limit}"));
+        }
+    }
+}
+
+fn classify(
+    sides: Sides,
+    plan: &Plan,
+    matches: Vec<Match>,
+    free: &Free,
+    ambiguous: &HashMap<RowRef, Vec<RowRef>>,
+) -> Reconciliation {
+    let mut dispositions = [
+        vec![Disposition::Ignored; sides.ledger.len()],
+        vec![Disposition::Ignored; sides.bank.len()],
+    ];
+    for (i, m) in matches.iter().enumerate() {
+        for &l in &m.ledger {
+            dispositions[0][l] = Disposition::Matched(i);
+        }
+        for &b in &m.bank {
+            dispositions[1][b] = Disposition::Matched(i);
+        }
+    }
+    let duplicates = duplicates::find(sides, free, &matches, plan.duplicate_window);
+    let by_key = key::index_by_key(sides);
+    for (slot, side) in Side::BOTH.into_iter().enumerate() {
+        for (i, record) in sides.of(side).iter().enumerate() {
+            if !free.of(side)[i] {
+                continue;
+            }
+            dispositions[slot][i] = if let Some(of) = duplicates.get(&record.row_ref()) {
+                Disposition::Duplicate { of: *of }
+            } else {
+                let (reason, counterpart) = unmatched_reason(record, &by_key, ambiguous);
+                let below = plan.ignore_below.is_some_and(|limit| record.amount.abs() < limit);
+                if below {
+                    Disposition::Ignored
+                } else {
+                    Disposition::Unmatched { reason, counterpart }
+                }
+            };
+        }
+    }
+    let [ledger, bank] = dispositions;
+    Reconciliation {
+        matches,
+        ledger,
+        bank,
+    }
+}
+
+fn unmatched_reason(
+    record: &Record,
+    by_key: &key::KeyIndex,
+    ambiguous: &HashMap<RowRef, Vec<RowRef>>,
+) -> (Reason, Vec<RowRef>) {
+    if let Some(candidates) = ambiguous.get(&record.row_ref()) {
+        let mut c = candidates.clone();
+        c.sort();
+        c.dedup();
+        return (Reason::Ambiguous, c);
+    }
+    let same_key = by_key.counterparts(record);
+    if same_key.is_empty() {
+        (Reason::NoCounterpart, Vec::new())
+    } else {
+        (Reason::AmountMismatch, same_key)
+    }
+}
+
+/// Sorts record indices by (time, line): the fixed order inside a partition.
+pub(crate) fn by_time_then_line(records: &[Record], indices: &mut [usize]) {
+    indices.sort_by_key(|&i| (records[i].time, records[i].line));
+}

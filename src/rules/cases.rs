@@ -1,0 +1,94 @@
+//! Rule regression cases for `recon rules test`: a folder with ledger.csv,
+//! bank.csv, rules.toml and expected/*.csv; the rules must reproduce the
+//! expected result files byte for byte.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::run::{execute, RunRequest};
+
+/// The outcome of one case.
+#[derive(Debug)]
+pub struct CaseResult {
+    /// The case folder's name.
+    pub name: String,
+    /// What differed; empty when the case passed.
+    pub failures: Vec<String>,
+}
+
+/// Runs `dir` as one case when it holds rules.toml, else every case folder inside it.
+pub fn run_all(dir: &Path) -> std::io::Result<Vec<CaseResult>> {
+    if dir.join("rules.toml").is_file() {
+        return Ok(vec![run_case(dir)?]);
+    }
+    let mut folders: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("rules.toml").is_file())
+        .collect();
+    folders.sort();
+    if folders.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no case folders (folders holding rules.toml, ledger.csv, bank.csv, expected/)",
+        ));
+    }
+    folders.iter().map(|f| run_case(f)).collect()
+}
+
+fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
+    let name = dir
+        .file_name()
+        .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let scratch = tempfile::tempdir()?;
+    let out = scratch.path().join("out");
+    let request = RunRequest {
+        ledger: dir.join("ledger.csv"),
+        bank: dir.join("bank.csv"),
+        rules: dir.join("rules.toml"),
+        out: out.clone(),
+        date: None,
+        skip_bad_rows: false,
+    };
+    if let Err(e) = execute(&request) {
+        return Ok(CaseResult {
+            name,
+            failures: vec![format!("the run failed: {e}")],
+        });
+    }
+    let expected_dir = dir.join("expected");
+    let mut expected: Vec<PathBuf> = fs::read_dir(&expected_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    expected.sort();
+    if expected.is_empty() {
+        return Ok(CaseResult {
+            name,
+            failures: vec![format!("{}: no expected .csv files", expected_dir.display())],
+        });
+    }
+    let failures = expected.iter().filter_map(|e| compare(e, &out)).collect();
+    Ok(CaseResult { name, failures })
+}
+
+/// Compares one expected file with the produced one; `None` when equal.
+fn compare(expected: &Path, out: &Path) -> Option<String> {
+    let file = expected.file_name()?.to_string_lossy().into_owned();
+    let want = fs::read_to_string(expected).ok()?;
+    let Ok(got) = fs::read_to_string(out.join(&file)) else {
+        return Some(format!("{file}: not produced"));
+    };
+    if want == got {
+        return None;
+    }
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let at = (0..w.len().max(g.len()))
+        .find(|&i| w.get(i) != g.get(i))
+        .unwrap_or(0);
+    Some(format!(
+        "{file}: line {} differs\n        expected: {}\n        got:      {}",
+        at + 1,
+        w.get(at).unwrap_or(&"<end of file>"),
+        g.get(at).unwrap_or(&"<end of file>")
+    ))
+}

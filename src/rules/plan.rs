@@ -1,0 +1,746 @@
+//! The checked, typed form of a rule file: decimals, durations, zones and
+//! regexes instead of text. Everything downstream (reader, matcher, outputs)
+//! takes a `Plan`; nothing downstream sees TOML.
+
+use std::str::FromStr;
+
+use chrono::{NaiveDate, TimeDelta};
+use chrono_tz::Tz;
+use regex::Regex;
+use rust_decimal::Decimal;
+
+use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, ValueSpec};
+use crate::input::encoding::{encoding_from_label, EncodingChoice};
+use crate::input::time::TimeLayout;
+
+/// Zone used when `[business] timezone` is absent.
+pub const DEFAULT_ZONE: Tz = chrono_tz::Asia::Shanghai;
+
+/// Where the rules came from, recorded in every summary.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleIdentity {
+    /// `[rules] name`.
+    pub name: String,
+    /// `[rules] version`.
+    pub version: String,
+    /// `[rules] effective_from`.
+    pub effective_from: NaiveDate,
+    /// `[rules] description`.
+    pub description: String,
+    /// The rule file's path as given.
+    pub path: String,
+    /// SHA-256 of the rule file's bytes.
+    pub sha256: String,
+}
+
+/// A validated rule set.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Which rules these are.
+    pub identity: RuleIdentity,
+    /// Zone that business days and output times are in.
+    pub business_zone: Tz,
+    /// How to read the ledger.
+    pub ledger: SidePlan,
+    /// How to read the bank statement.
+    pub bank: SidePlan,
+    /// Match stages in order.
+    pub stages: Vec<StagePlan>,
+    /// Unmatched rows with |amount| below this are ignored.
+    pub ignore_below: Option<Decimal>,
+    /// Matches with |amount| at or above this are flagged for review.
+    pub review_above: Option<Decimal>,
+    /// How far apart a repeated row may be to count as a duplicate.
+    pub duplicate_window: TimeDelta,
+}
+
+/// How one file is read and typed.
+#[derive(Debug, Clone)]
+pub struct SidePlan {
+    /// Encoding to decode with.
+    pub encoding: EncodingChoice,
+    /// Fixed delimiter, or `None` to sniff.
+    pub delimiter: Option<u8>,
+    /// Fixed header line, or `None` to find it.
+    pub header_line: Option<u64>,
+    /// Zone the file's local times are in.
+    pub zone: Tz,
+    /// Most decimal places an amount may have (`None`: no limit).
+    pub amount_decimals: Option<u32>,
+    /// Negate every amount.
+    pub flip_sign: bool,
+    /// Column roles.
+    pub columns: ColumnPlan,
+    /// Direction and type words.
+    pub values: ValueWords,
+    /// Per-column clean-ups.
+    pub cleaners: Vec<Cleaner>,
+}
+
+/// Which columns carry the amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmountColumns {
+    /// One signed column, or unsigned with a direction column.
+    Single {
+        /// The amount column.
+        amount: String,
+        /// A column saying in or out.
+        direction: Option<String>,
+    },
+    /// Money out and money in in separate columns.
+    DebitCredit {
+        /// Money out.
+        debit: String,
+        /// Money in.
+        credit: String,
+    },
+}
+
+/// Which columns carry the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeColumns {
+    /// The file has no time.
+    None,
+    /// Date and time in one column.
+    One(String),
+    /// Date and time in two columns.
+    DateAndTime {
+        /// The date column.
+        date: String,
+        /// The time-of-day column.
+        time: String,
+    },
+}
+
+/// Column roles of one file.
+#[derive(Debug, Clone)]
+pub struct ColumnPlan {
+    /// Key column.
+    pub key: Option<String>,
+    /// Amount columns.
+    pub amount: AmountColumns,
+    /// Time columns.
+    pub time: TimeColumns,
+    /// Time layout.
+    pub time_layout: TimeLayout,
+    /// Merchant column.
+    pub merchant: Option<String>,
+    /// Type column (refund marker).
+    pub kind: Option<String>,
+    /// Columns copied to outputs.
+    pub carry: Vec<String>,
+}
+
+impl ColumnPlan {
+    /// Every header name this plan reads, for header detection and checks.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut push = |n: &Option<String>| {
+            if let Some(n) = n {
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
+            }
+        };
+        push(&self.key);
+        match &self.amount {
+            AmountColumns::Single { amount, direction } => {
+                push(&Some(amount.clone()));
+                push(direction);
+            }
+            AmountColumns::DebitCredit { debit, credit } => {
+                push(&Some(debit.clone()));
+                push(&Some(credit.clone()));
+            }
+        }
+        match &self.time {
+            TimeColumns::None => {}
+            TimeColumns::One(t) => push(&Some(t.clone())),
+            TimeColumns::DateAndTime { date, time } => {
+                push(&Some(date.clone()));
+                push(&Some(time.clone()));
+            }
+        }
+        push(&self.merchant);
+        push(&self.kind);
+        for c in &self.carry {
+            push(&Some(c.clone()));
+        }
+        names
+    }
+}
+
+/// Words used in direction and type columns.
+#[derive(Debug, Clone)]
+pub struct ValueWords {
+    /// Direction words for money in.
+    pub income: Vec<String>,
+    /// Direction words for money out.
+    pub expense: Vec<String>,
+    /// Type words for refunds and reversals.
+    pub refund: Vec<String>,
+}
+
+/// A clean-up applied to one column's text.
+#[derive(Debug, Clone)]
+pub struct Cleaner {
+    /// Header name of the column.
+    pub column: String,
+    /// Prefix to remove.
+    pub strip_prefix: Option<String>,
+    /// Suffix to remove.
+    pub strip_suffix: Option<String>,
+    /// Regex whose first group (or match) is kept.
+    pub extract: Option<Regex>,
+}
+
+impl Cleaner {
+    /// Applies the clean-up; a value the regex does not match becomes empty.
+    pub fn apply<'a>(&self, text: &'a str) -> &'a str {
+        let mut text = text;
+        if let Some(p) = &self.strip_prefix {
+            text = text.strip_prefix(p.as_str()).unwrap_or(text);
+        }
+        if let Some(s) = &self.strip_suffix {
+            text = text.strip_suffix(s.as_str()).unwrap_or(text);
+        }
+        if let Some(re) = &self.extract {
+            return match re.captures(text) {
+                Some(c) => c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str()),
+                None => "",
+            };
+        }
+        text
+    }
+}
+
+/// Allowed amount difference between the two sides of a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tolerance {
+    /// At most this much, in money.
+    Absolute(Decimal),
+    /// At most this percentage of the ledger amount.
+    Percent(Decimal),
+}
+
+impl Tolerance {
+    /// Exact equality.
+    pub const EXACT: Tolerance = Tolerance::Absolute(Decimal::ZERO);
+
+    /// Whether `ledger` and `bank` amounts are close enough.
+    pub fn allows(self, ledger: Decimal, bank: Decimal) -> bool {
+        (ledger - bank).abs() <= self.limit(ledger)
+    }
+
+    /// The largest allowed difference for a given ledger amount.
+    pub fn limit(self, ledger: Decimal) -> Decimal {
+        match self {
+            Tolerance::Absolute(limit) => limit,
+            Tolerance::Percent(p) => ledger.abs() * p / Decimal::ONE_HUNDRED,
+        }
+    }
+}
+
+/// What a fallback stage does when several candidates fit equally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ambiguity {
+    /// Take the closest in time, then the earliest line, and say so.
+    Closest,
+    /// Leave the row and its candidates unmatched as `ambiguous`.
+    LeaveUnmatched,
+}
+
+/// Fields a fallback stage compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FallbackFields {
+    /// Merchants must be equal.
+    pub merchant: bool,
+    /// Amounts must agree within the tolerance.
+    pub amount: bool,
+}
+
+/// One match stage.
+#[derive(Debug, Clone)]
+pub enum StagePlan {
+    /// Same key, amounts within tolerance, one to one.
+    Key {
+        /// Stage name.
+        name: String,
+        /// Amount tolerance.
+        tolerance: Tolerance,
+    },
+    /// Same chosen fields, bank time within a window of the ledger time.
+    Fallback {
+        /// Stage name.
+        name: String,
+        /// Fields compared.
+        on: FallbackFields,
+        /// Earliest allowed bank time minus ledger time.
+        window_from: TimeDelta,
+        /// Latest allowed bank time minus ledger time.
+        window_to: TimeDelta,
+        /// Amount tolerance.
+        tolerance: Tolerance,
+        /// What to do with equal candidates.
+        ambiguity: Ambiguity,
+    },
+    /// Several rows on one side summing to the rows with the same key on the other.
+    Split {
+        /// Stage name.
+        name: String,
+        /// Tolerance on the sums.
+        tolerance: Tolerance,
+        /// Most rows in one split.
+        max_parts: usize,
+    },
+}
+
+impl StagePlan {
+    /// The stage's name.
+    pub fn name(&self) -> &str {
+        match self {
+            StagePlan::Key { name, .. }
+            | StagePlan::Fallback { name, .. }
+            | StagePlan::Split { name, .. } => name,
+        }
+    }
+}
+
+/// Builds a plan from a parsed rule file; every message names the offending key.
+pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> {
+    let effective_from = toml_date(&file.rules.effective_from)
+        .ok_or("[rules] effective_from must be a date such as 2026-11-01")?;
+    let business_zone = match &file.business.timezone {
+        Some(z) => zone("[business] timezone", z)?,
+        None => DEFAULT_ZONE,
+    };
+    let ignore_below = money("[thresholds] ignore_below", &file.thresholds.ignore_below)?;
+    let review_above = money("[thresholds] review_above", &file.thresholds.review_above)?;
+    if let (Some(i), Some(r)) = (ignore_below, review_above) {
+        if i > r {
+            return Err(format!(
+                "[thresholds] ignore_below ({i}) is above review_above ({r}): a row cannot be both ignored and flagged for review; lower ignore_below or raise review_above"
+            ));
+        }
+    }
+    let duplicate_window = match &file.duplicates.window {
+        Some(w) => duration("[duplicates] window", w)?,
+        None => TimeDelta::hours(24),
+    };
+    let stages = stages(&file.stages)?;
+    Ok(Plan {
+        identity: RuleIdentity {
+            name: file.rules.name.clone(),
+            version: file.rules.version.clone(),
+            effective_from,
+            description: file.rules.description.clone(),
+            path: path.to_string(),
+            sha256: sha256.to_string(),
+        },
+        business_zone,
+        ledger: side("ledger", &file.ledger, business_zone)?,
+        bank: side("bank", &file.bank, business_zone)?,
+        stages,
+        ignore_below,
+        review_above,
+        duplicate_window,
+    })
+}
+
+fn toml_date(value: &toml::value::Datetime) -> Option<NaiveDate> {
+    let d = value.date.as_ref()?;
+    if value.time.is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+}
+
+/// Parses an IANA zone name.
+pub fn zone(what: &str, name: &str) -> Result<Tz, String> {
+    Tz::from_str(name).map_err(|_| {
+        format!("{what}: unknown time zone \"{name}\" (use an IANA name such as Asia/Shanghai or UTC)")
+    })
+}
+
+fn money(what: &str, text: &Option<String>) -> Result<Option<Decimal>, String> {
+    let Some(text) = text else { return Ok(None) };
+    let value = Decimal::from_str_exact(text.trim())
+        .map_err(|_| format!("{what}: \"{text}\" is not an amount (write it like \"10.00\")"))?;
+    if value.is_sign_negative() {
+        return Err(format!("{what}: must not be negative, got {value}"));
+    }
+    Ok(Some(value))
+}
+
+/// Parses durations like `90s`, `2m`, `1h30m`, `1d`, `-30s`.
+pub fn duration(what: &str, text: &str) -> Result<TimeDelta, String> {
+    let bad = || {
+        format!("{what}: \"{text}\" is not a duration (write e.g. \"120s\", \"10m\", \"1h30m\", \"-30s\")")
+    };
+    let trimmed = text.trim();
+    let (negative, body) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    if body.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0i64;
+    let mut digits = String::new();
+    for c in body.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    Ok(TimeDelta::seconds(if negative { -total } else { total }))
+}
+
+fn tolerance(what: &str, text: &Option<String>) -> Result<Tolerance, String> {
+    let Some(text) = text else {
+        return Ok(Tolerance::EXACT);
+    };
+    let bad = || format!("{what}: \"{text}\" is not a tolerance (write \"0.01\" or \"0.6%\")");
+    let t = text.trim();
+    let (number, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let value = Decimal::from_str_exact(number).map_err(|_| bad())?;
+    if value.is_sign_negative() {
+        return Err(bad());
+    }
+    Ok(if percent {
+        Tolerance::Percent(value)
+    } else {
+        Tolerance::Absolute(value)
+    })
+}
+
+fn stages(specs: &[StageSpec]) -> Result<Vec<StagePlan>, String> {
+    if specs.is_empty() {
+        return Err(
+            "no [[stage]] defined: add at least one, e.g. [[stage]] name = \"order-id\" match = \"key\""
+                .into(),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if !seen.insert(s.name.as_str()) {
+                return Err(format!("[[stage]] #{}: name \"{}\" is used twice", i + 1, s.name));
+            }
+            stage(i + 1, s)
+        })
+        .collect()
+}
+
+fn stage(number: usize, s: &StageSpec) -> Result<StagePlan, String> {
+    let what = format!("[[stage]] #{number} \"{}\"", s.name);
+    let tolerance = tolerance(&format!("{what} tolerance"), &s.tolerance)?;
+    let not_for = |key: &str, present: bool| {
+        if present {
+            Err(format!(
+                "{what}: `{key}` does not apply to match = \"{}\"",
+                s.kind
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match s.kind.as_str() {
+        "key" => {
+            not_for("on", s.on.is_some())?;
+            not_for("window", s.window.is_some())?;
+            not_for("ambiguous", s.ambiguous.is_some())?;
+            not_for("max_parts", s.max_parts.is_some())?;
+            Ok(StagePlan::Key {
+                name: s.name.clone(),
+                tolerance,
+            })
+        }
+        "split" => {
+            not_for("on", s.on.is_some())?;
+            not_for("window", s.window.is_some())?;
+            not_for("ambiguous", s.ambiguous.is_some())?;
+            let max_parts = s.max_parts.unwrap_or(10);
+            if max_parts < 2 {
+                return Err(format!("{what}: max_parts must be at least 2"));
+            }
+            Ok(StagePlan::Split {
+                name: s.name.clone(),
+                tolerance,
+                max_parts,
+            })
+        }
+        "fallback" => fallback(&what, s, tolerance),
+        other => Err(format!(
+            "{what}: match = \"{other}\" is not a stage kind (use \"key\", \"fallback\" or \"split\")"
+        )),
+    }
+}
+
+fn fallback(what: &str, s: &StageSpec, tolerance: Tolerance) -> Result<StagePlan, String> {
+    if s.max_parts.is_some() {
+        return Err(format!(
+            "{what}: `max_parts` does not apply to match = \"fallback\""
+        ));
+    }
+    let on_list =
+        s.on.clone()
+            .unwrap_or_else(|| vec!["merchant".into(), "amount".into()]);
+    let mut on = FallbackFields {
+        merchant: false,
+        amount: false,
+    };
+    for field in &on_list {
+        match field.as_str() {
+            "merchant" => on.merchant = true,
+            "amount" => on.amount = true,
+            other => {
+                return Err(format!(
+                    "{what}: on = \"{other}\" is not a field (use \"merchant\" and/or \"amount\")"
+                ))
+            }
+        }
+    }
+    if !on.amount {
+        return Err(format!(
+            "{what}: on must include \"amount\": matching without comparing money would pair any two rows"
+        ));
+    }
+    let window = s
+        .window
+        .clone()
+        .unwrap_or_else(|| vec!["0s".into(), "120s".into()]);
+    let [from, to] = window.as_slice() else {
+        return Err(format!(
+            "{what}: window must be two durations, e.g. [\"0s\", \"120s\"]"
+        ));
+    };
+    let window_from = duration(&format!("{what} window"), from)?;
+    let window_to = duration(&format!("{what} window"), to)?;
+    if window_from > window_to {
+        return Err(format!("{what}: window starts after it ends ({from} > {to})"));
+    }
+    let ambiguity = match s.ambiguous.as_deref() {
+        None | Some("closest") => Ambiguity::Closest,
+        Some("unmatched") => Ambiguity::LeaveUnmatched,
+        Some(other) => {
+            return Err(format!(
+                "{what}: ambiguous = \"{other}\" (use \"closest\" or \"unmatched\")"
+            ))
+        }
+    };
+    Ok(StagePlan::Fallback {
+        name: s.name.clone(),
+        on,
+        window_from,
+        window_to,
+        tolerance,
+        ambiguity,
+    })
+}
+
+fn side(name: &str, spec: &SideSpec, business_zone: Tz) -> Result<SidePlan, String> {
+    let encoding = match spec.encoding.as_deref() {
+        None | Some("auto") => EncodingChoice::Auto,
+        Some(label) => {
+            EncodingChoice::Fixed(encoding_from_label(label).map_err(|e| format!("[{name}] encoding: {e}"))?)
+        }
+    };
+    let delimiter = match spec.delimiter.as_deref() {
+        None | Some("auto") => None,
+        Some(d) => Some(parse_delimiter(d).map_err(|e| format!("[{name}] delimiter: {e}"))?),
+    };
+    let zone = match &spec.timezone {
+        Some(z) => zone(&format!("[{name}] timezone"), z)?,
+        None => business_zone,
+    };
+    Ok(SidePlan {
+        encoding,
+        delimiter,
+        header_line: spec.header_line,
+        zone,
+        amount_decimals: Some(spec.amount_decimals.unwrap_or(2)),
+        flip_sign: spec.flip_sign,
+        columns: columns(name, &spec.columns)?,
+        values: values(&spec.values),
+        cleaners: cleaners(name, &spec.clean)?,
+    })
+}
+
+/// Parses a delimiter setting: one character, or `tab`.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "comma" => Ok(b','),
+        "semicolon" => Ok(b';'),
+        "pipe" => Ok(b'|'),
+        t if t.len() == 1 && t.is_ascii() => Ok(t.as_bytes()[0]),
+        other => Err(format!(
+            "\"{other}\" is not a delimiter (use \"auto\", \",\", \"tab\", \";\" or \"|\")"
+        )),
+    }
+}
+
+fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
+    let what = format!("[{side}.columns]");
+    let amount = match (&c.amount, &c.debit, &c.credit) {
+        (Some(amount), None, None) => AmountColumns::Single {
+            amount: amount.clone(),
+            direction: c.direction.clone(),
+        },
+        (None, Some(debit), Some(credit)) => {
+            if c.direction.is_some() {
+                return Err(format!(
+                    "{what}: direction does not apply with debit and credit columns"
+                ));
+            }
+            AmountColumns::DebitCredit {
+                debit: debit.clone(),
+                credit: credit.clone(),
+            }
+        }
+        (Some(_), _, _) => return Err(format!("{what}: set either amount or debit + credit, not both")),
+        _ => {
+            return Err(format!(
+                "{what}: no amount column: set amount = \"…\" or both debit = \"…\" and credit = \"…\""
+            ))
+        }
+    };
+    let time = match (&c.date, &c.time) {
+        (None, None) => TimeColumns::None,
+        (None, Some(t)) | (Some(t), None) => TimeColumns::One(t.clone()),
+        (Some(d), Some(t)) => TimeColumns::DateAndTime {
+            date: d.clone(),
+            time: t.clone(),
+        },
+    };
+    let time_layout = match &c.time_format {
+        Some(f) => TimeLayout::Format(f.clone()),
+        None => TimeLayout::Auto,
+    };
+    Ok(ColumnPlan {
+        key: c.key.clone(),
+        amount,
+        time,
+        time_layout,
+        merchant: c.merchant.clone(),
+        kind: c.kind.clone(),
+        carry: c.carry.clone(),
+    })
+}
+
+fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// The direction and type words used when a rule file names none.
+pub fn default_values() -> ValueWords {
+    ValueWords {
+        income: words(&[
+            "收入", "收", "贷", "贷方", "入账", "来账", "income", "credit", "CR", "in",
+        ]),
+        expense: words(&[
+            "支出", "支", "借", "借方", "出账", "往账", "expense", "debit", "DR", "out",
+        ]),
+        refund: words(&["退款", "冲正", "撤销", "退货", "refund", "reversal"]),
+    }
+}
+
+fn values(v: &ValueSpec) -> ValueWords {
+    let d = default_values();
+    ValueWords {
+        income: v.income.clone().unwrap_or(d.income),
+        expense: v.expense.clone().unwrap_or(d.expense),
+        refund: v.refund.clone().unwrap_or(d.refund),
+    }
+}
+
+fn cleaners(side: &str, specs: &[CleanSpec]) -> Result<Vec<Cleaner>, String> {
+    specs
+        .iter()
+        .map(|s| {
+            let extract = match &s.extract {
+                Some(pattern) => Some(Regex::new(pattern).map_err(|e| {
+                    format!(
+                        "[[{side}.clean]] column \"{}\": extract is not a valid regex: {e}",
+                        s.column
+                    )
+                })?),
+                None => None,
+            };
+            Ok(Cleaner {
+                column: s.column.clone(),
+                strip_prefix: s.strip_prefix.clone(),
+                strip_suffix: s.strip_suffix.clone(),
+                extract,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("w", "120s").unwrap(), TimeDelta::seconds(120));
+        assert_eq!(duration("w", "1h30m").unwrap(), TimeDelta::seconds(5400));
+        assert_eq!(duration("w", "-30s").unwrap(), TimeDelta::seconds(-30));
+        assert_eq!(duration("w", "1d").unwrap(), TimeDelta::days(1));
+        assert!(duration("w", "10").is_err());
+        assert!(duration("w", "ten minutes").is_err());
+        assert!(duration("w", "").is_err());
+    }
+
+    #[test]
+    fn tolerances() {
+        let abs = tolerance("t", &Some("0.01".into())).unwrap();
+        assert!(abs.allows(Decimal::new(10000, 2), Decimal::new(9999, 2)));
+        assert!(!abs.allows(Decimal::new(10000, 2), Decimal::new(9998, 2)));
+        let pct = tolerance("t", &Some("0.6%".into())).unwrap();
+        assert!(pct.allows(Decimal::new(10000, 2), Decimal::new(9940, 2)));
+        assert!(!pct.allows(Decimal::new(10000, 2), Decimal::new(9939, 2)));
+        assert!(tolerance("t", &Some("-1".into())).is_err());
+    }
+
+    #[test]
+    fn cleaner_extracts_first_group() {
+        let c = Cleaner {
+            column: "memo".into(),
+            strip_prefix: Some("`".into()),
+            strip_suffix: None,
+            extract: Some(Regex::new(r"ORD-(\d+)").unwrap()),
+        };
+        assert_eq!(c.apply("`pay ORD-123 water"), "123");
+        assert_eq!(c.apply("no order"), "");
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert!(parse_delimiter("::").is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! The rule file as written in TOML: plain serde types that mirror what an
+//! accountant edits. Unknown keys are rejected. Values stay as text here;
+//! `plan` checks and converts them.
+
+use serde::Deserialize;
+
+/// A whole rule file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// `[rules]`: name, version, effective date.
+    pub rules: Identity,
+    /// `[business]`: time zone and day boundary.
+    #[serde(default)]
+    pub business: BusinessSpec,
+    /// `[thresholds]`: ignore and review limits.
+    #[serde(default)]
+    pub thresholds: ThresholdSpec,
+    /// `[duplicates]`: what counts as a repeated row.
+    #[serde(default)]
+    pub duplicates: DuplicateSpec,
+    /// `[ledger]`: how to read the platform ledger.
+    pub ledger: SideSpec,
+    /// `[bank]`: how to read the bank or channel statement.
+    pub bank: SideSpec,
+    /// `[[stage]]`: match stages, applied in order.
+    #[serde(default, rename = "stage")]
+    pub stages: Vec<StageSpec>,
+}
+
+/// `[rules]`: which rules these are.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// Name of the rule set, e.g. `city-payments`.
+    pub name: String,
+    /// Version label, e.g. `2026.11.1`.
+    pub version: String,
+    /// First business date these rules apply to (TOML date).
+    pub effective_from: toml::value::Datetime,
+    /// What changed and why.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `[business]`: the finance team's calendar.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessSpec {
+    /// IANA zone that business days are counted in (default `Asia/Shanghai`).
+    pub timezone: Option<String>,
+}
+
+/// `[thresholds]`: amounts are written as strings so they stay exact.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    /// Unmatched rows with an absolute amount below this are set aside as ignored.
+    pub ignore_below: Option<String>,
+    /// Matches with an absolute amount at or above this are flagged for review.
+    pub review_above: Option<String>,
+}
+
+/// `[duplicates]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateSpec {
+    /// How far apart in time a repeat may be (e.g. `"24h"`; default 24h).
+    pub window: Option<String>,
+}
+
+/// `[ledger]` / `[bank]`: reading one file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideSpec {
+    /// `"auto"` (default) or an encoding label such as `"gbk"`.
+    pub encoding: Option<String>,
+    /// `"auto"` (default), `","`, `"tab"`, `";"` or `"|"`.
+    pub delimiter: Option<String>,
+    /// 1-based line of the header row; found automatically when absent.
+    pub header_line: Option<u64>,
+    /// IANA zone the file's times are written in (default: the business zone).
+    pub timezone: Option<String>,
+    /// Most decimal places an amount may have (default 2).
+    pub amount_decimals: Option<u32>,
+    /// Negate every amount (for files that write money in as negative).
+    #[serde(default)]
+    pub flip_sign: bool,
+    /// `[*.columns]`: which column holds what.
+    pub columns: ColumnSpec,
+    /// `[*.values]`: words used in direction and type columns.
+    #[serde(default)]
+    pub values: ValueSpec,
+    /// `[[*.clean]]`: per-column clean-ups applied before use.
+    #[serde(default)]
+    pub clean: Vec<CleanSpec>,
+}
+
+/// `[*.columns]`: header names of the columns to use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Order id or other matching key.
+    pub key: Option<String>,
+    /// Signed amount, or unsigned with `direction`.
+    pub amount: Option<String>,
+    /// Money out, in its own column (instead of `amount`).
+    pub debit: Option<String>,
+    /// Money in, in its own column (instead of `amount`).
+    pub credit: Option<String>,
+    /// Column saying in or out (收入/支出, 借/贷, income/expense) for an unsigned `amount`.
+    pub direction: Option<String>,
+    /// Time, or date and time in one column.
+    pub time: Option<String>,
+    /// Date, when the time is in a separate `time` column.
+    pub date: Option<String>,
+    /// strftime layout of the time (or of `date + " " + time`); automatic when absent.
+    pub time_format: Option<String>,
+    /// Merchant or counterparty.
+    pub merchant: Option<String>,
+    /// Transaction type column; rows whose value is in `values.refund` are refunds.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Further columns copied into every output.
+    #[serde(default)]
+    pub carry: Vec<String>,
+}
+
+/// `[*.values]`: the words a file uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSpec {
+    /// Direction values meaning money in (default 收入, 收, 贷, income, credit, …).
+    pub income: Option<Vec<String>>,
+    /// Direction values meaning money out (default 支出, 支, 借, expense, debit, …).
+    pub expense: Option<Vec<String>>,
+    /// Type values marking a refund or reversal (default 退款, 冲正, refund, reversal, …).
+    pub refund: Option<Vec<String>>,
+}
+
+/// `[[*.clean]]`: a clean-up for one column.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanSpec {
+    /// Header name of the column to clean.
+    pub column: String,
+    /// Text removed from the start when present.
+    pub strip_prefix: Option<String>,
+    /// Text removed from the end when present.
+    pub strip_suffix: Option<String>,
+    /// Regular expression whose first capture group (or whole match) becomes the value.
+    pub extract: Option<String>,
+}
+
+/// `[[stage]]`: one match stage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// Name shown in `matched.csv`'s `stage` column.
+    pub name: String,
+    /// `"key"`, `"fallback"` or `"split"`.
+    #[serde(rename = "match")]
+    pub kind: String,
+    /// Allowed amount difference: `"0.01"` (absolute) or `"0.6%"` (of the ledger amount).
+    pub tolerance: Option<String>,
+    /// Fallback: fields that must agree, from `merchant`, `amount`.
+    pub on: Option<Vec<String>>,
+    /// Fallback: bank time minus ledger time, `["0s", "120s"]`.
+    pub window: Option<Vec<String>>,
+    /// Fallback: `"closest"` picks among equal candidates, `"unmatched"` leaves them all unmatched.
+    pub ambiguous: Option<String>,
+    /// Split: most rows on the many side of one split (default 10).
+    pub max_parts: Option<usize>,
+}

@@ -1,0 +1,204 @@
+//! One reconciliation run, start to finish: load the effective rules, read
+//! both files (concurrently), match, render, prove conservation, and publish
+//! the results directory atomically. A run that fails at any step publishes
+//! nothing, so earlier results stay as they were.
+
+use std::path::PathBuf;
+
+use chrono::{NaiveDate, SecondsFormat, Utc};
+use thiserror::Error;
+
+use crate::input::records::RowError;
+use crate::input::{self, ReadError, SourceFile};
+use crate::matching::{self, Disposition, Sides};
+use crate::model::{Record, Side, Tally};
+use crate::output::atomic::{self, PublishError};
+use crate::output::summary::{self, InputFacts, Summary};
+use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
+use crate::rules::{self, Plan, RulesError};
+
+/// What to reconcile and where to put the results.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The platform ledger export.
+    pub ledger: PathBuf,
+    /// The bank or channel statement.
+    pub bank: PathBuf,
+    /// A rule file, or a directory of versions.
+    pub rules: PathBuf,
+    /// The results directory.
+    pub out: PathBuf,
+    /// The business date (selects the rule version).
+    pub date: Option<NaiveDate>,
+    /// Set bad rows aside in `rejected.csv` instead of stopping.
+    pub skip_bad_rows: bool,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// What was written to `summary.json`.
+    pub summary: Summary,
+    /// True when anything is unmatched, duplicated or rejected.
+    pub exceptions: bool,
+}
+
+/// Why a run stopped without publishing results.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The rules could not be loaded.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    /// An input could not be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Rows could not be typed and `--skip-bad-rows` was not given.
+    #[error("{} bad row(s); nothing was written. Fix them, or rerun with --skip-bad-rows to set them aside in rejected.csv:\n{}", .count, .listing)]
+    BadRows {
+        /// How many.
+        count: usize,
+        /// `FILE:LINE:COL: message` lines (the first 20).
+        listing: String,
+    },
+    /// The outputs do not account for the inputs: a bug, never published.
+    #[error("conservation check failed, nothing was written: {0}")]
+    Conservation(String),
+    /// The results could not be written.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+/// Runs a reconciliation and publishes its results.
+pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
+    let started_at = now();
+    let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let plan = rules::load(&request.rules, date)?;
+    let (ledger, bank) = rayon::join(
+        || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
+        || input::read_source(&request.bank, Side::Bank, &plan.bank),
+    );
+    let (ledger, bank) = (ledger?, bank?);
+    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows)?;
+    let sides = Sides {
+        ledger: &ledger.typed.records,
+        bank: &bank.typed.records,
+    };
+    let result = matching::reconcile(sides, &plan);
+    let files = tables::render(&RenderInput {
+        sides,
+        result: &result,
+        plan: &plan,
+        rejected: &rejected,
+    });
+    let input_tallies = SideTallies {
+        ledger: input_tally(&ledger.typed.records, &ledger),
+        bank: input_tally(&bank.typed.records, &bank),
+    };
+    let conservation = summary::conservation(&input_tallies, &files);
+    if let Some((side, c)) = conservation.iter().find(|(_, c)| !c.holds) {
+        return Err(RunError::Conservation(format!(
+            "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
+            c.input.count, c.input.amount, c.outputs.count, c.outputs.amount
+        )));
+    }
+    let exceptions = !rejected.is_empty()
+        || [&result.ledger, &result.bank]
+            .iter()
+            .flat_map(|d| d.iter())
+            .any(|d| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }));
+    let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
+    let summary = Summary {
+        tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
+        business_date: request.date.map(|d| d.to_string()),
+        started_at,
+        finished_at: now(),
+        rules: plan.identity.clone(),
+        inputs: [
+            ("ledger", facts(&ledger, input_tallies.ledger)),
+            ("bank", facts(&bank, input_tallies.bank)),
+        ]
+        .into_iter()
+        .collect(),
+        outputs: files.iter().map(|f| (f.name, f.tallies)).collect(),
+        stages,
+        review: result
+            .matches
+            .iter()
+            .filter(|m| !m.review_reasons.is_empty())
+            .count() as u64,
+        unmatched_by_reason,
+        conservation,
+        status: if exceptions { "exceptions" } else { "reconciled" },
+    };
+    let summary_json = summary.to_json();
+    let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
+    named.push(("summary.json", &summary_json));
+    atomic::publish(&request.out, &named)?;
+    Ok(RunOutcome { summary, exceptions })
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Typed records plus rejected rows (which carry no amount).
+fn input_tally(records: &[Record], source: &SourceFile) -> Tally {
+    let mut tally = Tally::of(records);
+    tally.count += source.typed.rejected.len() as u64;
+    tally
+}
+
+fn facts(source: &SourceFile, records: Tally) -> InputFacts {
+    InputFacts {
+        path: source.located.path.display().to_string(),
+        sha256: source.located.sha256.clone(),
+        encoding: source.located.encoding.name().to_string(),
+        header_line: source.located.table.header_line,
+        records,
+        rejected: source.typed.rejected.len() as u64,
+    }
+}
+
+/// Formats a row error as `FILE:LINE:COL: message`.
+pub fn locate_error(path: &std::path::Path, e: &RowError) -> String {
+    format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
+}
+
+fn collect_rejected(
+    ledger: &SourceFile,
+    bank: &SourceFile,
+    skip: bool,
+) -> Result<Vec<RejectedRow>, RunError> {
+    let mut rows = Vec::new();
+    let mut listing = Vec::new();
+    for (side, source) in [(Side::Ledger, ledger), (Side::Bank, bank)] {
+        let delimiter = char::from(source.located.table.delimiter).to_string();
+        for (error, raw) in &source.typed.rejected {
+            listing.push(locate_error(&source.located.path, error));
+            rows.push(RejectedRow {
+                side,
+                line: error.line,
+                column: error.column,
+                error: error.message.clone(),
+                raw: raw.fields.iter().collect::<Vec<_>>().join(&delimiter),
+            });
+        }
+    }
+    if !skip && !rows.is_empty() {
+        let count = rows.len();
+        let mut shown: Vec<String> = listing.into_iter().take(20).collect();
+        if count > shown.len() {
+            shown.push(format!("… and {} more", count - shown.len()));
+        }
+        return Err(RunError::BadRows {
+            count,
+            listing: shown.join("\n"),
+        });
+    }
+    Ok(rows)
+}
+
+/// The plan's stage names, in order.
+pub fn stage_names(plan: &Plan) -> Vec<String> {
+    plan.stages.iter().map(|s| s.name().to_string()).collect()
+}
