@@ -1,7 +1,7 @@
 //! Guessing column roles from header names (Chinese and English) and sample
 //! values, for `recon check` on a file that has no rule file yet.
 
-use super::field::clean_field;
+use super::field::{clean_field, is_placeholder};
 use super::table::Table;
 use super::time::TimeLayout;
 use crate::rules::plan::{AmountColumns, ColumnPlan, TimeColumns};
@@ -73,6 +73,7 @@ const MERCHANT_WORDS: &[&str] = &[
 /// Pairs of (money out, money in) column words.
 const DEBIT_CREDIT_WORDS: &[(&str, &str)] = &[
     ("交易金额(支出)", "交易金额(收入)"),
+    ("记账金额(支出)", "记账金额(收入)"),
     ("支出金额", "收入金额"),
     ("借方金额", "贷方金额"),
     ("借方发生额", "贷方发生额"),
@@ -85,7 +86,7 @@ const DEBIT_CREDIT_WORDS: &[(&str, &str)] = &[
 /// Guesses the column roles of `table`; `None` when no amount column is recognisable.
 pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
     let header = &table.header;
-    let amount = guess_amount(header)?;
+    let amount = guess_amount(table)?;
     let key = find(header, KEY_WORDS);
     let merchant = find(header, MERCHANT_WORDS);
     let (time, time_layout) = guess_time(table);
@@ -114,11 +115,15 @@ fn find(header: &[String], words: &[&str]) -> Option<String> {
     pick(&|h, w| h == w).or_else(|| pick(&|h, w| h.contains(w)))
 }
 
-fn guess_amount(header: &[String]) -> Option<AmountColumns> {
+/// A debit/credit pair that holds values, else a single amount column.
+fn guess_amount(table: &Table) -> Option<AmountColumns> {
+    let header = &table.header;
+    let exact = |w: &str| header.iter().find(|h| h.to_lowercase() == w).cloned();
     for (out, into) in DEBIT_CREDIT_WORDS {
-        let exact = |w: &str| header.iter().find(|h| h.to_lowercase() == w).cloned();
         if let (Some(debit), Some(credit)) = (exact(out), exact(into)) {
-            return Some(AmountColumns::DebitCredit { debit, credit });
+            if has_values(table, &debit) || has_values(table, &credit) {
+                return Some(AmountColumns::DebitCredit { debit, credit });
+            }
         }
     }
     let amount = find(header, AMOUNT_WORDS)?;
@@ -126,6 +131,17 @@ fn guess_amount(header: &[String]) -> Option<AmountColumns> {
         amount,
         direction: find(header, DIRECTION_WORDS),
     })
+}
+
+/// Whether any row has a real value (not a placeholder) in `column`.
+fn has_values(table: &Table, column: &str) -> bool {
+    let Some(i) = table.header.iter().position(|h| h == column) else {
+        return false;
+    };
+    table
+        .rows
+        .iter()
+        .any(|r| !is_placeholder(clean_field(r.fields.get(i).unwrap_or(""))))
 }
 
 /// A date column and a time column, unless the time column already holds the date.

@@ -284,13 +284,16 @@ fn read_amount<'r>(
                 Ok(value.abs())
             } else if plan.values.expense.iter().any(|w| w == word) {
                 Ok(-value.abs())
+            } else if plan.values.neutral.iter().any(|w| w == word) {
+                Ok(value)
             } else {
                 Err(error(
                     d,
                     format!(
-                        "direction \"{word}\" is neither income ({}) nor expense ({}); add it to values.income or values.expense in the rule file",
-                        plan.values.income.join("/"),
-                        plan.values.expense.join("/")
+                        "direction \"{word}\" is not an income ({}), expense ({}) or neutral ({}) word; add it to values.income, values.expense or values.neutral in the rule file",
+                        plan.values.income.join(" "),
+                        plan.values.expense.join(" "),
+                        plan.values.neutral.join(" ")
                     ),
                 ))
             }

@@ -159,30 +159,21 @@ pub fn read_table(text: &str, options: &TableOptions) -> Result<Table, TableErro
         .collect();
     check_unbalanced_quote(&rows[header_index..], header.len())?;
     let data_end = find_trailer_start(&rows, header_index + 1, header.len());
-    let mut skipped = SkipLog::default();
-    for row in &rows[..header_index] {
-        skipped.add(row.line, SkipReason::Preamble, &row.fields);
-    }
-    let mut data = Vec::with_capacity(data_end - header_index - 1);
+    let skipped = skipped_lines(&rows, header_index, data_end, total_lines);
+    let header_line = rows[header_index].line;
     let mut rows = rows;
-    let trailer: Vec<RawRow> = rows.drain(data_end..).collect();
-    for row in rows.drain(header_index + 1..) {
-        if is_blank_row(&row) {
-            skipped.add(row.line, SkipReason::Blank, &row.fields);
-        } else {
-            data.push(row);
-        }
-    }
-    for row in &trailer {
-        skipped.add(row.line, SkipReason::Trailer, &row.fields);
-    }
+    rows.truncate(data_end);
+    let data: Vec<RawRow> = rows
+        .drain(header_index + 1..)
+        .filter(|r| !is_blank_row(r))
+        .collect();
     Ok(Table {
         delimiter,
         delimiter_source,
-        header_line: rows[header_index].line,
+        header_line,
         header,
         rows: data,
-        skipped: skipped.runs,
+        skipped,
         total_lines,
     })
 }
@@ -451,31 +442,71 @@ fn check_unbalanced_quote(rows: &[RawRow], width: usize) -> Result<(), TableErro
     Ok(())
 }
 
-/// Collects skipped lines into runs of one reason.
-#[derive(Default)]
-struct SkipLog {
-    runs: Vec<SkippedLines>,
-}
-
-impl SkipLog {
-    fn add(&mut self, line: u64, reason: SkipReason, fields: &StringRecord) {
-        let text = shorten(&fields.iter().map(clean_field).collect::<Vec<_>>().join(" "));
-        if let Some(last) = self.runs.last_mut() {
-            if last.reason == reason && last.last + 1 >= line.saturating_sub(8) {
+/// Every line that is not the header or a data row, as runs of one reason:
+/// rows and unparsed blank lines above the header are preamble, below the
+/// data trailer, and blank ones in between blank.
+fn skipped_lines(rows: &[RawRow], header: usize, data_end: usize, total_lines: u64) -> Vec<SkippedLines> {
+    let header_line = rows[header].line;
+    // Lines after the last data row (or the header, when there is none) are trailer.
+    let data_end_line = rows[data_end - 1].line + 1;
+    let reason_at = |line: u64| {
+        if line < header_line {
+            SkipReason::Preamble
+        } else if line >= data_end_line {
+            SkipReason::Trailer
+        } else {
+            SkipReason::Blank
+        }
+    };
+    let mut runs: Vec<SkippedLines> = Vec::new();
+    let mut add = |line: u64, text: String| {
+        let reason = reason_at(line);
+        match runs.last_mut() {
+            Some(last) if last.reason == reason && last.last + 1 == line => {
                 last.last = line;
                 if last.sample.is_empty() {
                     last.sample = text;
                 }
-                return;
+            }
+            _ => runs.push(SkippedLines {
+                first: line,
+                last: line,
+                reason,
+                sample: text,
+            }),
+        }
+    };
+    let mut next_line = 1;
+    for (i, row) in rows.iter().enumerate() {
+        for gap in next_line..row.line {
+            add(gap, String::new());
+        }
+        let end_line = row.line
+            + row
+                .fields
+                .iter()
+                .map(|f| f.matches('\n').count() as u64)
+                .sum::<u64>();
+        let is_data = i > header && i < data_end && !is_blank_row(row);
+        if i != header && !is_data {
+            let text = row.fields.iter().map(clean_field).collect::<Vec<_>>().join(" ");
+            for line in row.line..=end_line {
+                add(
+                    line,
+                    if line == row.line {
+                        shorten(&text)
+                    } else {
+                        String::new()
+                    },
+                );
             }
         }
-        self.runs.push(SkippedLines {
-            first: line,
-            last: line,
-            reason,
-            sample: text,
-        });
+        next_line = end_line + 1;
     }
+    for gap in next_line..=total_lines {
+        add(gap, String::new());
+    }
+    runs
 }
 
 fn shorten(text: &str) -> String {
@@ -542,6 +573,21 @@ mod tests {
             .filter(|s| s.reason == SkipReason::Trailer)
             .collect();
         assert_eq!((trailer[0].first, trailer[0].last), (4, 6));
+    }
+
+    #[test]
+    fn every_skipped_line_is_accounted_for() {
+        let t = table("Following data,\n\n\nh1,h2\n\n1,2\n3,4\n\n合计,7\n");
+        let runs: Vec<_> = t.skipped.iter().map(|s| (s.first, s.last, s.reason)).collect();
+        assert_eq!(
+            runs,
+            [
+                (1, 3, SkipReason::Preamble),
+                (5, 5, SkipReason::Blank),
+                (8, 9, SkipReason::Trailer)
+            ]
+        );
+        assert_eq!(t.skipped[2].sample, "合计 7");
     }
 
     #[test]

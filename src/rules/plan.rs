@@ -177,6 +177,8 @@ pub struct ValueWords {
     pub income: Vec<String>,
     /// Direction words for money out.
     pub expense: Vec<String>,
+    /// Direction words for neither (amount kept as written).
+    pub neutral: Vec<String>,
     /// Type words for refunds and reversals.
     pub refund: Vec<String>,
 }
@@ -663,6 +665,7 @@ pub fn default_values() -> ValueWords {
         expense: words(&[
             "支出", "支", "借", "借方", "出账", "往账", "expense", "debit", "DR", "out",
         ]),
+        neutral: words(&["不计收支", "中性交易", "/"]),
         refund: words(&["退款", "冲正", "撤销", "退货", "refund", "reversal"]),
     }
 }
@@ -672,6 +675,7 @@ fn values(v: &ValueSpec) -> ValueWords {
     ValueWords {
         income: v.income.clone().unwrap_or(d.income),
         expense: v.expense.clone().unwrap_or(d.expense),
+        neutral: v.neutral.clone().unwrap_or(d.neutral),
         refund: v.refund.clone().unwrap_or(d.refund),
     }
 }

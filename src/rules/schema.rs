@@ -134,6 +134,8 @@ pub struct ValueSpec {
     pub income: Option<Vec<String>>,
     /// Direction values meaning money out (default 支出, 支, 借, expense, debit, …).
     pub expense: Option<Vec<String>>,
+    /// Direction values meaning neither (default 不计收支, 中性交易, /): the amount is kept as written.
+    pub neutral: Option<Vec<String>>,
     /// Type values marking a refund or reversal (default 退款, 冲正, refund, reversal, …).
     pub refund: Option<Vec<String>>,
 }
