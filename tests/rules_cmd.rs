@@ -1,0 +1,177 @@
+//! `recon rules check`, `recon rules test` (the shipped examples are the
+//! regression cases) and choosing a rule version from a directory by date.
+
+mod common;
+
+use common::{recon, summary};
+
+#[test]
+fn shipped_examples_pass_as_regression_cases() {
+    let out = recon().args(["rules", "test", "examples"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for case in [
+        "ambiguous-closest",
+        "ambiguous-unmatched",
+        "memo-key",
+        "refund-not-netted",
+        "split-n-to-1",
+        "thresholds",
+    ] {
+        assert!(text.contains(&format!("pass  {case}")), "{case}: {text}");
+    }
+    assert!(text.contains("6 passed, 0 failed"), "{text}");
+}
+
+#[test]
+fn a_changed_rule_fails_its_case_and_shows_the_difference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("thresholds");
+    std::fs::create_dir_all(case.join("expected")).unwrap();
+    for f in [
+        "ledger.csv",
+        "bank.csv",
+        "rules.toml",
+        "expected/matched.csv",
+        "expected/ignored.csv",
+    ] {
+        std::fs::copy(common::root().join("examples/thresholds").join(f), case.join(f)).unwrap();
+    }
+    let rules = std::fs::read_to_string(case.join("rules.toml")).unwrap();
+    std::fs::write(
+        case.join("rules.toml"),
+        rules.replace("review_above = \"5000.00\"", "review_above = \"9000.00\""),
+    )
+    .unwrap();
+    let out = recon().args(["rules", "test"]).arg(&case).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL  thresholds"), "{text}");
+    assert!(text.contains("matched.csv: line 2 differs"), "{text}");
+    assert!(text.contains("0 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn rules_check_accepts_the_default_rules() {
+    let out = recon()
+        .args(["rules", "check", "rules/default.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "ok  rules/default.toml  city-payments 1.0.0  effective from 2026-01-01  4 stage(s)  sha256 "
+        ),
+        "{text}"
+    );
+}
+
+fn rule_error(edit: impl Fn(String) -> String) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("r.toml");
+    let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+    let out = recon().args(["rules", "check"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn rules_check_explains_what_is_wrong() {
+    let unknown = rule_error(|t| t.replace("review_above = ", "reveiw_above = "));
+    assert!(
+        unknown
+            .contains("r.toml:20:1: unknown field `reveiw_above`, expected `ignore_below` or `review_above`"),
+        "{unknown}"
+    );
+    let wrong_type = rule_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = 1.0"));
+    assert!(
+        wrong_type.contains("r.toml:19:16: invalid type: floating point `1.0`, expected a string"),
+        "{wrong_type}"
+    );
+    let contradiction = rule_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = \"6000.00\""));
+    assert!(
+        contradiction.contains("ignore_below (6000.00) is above review_above (5000.00)"),
+        "{contradiction}"
+    );
+    let bad_stage = rule_error(|t| t.replace("match = \"split\"", "match = \"fuzzy\""));
+    assert!(
+        bad_stage.contains("match = \"fuzzy\" is not a stage kind"),
+        "{bad_stage}"
+    );
+    let bad_window = rule_error(|t| t.replace("window = [\"0s\", \"120s\"]", "window = [\"120s\", \"0s\"]"));
+    assert!(bad_window.contains("window starts after it ends"), "{bad_window}");
+    let no_amount = rule_error(|t| t.replace("amount = \"金额\"", ""));
+    assert!(
+        no_amount.contains("[ledger.columns]: no amount column"),
+        "{no_amount}"
+    );
+}
+
+fn write_version(dir: &std::path::Path, file: &str, version: &str, from: &str, fee: &str) {
+    let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
+    let text = text
+        .replace("version = \"1.0.0\"", &format!("version = \"{version}\""))
+        .replace("effective_from = 2026-01-01", &format!("effective_from = {from}"))
+        .replace("tolerance = \"0.6%\"", &format!("tolerance = \"{fee}\""));
+    std::fs::write(dir.join(file), text).unwrap();
+}
+
+#[test]
+fn a_rules_directory_uses_the_version_effective_on_the_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rules");
+    std::fs::create_dir(&dir).unwrap();
+    write_version(&dir, "2026-01.toml", "1.0.0", "2026-01-01", "0.6%");
+    write_version(&dir, "2026-11.toml", "2.0.0", "2026-11-20", "0.1%");
+    let run = |date: &str, out: &str| {
+        let out = tmp.path().join(out);
+        recon()
+            .args([
+                "run",
+                "--ledger",
+                "examples/basic/ledger.csv",
+                "--bank",
+                "examples/basic/bank.csv",
+                "--rules",
+            ])
+            .arg(&dir)
+            .args(["--date", date, "--out"])
+            .arg(&out)
+            .assert()
+            .code(1);
+        summary(&out)
+    };
+    let old = run("2026-11-19", "old");
+    assert_eq!(old["rules"]["version"], "1.0.0");
+    assert_eq!(old["business_date"], "2026-11-19");
+    assert!(old["rules"]["path"].as_str().unwrap().ends_with("2026-01.toml"));
+    let new = run("2026-11-24", "new");
+    assert_eq!(new["rules"]["version"], "2.0.0");
+    assert_ne!(old["rules"]["sha256"], new["rules"]["sha256"]);
+    // Version 2 allows only a 0.1% fee, so P005 (500.00 vs 497.00) is no longer matched.
+    assert_eq!(old["stages"][2]["matches"], 1);
+    assert_eq!(new["stages"][2]["matches"], 0);
+
+    let early = recon()
+        .args([
+            "run",
+            "--ledger",
+            "examples/basic/ledger.csv",
+            "--bank",
+            "examples/basic/bank.csv",
+            "--rules",
+        ])
+        .arg(&dir)
+        .args(["--date", "2025-12-31", "--out"])
+        .arg(tmp.path().join("early"))
+        .output()
+        .unwrap();
+    assert_eq!(early.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&early.stderr).contains("no rule file is effective on 2025-12-31"));
+    assert!(!tmp.path().join("early").exists());
+    let listing = recon().args(["rules", "check"]).arg(&dir).output().unwrap();
+    let text = String::from_utf8(listing.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
