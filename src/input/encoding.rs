@@ -1,41 +1,77 @@
-//! Turning a file's bytes into text: binary files are refused by their magic
-//! bytes, then the encoding is decided by BOM, UTF-16 byte pattern, strict
-//! UTF-8 validity, and finally chardetng (GBK/GB18030, Big5, …). Decoding is
-//! strict: the first invalid byte is reported with its line and column,
-//! never replaced by U+FFFD.
+//! Turning the raw bytes of a statement export into text: rejecting binary
+//! files (workbooks, PDFs, images, archives), recognising byte-order marks and
+//! BOM-less UTF-16, telling UTF-8 from legacy encodings (GBK/GB18030, Big5, …)
+//! with chardetng, and decoding strictly in one pass. Nothing is ever replaced
+//! with U+FFFD: the first undecodable byte is reported with its line, column
+//! and byte offset so the user can fix the file or name its encoding.
 
 use std::fmt;
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
-use thiserror::Error;
+use chardetng::EncodingDetector;
+use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
-/// How much of the file chardetng sees.
-const DETECT_PREFIX: usize = 1 << 20;
+/// How many bytes, starting at the first non-ASCII byte, chardetng may see.
+const DETECT_WINDOW: usize = 1 << 20;
+/// How many leading bytes are inspected for the BOM-less UTF-16 pattern.
+const UTF16_SAMPLE: usize = 4096;
+/// A valid-UTF-8 prefix with at least this many multi-byte sequences is UTF-8
+/// for sure, even if it holds no complete line.
+const UTF8_EVIDENCE_SEQUENCES: usize = 8;
 
-/// Which encoding to use.
-#[derive(Debug, Clone, Copy)]
+/// Labels shown when the user names an encoding we do not know.
+const COMMON_LABELS: &str = "utf-8, gbk, gb18030, big5, utf-16le, utf-16be, shift_jis, euc-kr, \
+                             windows-1252";
+
+/// Magic numbers of file types that are clearly not text, with what to say.
+const MAGIC: &[(&[u8], &str)] = &[
+    (
+        b"PK\x03\x04",
+        "ZIP archive or .xlsx workbook: export the sheet as CSV",
+    ),
+    (
+        b"PK\x05\x06",
+        "ZIP archive or .xlsx workbook: export the sheet as CSV",
+    ),
+    (
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+        ".xls workbook: export the sheet as CSV",
+    ),
+    (b"%PDF", "PDF document: download the statement as CSV instead"),
+    (
+        b"\x89PNG\r\n\x1A\n",
+        "PNG image: export the statement as CSV instead",
+    ),
+    (b"\xFF\xD8\xFF", "JPEG image: export the statement as CSV instead"),
+    (b"GIF87a", "GIF image: export the statement as CSV instead"),
+    (b"GIF89a", "GIF image: export the statement as CSV instead"),
+    (b"\x1F\x8B", "gzip archive: unpack it first"),
+];
+
+/// Which encoding to decode with: detect it, or use the one the user named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EncodingChoice {
-    /// Detect it.
+    /// Detect: BOM, then UTF-16 pattern, then UTF-8, then chardetng.
+    #[default]
     Auto,
-    /// Use this one.
+    /// Decode with this encoding (a matching BOM is still stripped).
     Fixed(&'static Encoding),
 }
 
-/// How the encoding was decided.
+/// How the encoding of a decoded file was determined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detection {
-    /// A byte-order mark.
+    /// A byte-order mark at the start of the file.
     Bom,
-    /// The bytes are valid UTF-8.
+    /// The whole file is valid UTF-8 (pure ASCII included).
     ValidUtf8,
-    /// NUL bytes in alternating positions: UTF-16 without BOM.
+    /// NUL bytes at every other position: UTF-16 without a BOM.
     Utf16Pattern,
-    /// chardetng's guess.
+    /// chardetng's guess; `confident` is its own assessment.
     Guessed {
-        /// Whether chardetng was confident.
+        /// Whether chardetng scored this encoding above another candidate.
         confident: bool,
     },
-    /// Set by the rule file or command line.
+    /// Named by the user (`--encoding`).
     Explicit,
 }
 
@@ -45,230 +81,391 @@ impl fmt::Display for Detection {
             Detection::Bom => "byte-order mark",
             Detection::ValidUtf8 => "valid UTF-8",
             Detection::Utf16Pattern => "UTF-16 byte pattern without BOM",
-            Detection::Guessed { confident: true } => "not UTF-8; guessed by chardetng (confident)",
-            Detection::Guessed { confident: false } => {
-                "not UTF-8; guessed by chardetng (not confident: consider setting the encoding)"
-            }
+            Detection::Guessed { confident: true } => "guessed by chardetng (confident)",
+            Detection::Guessed { confident: false } => "guessed by chardetng (not confident)",
             Detection::Explicit => "set explicitly",
         })
     }
 }
 
-/// Decoded text and how it was decoded.
-#[derive(Debug)]
+/// A file decoded to text, with how its encoding was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
-    /// The text, without BOM.
+    /// The decoded text, without the byte-order mark.
     pub text: String,
-    /// The encoding used.
+    /// The encoding the bytes were decoded with.
     pub encoding: &'static Encoding,
-    /// How it was decided.
+    /// How that encoding was determined.
     pub detection: Detection,
+    /// Whether the file started with a byte-order mark (now removed).
+    pub had_bom: bool,
 }
 
-/// Why bytes could not be decoded.
-#[derive(Debug, Error, PartialEq, Eq)]
+/// Why a file could not be turned into text. Positions: `line` and `column`
+/// are 1-based (`column` counts bytes within the line), `offset` is the
+/// 0-based byte offset from the start of the file (BOM included).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodingError {
-    /// Not a text file.
-    #[error(
-        "this is a {kind}, not a text statement: export the statement as CSV (or TXT) and check that file"
-    )]
+    /// The file is a known binary format, not text.
+    #[error("not a text file, looks like a {kind}")]
     Binary {
-        /// What it looks like.
+        /// What the file looks like, with what to do about it.
         kind: &'static str,
     },
     /// A NUL byte in a file that is not UTF-16.
-    #[error("NUL byte (byte {offset} of the file): text statements contain none; the file is binary, truncated or UTF-16 without a recognisable pattern (set --encoding utf-16le)")]
+    #[error(
+        "line {line}, column {column} (byte offset {offset}): NUL byte; text files contain \
+         none, so the file is damaged or not a text export: export the statement as CSV again"
+    )]
     NulByte {
-        /// 1-based line.
-        line: u64,
-        /// 1-based byte in the line.
-        column: u64,
-        /// 0-based byte offset in the file.
+        /// 1-based line of the NUL byte.
+        line: usize,
+        /// 1-based byte column of the NUL byte within its line.
+        column: usize,
+        /// 0-based byte offset of the NUL byte in the file.
         offset: usize,
     },
-    /// An invalid byte sequence.
-    #[error("{}", malformed_message(.encoding, *.offset, *.mixed))]
+    /// The first byte sequence that is invalid in the encoding used.
+    #[error("line {line}, column {column} (byte offset {offset}): {}", malformed_advice(.encoding, *.mixed))]
     Malformed {
-        /// The encoding being decoded.
+        /// Name of the encoding the file was decoded with.
         encoding: &'static str,
-        /// 1-based line.
-        line: u64,
-        /// 1-based byte in the line.
-        column: u64,
-        /// 0-based byte offset in the file.
+        /// 1-based line of the first bad byte.
+        line: usize,
+        /// 1-based byte column of the first bad byte within its line.
+        column: usize,
+        /// 0-based byte offset of the first bad byte in the file.
         offset: usize,
-        /// Valid UTF-8 (with non-ASCII text) up to this byte: mixed encodings.
+        /// The file is valid, non-ASCII UTF-8 up to the bad byte.
         mixed: bool,
     },
-    /// An encoding label nobody knows.
-    #[error("unknown encoding \"{0}\" (use e.g. utf-8, gbk, gb18030, big5, utf-16le, utf-16be)")]
+    /// `--encoding` named an encoding we do not know.
+    #[error("unknown encoding \"{0}\": use one of {COMMON_LABELS}")]
     UnknownLabel(String),
 }
 
-fn malformed_message(encoding: &str, offset: usize, mixed: bool) -> String {
+/// The second half of a `Malformed` message: what went wrong, what to do.
+fn malformed_advice(encoding: &str, mixed: bool) -> String {
     if mixed {
-        format!(
-            "valid UTF-8 up to here (byte {offset}), then a byte that is not: the file mixes encodings (e.g. a GBK trailer appended to a UTF-8 body); re-export it in one encoding or set --encoding"
-        )
-    } else {
-        format!(
-            "byte {offset} is not valid {encoding} (or a multi-byte character is cut off): the file is damaged or in another encoding; set --encoding if you know it"
-        )
+        return "valid UTF-8 up to here, then a byte that is not: the file mixes encodings \
+                (e.g. a GBK trailer appended to a UTF-8 body); re-export it in one encoding \
+                or set --encoding"
+            .to_owned();
     }
+    format!(
+        "bytes that are not valid {encoding}: either the file is damaged here (e.g. a \
+         character cut in half) or it is not in {encoding}; fix this spot, set --encoding \
+         to the file's real encoding, or re-export it"
+    )
 }
 
-/// Parses an encoding label such as `gbk`, `GB18030`, `utf-16le`.
+/// Parses a user-given label ("gbk", "GB18030", "utf-8", "utf-16le", "big5",
+/// …), case-insensitively, as the WHATWG Encoding Standard defines labels.
 pub fn encoding_from_label(label: &str) -> Result<&'static Encoding, EncodingError> {
-    Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| EncodingError::UnknownLabel(label.to_string()))
+    Encoding::for_label_no_replacement(label.as_bytes())
+        .ok_or_else(|| EncodingError::UnknownLabel(label.to_owned()))
 }
 
-/// Decodes `bytes` with the chosen or detected encoding.
+/// Decodes a whole file strictly, detecting its encoding unless one is fixed.
 pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<Decoded, EncodingError> {
     if let Some(kind) = binary_kind(bytes) {
         return Err(EncodingError::Binary { kind });
     }
-    if let EncodingChoice::Fixed(encoding) = choice {
-        let body = match Encoding::for_bom(bytes) {
-            Some((bom, len)) if bom == encoding => &bytes[len..],
-            _ => bytes,
-        };
-        return strict(bytes, body, encoding, Detection::Explicit);
-    }
-    if let Some((encoding, len)) = Encoding::for_bom(bytes) {
-        return strict(bytes, &bytes[len..], encoding, Detection::Bom);
-    }
-    if let Some(encoding) = utf16_pattern(bytes) {
-        return strict(bytes, bytes, encoding, Detection::Utf16Pattern);
-    }
-    if let Some(offset) = memchr_nul(bytes) {
-        let (line, column) = line_column(bytes, offset);
-        return Err(EncodingError::NulByte { line, column, offset });
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Decoded {
-            text: text.to_string(),
-            encoding: UTF_8,
-            detection: Detection::ValidUtf8,
-        }),
-        Err(e) if !bytes[..e.valid_up_to()].is_ascii() => {
-            let offset = e.valid_up_to();
-            let (line, column) = line_column(bytes, offset);
-            Err(EncodingError::Malformed {
-                encoding: "UTF-8",
-                line,
-                column,
-                offset,
-                mixed: true,
-            })
-        }
-        Err(_) => {
-            let (encoding, confident) = guess(bytes);
-            strict(bytes, bytes, encoding, Detection::Guessed { confident })
-        }
+    match choice {
+        EncodingChoice::Auto => decode_auto(bytes),
+        EncodingChoice::Fixed(encoding) => decode_fixed(bytes, encoding),
     }
 }
 
-/// Magic bytes of files people mistake for statements.
+/// What binary format the bytes start with, if any.
 fn binary_kind(bytes: &[u8]) -> Option<&'static str> {
-    const MAGIC: [(&[u8], &str); 7] = [
-        (b"PK\x03\x04", "ZIP archive or .xlsx workbook"),
-        (b"%PDF", "PDF document"),
-        (b"\x89PNG", "PNG image"),
-        (b"\xFF\xD8\xFF", "JPEG image"),
-        (b"GIF8", "GIF image"),
-        (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "legacy .xls workbook"),
-        (b"\x1F\x8B", "gzip archive"),
-    ];
     MAGIC
         .iter()
         .find(|(magic, _)| bytes.starts_with(magic))
-        .map(|(_, kind)| *kind)
+        .map(|&(_, kind)| kind)
 }
 
-/// UTF-16 without BOM: most odd (or even) bytes of the first 4 KiB are NUL.
-fn utf16_pattern(bytes: &[u8]) -> Option<&'static Encoding> {
-    let sample = &bytes[..bytes.len().min(4096) & !1];
-    if sample.len() < 4 {
-        return None;
+/// Decodes with the user's encoding, stripping a BOM only if it matches.
+fn decode_fixed(bytes: &[u8], encoding: &'static Encoding) -> Result<Decoded, EncodingError> {
+    let bom_len = match Encoding::for_bom(bytes) {
+        Some((bom_encoding, len)) if bom_encoding == encoding => len,
+        _ => 0,
+    };
+    decode_known(bytes, bom_len, encoding, Detection::Explicit)
+}
+
+/// Detection steps for `EncodingChoice::Auto`, after the binary check.
+fn decode_auto(bytes: &[u8]) -> Result<Decoded, EncodingError> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        return decode_known(bytes, bom_len, encoding, Detection::Bom);
     }
-    let pairs = sample.len() / 2;
-    let even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    if odd * 10 >= pairs * 7 && even * 10 <= pairs {
+    if let Some(encoding) = utf16_pattern(bytes) {
+        return decode_known(bytes, 0, encoding, Detection::Utf16Pattern);
+    }
+    reject_nul(bytes)?;
+    let error = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(decoded(text.to_owned(), UTF_8, Detection::ValidUtf8, false)),
+        Err(error) => error,
+    };
+    let invalid = Invalid::from_utf8_error(&error);
+    if is_utf8_evidence(&bytes[..invalid.offset]) {
+        return Err(malformed(bytes, invalid, UTF_8, !invalid.at_eof));
+    }
+    decode_guessed(bytes)
+}
+
+/// Decodes `bytes[bom_len..]` strictly with an encoding known beforehand.
+fn decode_known(
+    bytes: &[u8],
+    bom_len: usize,
+    encoding: &'static Encoding,
+    detection: Detection,
+) -> Result<Decoded, EncodingError> {
+    if !is_utf16(encoding) {
+        reject_nul(bytes)?;
+    }
+    let body = &bytes[bom_len..];
+    let text = decode_strict(body, encoding).map_err(|invalid| {
+        let mixed = encoding == UTF_8 && !invalid.at_eof && !body[..invalid.offset].is_ascii();
+        malformed(bytes, invalid.shifted(bom_len), encoding, mixed)
+    })?;
+    Ok(decoded(text, encoding, detection, bom_len > 0))
+}
+
+/// Lets chardetng pick a legacy encoding, then decodes strictly with it.
+fn decode_guessed(bytes: &[u8]) -> Result<Decoded, EncodingError> {
+    let guess = guess(bytes);
+    if let Some(abandoned) = guess.abandoned {
+        if let Some(invalid) = first_malformed(bytes, abandoned) {
+            return Err(malformed(bytes, invalid, abandoned, false));
+        }
+    }
+    let text = decode_strict(bytes, guess.encoding)
+        .map_err(|invalid| malformed(bytes, invalid, guess.encoding, false))?;
+    let detection = Detection::Guessed {
+        confident: guess.confident,
+    };
+    Ok(decoded(text, guess.encoding, detection, false))
+}
+
+/// What chardetng made of a file.
+struct Guess {
+    /// The final guess (never UTF-8).
+    encoding: &'static Encoding,
+    /// chardetng's own assessment of the final guess.
+    confident: bool,
+    /// A multi-byte encoding (GBK, Big5, …) guessed on the earlier lines when
+    /// the final guess is a single-byte one: one bad byte (e.g. a character
+    /// cut in half by a field-length limit) disqualifies GBK for good, and
+    /// chardetng then falls back to windows-1252, which decodes anything.
+    abandoned: Option<&'static Encoding>,
+}
+
+/// Runs chardetng (UTF-8 excluded) line by line over at most `DETECT_WINDOW`
+/// bytes from the first non-ASCII byte on (the ASCII before it says nothing
+/// about the encoding). It is never told the stream ended, so a character
+/// cut off at the end does not disqualify the right encoding: strict
+/// decoding reports it instead.
+fn guess(bytes: &[u8]) -> Guess {
+    let first_non_ascii = Encoding::ascii_valid_up_to(bytes);
+    let start = bytes[..first_non_ascii]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes.len().min(first_non_ascii.saturating_add(DETECT_WINDOW));
+    let mut detector = EncodingDetector::new();
+    let mut multi_byte = None;
+    for line in bytes[start..end].split_inclusive(|&b| b == b'\n') {
+        detector.feed(line, false);
+        let encoding = detector.guess(None, false);
+        if !encoding.is_single_byte() {
+            multi_byte = Some(encoding);
+        }
+    }
+    let (encoding, confident) = detector.guess_assess(None, false);
+    let abandoned = multi_byte.filter(|_| encoding.is_single_byte());
+    Guess {
+        encoding,
+        confident,
+        abandoned,
+    }
+}
+
+/// Whether a valid-UTF-8 prefix proves the file is UTF-8. One or two
+/// multi-byte sequences do not: GBK text often starts with a character whose
+/// two bytes happen to be valid UTF-8 (e.g. 时 = CA B1). A complete line after
+/// the first non-ASCII byte, or many sequences, do.
+fn is_utf8_evidence(prefix: &[u8]) -> bool {
+    let first_non_ascii = Encoding::ascii_valid_up_to(prefix);
+    let rest = &prefix[first_non_ascii..];
+    !rest.is_empty() && (rest.contains(&b'\n') || count_utf8_sequences(rest) >= UTF8_EVIDENCE_SEQUENCES)
+}
+
+/// Number of multi-byte sequences in valid UTF-8 (one lead byte each).
+fn count_utf8_sequences(utf8: &[u8]) -> usize {
+    utf8.iter().filter(|&&b| b >= 0xC0).count()
+}
+
+/// UTF-16LE/BE when the first bytes show NULs at odd (LE) or even (BE)
+/// positions only, as ASCII characters in UTF-16 do.
+fn utf16_pattern(bytes: &[u8]) -> Option<&'static Encoding> {
+    let sample = &bytes[..bytes.len().min(UTF16_SAMPLE)];
+    let (mut even, mut odd) = (0, 0);
+    for unit in sample.chunks_exact(2) {
+        even += usize::from(unit[0] == 0);
+        odd += usize::from(unit[1] == 0);
+    }
+    let units = sample.len() / 2;
+    if is_skewed(odd, even, units) {
         Some(UTF_16LE)
-    } else if even * 10 >= pairs * 7 && odd * 10 <= pairs {
+    } else if is_skewed(even, odd, units) {
         Some(UTF_16BE)
     } else {
         None
     }
 }
 
-fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == 0)
+/// At least a quarter of the units have a NUL on one side, almost none on
+/// the other.
+fn is_skewed(many: usize, few: usize, units: usize) -> bool {
+    many >= 2 && many * 4 >= units && few * 8 <= many
 }
 
-/// chardetng's guess from a bounded prefix; GBK when it says GB18030's subset.
-fn guess(bytes: &[u8]) -> (&'static Encoding, bool) {
-    let mut detector = chardetng::EncodingDetector::new();
-    let prefix = &bytes[..bytes.len().min(DETECT_PREFIX)];
-    detector.feed(prefix, prefix.len() == bytes.len());
-    let (encoding, confident) = detector.guess_assess(None, false);
-    (encoding, confident)
-}
-
-/// Decodes `body` without replacement; on failure reports the first bad byte
-/// (as an offset into the whole file `all`).
-fn strict(
-    all: &[u8],
-    body: &[u8],
-    encoding: &'static Encoding,
-    detection: Detection,
-) -> Result<Decoded, EncodingError> {
-    if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
-        return Ok(Decoded {
-            text: text.into_owned(),
-            encoding,
-            detection,
-        });
+/// Rejects any NUL byte (text files other than UTF-16 have none).
+fn reject_nul(bytes: &[u8]) -> Result<(), EncodingError> {
+    // `contains` is memchr-fast; the exact position is only needed on error.
+    if !bytes.contains(&0) {
+        return Ok(());
     }
-    let bom_len = all.len() - body.len();
-    let offset = bom_len + first_malformed(body, encoding);
-    let (line, column) = line_column(all, offset);
-    Err(EncodingError::Malformed {
-        encoding: encoding.name(),
-        line,
-        column,
-        offset,
-        mixed: false,
-    })
+    let offset = bytes.iter().position(|&b| b == 0).unwrap_or_default();
+    let (line, column) = line_and_column(bytes, offset, UTF_8);
+    Err(EncodingError::NulByte { line, column, offset })
 }
 
-/// Offset of the first malformed sequence in `body`.
-fn first_malformed(body: &[u8], encoding: &'static Encoding) -> usize {
+/// Where decoding failed, relative to the decoded slice.
+#[derive(Debug, Clone, Copy)]
+struct Invalid {
+    /// Offset of the first byte of the bad sequence.
+    offset: usize,
+    /// The bad sequence is an incomplete character at the end of the input.
+    at_eof: bool,
+}
+
+impl Invalid {
+    /// From the standard library's UTF-8 validation error.
+    fn from_utf8_error(error: &std::str::Utf8Error) -> Self {
+        Invalid {
+            offset: error.valid_up_to(),
+            at_eof: error.error_len().is_none(),
+        }
+    }
+
+    /// The same position, `by` bytes further into the file (after a BOM).
+    fn shifted(self, by: usize) -> Self {
+        Invalid {
+            offset: self.offset + by,
+            ..self
+        }
+    }
+}
+
+/// Decodes all of `bytes` in one pass, or says where the first bad sequence is.
+fn decode_strict(bytes: &[u8], encoding: &'static Encoding) -> Result<String, Invalid> {
+    if encoding == UTF_8 {
+        return std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|error| Invalid::from_utf8_error(&error));
+    }
+    match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(text) => {
+            let mut text = text.into_owned();
+            text.shrink_to_fit();
+            Ok(text)
+        }
+        // Decoding failed, so there is a malformed sequence to find.
+        None => Err(first_malformed(bytes, encoding).unwrap_or(Invalid {
+            offset: bytes.len(),
+            at_eof: true,
+        })),
+    }
+}
+
+/// The first malformed sequence, if any, found by decoding into a small
+/// scratch buffer (no allocation proportional to the file).
+fn first_malformed(bytes: &[u8], encoding: &'static Encoding) -> Option<Invalid> {
     let mut decoder = encoding.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(body.len().min(1 << 16) * 3 + 16);
+    let mut scratch = vec![0; 64 * 1024];
     let mut read_total = 0;
     loop {
-        out.clear();
-        let (result, read) =
-            decoder.decode_to_string_without_replacement(&body[read_total..], &mut out, true);
+        let (result, read, _) =
+            decoder.decode_to_utf8_without_replacement(&bytes[read_total..], &mut scratch, true);
         read_total += read;
         match result {
-            encoding_rs::DecoderResult::InputEmpty => return read_total,
-            encoding_rs::DecoderResult::OutputFull => continue,
-            encoding_rs::DecoderResult::Malformed(bad, pending) => {
-                return read_total.saturating_sub(usize::from(bad) + usize::from(pending));
+            DecoderResult::InputEmpty => return None,
+            DecoderResult::OutputFull => {}
+            DecoderResult::Malformed(bad, after) => {
+                let end = read_total.saturating_sub(usize::from(after));
+                return Some(Invalid {
+                    offset: end.saturating_sub(usize::from(bad)),
+                    at_eof: after == 0 && end == bytes.len(),
+                });
             }
         }
     }
 }
 
-/// 1-based line and byte column of `offset`.
-fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    (line, (offset - line_start) as u64 + 1)
+/// Builds the `Malformed` error for a position in the whole file.
+fn malformed(bytes: &[u8], invalid: Invalid, encoding: &'static Encoding, mixed: bool) -> EncodingError {
+    let (line, column) = line_and_column(bytes, invalid.offset, encoding);
+    EncodingError::Malformed {
+        encoding: encoding.name(),
+        line,
+        column,
+        offset: invalid.offset,
+        mixed,
+    }
+}
+
+/// 1-based line (newlines before `offset`, plus one) and 1-based byte column
+/// of `offset`. In UTF-16 a newline is a whole 2-byte code unit.
+fn line_and_column(bytes: &[u8], offset: usize, encoding: &'static Encoding) -> (usize, usize) {
+    let head = &bytes[..offset.min(bytes.len())];
+    let (newlines, line_start) = if is_utf16(encoding) {
+        utf16_newlines(head, encoding == UTF_16LE)
+    } else {
+        let count = head.iter().filter(|&&b| b == b'\n').count();
+        (count, head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1))
+    };
+    (newlines + 1, offset - line_start + 1)
+}
+
+/// Newline code units in UTF-16 bytes, and the offset after the last one.
+fn utf16_newlines(head: &[u8], little_endian: bool) -> (usize, usize) {
+    let newline: [u8; 2] = if little_endian { [b'\n', 0] } else { [0, b'\n'] };
+    let mut count = 0;
+    let mut line_start = 0;
+    for (index, unit) in head.chunks_exact(2).enumerate() {
+        if unit == newline {
+            count += 1;
+            line_start = 2 * index + 2;
+        }
+    }
+    (count, line_start)
+}
+
+/// Whether the encoding is UTF-16 (either byte order).
+fn is_utf16(encoding: &'static Encoding) -> bool {
+    encoding == UTF_16LE || encoding == UTF_16BE
+}
+
+/// Assembles a `Decoded`.
+fn decoded(text: String, encoding: &'static Encoding, detection: Detection, had_bom: bool) -> Decoded {
+    Decoded {
+        text,
+        encoding,
+        detection,
+        had_bom,
+    }
 }
 
 #[cfg(test)]
@@ -276,154 +473,281 @@ mod tests {
     use super::*;
     use encoding_rs::{BIG5, GBK};
 
+    const STATEMENT: &str = "交易时间,金额\n2023-02-12,49.74\n";
+
     fn gbk(text: &str) -> Vec<u8> {
-        GBK.encode(text).0.into_owned()
+        let (bytes, _, unmappable) = GBK.encode(text);
+        assert!(!unmappable);
+        bytes.into_owned()
     }
 
-    #[test]
-    fn utf8_bom_is_stripped() {
-        let d = decode(b"\xEF\xBB\xBFa,b\n", EncodingChoice::Auto).unwrap();
-        assert_eq!(
-            (d.text.as_str(), d.encoding, d.detection),
-            ("a,b\n", UTF_8, Detection::Bom)
-        );
+    fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|unit| {
+                if little_endian {
+                    unit.to_le_bytes()
+                } else {
+                    unit.to_be_bytes()
+                }
+            })
+            .collect()
     }
 
-    #[test]
-    fn utf16_with_and_without_bom() {
-        let le: Vec<u8> = [0xFF, 0xFE]
-            .into_iter()
-            .chain("金额,1\n".encode_utf16().flat_map(u16::to_le_bytes))
-            .collect();
-        let d = decode(&le, EncodingChoice::Auto).unwrap();
-        assert_eq!((d.text.as_str(), d.encoding), ("金额,1\n", UTF_16LE));
-        let be: Vec<u8> = [0xFE, 0xFF]
-            .into_iter()
-            .chain("a,b\n".encode_utf16().flat_map(u16::to_be_bytes))
-            .collect();
-        assert_eq!(decode(&be, EncodingChoice::Auto).unwrap().encoding, UTF_16BE);
-        let bare: Vec<u8> = "date,amount\n2026-11-24,1.00\n"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        let d = decode(&bare, EncodingChoice::Auto).unwrap();
-        assert_eq!((d.encoding, d.detection), (UTF_16LE, Detection::Utf16Pattern));
-        assert_eq!(d.text, "date,amount\n2026-11-24,1.00\n");
+    fn auto(bytes: &[u8]) -> Result<Decoded, EncodingError> {
+        decode(bytes, EncodingChoice::Auto)
     }
 
-    #[test]
-    fn ascii_is_utf8_and_gbk_is_guessed() {
-        assert_eq!(
-            decode(b"a,b\n1,2\n", EncodingChoice::Auto).unwrap().detection,
-            Detection::ValidUtf8
-        );
-        let bytes = gbk("交易时间,交易对方,金额\n2023-02-12 21:32:14,亲友代付,49.74\n2023-02-08 14:16:52,日用百货,20.00\n");
-        let d = decode(&bytes, EncodingChoice::Auto).unwrap();
-        assert_eq!(d.encoding, GBK);
-        assert!(matches!(d.detection, Detection::Guessed { .. }));
-        assert!(d.text.contains("亲友代付"));
-    }
-
-    #[test]
-    fn truncated_gbk_sequence_at_end_is_located() {
-        let mut bytes = gbk("金额,备注\n1.00,水费\n");
-        bytes.push(0xB0); // first byte of a two-byte character, then EOF
-        let err = decode(&bytes, EncodingChoice::Fixed(GBK)).unwrap_err();
-        let offset = bytes.len() - 1;
-        assert_eq!(
-            err,
-            EncodingError::Malformed {
-                encoding: "GBK",
-                line: 3,
-                column: 1,
-                offset,
-                mixed: false
-            }
-        );
-    }
-
-    #[test]
-    fn utf8_body_with_gbk_trailer_is_mixed() {
-        let mut bytes = "交易时间,金额\n2026-11-24,1.00\n".as_bytes().to_vec();
-        bytes.extend(gbk("合计,1.00\n"));
-        let err = decode(&bytes, EncodingChoice::Auto).unwrap_err();
-        let EncodingError::Malformed {
-            line, column, mixed, ..
-        } = err
-        else {
-            panic!("{err:?}")
-        };
-        assert_eq!((line, column, mixed), (3, 1, true));
-        assert!(err.to_string().contains("mixes encodings"));
-    }
-
-    #[test]
-    fn nul_byte_is_located() {
-        let err = decode(b"a,b\n1,\x002\n", EncodingChoice::Auto).unwrap_err();
-        assert_eq!(
-            err,
-            EncodingError::NulByte {
-                line: 2,
-                column: 3,
-                offset: 6
-            }
-        );
-    }
-
-    #[test]
-    fn binary_files_are_named() {
-        for (bytes, kind) in [
-            (&b"PK\x03\x04rest"[..], "ZIP archive or .xlsx workbook"),
-            (b"%PDF-1.7", "PDF document"),
-            (b"\x89PNG\r\n", "PNG image"),
-            (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "legacy .xls workbook"),
-        ] {
-            assert_eq!(
-                decode(bytes, EncodingChoice::Auto).unwrap_err(),
-                EncodingError::Binary { kind }
-            );
+    fn malformed_at(
+        encoding: &'static str,
+        line: usize,
+        column: usize,
+        offset: usize,
+        mixed: bool,
+    ) -> EncodingError {
+        EncodingError::Malformed {
+            encoding,
+            line,
+            column,
+            offset,
+            mixed,
         }
     }
 
     #[test]
-    fn explicit_encodings() {
-        let bytes = gbk("户名,金额\n张三,1.00\n");
-        let d = decode(&bytes, EncodingChoice::Fixed(GBK)).unwrap();
+    fn gbk_statement_is_guessed_as_gbk() {
+        let decoded = auto(&gbk(STATEMENT)).unwrap();
+        assert_eq!(decoded.text, STATEMENT);
+        assert_eq!(decoded.encoding, GBK);
+        assert_eq!(decoded.detection, Detection::Guessed { confident: true });
+        assert!(!decoded.had_bom);
+    }
+
+    #[test]
+    fn gbk_starting_with_utf8_lookalike_is_still_gbk() {
+        // 时 is CA B1 in GBK: valid UTF-8 for U+02B1 on its own.
+        let bytes = gbk("时间,金额\n");
+        assert_eq!(&bytes[..2], b"\xCA\xB1");
+        let decoded = auto(&bytes).unwrap();
+        assert_eq!(decoded.text, "时间,金额\n");
+        assert_eq!(decoded.encoding, GBK);
+    }
+
+    #[test]
+    fn utf8_bom_is_stripped() {
+        let bytes = [b"\xEF\xBB\xBF".as_slice(), STATEMENT.as_bytes()].concat();
+        let decoded = auto(&bytes).unwrap();
+        assert_eq!(decoded.text, STATEMENT);
+        assert_eq!(decoded.encoding, UTF_8);
+        assert_eq!(decoded.detection, Detection::Bom);
+        assert!(decoded.had_bom);
+    }
+
+    #[test]
+    fn utf16_with_bom_both_byte_orders() {
+        let le = [b"\xFF\xFE".as_slice(), &utf16(STATEMENT, true)].concat();
+        let be = [b"\xFE\xFF".as_slice(), &utf16(STATEMENT, false)].concat();
+        for (bytes, encoding) in [(le, UTF_16LE), (be, UTF_16BE)] {
+            let decoded = auto(&bytes).unwrap();
+            assert_eq!(decoded.text, STATEMENT);
+            assert_eq!(decoded.encoding, encoding);
+            assert_eq!(decoded.detection, Detection::Bom);
+            assert!(decoded.had_bom);
+        }
+    }
+
+    #[test]
+    fn utf16_without_bom_is_detected_by_nul_pattern() {
+        for (little_endian, encoding) in [(true, UTF_16LE), (false, UTF_16BE)] {
+            let decoded = auto(&utf16(STATEMENT, little_endian)).unwrap();
+            assert_eq!(decoded.text, STATEMENT);
+            assert_eq!(decoded.encoding, encoding);
+            assert_eq!(decoded.detection, Detection::Utf16Pattern);
+            assert!(!decoded.had_bom);
+        }
+    }
+
+    #[test]
+    fn utf16_error_position_counts_utf16_newlines() {
+        // BOM, "ab\ncd", an unpaired high surrogate (offset 12), "x".
+        let bytes = [b"\xFF\xFE".as_slice(), &utf16("ab\ncd", true), b"\x00\xD8x\x00"].concat();
         assert_eq!(
-            (d.text.as_str(), d.detection),
-            ("户名,金额\n张三,1.00\n", Detection::Explicit)
+            auto(&bytes).unwrap_err(),
+            malformed_at("UTF-16LE", 2, 5, 12, false)
         );
-        let err = decode(&bytes, EncodingChoice::Fixed(UTF_8)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                EncodingError::Malformed {
-                    encoding: "UTF-8",
-                    line: 1,
-                    column: 1,
-                    ..
-                }
+    }
+
+    #[test]
+    fn pure_ascii_and_empty_are_valid_utf8() {
+        for text in ["date,amount\n2023-02-12,49.74\n", ""] {
+            let decoded = auto(text.as_bytes()).unwrap();
+            assert_eq!(decoded.text, text);
+            assert_eq!(decoded.encoding, UTF_8);
+            assert_eq!(decoded.detection, Detection::ValidUtf8);
+            assert!(!decoded.had_bom);
+        }
+    }
+
+    #[test]
+    fn gbk_truncated_at_end_of_file_is_malformed() {
+        let mut bytes = gbk(STATEMENT);
+        assert_eq!(bytes.len(), 31);
+        bytes.push(gbk("元")[0]);
+        let expected = malformed_at("GBK", 3, 1, 31, false);
+        assert_eq!(auto(&bytes).unwrap_err(), expected);
+        assert_eq!(decode(&bytes, EncodingChoice::Fixed(GBK)).unwrap_err(), expected);
+    }
+
+    #[test]
+    fn gbk_character_cut_mid_file_is_malformed_not_windows_1252() {
+        // A field cut after the first byte of 物, then a comma.
+        let mut bytes = gbk("交易时间,摘要\n2023-02-12,超市购");
+        assert_eq!(bytes.len(), 31);
+        bytes.push(gbk("物")[0]);
+        bytes.extend_from_slice(b",49.74\n");
+        assert_eq!(auto(&bytes).unwrap_err(), malformed_at("GBK", 2, 18, 31, false));
+    }
+
+    #[test]
+    fn utf8_body_with_gbk_trailer_is_mixed() {
+        let body = STATEMENT.as_bytes();
+        assert_eq!(body.len(), 37);
+        let bytes = [body, &gbk("合计,49.74\n")].concat();
+        let error = auto(&bytes).unwrap_err();
+        assert_eq!(error, malformed_at("UTF-8", 3, 1, 37, true));
+        assert!(error.to_string().contains("the file mixes encodings"));
+
+        let bytes = [body, b"total,", &gbk("合计\n")].concat();
+        assert_eq!(auto(&bytes).unwrap_err(), malformed_at("UTF-8", 3, 7, 43, true));
+
+        let bytes = [b"\xEF\xBB\xBF", body, &gbk("合计\n")].concat();
+        assert_eq!(auto(&bytes).unwrap_err(), malformed_at("UTF-8", 3, 1, 40, true));
+    }
+
+    #[test]
+    fn utf8_truncated_at_end_of_file_is_not_mixed() {
+        let bytes = [STATEMENT.as_bytes(), &"元".as_bytes()[..2]].concat();
+        assert_eq!(auto(&bytes).unwrap_err(), malformed_at("UTF-8", 3, 1, 37, false));
+    }
+
+    #[test]
+    fn nul_byte_is_reported_with_position() {
+        let expected = EncodingError::NulByte {
+            line: 2,
+            column: 4,
+            offset: 7,
+        };
+        assert_eq!(auto(b"abc\ndef\0ghi\n").unwrap_err(), expected);
+        let fixed = decode(b"abc\ndef\0ghi\n", EncodingChoice::Fixed(GBK));
+        assert_eq!(fixed.unwrap_err(), expected);
+    }
+
+    #[test]
+    fn binary_formats_are_rejected_by_magic() {
+        let cases: [(&[u8], &str); 5] = [
+            (
+                b"PK\x03\x04\x14\x00",
+                "ZIP archive or .xlsx workbook: export the sheet as CSV",
             ),
-            "{err:?}"
+            (
+                b"%PDF-1.7\n",
+                "PDF document: download the statement as CSV instead",
+            ),
+            (
+                b"\x89PNG\r\n\x1A\n\0\0",
+                "PNG image: export the statement as CSV instead",
+            ),
+            (
+                b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0",
+                ".xls workbook: export the sheet as CSV",
+            ),
+            (b"\x1F\x8B\x08\0", "gzip archive: unpack it first"),
+        ];
+        for (bytes, kind) in cases {
+            let expected = EncodingError::Binary { kind };
+            assert_eq!(auto(bytes).unwrap_err(), expected);
+            assert_eq!(decode(bytes, EncodingChoice::Fixed(UTF_8)).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn fixed_gbk_decodes_gbk() {
+        let decoded = decode(&gbk(STATEMENT), EncodingChoice::Fixed(GBK)).unwrap();
+        assert_eq!(decoded.text, STATEMENT);
+        assert_eq!(decoded.encoding, GBK);
+        assert_eq!(decoded.detection, Detection::Explicit);
+        assert!(!decoded.had_bom);
+    }
+
+    #[test]
+    fn fixed_utf8_on_gbk_is_malformed() {
+        let error = decode(&gbk(STATEMENT), EncodingChoice::Fixed(UTF_8)).unwrap_err();
+        assert_eq!(error, malformed_at("UTF-8", 1, 1, 0, false));
+        assert_eq!(
+            error.to_string(),
+            "line 1, column 1 (byte offset 0): bytes that are not valid UTF-8: either the file \
+             is damaged here (e.g. a character cut in half) or it is not in UTF-8; fix this \
+             spot, set --encoding to the file's real encoding, or re-export it"
         );
     }
 
     #[test]
-    fn labels() {
-        assert_eq!(encoding_from_label("gbk").unwrap(), GBK);
-        assert_eq!(encoding_from_label("GB18030").unwrap().name(), "gb18030");
-        assert!(matches!(
-            encoding_from_label("nonsense"),
-            Err(EncodingError::UnknownLabel(_))
-        ));
+    fn fixed_strips_only_a_matching_bom() {
+        let bytes = [b"\xEF\xBB\xBF".as_slice(), STATEMENT.as_bytes()].concat();
+        let decoded = decode(&bytes, EncodingChoice::Fixed(UTF_8)).unwrap();
+        assert_eq!((decoded.text.as_str(), decoded.had_bom), (STATEMENT, true));
+        let decoded = decode(b"\xFF\xFEa\x00", EncodingChoice::Fixed(UTF_16BE)).unwrap();
+        assert_eq!(
+            (decoded.text.as_str(), decoded.had_bom),
+            ("\u{FFFE}\u{6100}", false)
+        );
     }
 
     #[test]
-    fn big5_is_guessed() {
-        let text =
-            "交易日期,摘要,金額\n2026-11-24,臺灣銀行轉帳繳費,1.00\n2026-11-25,電費繳納與水費帳單處理,2.00\n";
-        let bytes = BIG5.encode(text).0.into_owned();
-        let d = decode(&bytes, EncodingChoice::Auto).unwrap();
-        assert_eq!(d.encoding, BIG5);
+    fn labels_are_parsed() {
+        assert_eq!(encoding_from_label("gbk").unwrap(), GBK);
+        assert_eq!(encoding_from_label("GB18030").unwrap(), encoding_rs::GB18030);
+        assert_eq!(encoding_from_label(" UTF-8 ").unwrap(), UTF_8);
+        assert_eq!(encoding_from_label("utf-16le").unwrap(), UTF_16LE);
+        assert_eq!(encoding_from_label("big5").unwrap(), BIG5);
+        for label in ["nonsense", "iso-2022-kr"] {
+            let error = encoding_from_label(label).unwrap_err();
+            assert_eq!(error, EncodingError::UnknownLabel(label.to_owned()));
+            assert!(error.to_string().contains("utf-8, gbk, gb18030, big5"));
+        }
+    }
+
+    #[test]
+    fn big5_sentence_is_guessed_as_big5() {
+        let text = "本行謹通知您，您的信用卡帳單已於本月十五日寄出，本期應繳總金額為新臺幣\
+                    三萬二千元整，最低應繳金額為三千二百元，繳款截止日為下個月五日。如您已繳款，\
+                    請不必理會本通知。若有任何疑問，歡迎於營業時間內撥打本行客服專線洽詢，\
+                    謝謝您的支持與愛護。\n";
+        let (bytes, _, unmappable) = BIG5.encode(text);
+        assert!(!unmappable);
+        let decoded = auto(&bytes).unwrap();
+        assert_eq!(decoded.text, text);
+        assert_eq!(decoded.encoding, BIG5);
+        assert_eq!(decoded.detection, Detection::Guessed { confident: true });
+    }
+
+    #[test]
+    fn detection_phrases() {
+        let phrases = [
+            (Detection::Bom, "byte-order mark"),
+            (Detection::ValidUtf8, "valid UTF-8"),
+            (Detection::Utf16Pattern, "UTF-16 byte pattern without BOM"),
+            (
+                Detection::Guessed { confident: true },
+                "guessed by chardetng (confident)",
+            ),
+            (
+                Detection::Guessed { confident: false },
+                "guessed by chardetng (not confident)",
+            ),
+            (Detection::Explicit, "set explicitly"),
+        ];
+        for (detection, phrase) in phrases {
+            assert_eq!(detection.to_string(), phrase);
+        }
     }
 }

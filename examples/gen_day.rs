@@ -1,0 +1,415 @@
+//! Generates one business day for `rules/default.toml`: a ledger (UTF-8 with
+//! BOM), a bank statement (GBK, CRLF, preamble and totals trailer, debit and
+//! credit columns, UTC times) and `truth.csv`, the expected outcome of every
+//! row. Rows are streamed, so 10M orders fit in memory.
+//!
+//! `cargo run --release --example gen_day -- --orders N --out DIR [--seed S]`
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+/// Seconds from local midnight to the last ordinary payment time.
+const DAY_SECONDS: u64 = 86_340;
+/// Local time is UTC+8.
+const UTC_OFFSET: u64 = 8 * 3600;
+/// 2026-11-24 00:00:00 UTC as seconds since the epoch.
+const DATE_EPOCH: u64 = 1_763_942_400;
+
+/// A xorshift64* generator: small, seeded, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+}
+
+/// The generated shape of one order.
+#[derive(Clone, Copy)]
+enum Case {
+    Clean,
+    BlankKey,
+    Split,
+    Refund,
+    DuplicateBank,
+    Fee,
+    Mismatch,
+    LedgerOnly,
+    BankOnly,
+    Small,
+    Large,
+    Midnight,
+}
+
+fn pick(rng: &mut Rng) -> Case {
+    match rng.below(100) {
+        0..=77 => Case::Clean,
+        78..=81 => Case::BlankKey,
+        82..=84 => Case::Split,
+        85..=87 => Case::Refund,
+        88..=89 => Case::DuplicateBank,
+        90..=91 => Case::Fee,
+        92..=93 => Case::Mismatch,
+        94..=95 => Case::LedgerOnly,
+        96 => Case::BankOnly,
+        97 => Case::Small,
+        98 => Case::Large,
+        _ => Case::Midnight,
+    }
+}
+
+struct Writers {
+    ledger: BufWriter<File>,
+    bank: BufWriter<File>,
+    truth: BufWriter<File>,
+    ledger_line: u64,
+    bank_line: u64,
+    debit_cents: u64,
+    credit_cents: u64,
+    bank_rows: u64,
+}
+
+/// One ledger row (time is seconds after local midnight).
+struct LedgerRow<'a> {
+    key: &'a str,
+    merchant: &'a str,
+    kind: &'a str,
+    cents: u64,
+    local_seconds: u64,
+    order: u64,
+}
+
+impl Writers {
+    fn ledger(&mut self, row: &LedgerRow, outcome: &str, detail: &str) -> std::io::Result<u64> {
+        self.ledger_line += 1;
+        writeln!(
+            self.ledger,
+            "{},{},{},{},{},H{:08},6217{:012}",
+            row.key,
+            row.merchant,
+            row.kind,
+            money(row.cents, false),
+            clock(DATE_EPOCH + row.local_seconds),
+            row.order,
+            row.order * 7919 % 1_000_000_000_000
+        )?;
+        writeln!(self.truth, "ledger,{},{outcome},{detail}", self.ledger_line)?;
+        Ok(self.ledger_line)
+    }
+
+    /// A bank row; `outflow` puts the amount in the debit column.
+    #[allow(clippy::too_many_arguments)]
+    fn bank(
+        &mut self,
+        key: &str,
+        merchant: &str,
+        cents: u64,
+        outflow: bool,
+        utc_seconds: u64,
+        memo: &str,
+        outcome: &str,
+        detail: &str,
+    ) -> std::io::Result<u64> {
+        self.bank_line += 1;
+        self.bank_rows += 1;
+        let (debit, credit) = if outflow {
+            self.debit_cents += cents;
+            (money(cents, true), String::new())
+        } else {
+            self.credit_cents += cents;
+            (String::new(), money(cents, true))
+        };
+        let key = if key.is_empty() {
+            String::new()
+        } else {
+            format!("`{key}")
+        };
+        let line = format!(
+            "{},{key},{merchant},{debit},{credit},,{memo}\r\n",
+            clock(utc_seconds)
+        );
+        self.bank.write_all(&encoding_rs::GBK.encode(&line).0)?;
+        writeln!(self.truth, "bank,{},{outcome},{detail}", self.bank_line)?;
+        Ok(self.bank_line)
+    }
+}
+
+/// `1234.50`, or `"1,234.50"` with separators (quoted) when `grouped` and ≥ 1000.
+fn money(cents: u64, grouped: bool) -> String {
+    let (units, rest) = (cents / 100, cents % 100);
+    if !grouped || units < 1000 {
+        return format!("{units}.{rest:02}");
+    }
+    let digits = units.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("\"{out}.{rest:02}\"")
+}
+
+/// `YYYY-MM-DD HH:MM:SS` for seconds since the epoch (valid for 2026-11).
+fn clock(epoch: u64) -> String {
+    let day = epoch / 86_400;
+    let s = epoch % 86_400;
+    // 2026-11-24 is day 20416 since 1970-01-01; the run stays within November/December 2026.
+    let offset = day as i64 - 20_416;
+    let (month, dom) = if 24 + offset <= 30 {
+        (11, 24 + offset)
+    } else {
+        (12, 24 + offset - 30)
+    };
+    format!(
+        "2026-{month:02}-{dom:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let mut w = Writers {
+        ledger: BufWriter::new(File::create(out.join("ledger.csv"))?),
+        bank: BufWriter::new(File::create(out.join("bank.csv"))?),
+        truth: BufWriter::new(File::create(out.join("truth.csv"))?),
+        ledger_line: 1,
+        bank_line: 5,
+        debit_cents: 0,
+        credit_cents: 0,
+        bank_rows: 0,
+    };
+    w.ledger
+        .write_all("\u{feff}订单号,商户号,缴费类型,金额,支付时间,户号,付款账号\n".as_bytes())?;
+    let preamble = "XX银行对公账户交易明细\r\n账号：6217000099990000,户名：城市公共缴费平台\r\n查询日期：2026-11-24\r\n\r\n交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要\r\n";
+    w.bank.write_all(&encoding_rs::GBK.encode(preamble).0)?;
+    writeln!(w.truth, "side,line,outcome,detail")?;
+    let mut rng = Rng(seed.max(1));
+    const KINDS: [&str; 4] = ["水费", "电费", "学费", "社保"];
+    for i in 0..orders {
+        let case = pick(&mut rng);
+        let key = format!("P20261124{i:08}");
+        let merchant = format!("M{:04}", 1 + rng.below(500));
+        let mut t = i * DAY_SECONDS / orders.max(1);
+        let mut cents = rng.between(1_000, 400_000);
+        let kind = KINDS[rng.below(4) as usize];
+        match case {
+            Case::Midnight => t = 86_340 + rng.below(60),
+            Case::Small => cents = rng.between(1, 99),
+            Case::Large => cents = rng.between(500_000, 2_000_000),
+            _ => {}
+        }
+        let utc = DATE_EPOCH + t - UTC_OFFSET;
+        let lag = rng.between(0, 90);
+        let row = LedgerRow {
+            key: &key,
+            merchant: &merchant,
+            kind,
+            cents,
+            local_seconds: t,
+            order: i,
+        };
+        match case {
+            Case::Clean | Case::Large | Case::Midnight => {
+                let l = w.ledger(&row, "matched", "order-id")?;
+                let _ = l;
+                w.bank(
+                    &key,
+                    &merchant,
+                    cents,
+                    false,
+                    utc + lag,
+                    "代收",
+                    "matched",
+                    "order-id",
+                )?;
+            }
+            Case::BlankKey => {
+                // A merchant of its own, so the fallback has exactly one candidate.
+                let own = format!("MF{i:08}");
+                let row = LedgerRow {
+                    merchant: &own,
+                    ..row
+                };
+                w.ledger(&row, "matched", "merchant-amount-time")?;
+                let later = utc + rng.between(5, 100);
+                w.bank(
+                    "",
+                    &own,
+                    cents,
+                    false,
+                    later,
+                    "代收(无订单号)",
+                    "matched",
+                    "merchant-amount-time",
+                )?;
+            }
+            Case::Split => {
+                w.ledger(&row, "matched", "split")?;
+                let parts = rng.between(2, 3);
+                let mut left = cents.max(300);
+                if left != cents {
+                    unreachable!("amounts start at 10.00");
+                }
+                for p in 0..parts {
+                    let part = if p + 1 == parts {
+                        left
+                    } else {
+                        rng.between(100, left / 2)
+                    };
+                    left -= part;
+                    w.bank(
+                        &key,
+                        &merchant,
+                        part,
+                        false,
+                        utc + lag + p * 5,
+                        "分笔",
+                        "matched",
+                        "split",
+                    )?;
+                }
+            }
+            Case::Refund => {
+                let refund_key = format!("R20261124{i:08}");
+                let row = LedgerRow {
+                    key: &refund_key,
+                    kind: "退款",
+                    ..row
+                };
+                w.ledger(&row, "matched", "order-id")?;
+                w.bank(
+                    &refund_key,
+                    &merchant,
+                    cents,
+                    true,
+                    utc + lag,
+                    "退款",
+                    "matched",
+                    "order-id",
+                )?;
+            }
+            Case::DuplicateBank => {
+                w.ledger(&row, "matched", "order-id")?;
+                let first = w.bank(
+                    &key,
+                    &merchant,
+                    cents,
+                    false,
+                    utc + lag,
+                    "代收",
+                    "matched",
+                    "order-id",
+                )?;
+                let again = utc + lag + rng.between(10, 60);
+                w.bank(
+                    &key,
+                    &merchant,
+                    cents,
+                    false,
+                    again,
+                    "重复提交",
+                    "duplicate",
+                    &format!("bank:{first}"),
+                )?;
+            }
+            Case::Fee => {
+                w.ledger(&row, "matched", "order-id-fee")?;
+                let fee = (cents * rng.between(1, 5) / 1000).max(1);
+                w.bank(
+                    &key,
+                    &merchant,
+                    cents - fee,
+                    false,
+                    utc + lag,
+                    "扣手续费",
+                    "matched",
+                    "order-id-fee",
+                )?;
+            }
+            Case::Mismatch => {
+                w.ledger(&row, "unmatched", "amount_mismatch")?;
+                let more = cents + cents * 3 / 100 + 1;
+                w.bank(
+                    &key,
+                    &merchant,
+                    more,
+                    false,
+                    utc + lag,
+                    "代收",
+                    "unmatched",
+                    "amount_mismatch",
+                )?;
+            }
+            Case::LedgerOnly => {
+                w.ledger(&row, "unmatched", "no_counterpart")?;
+            }
+            Case::Small => {
+                w.ledger(&row, "ignored", "")?;
+            }
+            Case::BankOnly => {
+                w.bank(
+                    "",
+                    "M9999",
+                    cents,
+                    false,
+                    utc + lag,
+                    "未知来账",
+                    "unmatched",
+                    "no_counterpart",
+                )?;
+            }
+        }
+    }
+    let trailer = format!(
+        "合计,,,{},{},,\r\n共{}笔,,,,,,\r\n",
+        money(w.debit_cents, true),
+        money(w.credit_cents, true),
+        w.bank_rows
+    );
+    w.bank.write_all(&encoding_rs::GBK.encode(&trailer).0)?;
+    w.ledger.flush()?;
+    w.bank.flush()?;
+    w.truth.flush()
+}
+
+fn usage() -> ! {
+    eprintln!("usage: gen_day --orders N --out DIR [--seed S]");
+    std::process::exit(2)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut orders, mut out, mut seed) = (None, None, 42u64);
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_else(|| usage());
+        match flag.as_str() {
+            "--orders" => orders = Some(value.parse().unwrap_or_else(|_| usage())),
+            "--out" => out = Some(PathBuf::from(value)),
+            "--seed" => seed = value.parse().unwrap_or_else(|_| usage()),
+            _ => usage(),
+        }
+    }
+    let (Some(orders), Some(out)) = (orders, out) else {
+        usage()
+    };
+    if let Err(e) = generate(orders, &out, seed) {
+        eprintln!("gen_day: {}: {e}", out.display());
+        std::process::exit(2);
+    }
+}

@@ -1,0 +1,100 @@
+//! A generated day (examples/gen_day.rs) reconciled by the real binary: every
+//! row of the ground truth must land in the right output with the right
+//! stage, reason or duplicate_of, and nothing else may appear.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{recon, rows, summary};
+
+/// The gen_day example binary, built by `cargo test` beside the test binaries.
+fn gen_day() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    profile_dir
+        .join("examples")
+        .join(format!("gen_day{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// (side:line) → "outcome detail" as the outputs say.
+fn observed(out: &Path) -> BTreeMap<String, String> {
+    let mut seen = BTreeMap::new();
+    let mut put = |file: &str, detail: &str, outcome: &str| {
+        for r in rows(&out.join(file)) {
+            let key = format!("{}:{}", r["side"], r["line"]);
+            let value = format!("{outcome} {}", if detail.is_empty() { "" } else { &r[detail] });
+            assert!(
+                seen.insert(key.clone(), value).is_none(),
+                "{key} appears in two outputs"
+            );
+        }
+    };
+    put("matched.csv", "stage", "matched");
+    put("unmatched.csv", "reason", "unmatched");
+    put("duplicates.csv", "duplicate_of", "duplicate");
+    put("ignored.csv", "", "ignored");
+    seen
+}
+
+#[test]
+fn generated_day_agrees_with_the_ground_truth_for_every_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    let status = std::process::Command::new(gen_day())
+        .args(["--orders", "3000", "--seed", "7", "--out"])
+        .arg(&day)
+        .status()
+        .expect("gen_day runs (built by cargo test)");
+    assert!(status.success());
+    let out = tmp.path().join("out");
+    recon()
+        .arg("run")
+        .arg("--ledger")
+        .arg(day.join("ledger.csv"))
+        .arg("--bank")
+        .arg(day.join("bank.csv"))
+        .args(["--rules", "rules/default.toml", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+
+    let truth: BTreeMap<String, String> = rows(&day.join("truth.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                format!("{}:{}", r["side"], r["line"]),
+                format!("{} {}", r["outcome"], r["detail"]),
+            )
+        })
+        .collect();
+    assert!(truth.len() > 6000, "truth has {} rows", truth.len());
+    let seen = observed(&out);
+    let wrong: Vec<String> = truth
+        .iter()
+        .filter(|(k, v)| seen.get(*k) != Some(v))
+        .take(10)
+        .map(|(k, v)| format!("{k}: expected {v:?}, got {:?}", seen.get(k)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "rows disagreeing with the truth:\n{}",
+        wrong.join("\n")
+    );
+    assert_eq!(
+        seen.len(),
+        truth.len(),
+        "outputs hold rows the truth does not know"
+    );
+
+    let s = summary(&out);
+    assert_eq!(s["conservation"]["ledger"]["holds"], true);
+    assert_eq!(s["conservation"]["bank"]["holds"], true);
+    for stage in 0..4 {
+        assert!(
+            s["stages"][stage]["matches"].as_u64().unwrap() > 0,
+            "stage {stage} made no match"
+        );
+    }
+}
