@@ -9,13 +9,14 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 use thiserror::Error;
 
 use crate::input::records::RowError;
+use crate::input::status::SetAside;
 use crate::input::{self, ReadError, SourceFile};
 use crate::matching::{self, Disposition, Sides};
 use crate::model::{Record, Side, Tally};
 use crate::output::atomic::{self, PublishError};
 use crate::output::summary::{self, InputFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
-use crate::rules::{self, Plan, RulesError};
+use crate::rules::{self, profiles, Plan, RulesError};
 
 /// What to reconcile and where to put the results.
 #[derive(Debug, Clone)]
@@ -32,6 +33,10 @@ pub struct RunRequest {
     pub date: Option<NaiveDate>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
+    /// Read the ledger with this built-in profile instead of the rule file's `[ledger]`.
+    pub ledger_profile: Option<String>,
+    /// Read the bank file with this built-in profile instead of the rule file's `[bank]`.
+    pub bank_profile: Option<String>,
 }
 
 /// A finished run.
@@ -60,6 +65,9 @@ pub enum RunError {
         /// `FILE:LINE:COL: message` lines (the first 20).
         listing: String,
     },
+    /// A profile named on the command line does not exist.
+    #[error("{0}")]
+    Profile(String),
     /// The outputs do not account for the inputs: a bug, never published.
     #[error("conservation check failed, nothing was written: {0}")]
     Conservation(String),
@@ -72,7 +80,8 @@ pub enum RunError {
 pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let started_at = now();
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let plan = rules::load(&request.rules, date)?;
+    let mut plan = rules::load(&request.rules, date)?;
+    use_profiles(&mut plan, request)?;
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
@@ -84,11 +93,13 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         bank: &bank.typed.records,
     };
     let result = matching::reconcile(sides, &plan);
+    let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let files = tables::render(&RenderInput {
         sides,
         result: &result,
         plan: &plan,
         rejected: &rejected,
+        set_aside: &set_aside,
     });
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
@@ -141,21 +152,37 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Typed records plus rejected rows (which carry no amount).
+/// Typed records, rows set aside by status, plus rejected rows (which carry no amount).
 fn input_tally(records: &[Record], source: &SourceFile) -> Tally {
     let mut tally = Tally::of(records);
+    tally += Tally::of(source.set_aside.iter().map(|s| &s.record));
     tally.count += source.typed.rejected.len() as u64;
     tally
+}
+
+/// Replaces a side's reading settings with a built-in profile given on the command line.
+fn use_profiles(plan: &mut Plan, request: &RunRequest) -> Result<(), RunError> {
+    for (flag, name, side) in [
+        ("--ledger-profile", &request.ledger_profile, &mut plan.ledger),
+        ("--bank-profile", &request.bank_profile, &mut plan.bank),
+    ] {
+        if let Some(name) = name {
+            *side = profiles::plan_for(name, None).map_err(|e| RunError::Profile(format!("{flag}: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 fn facts(source: &SourceFile, records: Tally) -> InputFacts {
     InputFacts {
         path: source.located.path.display().to_string(),
         sha256: source.located.sha256.clone(),
-        encoding: source.located.encoding.name().to_string(),
+        encoding: source.located.encoding_label().to_string(),
         header_line: source.located.table.header_line,
         records,
         rejected: source.typed.rejected.len() as u64,
+        ignored_by_status: source.set_aside.len() as u64,
+        profile: source.profile.clone(),
     }
 }
 

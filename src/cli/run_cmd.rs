@@ -15,12 +15,18 @@ Examples:
   recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
             --rules rules/default.toml --out out/basic
   recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 --out out/2026-11-24 --format json
+  recon run --ledger L.csv --bank alipay.csv --bank-profile alipay --rules rules/mine.toml --out out/alipay
+
+The bank file may be CSV/TSV in any common encoding, or an .xlsx/.xls workbook (first sheet with
+data). A built-in profile (`recon rules profiles` lists them) reads Alipay and WeChat Pay bills and
+the big banks' exports without a column mapping; rows whose status is closed or failed
+(交易关闭, REVOKED, ...) go to ignored.csv with reason status_ignored (STATUS).
 
 Outputs in --out (replaced as a whole only when the run succeeds):
   matched.csv     match_id, stage, side, line, key, amount, time, merchant, difference, review, review_reason
   unmatched.csv   ... reason (no_counterpart | amount_mismatch | ambiguous), counterpart (side:line)
   duplicates.csv  ... duplicate_of (side:line of the matched row it repeats)
-  ignored.csv     ... rows below [thresholds] ignore_below
+  ignored.csv     ... reason: below_ignore_threshold (LIMIT) or status_ignored (STATUS)
   rejected.csv    ... rows that could not be read (only with --skip-bad-rows)
   summary.json    counts and sums per output and side, conservation proof, rule and input SHA-256
 
@@ -44,6 +50,12 @@ pub struct Args {
     /// Set rows that cannot be read aside in rejected.csv instead of stopping
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Read the ledger with a built-in profile instead of the rule file's [ledger] section
+    #[arg(long, value_name = "NAME")]
+    ledger_profile: Option<String>,
+    /// Read the bank file with a built-in profile (alipay, wechat-merchant, icbc-debit, …) instead of the rule file's [bank] section
+    #[arg(long, value_name = "NAME")]
+    bank_profile: Option<String>,
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -58,6 +70,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         out: args.out.clone(),
         date: args.date,
         skip_bad_rows: args.skip_bad_rows,
+        ledger_profile: args.ledger_profile,
+        bank_profile: args.bank_profile,
     };
     let outcome = execute(&request).context("reconciliation stopped")?;
     match args.format {

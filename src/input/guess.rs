@@ -97,6 +97,8 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
         time_layout,
         merchant,
         kind: None,
+        status: None,
+        refund_amount: None,
         carry: Vec::new(),
     })
 }

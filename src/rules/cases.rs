@@ -48,6 +48,8 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         out: out.clone(),
         date: None,
         skip_bad_rows: false,
+        ledger_profile: None,
+        bank_profile: None,
     };
     if let Err(e) = execute(&request) {
         return Ok(CaseResult {

@@ -1,8 +1,10 @@
-//! Rule files: the TOML schema (`schema`), its checked form (`plan`), and
-//! loading one file or choosing the effective version from a directory.
+//! Rule files: the TOML schema (`schema`), its checked form (`plan`), the
+//! built-in reading profiles (`profiles`), and loading one file or choosing
+//! the effective version from a directory.
 
 pub mod cases;
 pub mod plan;
+pub mod profiles;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
