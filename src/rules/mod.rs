@@ -1,8 +1,10 @@
 //! Rule files: the TOML schema (`schema`), its checked form (`plan`), the
-//! built-in reading profiles (`profiles`), and loading one file or choosing
-//! the effective version from a directory.
+//! built-in reading profiles (`profiles`), drafting a first rule file from
+//! two data files (`init`), and loading one file or choosing the effective
+//! version from a directory.
 
 pub mod cases;
+pub mod init;
 pub mod plan;
 pub mod profiles;
 pub mod schema;

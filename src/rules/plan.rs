@@ -780,14 +780,16 @@ pub fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
         Some(f) => TimeLayout::Format(f.clone()),
         None => TimeLayout::Auto,
     };
+    // An empty name switches a profile's column off.
+    let named = |n: &Option<String>| n.clone().filter(|n| !n.is_empty());
     Ok(ColumnPlan {
-        key: c.key.clone(),
+        key: named(&c.key),
         amount,
         time,
         time_layout,
-        merchant: c.merchant.clone(),
-        kind: c.kind.clone(),
-        status: c.status.clone(),
+        merchant: named(&c.merchant),
+        kind: named(&c.kind),
+        status: named(&c.status),
         refund_amount: c.refund_amount.clone(),
         carry: c.carry.clone(),
     })

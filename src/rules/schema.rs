@@ -103,7 +103,8 @@ pub struct SideSpec {
     pub clean: Vec<CleanSpec>,
 }
 
-/// `[*.columns]`: header names of the columns to use.
+/// `[*.columns]`: header names of the columns to use. An empty name (`key =
+/// ""`) switches off a column a profile would map.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
