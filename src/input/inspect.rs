@@ -104,8 +104,6 @@ pub struct Inspection {
     pub rows: u64,
     /// Rows that typed cleanly and count (payments and refunds).
     pub records: u64,
-    /// Records that are refunds or other money out.
-    pub refunds: u64,
     /// Rows set aside by their status (closed, failed).
     pub ignored_by_status: u64,
     /// Sum of amounts.
@@ -317,7 +315,6 @@ impl Inspection {
             mapping: None,
             rows: table.rows.len() as u64,
             records: 0,
-            refunds: 0,
             ignored_by_status: 0,
             amount_total: None,
             income_total: None,
@@ -338,7 +335,6 @@ impl Inspection {
         self.records = typed.records.len() as u64;
         self.ignored_by_status = sorted.set_aside.len() as u64;
         let amounts = typed.records.iter().map(|r| r.amount);
-        self.refunds = amounts.clone().filter(|a| a.is_sign_negative()).count() as u64;
         self.amount_total = Some(amounts.clone().sum());
         self.income_total = Some(amounts.clone().filter(|a| a.is_sign_positive()).sum());
         self.expense_total = Some(amounts.filter(|a| a.is_sign_negative()).sum());
@@ -446,7 +442,7 @@ impl Inspection {
         }
         let _ = writeln!(s, "mapping     {}", self.mapping_source);
         for (role, column) in self.mapping.iter().flatten() {
-            let _ = writeln!(s, "  {role:<10}{column}");
+            let _ = writeln!(s, "  {role:<9} {column}");
         }
         if self.ignored_by_status == 0 {
             let _ = writeln!(s, "rows        {} ({} read cleanly)", self.rows, self.records);

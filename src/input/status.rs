@@ -39,6 +39,10 @@ pub fn type_by_status(table: &mut Table, side: Side, plan: &SidePlan) -> Result<
             set_aside: Vec::new(),
         });
     };
+    // A mapping that does not fit the header is reported before any status.
+    for name in plan.columns.names() {
+        position(table, &name)?;
+    }
     let at = position(table, column)?;
     let groups = split(std::mem::take(&mut table.rows), at, plan);
     let mut typed = type_group(table, groups.counted, side, plan)?;

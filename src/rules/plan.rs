@@ -703,7 +703,7 @@ fn side_settings(
             columns(name, c)?
         },
         values: values(&spec.values),
-        status: status_words(&spec.status),
+        status: status_words(name, &spec.status)?,
         cleaners: cleaners(name, &spec.clean)?,
         profile: profile.map(|p| p.name.clone()),
         guess_columns: guess.then(|| c.clone()),
@@ -855,13 +855,29 @@ pub fn default_status_words() -> StatusWords {
     }
 }
 
-fn status_words(s: &StatusSpec) -> StatusWords {
+/// The status lists, each value in at most one of them.
+fn status_words(side: &str, s: &StatusSpec) -> Result<StatusWords, String> {
     let d = default_status_words();
-    StatusWords {
+    let words = StatusWords {
         success: s.success.clone().unwrap_or(d.success),
         refund: s.refund.clone().unwrap_or(d.refund),
         ignore: s.ignore.clone().unwrap_or(d.ignore),
+    };
+    let lists = [
+        ("success", &words.success),
+        ("refund", &words.refund),
+        ("ignore", &words.ignore),
+    ];
+    for (i, (first, a)) in lists.iter().enumerate() {
+        for (second, b) in &lists[i + 1..] {
+            if let Some(both) = a.iter().find(|w| b.contains(w)) {
+                return Err(format!(
+                    "[{side}.status]: \"{both}\" is in both {first} and {second} (a profile's lists count too: set the list that should not hold it in full)"
+                ));
+            }
+        }
     }
+    Ok(words)
 }
 
 fn cleaners(side: &str, specs: &[CleanSpec]) -> Result<Vec<Cleaner>, String> {

@@ -239,6 +239,7 @@ pub fn overlay_columns(base: &ColumnSpec, over: &ColumnSpec) -> ColumnSpec {
 /// The reading plan of a profile used on its own (`--bank-profile`,
 /// `recon check --profile`), its times in `timezone` when given.
 pub fn plan_for(name: &str, timezone: Option<&str>) -> Result<SidePlan, String> {
+    find(name)?;
     let spec = SideSpec {
         profile: Some(name.to_string()),
         timezone: timezone.map(str::to_string),
