@@ -94,9 +94,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .map(|path| carry::read(path, &plan, request.date))
         .transpose()?;
     let carried_in = carry.as_ref().map(CarriedInFacts::new);
-    let day = request
-        .date
-        .map(|d| BusinessDay::new(d, plan.business_zone, plan.cutoff, plan.pending_grace));
+    let day = request.date.map(|d| plan.business_day(d));
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
         bank: input_tally(&bank.typed.records, &bank),
@@ -114,10 +112,8 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     });
     let carried_tallies = carried_in
         .as_ref()
-        .map_or_else(SideTallies::default, |c| SideTallies {
-            ledger: c.ledger,
-            bank: c.bank,
-        });
+        .map(CarriedInFacts::tallies)
+        .unwrap_or_default();
     let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
     if let Some((side, c)) = conservation.iter().find(|(_, c)| !c.holds) {
         return Err(RunError::Conservation(format!(

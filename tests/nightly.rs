@@ -462,3 +462,29 @@ fn rules_check_explains_impossible_cutoffs_and_graces_with_their_position() {
         "{negative}"
     );
 }
+
+#[test]
+fn the_cutoff_example_is_a_case_for_its_business_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("cutoff");
+    std::fs::create_dir_all(case.join("expected")).unwrap();
+    let example = common::root().join("examples/cutoff");
+    for f in [
+        "ledger.csv",
+        "bank.csv",
+        "rules.toml",
+        "case.toml",
+        "expected/matched.csv",
+        "expected/out_of_period.csv",
+    ] {
+        std::fs::copy(example.join(f), case.join(f)).unwrap();
+    }
+    let test = || recon().args(["rules", "test"]).arg(&case).output().unwrap();
+    assert_eq!(test().status.code(), Some(0));
+    // Without its date the case reconciles every row and no longer matches expected/.
+    std::fs::remove_file(case.join("case.toml")).unwrap();
+    let out = test();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL  cutoff"), "{text}");
+}

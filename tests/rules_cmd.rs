@@ -13,6 +13,7 @@ fn shipped_examples_pass_as_regression_cases() {
     for case in [
         "ambiguous-closest",
         "ambiguous-unmatched",
+        "cutoff",
         "memo-key",
         "refund-not-netted",
         "split-n-to-1",
@@ -20,7 +21,7 @@ fn shipped_examples_pass_as_regression_cases() {
     ] {
         assert!(text.contains(&format!("pass  {case}")), "{case}: {text}");
     }
-    assert!(text.contains("6 passed, 0 failed"), "{text}");
+    assert!(text.contains("7 passed, 0 failed"), "{text}");
 }
 
 #[test]

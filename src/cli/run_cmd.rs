@@ -14,34 +14,39 @@ use crate::run::{execute, RunRequest};
 Examples:
   recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
             --rules rules/default.toml --out out/basic
-  recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 --out out/2026-11-24 --format json
+  recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\
+            --out out/2026-11-24 --format json
 
-Nightly, at the T+1 cutoff (business day D = yesterday, carrying in D-1's pending rows):
-  recon run --ledger ledger-1125.csv --bank bank-1125.csv --rules rules/ --date 2026-11-25 \
+Nightly at the T+1 cutoff, for yesterday, carrying in the day before's pending rows:
+  recon run --ledger L-1125.csv --bank B-1125.csv --rules rules/ --date 2026-11-25 \\
             --carry-in out/2026-11-24/pending.csv --out out/2026-11-25
 
-Business day (--date D, with [business] timezone, cutoff and pending_grace from the rules):
-  ledger rows of D are reconciled, and statement rows from D 00:00 up to the cutoff (e.g.
-  T+1 10:00); statement rows after midnight stay with D only when they belong to D's payments.
-  Everything else goes to out_of_period.csv. Rows of D's last pending_grace with no counterpart
-  go to pending.csv (not an exception); the next day's run takes them with --carry-in, matches
-  them with its own rows, and reports those still alone as no_counterpart_after_grace.
-  Without --date every row of both files is reconciled and nothing is pending.
+Business day (--date D; [business] timezone, cutoff and pending_grace in the rules):
+  Ledger rows of D, and statement rows from D 00:00 up to the cutoff (e.g. T+1 10:00),
+  are reconciled; statement rows after midnight stay with D only when they belong to
+  D's payments. Every other row goes to out_of_period.csv. Rows of D's last
+  pending_grace with no counterpart go to pending.csv (not an exception); the next
+  day's run takes them with --carry-in and reports those still alone as
+  no_counterpart_after_grace. Without --date every row is reconciled, none pending.
 
 Outputs in --out (replaced as a whole only when the run succeeds):
-  matched.csv        match_id, stage, side, line, key, amount, time, merchant, difference, review, review_reason
-  unmatched.csv      ... reason (no_counterpart | amount_mismatch | ambiguous | no_counterpart_after_grace),
-                     counterpart (side:line)
+  matched.csv        match_id, stage, side, line, key, amount, time, merchant,
+                     difference, review, review_reason
+  unmatched.csv      ... reason (no_counterpart | amount_mismatch | ambiguous |
+                     no_counterpart_after_grace), counterpart (side:line)
   duplicates.csv     ... duplicate_of (side:line of the matched row it repeats)
   ignored.csv        ... rows below [thresholds] ignore_below
-  pending.csv        ... reason (awaiting_counterpart), business_date, source_file, source_sha256
-  out_of_period.csv  ... reason (other_business_day | already_in_previous_run), business_date
+  pending.csv        ... reason (awaiting_counterpart), business_date, source_file,
+                     source_sha256
+  out_of_period.csv  ... reason (other_business_day | already_in_previous_run),
+                     business_date
   rejected.csv       ... rows that could not be read (only with --skip-bad-rows)
-  summary.json       counts and sums per output and side, conservation proof, rule and input SHA-256
-With --carry-in every CSV also has carried_from (the original file of a carried-in row), and
-references to carried-in rows read carried:ledger:12.
+  summary.json       counts and sums per output and side, conservation proof,
+                     rule and input SHA-256
+With --carry-in every CSV also has carried_from (the file a carried-in row was first
+read from), and references to carried-in rows read carried:ledger:12.
 
-Exit codes: 0 everything reconciled (pending and out-of-period rows are not exceptions),
+Exit codes: 0 everything reconciled (pending and out-of-period rows are no exceptions),
 1 reconciled with exceptions, 2 bad input or usage (nothing written).")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)

@@ -130,6 +130,14 @@ impl CarriedInFacts {
             bank: Tally::of(&carry.bank),
         }
     }
+
+    /// The carried-in tallies per side.
+    pub fn tallies(&self) -> SideTallies {
+        SideTallies {
+            ledger: self.ledger,
+            bank: self.bank,
+        }
+    }
 }
 
 /// Matches per stage.
@@ -276,13 +284,7 @@ impl Summary {
         };
         row("input", &input);
         if let Some(c) = &self.carried_in {
-            row(
-                "carried_in",
-                &SideTallies {
-                    ledger: c.ledger,
-                    bank: c.bank,
-                },
-            );
+            row("carried_in", &c.tallies());
         }
         for (name, t) in &self.outputs {
             row(name.trim_end_matches(".csv"), t);

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 use rust_decimal::Decimal;
 
-use super::business::Cutoff;
+use super::business::{BusinessDay, Cutoff};
 use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
 use crate::input::time::TimeLayout;
@@ -57,6 +57,13 @@ pub struct Plan {
     pub review_above: Option<Decimal>,
     /// How far apart a repeated row may be to count as a duplicate.
     pub duplicate_window: TimeDelta,
+}
+
+impl Plan {
+    /// The instants of business day `date` under these rules.
+    pub fn business_day(&self, date: NaiveDate) -> BusinessDay {
+        BusinessDay::new(date, self.business_zone, self.cutoff, self.pending_grace)
+    }
 }
 
 /// How one file is read and typed.
