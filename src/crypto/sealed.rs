@@ -62,7 +62,7 @@ pub enum OpenError {
     #[error("authentication failed: format version {0} is unknown (this recon reads version {VERSION}); the header was changed, or a newer recon wrote the file")]
     UnknownVersion(u8),
     /// The tag did not verify and the key ids differ.
-    #[error("authentication failed: the file names key id {file_key}, the key file holds key id {given_key}; wrong key (or the header was changed); nothing was decrypted")]
+    #[error("authentication failed: the file names key id {file_key}, the key file holds key id {given_key}; wrong key, or the header was changed")]
     WrongKey {
         /// The key id in the file's header.
         file_key: String,
@@ -70,7 +70,7 @@ pub enum OpenError {
         given_key: String,
     },
     /// The tag did not verify with the right key.
-    #[error("authentication failed: the file was changed or damaged after it was written (key id {0} matches); nothing was decrypted")]
+    #[error("authentication failed: the file was changed or damaged after it was written (its key id {0} matches the key)")]
     Tampered(String),
 }
 
