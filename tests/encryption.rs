@@ -501,3 +501,39 @@ fn decrypt_never_replaces_a_plain_file_without_force() {
         "the encrypted input survives"
     );
 }
+
+#[test]
+fn a_failed_write_in_a_directory_removes_the_plain_files_it_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = write_key(&tmp.path().join("k"), FIXED_KEY, 0o600);
+    let out = tmp.path().join("out");
+    recon()
+        .args(run_args(&out))
+        .arg("--encrypt-key-file")
+        .arg(&key)
+        .assert()
+        .code(1);
+    let dec = tmp.path().join("dec");
+    // A directory where summary.json should go: even --force cannot rename a file over it.
+    fs::create_dir_all(dec.join("summary.json")).unwrap();
+    let result = recon()
+        .args(["decrypt", "--force", "--dir"])
+        .arg(&out)
+        .arg("-o")
+        .arg(&dec)
+        .arg("--key-file")
+        .arg(&key)
+        .output()
+        .unwrap();
+    let err = stderr_of(&result);
+    assert_eq!(result.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("removed the 4 plain file(s) already created"),
+        "{err}"
+    );
+    assert_eq!(
+        names(&dec),
+        ["summary.json"],
+        "created files removed, nothing else written"
+    );
+}

@@ -99,10 +99,14 @@ fn decrypt_dir(key: &Sm4Key, dir: &Path, output: Option<&Path>, force: bool) -> 
         .map(|(path, _)| open_file(key, path))
         .collect::<anyhow::Result<Vec<_>>>()?;
     create_private_dir(out_dir)?;
-    for (i, (target, plain)) in targets.iter().zip(&plains).enumerate() {
+    let mut created: Vec<&Path> = Vec::new();
+    for (target, plain) in targets.iter().zip(&plains) {
+        let is_new = target.symlink_metadata().is_err();
         if let Err(e) = atomic::write_file(target, plain, force) {
-            let removed = remove_written(&targets[..i], force);
-            return Err(anyhow::Error::new(e).context(removed));
+            return Err(anyhow::Error::new(e).context(remove_created(&created)));
+        }
+        if is_new {
+            created.push(target);
         }
     }
     for ((path, _), target) in sealed.iter().zip(&targets) {
@@ -171,14 +175,14 @@ fn open_file(key: &Sm4Key, path: &Path) -> anyhow::Result<Vec<u8>> {
     crypto::open(key, &sealed).with_context(|| format!("{}: nothing was written", path.display()))
 }
 
-/// After a failed write, removes the files this run wrote (unless they replaced
-/// files under --force, which are gone either way); says what was done.
-fn remove_written(written: &[PathBuf], force: bool) -> String {
-    if force {
-        return format!("{} file(s) had already been replaced", written.len());
-    }
-    for path in written {
+/// After a failed write, removes the files this command created (files it
+/// replaced under --force cannot be restored); says what was done.
+fn remove_created(created: &[&Path]) -> String {
+    for path in created {
         let _ = fs::remove_file(path);
     }
-    format!("removed the {} file(s) already written", written.len())
+    format!(
+        "stopped; removed the {} plain file(s) already created",
+        created.len()
+    )
 }

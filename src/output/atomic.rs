@@ -55,19 +55,13 @@ fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -
 /// key, each as `NAME.sm4` encrypted under it.
 pub fn publish(dir: &Path, files: &[(&str, &[u8])], key: Option<&Sm4Key>) -> Result<(), PublishError> {
     check_replaceable(dir)?;
-    let sealed;
-    let files: Vec<(String, &[u8])> = match key {
-        None => files
+    let sealed = key.map(|key| seal_all(key, files)).transpose()?;
+    let files: Vec<(&str, &[u8])> = match &sealed {
+        Some(sealed) => sealed
             .iter()
-            .map(|(name, bytes)| (name.to_string(), *bytes))
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
             .collect(),
-        Some(key) => {
-            sealed = seal_all(key, files)?;
-            sealed
-                .iter()
-                .map(|(name, bytes)| (name.clone(), bytes.as_slice()))
-                .collect()
-        }
+        None => files.to_vec(),
     };
     let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the parent directory"))?;
