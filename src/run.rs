@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use thiserror::Error;
 
+use crate::crypto::Sm4Key;
 use crate::input::carry::{self, CarryError, CarryIn};
 use crate::input::records::RowError;
 use crate::input::{self, ReadError, SourceFile};
@@ -16,7 +17,7 @@ use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{self, PublishError};
-use crate::output::summary::{self, CarriedInFacts, InputFacts, PeriodFacts, Summary};
+use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, PeriodFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::rules::business::BusinessDay;
 use crate::rules::{self, Plan, RulesError};
@@ -38,6 +39,9 @@ pub struct RunRequest {
     pub carry_in: Option<PathBuf>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
+    /// Encrypt every result file under this key (`NAME.sm4`); its id is in
+    /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
+    pub encryption: Option<Sm4Key>,
 }
 
 /// A finished run.
@@ -47,6 +51,9 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// The id (16 hex digits) of the key the results were encrypted with, if
+    /// any: what the audit log records instead of the key.
+    pub key_id: Option<String>,
 }
 
 /// Why a run stopped without publishing results.
@@ -91,7 +98,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let mut carry = request
         .carry_in
         .as_deref()
-        .map(|path| carry::read(path, &plan, request.date))
+        .map(|path| carry::read(path, &plan, request.date, request.encryption.as_ref()))
         .transpose()?;
     let carried_in = carry.as_ref().map(CarriedInFacts::new);
     let day = request.date.map(|d| plan.business_day(d));
@@ -151,12 +158,17 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         unmatched_by_reason,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
+        encryption: request.encryption.as_ref().map(Encryption::of),
     };
     let summary_json = summary.to_json();
     let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
     named.push(("summary.json", &summary_json));
-    atomic::publish(&request.out, &named)?;
-    Ok(RunOutcome { summary, exceptions })
+    atomic::publish(&request.out, &named, request.encryption.as_ref())?;
+    Ok(RunOutcome {
+        summary,
+        exceptions,
+        key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
+    })
 }
 
 fn now() -> String {

@@ -488,3 +488,78 @@ fn the_cutoff_example_is_a_case_for_its_business_date() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("FAIL  cutoff"), "{text}");
 }
+
+#[test]
+fn encrypted_results_are_carried_in_with_the_same_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("results.key");
+    assert!(recon()
+        .args(["keygen", "-o"])
+        .arg(&key)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let with_key = ["--encrypt-key-file".as_ref(), key.as_os_str()];
+    let first = tmp.path().join("d1");
+    let (code, text) = run_day(
+        "nightly/ledger-1124.csv",
+        "nightly/bank-1124.csv",
+        "nightly/rules.toml",
+        Some("2026-11-24"),
+        &with_key,
+        &first,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(first.join("pending.csv.sm4").exists() && !first.join("pending.csv").exists());
+
+    let plain = tmp.path().join("plain");
+    let (code, text) = day2(&plain, &first);
+    assert_eq!(code, 2);
+    assert!(
+        text.contains("pending.csv.sm4: the previous results are encrypted"),
+        "{text}"
+    );
+    assert!(!plain.exists());
+
+    let second = tmp.path().join("d2");
+    let mut args = vec!["--carry-in".as_ref(), first.as_os_str()];
+    args.extend(with_key);
+    let (code, text) = run_day(
+        "nightly/ledger-1125.csv",
+        "nightly/bank-1125.csv",
+        "nightly/rules.toml",
+        Some("2026-11-25"),
+        &args,
+        &second,
+    );
+    assert_eq!(code, 1, "{text}");
+    let opened = tmp.path().join("opened");
+    let decrypt = recon()
+        .args(["decrypt", "--dir"])
+        .arg(&second)
+        .arg("-o")
+        .arg(&opened)
+        .arg("--key-file")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        decrypt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decrypt.stderr)
+    );
+    assert_eq!(
+        reasons(&opened.join("unmatched.csv")),
+        ["ledger:6 no_counterpart_after_grace"]
+    );
+    assert_eq!(
+        reasons(&opened.join("out_of_period.csv"))[2],
+        "bank:3 already_in_previous_run 2026-11-25"
+    );
+    let s = summary(&opened);
+    assert!(s["carried_in"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("pending.csv.sm4"));
+}

@@ -6,6 +6,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use super::{Format, Outcome};
+use crate::crypto::Sm4Key;
 use crate::run::{execute, RunRequest};
 
 /// Arguments of `recon run`.
@@ -16,6 +17,8 @@ Examples:
             --rules rules/default.toml --out out/basic
   recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\
             --out out/2026-11-24 --format json
+  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day \\
+            --encrypt-key-file results.key
 
 Nightly at the T+1 cutoff, for yesterday, carrying in the day before's pending rows:
   recon run --ledger L-1125.csv --bank B-1125.csv --rules rules/ --date 2026-11-25 \\
@@ -46,8 +49,13 @@ Outputs in --out (replaced as a whole only when the run succeeds):
 With --carry-in every CSV also has carried_from (the file a carried-in row was first
 read from), and references to carried-in rows read carried:ledger:12.
 
+With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted with
+SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., summary.json.sm4); plain results never touch the disk.
+Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`. --carry-in
+reads encrypted previous results with the same key.
+
 Exit codes: 0 everything reconciled (pending and out-of-period rows are no exceptions),
-1 reconciled with exceptions, 2 bad input or usage (nothing written).")]
+1 reconciled with exceptions, 2 bad input, usage or key file (nothing written).")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]
@@ -74,10 +82,17 @@ pub struct Args {
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Encrypt every result file with the SM4 key in this file (owner-only, from `recon keygen`)
+    #[arg(long, value_name = "KEY_FILE", env = "RECON_KEY_FILE")]
+    encrypt_key_file: Option<PathBuf>,
 }
 
 /// Runs `recon run`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let encryption = match &args.encrypt_key_file {
+        Some(path) => Some(Sm4Key::load(path).context("cannot encrypt the results; nothing was written")?),
+        None => None,
+    };
     let request = RunRequest {
         ledger: args.ledger,
         bank: args.bank,
@@ -86,12 +101,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         date: args.date,
         carry_in: args.carry_in,
         skip_bad_rows: args.skip_bad_rows,
+        encryption,
     };
     let outcome = execute(&request).context("reconciliation stopped")?;
     match args.format {
         Format::Text => {
             print!("{}", outcome.summary.to_text());
-            println!("results  {}", args.out.display());
+            match &outcome.key_id {
+                Some(id) => println!(
+                    "results  {} (encrypted: SM4-GCM, key id {id})",
+                    args.out.display()
+                ),
+                None => println!("results  {}", args.out.display()),
+            }
         }
         Format::Json => print!("{}", String::from_utf8_lossy(&outcome.summary.to_json())),
     }

@@ -6,7 +6,8 @@
 //! repeats a row the previous run already handled does not count it twice.
 //!
 //! Only files `recon run` wrote are read here; spreadsheet guards (a leading
-//! `'`) are taken off again.
+//! `'`) are taken off again, and results encrypted with `--encrypt-key-file`
+//! (`NAME.sm4`) are decrypted with the run's key.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::time::{parse_time, TimeLayout};
+use crate::crypto::{self, Sm4Key};
 use crate::model::{Origin, Record, Side, SourceId};
 use crate::output::tables::safe;
 use crate::rules::Plan;
@@ -97,17 +99,27 @@ pub enum CarryError {
     },
 }
 
-/// Reads the previous results: `path` is their directory or its pending.csv.
-/// With `date`, the pending rows must be of an earlier business day.
-pub fn read(path: &Path, plan: &Plan, date: Option<NaiveDate>) -> Result<CarryIn, CarryError> {
+/// Reads the previous results: `path` is their directory or its pending.csv
+/// (or pending.csv.sm4, decrypted with `key`). With `date`, the pending rows
+/// must be of an earlier business day.
+pub fn read(
+    path: &Path,
+    plan: &Plan,
+    date: Option<NaiveDate>,
+    key: Option<&Sm4Key>,
+) -> Result<CarryIn, CarryError> {
     let (dir, pending_path) = if path.is_dir() {
         (path.to_path_buf(), path.join(PENDING_FILE))
     } else {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-        (dir.unwrap_or(Path::new(".")).to_path_buf(), path.to_path_buf())
+        let plain = path.to_string_lossy();
+        let plain = plain
+            .strip_suffix(&format!(".{}", crypto::sealed::EXTENSION))
+            .unwrap_or(&plain);
+        (dir.unwrap_or(Path::new(".")).to_path_buf(), PathBuf::from(plain))
     };
     let zone = plan.business_zone;
-    let (sha256, table) = ResultTable::read(&pending_path, zone)?;
+    let (pending_file, table) = ResultTable::read(&pending_path, zone, key)?;
     let pending = read_pending(&table, plan, date)?;
     let mut settled = Settled::default();
     for name in SETTLED_FILES {
@@ -115,7 +127,7 @@ pub fn read(path: &Path, plan: &Plan, date: Option<NaiveDate>) -> Result<CarryIn
         let table = if name == PENDING_FILE {
             &table
         } else {
-            other = ResultTable::read(&dir.join(name), zone)?.1;
+            other = ResultTable::read(&dir.join(name), zone, key)?.1;
             &other
         };
         for row in &table.rows {
@@ -123,16 +135,44 @@ pub fn read(path: &Path, plan: &Plan, date: Option<NaiveDate>) -> Result<CarryIn
         }
     }
     Ok(CarryIn {
-        pending: SourceId {
-            path: pending_path.display().to_string(),
-            sha256,
-        },
+        pending: pending_file,
         business_date: pending.business_date,
         sources: pending.sources,
         ledger: pending.ledger,
         bank: pending.bank,
         settled,
     })
+}
+
+/// The plain bytes of a result file, and the file as stored with its SHA-256:
+/// `path` itself, or its encrypted form `path.sm4` opened with `key`.
+fn stored_bytes(path: &Path, key: Option<&Sm4Key>) -> Result<(SourceId, Vec<u8>), CarryError> {
+    let sealed = PathBuf::from(format!("{}.{}", path.display(), crypto::sealed::EXTENSION));
+    let file = if !path.exists() && sealed.exists() {
+        &sealed
+    } else {
+        path
+    };
+    let bytes = std::fs::read(file).map_err(|error| CarryError::Io {
+        path: path.into(),
+        error,
+    })?;
+    let stored = SourceId {
+        path: file.display().to_string(),
+        sha256: crate::rules::hex(&Sha256::digest(&bytes)),
+    };
+    if file == path {
+        return Ok((stored, bytes));
+    }
+    let shape = |message: String| CarryError::Shape {
+        path: sealed.clone(),
+        message,
+    };
+    let key = key.ok_or_else(|| {
+        shape("the previous results are encrypted: give this run the key they were written with (--encrypt-key-file or RECON_KEY_FILE)".into())
+    })?;
+    let plain = crypto::open(key, &bytes).map_err(|e| shape(e.to_string()))?;
+    Ok((stored, plain))
 }
 
 /// An OS error, with what to give instead when the file is missing.
@@ -215,13 +255,14 @@ struct ResultTable {
 }
 
 impl ResultTable {
-    /// Reads a result file and the SHA-256 of its bytes.
-    fn read(path: &Path, zone: chrono_tz::Tz) -> Result<(String, ResultTable), CarryError> {
-        let bytes = std::fs::read(path).map_err(|error| CarryError::Io {
-            path: path.into(),
-            error,
-        })?;
-        let sha256 = crate::rules::hex(&Sha256::digest(&bytes));
+    /// Reads a result file; also says which file was read (`path` or its
+    /// encrypted form) and its SHA-256 as stored.
+    fn read(
+        path: &Path,
+        zone: chrono_tz::Tz,
+        key: Option<&Sm4Key>,
+    ) -> Result<(SourceId, ResultTable), CarryError> {
+        let (stored, bytes) = stored_bytes(path, key)?;
         let csv_error = |e: csv::Error| {
             let line = e.position().map_or(1, |p| p.line());
             CarryError::Value {
@@ -250,7 +291,7 @@ impl ResultTable {
             header,
             rows,
         };
-        Ok((sha256, table))
+        Ok((stored, table))
     }
 
     fn index(&self, name: &str) -> Option<usize> {

@@ -61,6 +61,7 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         date,
         carry_in: None,
         skip_bad_rows: false,
+        encryption: None,
     };
     if let Err(e) = execute(&request) {
         return Ok(CaseResult {
