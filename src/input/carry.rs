@@ -19,6 +19,7 @@ use thiserror::Error;
 
 use super::time::{parse_time, TimeLayout};
 use crate::crypto::{self, Sm4Key};
+use crate::matching::period::AWAITING_COUNTERPART;
 use crate::model::{Origin, Record, Side, SourceId};
 use crate::output::tables::safe;
 use crate::rules::Plan;
@@ -214,7 +215,7 @@ fn read_pending(table: &ResultTable, plan: &Plan, date: Option<NaiveDate>) -> Re
             .iter()
             .map(|name| table.index(name).map_or("", |i| table.text(row, i)).into())
             .collect();
-        if table.text(row, table.column("reason")?) != "awaiting_counterpart" {
+        if table.text(row, table.column("reason")?) != AWAITING_COUNTERPART {
             return Err(table.value_error(row, "reason", "pending rows have reason awaiting_counterpart"));
         }
         if !seen.insert(record.row_ref()) {

@@ -19,6 +19,9 @@ use super::{Disposition, Reason, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side};
 use crate::rules::business::BusinessDay;
 
+/// The reason written for every pending row.
+pub const AWAITING_COUNTERPART: &str = "awaiting_counterpart";
+
 /// Why a row is not part of this run's reconciliation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PeriodReason {

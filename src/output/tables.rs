@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use crate::input::time::format_in_zone;
+use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side, SourceId, Tally};
 use crate::rules::business::BusinessDay;
@@ -348,7 +349,7 @@ fn pending(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
         if *d == Disposition::Pending {
             let source = input.inputs[record.side as usize];
             let after = [
-                "awaiting_counterpart".to_string(),
+                AWAITING_COUNTERPART.to_string(),
                 business_date(record, input.plan),
                 source.path.clone(),
                 source.sha256.clone(),
