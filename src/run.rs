@@ -1,21 +1,26 @@
 //! One reconciliation run, start to finish: load the effective rules, read
-//! both files (concurrently), match, render, prove conservation, and publish
-//! the results directory atomically. A run that fails at any step publishes
-//! nothing, so earlier results stay as they were.
+//! both files (concurrently) and any rows carried in, scope them to the
+//! business day, match, render, prove conservation, and publish the results
+//! directory atomically. A run that fails at any step publishes nothing, so
+//! earlier results stay as they were.
 
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use thiserror::Error;
 
+use crate::crypto::Sm4Key;
+use crate::input::carry::{self, CarryError, CarryIn};
 use crate::input::records::RowError;
 use crate::input::status::SetAside;
 use crate::input::{self, ReadError, SourceFile};
-use crate::matching::{self, Disposition, Sides};
-use crate::model::{Record, Side, Tally};
+use crate::matching::period::{Scope, SideRows};
+use crate::matching::{self, Disposition};
+use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{self, PublishError};
-use crate::output::summary::{self, InputFacts, Summary};
+use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, PeriodFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
+use crate::rules::business::BusinessDay;
 use crate::rules::{self, profiles, Plan, RulesError};
 
 /// What to reconcile and where to put the results.
@@ -29,14 +34,19 @@ pub struct RunRequest {
     pub rules: PathBuf,
     /// The results directory.
     pub out: PathBuf,
-    /// The business date (selects the rule version).
+    /// The business date: selects the rule version and scopes the rows to that day.
     pub date: Option<NaiveDate>,
+    /// The previous run's results directory or its pending.csv (`--carry-in`).
+    pub carry_in: Option<PathBuf>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
     /// Read the ledger with this built-in profile instead of the rule file's `[ledger]`.
     pub ledger_profile: Option<String>,
     /// Read the bank file with this built-in profile instead of the rule file's `[bank]`.
     pub bank_profile: Option<String>,
+    /// Encrypt every result file under this key (`NAME.sm4`); its id is in
+    /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
+    pub encryption: Option<Sm4Key>,
 }
 
 /// A finished run.
@@ -46,6 +56,9 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// The id (16 hex digits) of the key the results were encrypted with, if
+    /// any: what the audit log records instead of the key.
+    pub key_id: Option<String>,
 }
 
 /// Why a run stopped without publishing results.
@@ -57,6 +70,9 @@ pub enum RunError {
     /// An input could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The previous run's results could not be carried in.
+    #[error(transparent)]
+    Carry(#[from] CarryError),
     /// Rows could not be typed and `--skip-bad-rows` was not given.
     #[error("{} bad row(s); nothing was written. Fix them, or rerun with --skip-bad-rows to set them aside in rejected.csv:\n{}", .count, .listing)]
     BadRows {
@@ -86,26 +102,37 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
     );
-    let (ledger, bank) = (ledger?, bank?);
+    let (mut ledger, mut bank) = (ledger?, bank?);
     let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows)?;
-    let sides = Sides {
-        ledger: &ledger.typed.records,
-        bank: &bank.typed.records,
-    };
-    let result = matching::reconcile(sides, &plan);
-    let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
-    let files = tables::render(&RenderInput {
-        sides,
-        result: &result,
-        plan: &plan,
-        rejected: &rejected,
-        set_aside: &set_aside,
-    });
+    let mut carry = request
+        .carry_in
+        .as_deref()
+        .map(|path| carry::read(path, &plan, request.date, request.encryption.as_ref()))
+        .transpose()?;
+    let carried_in = carry.as_ref().map(CarriedInFacts::new);
+    let day = request.date.map(|d| plan.business_day(d));
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
         bank: input_tally(&bank.typed.records, &bank),
     };
-    let conservation = summary::conservation(&input_tallies, &files);
+    let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day);
+    let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
+    let inputs = [source_id(&ledger), source_id(&bank)];
+    let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
+    let files = tables::render(&RenderInput {
+        sides: scope.all(),
+        result: &result,
+        plan: &plan,
+        rejected: &rejected,
+        inputs: [&inputs[0], &inputs[1]],
+        carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
+        set_aside: &set_aside,
+    });
+    let carried_tallies = carried_in
+        .as_ref()
+        .map(CarriedInFacts::tallies)
+        .unwrap_or_default();
+    let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
     if let Some((side, c)) = conservation.iter().find(|(_, c)| !c.holds) {
         return Err(RunError::Conservation(format!(
             "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
@@ -121,6 +148,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
         business_date: request.date.map(|d| d.to_string()),
+        period: day.as_ref().map(|d| PeriodFacts::new(d, &plan)),
         started_at,
         finished_at: now(),
         rules: plan.identity.clone(),
@@ -130,6 +158,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         ]
         .into_iter()
         .collect(),
+        carried_in,
         outputs: files.iter().map(|f| (f.name, f.tallies)).collect(),
         stages,
         review: result
@@ -140,16 +169,56 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         unmatched_by_reason,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
+        encryption: request.encryption.as_ref().map(Encryption::of),
     };
     let summary_json = summary.to_json();
     let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
     named.push(("summary.json", &summary_json));
-    atomic::publish(&request.out, &named)?;
-    Ok(RunOutcome { summary, exceptions })
+    atomic::publish(&request.out, &named, request.encryption.as_ref())?;
+    Ok(RunOutcome {
+        summary,
+        exceptions,
+        key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
+    })
 }
 
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Sets aside the rows that are not this run's business (`--date`, rows the
+/// previous run settled) and adds the rows carried in; moves the records.
+fn scope(
+    ledger: &mut SourceFile,
+    bank: &mut SourceFile,
+    carry: Option<&mut CarryIn>,
+    day: Option<BusinessDay>,
+) -> Scope {
+    let take = std::mem::take::<Vec<Record>>;
+    let (carried, mut settled) = match carry {
+        Some(c) => ([take(&mut c.ledger), take(&mut c.bank)], Some(&mut c.settled)),
+        None => Default::default(),
+    };
+    let [carried_ledger, carried_bank] = carried;
+    Scope::new(
+        SideRows {
+            file: take(&mut ledger.typed.records),
+            carried: carried_ledger,
+        },
+        SideRows {
+            file: take(&mut bank.typed.records),
+            carried: carried_bank,
+        },
+        day,
+        |r| settled.as_mut().is_some_and(|s| s.claim(r)),
+    )
+}
+
+fn source_id(source: &SourceFile) -> SourceId {
+    SourceId {
+        path: source.located.path.display().to_string(),
+        sha256: source.located.sha256.clone(),
+    }
 }
 
 /// Typed records, rows set aside by status, plus rejected rows (which carry no amount).
