@@ -148,6 +148,24 @@ fn english_headers_with_values_telling_the_time_column() {
 }
 
 #[test]
+fn a_workbook_bank_file_needs_no_encoding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ledger, bank) = (data("excel/ledger.csv"), data("excel/statement.xls"));
+    let (rules, text, _) = init(&ledger, &bank, tmp.path());
+    assert!(
+        text.contains("# a .xls workbook, sheet \"明细\": no encoding or delimiter to set"),
+        "{text}"
+    );
+    assert!(
+        text.contains("key = \"商户订单号\""),
+        "the shared column, not 流水号\n{text}"
+    );
+    let out = tmp.path().join("out");
+    assert_eq!(run(&ledger, &bank, &rules, &out), 0);
+    assert_eq!(summary(&out)["outputs"]["matched.csv"]["bank"]["count"], 5);
+}
+
+#[test]
 fn an_existing_file_is_kept_unless_forced() {
     let tmp = tempfile::tempdir().unwrap();
     let target = tmp.path().join("mine.toml");

@@ -19,8 +19,7 @@ use thiserror::Error;
 use super::table::{locate_region, DelimiterSource, RawRow, Table, TableError, TableOptions};
 
 /// The workbook formats read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkbookKind {
     /// Office Open XML workbook (a ZIP archive holding `xl/workbook.xml`).
     Xlsx,
