@@ -88,8 +88,18 @@ pub enum RunError {
     #[error("conservation check failed, nothing was written: {0}")]
     Conservation(String),
     /// The results could not be written.
-    #[error(transparent)]
+    #[error("{error}{advice}", error = .0, advice = publish_advice(.0))]
     Publish(#[from] PublishError),
+}
+
+/// What to do when the results could not be written (the refusals say it themselves).
+fn publish_advice(error: &PublishError) -> &'static str {
+    match error {
+        PublishError::Io { .. } => {
+            ". Nothing was changed: give --out a path in a directory you can write to, with room for the results"
+        }
+        _ => "",
+    }
 }
 
 /// Runs a reconciliation and publishes its results.

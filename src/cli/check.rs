@@ -92,8 +92,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let report: Inspection = inspect(&args.file, &options)?;
     match args.format {
-        Format::Text => print!("{}", report.to_text(args.max_problems)),
-        Format::Json => println!("{}", report.to_json(args.max_problems)),
+        Format::Text => out!("{}", report.to_text(args.max_problems))?,
+        Format::Json => outln!("{}", report.to_json(args.max_problems))?,
     }
     Ok(if report.problems.is_empty() {
         Outcome::Clean

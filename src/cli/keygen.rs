@@ -25,7 +25,7 @@ pub struct Args {
 /// Runs `recon keygen`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let key = Sm4Key::generate(&args.output)?;
-    println!("{}  key id {}", args.output.display(), key.id_hex());
+    outln!("{}  key id {}", args.output.display(), key.id_hex())?;
     eprintln!("keep a copy in a safe place: results encrypted with this key cannot be read without it");
     Ok(Outcome::Clean)
 }

@@ -1,6 +1,22 @@
 //! The command line: argument definitions, one module per subcommand, and
 //! the single place where outcomes become exit codes.
 
+/// `print!` for command output: a reader that stops reading (`recon check
+/// FILE | head`) ends the output quietly instead of a panic; other write
+/// errors are returned. Evaluates to `anyhow::Result<()>`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::emit(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for command output, as `out!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::emit(format_args!($($arg)*)).and_then(|()| $crate::cli::emit(format_args!("\n")))
+    };
+}
+
 mod check;
 mod convert;
 mod decrypt;
@@ -99,10 +115,39 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Exceptions) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("recon: error: {e:#}");
+            eprintln!("recon: error: {}", message(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes command output to standard output (see `out!`).
+fn emit(text: std::fmt::Arguments) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_fmt(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to standard output"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The error and its causes joined by `: `, leaving out a cause whose text
+/// the message already holds (errors that quote their OS error, such as
+/// `FILE: cannot read: No such file…`, would otherwise say it twice).
+fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Output format of commands that print a report.

@@ -111,20 +111,20 @@ fn init(ledger: &Path, bank: &Path, output: &Path, force: bool) -> anyhow::Resul
     let draft = rules::init::draft(ledger, bank, &name, today)?;
     replace_file(output, draft.text.as_bytes())?;
     for note in &draft.notes {
-        println!("{note}");
+        outln!("{note}")?;
     }
-    println!("wrote {}", output.display());
+    outln!("wrote {}", output.display())?;
     Ok(Outcome::Clean)
 }
 
 fn list_profiles(name: Option<&str>) -> anyhow::Result<Outcome> {
     if let Some(name) = name {
-        print!("{}", profiles::find(name).map_err(anyhow::Error::msg)?.source);
+        out!("{}", profiles::find(name).map_err(anyhow::Error::msg)?.source)?;
         return Ok(Outcome::Clean);
     }
     for p in profiles::all().map_err(anyhow::Error::msg)? {
-        println!("{:<24}{}", p.name, p.title);
-        println!("{:<24}evidence: {}", "", p.evidence);
+        outln!("{:<24}{}", p.name, p.title)?;
+        outln!("{:<24}evidence: {}", "", p.evidence)?;
     }
     Ok(Outcome::Clean)
 }
@@ -140,7 +140,7 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
     }
     for plan in &plans {
         let id = &plan.identity;
-        println!(
+        outln!(
             "ok  {}  {} {}  effective from {}  {} stage(s)  sha256 {}",
             id.path,
             id.name,
@@ -148,7 +148,7 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
             id.effective_from,
             plan.stages.len(),
             id.sha256
-        );
+        )?;
     }
     Ok(Outcome::Clean)
 }
@@ -158,16 +158,16 @@ fn test(dir: &Path) -> anyhow::Result<Outcome> {
     let mut failed = 0;
     for CaseResult { name, failures } in &results {
         if failures.is_empty() {
-            println!("pass  {name}");
+            outln!("pass  {name}")?;
         } else {
             failed += 1;
-            println!("FAIL  {name}");
+            outln!("FAIL  {name}")?;
             for f in failures {
-                println!("      {f}");
+                outln!("      {f}")?;
             }
         }
     }
-    println!("{} passed, {} failed", results.len() - failed, failed);
+    outln!("{} passed, {} failed", results.len() - failed, failed)?;
     Ok(if failed == 0 {
         Outcome::Clean
     } else {

@@ -122,16 +122,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let outcome = execute(&request).context("reconciliation stopped")?;
     match args.format {
         Format::Text => {
-            print!("{}", outcome.summary.to_text());
+            out!("{}", outcome.summary.to_text())?;
             match &outcome.key_id {
-                Some(id) => println!(
+                Some(id) => outln!(
                     "results  {} (encrypted: SM4-GCM, key id {id})",
                     args.out.display()
-                ),
-                None => println!("results  {}", args.out.display()),
+                )?,
+                None => outln!("results  {}", args.out.display())?,
             }
         }
-        Format::Json => print!("{}", String::from_utf8_lossy(&outcome.summary.to_json())),
+        Format::Json => out!("{}", String::from_utf8_lossy(&outcome.summary.to_json()))?,
     }
     Ok(if outcome.exceptions {
         Outcome::Exceptions

@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use super::field::{clean_field, is_placeholder};
+use super::field::{clean_field, excerpt, is_placeholder};
 
 /// Why a text is not an amount.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub enum AmountError {
     Separator(String),
     /// More decimal places than the rules allow.
     #[error(
-        "\"{text}\" has {found} decimal places, at most {allowed} allowed (amount_decimals in the rule file)"
+        "\"{text}\" has {found} decimal places, at most {allowed} allowed: correct the amount, or raise amount_decimals in the rule file if the file rightly has more"
     )]
     TooManyDecimals {
         /// The text.
@@ -120,7 +120,7 @@ fn parse_plain(original: &str, text: &str, max_decimals: Option<u32>) -> Result<
         let found = frac_part.len() as u32;
         if found > allowed {
             return Err(AmountError::TooManyDecimals {
-                text: original.to_string(),
+                text: excerpt(original),
                 found,
                 allowed,
             });
@@ -131,11 +131,11 @@ fn parse_plain(original: &str, text: &str, max_decimals: Option<u32>) -> Result<
         mantissa = mantissa
             .checked_mul(10)
             .and_then(|m| m.checked_add(i128::from(b - b'0')))
-            .ok_or_else(|| AmountError::Overflow(original.to_string()))?;
+            .ok_or_else(|| AmountError::Overflow(excerpt(original)))?;
     }
     let scale = frac_part.len() as u32;
     let mut value = Decimal::try_from_i128_with_scale(mantissa, scale)
-        .map_err(|_| AmountError::Overflow(original.to_string()))?;
+        .map_err(|_| AmountError::Overflow(excerpt(original)))?;
     value.set_sign_negative(negative);
     Ok(value)
 }
@@ -143,31 +143,31 @@ fn parse_plain(original: &str, text: &str, max_decimals: Option<u32>) -> Result<
 fn check_chars(original: &str, body: &str, int_part: &str, frac_part: &str) -> Result<(), AmountError> {
     let lower = original.to_ascii_lowercase();
     if lower.contains("nan") || lower.contains("inf") {
-        return Err(AmountError::NotANumber(original.to_string()));
+        return Err(AmountError::NotANumber(excerpt(original)));
     }
     if let Some(bad) = body
         .chars()
         .find(|c| !c.is_ascii_digit() && *c != ',' && *c != '.')
     {
         if bad == 'e' || bad == 'E' {
-            return Err(AmountError::Exponent(original.to_string()));
+            return Err(AmountError::Exponent(excerpt(original)));
         }
         return Err(AmountError::Unexpected {
-            text: original.to_string(),
+            text: excerpt(original),
             found: bad,
         });
     }
     if frac_part.contains('.') {
         return Err(AmountError::Unexpected {
-            text: original.to_string(),
+            text: excerpt(original),
             found: '.',
         });
     }
     if frac_part.contains(',') {
-        return Err(AmountError::Separator(original.to_string()));
+        return Err(AmountError::Separator(excerpt(original)));
     }
     if int_part.is_empty() && frac_part.is_empty() {
-        return Err(AmountError::NotANumber(original.to_string()));
+        return Err(AmountError::NotANumber(excerpt(original)));
     }
     Ok(())
 }
@@ -181,7 +181,7 @@ fn check_grouping<'a>(original: &str, int_part: &'a str) -> Result<&'a str, Amou
     let first = groups.next().unwrap_or("");
     let first_ok = (1..=3).contains(&first.len());
     if !first_ok || !groups.all(|g| g.len() == 3) {
-        return Err(AmountError::Separator(original.to_string()));
+        return Err(AmountError::Separator(excerpt(original)));
     }
     Ok(int_part)
 }

@@ -152,13 +152,14 @@ fn malformed_advice(encoding: &str, mixed: bool) -> String {
     if mixed {
         return "valid UTF-8 up to here, then a byte that is not: the file mixes encodings \
                 (e.g. a GBK trailer appended to a UTF-8 body); re-export it in one encoding \
-                or set --encoding"
+                or name its encoding (--encoding, or encoding = in the rule file's side section)"
             .to_owned();
     }
     format!(
         "bytes that are not valid {encoding}: either the file is damaged here (e.g. a \
-         character cut in half) or it is not in {encoding}; fix this spot, set --encoding \
-         to the file's real encoding, or re-export it"
+         character cut in half) or it is not in {encoding}; fix this spot, name the file's \
+         real encoding (--encoding, or encoding = in the rule file's side section), or \
+         re-export it"
     )
 }
 
@@ -689,7 +690,8 @@ mod tests {
             error.to_string(),
             "line 1, column 1 (byte offset 0): bytes that are not valid UTF-8: either the file \
              is damaged here (e.g. a character cut in half) or it is not in UTF-8; fix this \
-             spot, set --encoding to the file's real encoding, or re-export it"
+             spot, name the file's real encoding (--encoding, or encoding = in the rule \
+             file's side section), or re-export it"
         );
     }
 

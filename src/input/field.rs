@@ -22,6 +22,19 @@ fn trim(text: &str) -> &str {
     text.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}')
 }
 
+/// Most characters of a field's text quoted in a message.
+const EXCERPT_CHARS: usize = 40;
+
+/// The text of a field for quoting in an error message: whole when short,
+/// else its start with `…` and its length, so a damaged file's huge field
+/// does not flood the terminal.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
+    }
+}
+
 /// True for the values exports put in empty cells: "", "-", "--", "—", "/", "N/A".
 pub fn is_placeholder(cleaned: &str) -> bool {
     matches!(cleaned, "" | "-" | "--" | "—" | "/" | "N/A" | "n/a")
@@ -45,6 +58,15 @@ mod tests {
         assert_eq!(clean_field("\u{3000}交易成功\u{3000}"), "交易成功");
         assert_eq!(clean_field("xx\t "), "xx");
         assert_eq!(clean_field(""), "");
+    }
+
+    #[test]
+    fn excerpts_shorten_long_text_only() {
+        assert_eq!(excerpt("12.50"), "12.50");
+        let long = "9".repeat(1000);
+        assert_eq!(excerpt(&long), format!("{}… (1000 characters)", "9".repeat(40)));
+        let chinese = "金".repeat(41);
+        assert_eq!(excerpt(&chinese), format!("{}… (41 characters)", "金".repeat(40)));
     }
 
     #[test]

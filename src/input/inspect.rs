@@ -275,9 +275,12 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
     report.mapping = Some(describe(&sp.columns));
     report.profile = sp.profile.clone();
     match type_by_status(&mut located.table, options.side, &sp) {
-        Err(e) => report
-            .problems
-            .push(format!("{}:{}:1: {e}", report.file, report.header_line)),
+        Err(e) => report.problems.push(format!(
+            "{}:{}:{}: {e}",
+            report.file,
+            report.header_line,
+            e.column()
+        )),
         Ok(sorted) => report.add_records(&sorted, sp.zone),
     }
     Ok(report)

@@ -36,7 +36,7 @@ pub enum ReadError {
     #[error("{0}: is a directory, not a file; give the path of the exported statement file")]
     IsDirectory(PathBuf),
     /// The OS refused.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {source}; check the path and that this account may read the file")]
     Io {
         /// The file.
         path: PathBuf,
@@ -52,7 +52,7 @@ pub enum ReadError {
         error: EncodingError,
     },
     /// No table could be located.
-    #[error("{path}:{}: {error}", .error.line().map_or("1:1".to_string(), |l| format!("{l}:1")))]
+    #[error("{path}:{}: {error}", .error.position())]
     Table {
         /// The file.
         path: PathBuf,
@@ -78,7 +78,7 @@ pub enum ReadError {
         message: String,
     },
     /// The rule file's columns do not fit the header.
-    #[error("{path}:{line}:1: {error}")]
+    #[error("{path}:{line}:{}: {error}", .error.column())]
     Mapping {
         /// The file.
         path: PathBuf,
@@ -100,7 +100,7 @@ fn position(error: &EncodingError) -> String {
 
 fn excel_position(error: &ExcelError) -> String {
     match error {
-        ExcelError::Table(e) => e.line().map_or("1:1".to_string(), |l| format!("{l}:1")),
+        ExcelError::Table(e) => e.position(),
         _ => "1:1".to_string(),
     }
 }

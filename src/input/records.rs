@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use thiserror::Error;
 
 use super::amount::{parse_amount, parse_optional_amount};
-use super::field::clean_field;
+use super::field::{clean_field, excerpt};
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
 use crate::model::{Origin, Record, Side};
@@ -17,7 +17,7 @@ use crate::rules::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum MappingError {
     /// The rule file names a column the header lacks.
-    #[error("column \"{name}\" (from the rule file) is not in the header on line {header_line}; the header has: {available}")]
+    #[error("column \"{name}\" (from the rule file) is not in the header on line {header_line}; the header has: {available}. Correct the name in the rule file's columns section, or check that this is the right file")]
     Missing {
         /// The missing name.
         name: String,
@@ -38,6 +38,17 @@ pub enum MappingError {
         /// 1-based second position.
         second: usize,
     },
+}
+
+impl MappingError {
+    /// The 1-based header column the error is about: the second of two
+    /// equal names, else the first column.
+    pub fn column(&self) -> usize {
+        match self {
+            MappingError::Missing { .. } => 1,
+            MappingError::Duplicate { second, .. } => *second,
+        }
+    }
 }
 
 /// A row that could not be typed.
@@ -155,7 +166,7 @@ pub fn position(table: &Table, name: &str) -> Result<usize, MappingError> {
             .header
             .iter()
             .filter(|h| !h.is_empty())
-            .cloned()
+            .map(|h| excerpt(h))
             .collect::<Vec<_>>()
             .join(", "),
     })?;
@@ -291,7 +302,8 @@ fn read_amount<'r>(
                 Err(error(
                     d,
                     format!(
-                        "direction \"{word}\" is not an income ({}), expense ({}) or neutral ({}) word; add it to values.income, values.expense or values.neutral in the rule file",
+                        "direction \"{}\" is not an income ({}), expense ({}) or neutral ({}) word; add it to values.income, values.expense or values.neutral in the rule file",
+                        excerpt(word),
                         plan.values.income.join(" "),
                         plan.values.expense.join(" "),
                         plan.values.neutral.join(" ")

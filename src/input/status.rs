@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::field::clean_field;
+use super::field::{clean_field, excerpt};
 use super::records::{position, type_rows, MappingError, RowError, Typed};
 use super::table::{RawRow, Table};
 use crate::model::{Record, Side};
@@ -112,7 +112,8 @@ fn split(rows: Vec<RawRow>, at: usize, plan: &SidePlan) -> Groups {
 fn unknown_status(status: &str, plan: &SidePlan) -> String {
     let words = &plan.status;
     format!(
-        "status \"{status}\" is not a success ({}), refund ({}) or ignore ({}) status; add it to [status] success, refund or ignore in the rule file's side section",
+        "status \"{}\" is not a success ({}), refund ({}) or ignore ({}) status; add it to [status] success, refund or ignore in the rule file's side section",
+        excerpt(status),
         words.success.join(" "),
         words.refund.join(" "),
         words.ignore.join(" ")

@@ -12,6 +12,11 @@ use super::field::clean_field;
 /// How many leading rows are examined to sniff the delimiter and find the header.
 const SNIFF_ROWS: usize = 400;
 
+/// The longest field accepted, in bytes. Real statement fields are short
+/// (a memo of a few hundred characters at most); a longer one means a damaged
+/// file or a quote that swallowed many rows.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+
 /// Delimiters tried when none is set, in order of preference on a tie.
 const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
 
@@ -104,7 +109,7 @@ pub struct Table {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TableError {
     /// Nothing but whitespace.
-    #[error("the file is empty: expected a header row and data rows")]
+    #[error("the file is empty: expected a header row and data rows; check the path, or export the statement again")]
     Empty,
     /// No row looks like a header.
     #[error("no header row found: no row has the table's column names{hint}")]
@@ -121,6 +126,16 @@ pub enum TableError {
         /// Line where the quoted field starts.
         line: u64,
     },
+    /// A field far longer than any real statement field.
+    #[error("line {line}, field {column}: a field of {bytes} bytes, longer than the {MAX_FIELD_BYTES} any statement field needs: the file is damaged here (or a quote opened here swallowed the rows after it); fix it or export the file again")]
+    FieldTooLong {
+        /// Line where the row starts.
+        line: u64,
+        /// 1-based field number.
+        column: usize,
+        /// The field's length in bytes.
+        bytes: usize,
+    },
     /// A row the CSV reader could not read.
     #[error("line {line}: {message}")]
     Csv {
@@ -135,9 +150,21 @@ impl TableError {
     /// The physical line the error is about, when there is one.
     pub fn line(&self) -> Option<u64> {
         match self {
-            TableError::UnbalancedQuote { line } | TableError::Csv { line, .. } => Some(*line),
+            TableError::UnbalancedQuote { line }
+            | TableError::Csv { line, .. }
+            | TableError::FieldTooLong { line, .. } => Some(*line),
             _ => None,
         }
+    }
+
+    /// `LINE:COL` of the error (1-based; the column is a field number, 1
+    /// when the error is about a whole line or the whole file).
+    pub fn position(&self) -> String {
+        let column = match self {
+            TableError::FieldTooLong { column, .. } => *column,
+            _ => 1,
+        };
+        format!("{}:{column}", self.line().unwrap_or(1))
     }
 }
 
@@ -166,6 +193,7 @@ pub fn locate_region(
     if rows.iter().all(is_blank_row) {
         return Err(TableError::Empty);
     }
+    check_field_lengths(&rows)?;
     let header_index = find_header(&rows, options)?;
     let header: Vec<String> = rows[header_index]
         .fields
@@ -458,6 +486,29 @@ fn is_count_line(text: &str) -> bool {
     };
     let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
     digits > 0 && rest[digits..].starts_with('笔')
+}
+
+/// Refuses a field longer than `MAX_FIELD_BYTES` (reported as an unclosed
+/// quote when it spans several lines, as one that swallowed rows does).
+fn check_field_lengths(rows: &[RawRow]) -> Result<(), TableError> {
+    for row in rows {
+        if let Some((i, field)) = row
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.len() > MAX_FIELD_BYTES)
+        {
+            if field.matches('\n').nth(1).is_some() {
+                return Err(TableError::UnbalancedQuote { line: row.line });
+            }
+            return Err(TableError::FieldTooLong {
+                line: row.line,
+                column: i + 1,
+                bytes: field.len(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A quoted field that swallowed several lines in a row of the wrong width is

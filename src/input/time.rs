@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Naive
 use chrono_tz::Tz;
 use thiserror::Error;
 
-use super::field::{clean_field, is_placeholder};
+use super::field::{clean_field, excerpt, is_placeholder};
 
 /// How times are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub enum TimeError {
     #[error("\"{0}\" is not a time in a known layout (2026-11-24 10:15:03, 2026/11/24 10:15:03, 20261124101503, 2026-11-24T02:15:03Z, 2026-11-24); set time_format in the rule file for other layouts")]
     Unrecognized(String),
     /// The layout fits but the date or time does not exist.
-    #[error("\"{0}\" does not exist (no such date or time of day)")]
+    #[error("\"{0}\" does not exist (no such date or time of day): correct it in the file")]
     Impossible(String),
     /// The local time falls in a daylight-saving gap.
     #[error("\"{text}\" does not exist in {zone}: it falls in the daylight-saving gap; check the file's time zone")]
@@ -84,7 +84,7 @@ pub fn parse_date_time(
         return Err(TimeError::Empty);
     }
     let Parsed::Local(day) = parse_auto(date)? else {
-        return Err(TimeError::Unrecognized(date.to_string()));
+        return Err(TimeError::Unrecognized(excerpt(date)));
     };
     let clock = if is_placeholder(time) {
         NaiveTime::MIN
@@ -115,7 +115,7 @@ fn resolve(parsed: Parsed, zone: Tz, text: &str) -> Result<DateTime<Utc>, TimeEr
             // A repeated hour (DST fall-back): the earlier instant.
             LocalResult::Ambiguous(earlier, _) => Ok(earlier.with_timezone(&Utc)),
             LocalResult::None => Err(TimeError::DstGap {
-                text: text.to_string(),
+                text: excerpt(text),
                 zone: zone.name().to_string(),
             }),
         },
@@ -133,7 +133,7 @@ fn parse_format(text: &str, format: &str) -> Result<Parsed, TimeError> {
         return Ok(Parsed::Local(d.and_time(NaiveTime::MIN)));
     }
     Err(TimeError::Format {
-        text: text.to_string(),
+        text: excerpt(text),
         format: format.to_string(),
     })
 }
@@ -181,14 +181,13 @@ impl Cursor<'_> {
 }
 
 fn parse_auto(text: &str) -> Result<Parsed, TimeError> {
-    let unrecognized = || TimeError::Unrecognized(text.to_string());
+    let unrecognized = || TimeError::Unrecognized(excerpt(text));
     let mut c = Cursor {
         bytes: text.as_bytes(),
         at: 0,
     };
     let (y, m, d) = date_part(&mut c).ok_or_else(unrecognized)?;
-    let date =
-        NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| TimeError::Impossible(text.to_string()))?;
+    let date = NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| TimeError::Impossible(excerpt(text)))?;
     if c.done() {
         return Ok(Parsed::Local(date.and_time(NaiveTime::MIN)));
     }
@@ -197,8 +196,8 @@ fn parse_auto(text: &str) -> Result<Parsed, TimeError> {
         return Err(unrecognized());
     }
     let (h, min, s, nanos) = clock_part(&mut c).ok_or_else(unrecognized)?;
-    let time = NaiveTime::from_hms_nano_opt(h, min, s, nanos)
-        .ok_or_else(|| TimeError::Impossible(text.to_string()))?;
+    let time =
+        NaiveTime::from_hms_nano_opt(h, min, s, nanos).ok_or_else(|| TimeError::Impossible(excerpt(text)))?;
     let local = date.and_time(time);
     let _ = c.eat(b' ');
     if c.done() {
@@ -275,8 +274,8 @@ fn parse_clock(text: &str) -> Result<NaiveTime, TimeError> {
     };
     let (h, m, s, nanos) = clock_part(&mut c)
         .filter(|_| c.done())
-        .ok_or_else(|| TimeError::Unrecognized(text.to_string()))?;
-    NaiveTime::from_hms_nano_opt(h, m, s, nanos).ok_or_else(|| TimeError::Impossible(text.to_string()))
+        .ok_or_else(|| TimeError::Unrecognized(excerpt(text)))?;
+    NaiveTime::from_hms_nano_opt(h, m, s, nanos).ok_or_else(|| TimeError::Impossible(excerpt(text)))
 }
 
 #[cfg(test)]

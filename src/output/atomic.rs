@@ -20,6 +20,11 @@ pub enum PublishError {
     /// The target holds something that is not a recon results directory.
     #[error("{0}: exists and is not a recon results directory (no summary.json or summary.json.sm4): refusing to replace it; choose a new or empty directory")]
     NotResults(PathBuf),
+    /// The target, or a directory above it, is a file.
+    #[error(
+        "{0}: is a file, not a directory, so no results directory can be created there; choose another --out"
+    )]
+    NotADirectory(PathBuf),
     /// A result file could not be encrypted.
     #[error("{name}: cannot encrypt: {source}")]
     Seal {
@@ -136,6 +141,9 @@ fn base_name(path: &Path) -> String {
 
 /// An existing target must be empty or hold a previous summary (plain or encrypted).
 fn check_replaceable(dir: &Path) -> Result<(), PublishError> {
+    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+        return Err(PublishError::NotADirectory(file.into()));
+    }
     if !dir.exists() {
         return Ok(());
     }

@@ -42,10 +42,14 @@ pub enum RulesError {
         message: String,
     },
     /// The TOML is well formed but the settings are impossible.
-    #[error("{path}: {message}")]
+    #[error("{path}:{line}:{column}: {message}")]
     Invalid {
         /// The rule file.
         path: PathBuf,
+        /// 1-based line of the key the message is about (or of its table).
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
         /// What is wrong and how to fix it.
         message: String,
     },
@@ -84,32 +88,109 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
         path: path.into(),
         source,
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| RulesError::Invalid {
-        path: path.into(),
-        message: format!(
-            "rule files must be UTF-8 (invalid byte at offset {})",
-            e.valid_up_to()
-        ),
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+        let (line, column) = line_and_column(&valid, valid.len());
+        RulesError::Invalid {
+            path: path.into(),
+            line,
+            column,
+            message: "this byte is not UTF-8: rule files must be saved as UTF-8 (re-save the file as UTF-8)"
+                .to_string(),
+        }
     })?;
     let file: schema::RuleFile = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let sha = hex(&Sha256::digest(&bytes));
-    plan::build(&file, &path.display().to_string(), &sha).map_err(|message| RulesError::Invalid {
-        path: path.into(),
-        message,
+    plan::build(&file, &path.display().to_string(), &sha).map_err(|invalid| {
+        let (line, column) = line_and_column(text, key_offset(text, &invalid.key));
+        RulesError::Invalid {
+            path: path.into(),
+            line,
+            column,
+            message: invalid.message,
+        }
     })
 }
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {
-    let offset = error.span().map_or(0, |s| s.start);
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let (line, column) = line_and_column(text, error.span().map_or(0, |s| s.start));
     RulesError::Toml {
         path: path.into(),
         line,
         column,
-        message: error.message().trim().to_string(),
+        message: advise(error.message().trim()),
     }
+}
+
+/// The TOML reader's message in an accountant's words, with what to do.
+fn advise(message: &str) -> String {
+    let mut text = message.to_string();
+    for (rust, plain) in [
+        ("expected usize", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected a sequence", "expected a list such as [\"a\", \"b\"]"),
+    ] {
+        text = text.replace(rust, plain);
+    }
+    if text.starts_with("unknown field") {
+        text.push_str("; correct the key's spelling or remove it (rules/default.toml explains every key)");
+    } else if text.starts_with("invalid type") || text.starts_with("missing field") {
+        text.push_str("; fix this setting (rules/default.toml explains every key)");
+    }
+    text
+}
+
+/// 1-based line and character column of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Byte offset of the key at dotted `path` (`stage.3.window`: numbers index
+/// arrays of tables) in the rule file's text; when the key is not written
+/// down (a default, or a setting from a profile), the offset of the nearest
+/// enclosing table that is, else 0.
+fn key_offset(text: &str, path: &str) -> usize {
+    use toml_edit::Item;
+    let Ok(doc) = toml_edit::ImDocument::parse(text) else {
+        return 0;
+    };
+    let mut table = doc.as_table();
+    let mut offset = 0;
+    let mut segments = path.split('.').peekable();
+    while let Some(name) = segments.next() {
+        let Some((key, item)) = table.get_key_value(name) else {
+            break;
+        };
+        let span = match item {
+            Item::Table(t) => t.span(),
+            _ => None,
+        };
+        offset = span.or_else(|| key.span()).map_or(offset, |s| s.start);
+        table = match item {
+            Item::Table(t) => t,
+            Item::ArrayOfTables(array) => {
+                let Some(t) = segments
+                    .next()
+                    .and_then(|i| i.parse().ok())
+                    .and_then(|i| array.get(i))
+                else {
+                    break;
+                };
+                offset = t.span().map_or(offset, |s| s.start);
+                t
+            }
+            _ => break,
+        };
+    }
+    offset
 }
 
 /// Every `.toml` file directly in `dir`, loaded, sorted by effective date.

@@ -412,25 +412,51 @@ impl StagePlan {
     }
 }
 
+/// A rule-file setting that cannot work: what is wrong, and the key it is
+/// about, so the loader can point at its line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// Dotted path of the key (`thresholds.ignore_below`, `stage.3.window`,
+    /// `ledger.columns`); numbers are 0-based positions in arrays of tables.
+    pub key: String,
+    /// What is wrong and how to fix it; names the key as the user wrote it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Attaches the key path `key` to a message.
+fn at(key: impl Into<String>) -> impl FnOnce(String) -> Invalid {
+    let key = key.into();
+    move |message| Invalid { key, message }
+}
+
 /// Builds a plan from a parsed rule file; every message names the offending key.
-pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> {
-    let effective_from = toml_date(&file.rules.effective_from)
-        .ok_or("[rules] effective_from must be a date such as 2026-11-01")?;
+pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, Invalid> {
+    let effective_from = toml_date(&file.rules.effective_from).ok_or_else(|| {
+        at("rules.effective_from")("[rules] effective_from must be a date such as 2026-11-01".into())
+    })?;
     let business_zone = match &file.business.timezone {
-        Some(z) => zone("[business] timezone", z)?,
+        Some(z) => zone("[business] timezone", z).map_err(at("business.timezone"))?,
         None => DEFAULT_ZONE,
     };
-    let ignore_below = money("[thresholds] ignore_below", &file.thresholds.ignore_below)?;
-    let review_above = money("[thresholds] review_above", &file.thresholds.review_above)?;
+    let ignore_below = money("[thresholds] ignore_below", &file.thresholds.ignore_below)
+        .map_err(at("thresholds.ignore_below"))?;
+    let review_above = money("[thresholds] review_above", &file.thresholds.review_above)
+        .map_err(at("thresholds.review_above"))?;
     if let (Some(i), Some(r)) = (ignore_below, review_above) {
         if i > r {
-            return Err(format!(
+            return Err(at("thresholds.ignore_below")(format!(
                 "[thresholds] ignore_below ({i}) is above review_above ({r}): a row cannot be both ignored and flagged for review; lower ignore_below or raise review_above"
-            ));
+            )));
         }
     }
     let duplicate_window = match &file.duplicates.window {
-        Some(w) => duration("[duplicates] window", w)?,
+        Some(w) => duration("[duplicates] window", w).map_err(at("duplicates.window"))?,
         None => TimeDelta::hours(24),
     };
     let stages = stages(&file.stages)?;
@@ -446,8 +472,8 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> 
         business_zone,
         cutoff: file.business.cutoff.unwrap_or(Cutoff::END_OF_DAY),
         pending_grace: file.business.pending_grace.unwrap_or_else(TimeDelta::zero),
-        ledger: side("ledger", &file.ledger, business_zone)?,
-        bank: side("bank", &file.bank, business_zone)?,
+        ledger: side_at("ledger", &file.ledger, business_zone)?,
+        bank: side_at("bank", &file.bank, business_zone)?,
         stages,
         ignore_below,
         review_above,
@@ -541,12 +567,12 @@ fn tolerance(what: &str, text: &Option<String>) -> Result<Tolerance, String> {
     })
 }
 
-fn stages(specs: &[StageSpec]) -> Result<Vec<StagePlan>, String> {
+fn stages(specs: &[StageSpec]) -> Result<Vec<StagePlan>, Invalid> {
     if specs.is_empty() {
-        return Err(
+        return Err(at("stage")(
             "no [[stage]] defined: add at least one, e.g. [[stage]] name = \"order-id\" match = \"key\""
                 .into(),
-        );
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     specs
@@ -554,22 +580,28 @@ fn stages(specs: &[StageSpec]) -> Result<Vec<StagePlan>, String> {
         .enumerate()
         .map(|(i, s)| {
             if !seen.insert(s.name.as_str()) {
-                return Err(format!("[[stage]] #{}: name \"{}\" is used twice", i + 1, s.name));
+                return Err(at(format!("stage.{i}.name"))(format!(
+                    "[[stage]] #{}: name \"{}\" is used twice",
+                    i + 1,
+                    s.name
+                )));
             }
-            stage(i + 1, s)
+            stage(i, s)
         })
         .collect()
 }
 
-fn stage(number: usize, s: &StageSpec) -> Result<StagePlan, String> {
-    let what = format!("[[stage]] #{number} \"{}\"", s.name);
-    let tolerance = tolerance(&format!("{what} tolerance"), &s.tolerance)?;
-    let not_for = |key: &str, present: bool| {
+/// Checks the stage at 0-based position `index`.
+fn stage(index: usize, s: &StageSpec) -> Result<StagePlan, Invalid> {
+    let what = format!("[[stage]] #{} \"{}\"", index + 1, s.name);
+    let key = |name: &str| format!("stage.{index}.{name}");
+    let tolerance = tolerance(&format!("{what} tolerance"), &s.tolerance).map_err(at(key("tolerance")))?;
+    let not_for = |name: &str, present: bool| {
         if present {
-            Err(format!(
-                "{what}: `{key}` does not apply to match = \"{}\"",
+            Err(at(key(name))(format!(
+                "{what}: `{name}` does not apply to match = \"{}\"",
                 s.kind
-            ))
+            )))
         } else {
             Ok(())
         }
@@ -591,7 +623,9 @@ fn stage(number: usize, s: &StageSpec) -> Result<StagePlan, String> {
             not_for("ambiguous", s.ambiguous.is_some())?;
             let max_parts = s.max_parts.unwrap_or(10);
             if max_parts < 2 {
-                return Err(format!("{what}: max_parts must be at least 2"));
+                return Err(at(key("max_parts"))(format!(
+                    "{what}: max_parts must be at least 2"
+                )));
             }
             Ok(StagePlan::Split {
                 name: s.name.clone(),
@@ -599,17 +633,19 @@ fn stage(number: usize, s: &StageSpec) -> Result<StagePlan, String> {
                 max_parts,
             })
         }
-        "fallback" => fallback(&what, s, tolerance),
-        other => Err(format!(
+        "fallback" => fallback(&what, s, tolerance).map_err(|(name, message)| at(key(name))(message)),
+        other => Err(at(key("match"))(format!(
             "{what}: match = \"{other}\" is not a stage kind (use \"key\", \"fallback\" or \"split\")"
-        )),
+        ))),
     }
 }
 
-fn fallback(what: &str, s: &StageSpec, tolerance: Tolerance) -> Result<StagePlan, String> {
+/// Checks a fallback stage; an error names the stage key it is about.
+fn fallback(what: &str, s: &StageSpec, tolerance: Tolerance) -> Result<StagePlan, (&'static str, String)> {
     if s.max_parts.is_some() {
-        return Err(format!(
-            "{what}: `max_parts` does not apply to match = \"fallback\""
+        return Err((
+            "max_parts",
+            format!("{what}: `max_parts` does not apply to match = \"fallback\""),
         ));
     }
     let on_list =
@@ -624,37 +660,43 @@ fn fallback(what: &str, s: &StageSpec, tolerance: Tolerance) -> Result<StagePlan
             "merchant" => on.merchant = true,
             "amount" => on.amount = true,
             other => {
-                return Err(format!(
-                    "{what}: on = \"{other}\" is not a field (use \"merchant\" and/or \"amount\")"
+                return Err((
+                    "on",
+                    format!("{what}: on = \"{other}\" is not a field (use \"merchant\" and/or \"amount\")"),
                 ))
             }
         }
     }
     if !on.amount {
-        return Err(format!(
-            "{what}: on must include \"amount\": matching without comparing money would pair any two rows"
+        return Err((
+            "on",
+            format!("{what}: on must include \"amount\": matching without comparing money would pair any two rows"),
         ));
     }
     let window = s
         .window
         .clone()
         .unwrap_or_else(|| vec!["0s".into(), "120s".into()]);
+    let in_window = |message| ("window", message);
     let [from, to] = window.as_slice() else {
-        return Err(format!(
+        return Err(in_window(format!(
             "{what}: window must be two durations, e.g. [\"0s\", \"120s\"]"
-        ));
+        )));
     };
-    let window_from = duration(&format!("{what} window"), from)?;
-    let window_to = duration(&format!("{what} window"), to)?;
+    let window_from = duration(&format!("{what} window"), from).map_err(in_window)?;
+    let window_to = duration(&format!("{what} window"), to).map_err(in_window)?;
     if window_from > window_to {
-        return Err(format!("{what}: window starts after it ends ({from} > {to})"));
+        return Err(in_window(format!(
+            "{what}: window starts after it ends ({from} > {to})"
+        )));
     }
     let ambiguity = match s.ambiguous.as_deref() {
         None | Some("closest") => Ambiguity::Closest,
         Some("unmatched") => Ambiguity::LeaveUnmatched,
         Some(other) => {
-            return Err(format!(
-                "{what}: ambiguous = \"{other}\" (use \"closest\" or \"unmatched\")"
+            return Err((
+                "ambiguous",
+                format!("{what}: ambiguous = \"{other}\" (use \"closest\" or \"unmatched\")"),
             ))
         }
     };
@@ -671,10 +713,16 @@ fn fallback(what: &str, s: &StageSpec, tolerance: Tolerance) -> Result<StagePlan
 /// Builds the reading plan of one side (`name` is `ledger` or `bank`, for
 /// messages), starting from its profile when it names one.
 pub fn side(name: &str, spec: &SideSpec, business_zone: Tz) -> Result<SidePlan, String> {
+    side_at(name, spec, business_zone).map_err(|e| e.message)
+}
+
+/// `side`, with the key each error is about.
+fn side_at(name: &str, spec: &SideSpec, business_zone: Tz) -> Result<SidePlan, Invalid> {
     let Some(profile_name) = &spec.profile else {
         return side_settings(name, spec, business_zone, None);
     };
-    let profile = profiles::find(profile_name).map_err(|e| format!("[{name}] profile: {e}"))?;
+    let profile = profiles::find(profile_name)
+        .map_err(|e| at(format!("{name}.profile"))(format!("[{name}] profile: {e}")))?;
     let merged = profiles::overlay(&profile.side, spec);
     side_settings(name, &merged, business_zone, Some(profile))
 }
@@ -684,19 +732,22 @@ fn side_settings(
     spec: &SideSpec,
     business_zone: Tz,
     profile: Option<&profiles::Profile>,
-) -> Result<SidePlan, String> {
+) -> Result<SidePlan, Invalid> {
+    let key = |k: &str| at(format!("{name}.{k}"));
     let encoding = match spec.encoding.as_deref() {
         None | Some("auto") => EncodingChoice::Auto,
-        Some(label) => {
-            EncodingChoice::Fixed(encoding_from_label(label).map_err(|e| format!("[{name}] encoding: {e}"))?)
-        }
+        Some(label) => EncodingChoice::Fixed(
+            encoding_from_label(label).map_err(|e| key("encoding")(format!("[{name}] encoding: {e}")))?,
+        ),
     };
     let delimiter = match spec.delimiter.as_deref() {
         None | Some("auto") => None,
-        Some(d) => Some(parse_delimiter(d).map_err(|e| format!("[{name}] delimiter: {e}"))?),
+        Some(d) => {
+            Some(parse_delimiter(d).map_err(|e| key("delimiter")(format!("[{name}] delimiter: {e}")))?)
+        }
     };
     let zone = match &spec.timezone {
-        Some(z) => zone(&format!("[{name}] timezone"), z)?,
+        Some(z) => zone(&format!("[{name}] timezone"), z).map_err(key("timezone"))?,
         None => business_zone,
     };
     let c = &spec.columns;
@@ -714,10 +765,10 @@ fn side_settings(
         columns: if guess {
             placeholder_columns()
         } else {
-            columns(name, c)?
+            columns(name, c).map_err(key("columns"))?
         },
         values: values(&spec.values),
-        status: status_words(name, &spec.status)?,
+        status: status_words(name, &spec.status).map_err(key("status"))?,
         cleaners: cleaners(name, &spec.clean)?,
         profile: profile.map(|p| p.name.clone()),
         guess_columns: guess.then(|| c.clone()),
@@ -894,16 +945,17 @@ fn status_words(side: &str, s: &StatusSpec) -> Result<StatusWords, String> {
     Ok(words)
 }
 
-fn cleaners(side: &str, specs: &[CleanSpec]) -> Result<Vec<Cleaner>, String> {
+fn cleaners(side: &str, specs: &[CleanSpec]) -> Result<Vec<Cleaner>, Invalid> {
     specs
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let extract = match &s.extract {
                 Some(pattern) => Some(Regex::new(pattern).map_err(|e| {
-                    format!(
+                    at(format!("{side}.clean.{i}.extract"))(format!(
                         "[[{side}.clean]] column \"{}\": extract is not a valid regex: {e}",
                         s.column
-                    )
+                    ))
                 })?),
                 None => None,
             };
