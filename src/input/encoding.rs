@@ -8,7 +8,7 @@
 use std::fmt;
 
 use chardetng::EncodingDetector;
-use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use encoding_rs::{DecoderResult, Encoding, BIG5, GBK, UTF_16BE, UTF_16LE, UTF_8};
 
 /// How many bytes, starting at the first non-ASCII byte, chardetng may see.
 const DETECT_WINDOW: usize = 1 << 20;
@@ -277,18 +277,31 @@ fn guess(bytes: &[u8]) -> Guess {
     let mut multi_byte = None;
     for line in bytes[start..end].split_inclusive(|&b| b == b'\n') {
         detector.feed(line, false);
-        let encoding = detector.guess(None, false);
+        let (encoding, _) = chinese_first(&detector);
         if !encoding.is_single_byte() {
             multi_byte = Some(encoding);
         }
     }
-    let (encoding, confident) = detector.guess_assess(None, false);
+    let (encoding, confident) = chinese_first(&detector);
     let abandoned = multi_byte.filter(|_| encoding.is_single_byte());
     Guess {
         encoding,
         confident,
         abandoned,
     }
+}
+
+/// chardetng's guess, leaning to GBK. Statements come mostly from mainland
+/// China, and on a short file (a Chinese header over ASCII rows) chardetng's
+/// neutral guess is often EUC-KR or KOI8-U. A neutral guess of GBK or Big5
+/// (Traditional Chinese) stands; any other gives way to its guess for a
+/// `.cn` source, which favours GBK.
+fn chinese_first(detector: &EncodingDetector) -> (&'static Encoding, bool) {
+    let neutral = detector.guess_assess(None, false);
+    if neutral.0 == GBK || neutral.0 == BIG5 {
+        return neutral;
+    }
+    detector.guess_assess(Some(b"cn"), false)
 }
 
 /// Whether a valid-UTF-8 prefix proves the file is UTF-8. One or two
@@ -471,7 +484,6 @@ fn decoded(text: String, encoding: &'static Encoding, detection: Detection, had_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use encoding_rs::{BIG5, GBK};
 
     const STATEMENT: &str = "交易时间,金额\n2023-02-12,49.74\n";
 
@@ -520,6 +532,15 @@ mod tests {
         assert_eq!(decoded.encoding, GBK);
         assert_eq!(decoded.detection, Detection::Guessed { confident: true });
         assert!(!decoded.had_bom);
+    }
+
+    #[test]
+    fn short_gbk_files_are_gbk_not_korean_or_cyrillic() {
+        // chardetng alone says EUC-KR and KOI8-U for these.
+        for text in ["订单号,金额\nA1,1.00\n合计,1.00\n", "名,额\n张,1\n"] {
+            let decoded = auto(&gbk(text)).unwrap();
+            assert_eq!((decoded.encoding, decoded.text.as_str()), (GBK, text));
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod field;
 pub mod guess;
 pub mod inspect;
 pub mod records;
+pub mod sniff;
 pub mod table;
 pub mod time;
 
