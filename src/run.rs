@@ -3,6 +3,7 @@
 //! the results directory atomically. A run that fails at any step publishes
 //! nothing, so earlier results stay as they were.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
@@ -13,7 +14,7 @@ use crate::input::{self, ReadError, SourceFile};
 use crate::matching::{self, Disposition, Sides};
 use crate::model::{Record, Side, Tally};
 use crate::output::atomic::{self, PublishError};
-use crate::output::summary::{self, InputFacts, Summary};
+use crate::output::summary::{self, Conservation, InputFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::rules::{self, Plan, RulesError};
 
@@ -95,12 +96,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         bank: input_tally(&bank.typed.records, &bank),
     };
     let conservation = summary::conservation(&input_tallies, &files);
-    if let Some((side, c)) = conservation.iter().find(|(_, c)| !c.holds) {
-        return Err(RunError::Conservation(format!(
-            "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
-            c.input.count, c.input.amount, c.outputs.count, c.outputs.amount
-        )));
-    }
+    require_conservation(&conservation)?;
     let exceptions = !rejected.is_empty()
         || [&result.ledger, &result.bank]
             .iter()
@@ -109,7 +105,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
-        business_date: request.date.map(|d| d.to_string()),
+        business_date: date.to_string(),
         started_at,
         finished_at: now(),
         rules: plan.identity.clone(),
@@ -135,6 +131,18 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     named.push(("summary.json", &summary_json));
     atomic::publish(&request.out, &named)?;
     Ok(RunOutcome { summary, exceptions })
+}
+
+/// Stops the run, before anything is written, when a side's outputs do not
+/// add up to its input (a bug: it must never produce a published result).
+fn require_conservation(conservation: &BTreeMap<&'static str, Conservation>) -> Result<(), RunError> {
+    match conservation.iter().find(|(_, c)| !c.holds) {
+        Some((side, c)) => Err(RunError::Conservation(format!(
+            "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
+            c.input.count, c.input.amount, c.outputs.count, c.outputs.amount
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn now() -> String {
@@ -201,4 +209,41 @@ fn collect_rejected(
 /// The plan's stage names, in order.
 pub fn stage_names(plan: &Plan) -> Vec<String> {
     plan.stages.iter().map(|s| s.name().to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn side(input: (u64, i64), outputs: (u64, i64)) -> Conservation {
+        let tally = |(count, cents): (u64, i64)| Tally {
+            count,
+            amount: Decimal::new(cents, 2),
+        };
+        Conservation {
+            input: tally(input),
+            outputs: tally(outputs),
+            holds: input == outputs,
+        }
+    }
+
+    #[test]
+    fn a_broken_conservation_stops_the_run_naming_the_side() {
+        let ok = BTreeMap::from([
+            ("ledger", side((2, 300), (2, 300))),
+            ("bank", side((1, 300), (1, 300))),
+        ]);
+        assert!(require_conservation(&ok).is_ok());
+        let broken = BTreeMap::from([
+            ("ledger", side((2, 300), (2, 300))),
+            ("bank", side((2, 300), (1, 100))),
+        ]);
+        let error = require_conservation(&broken).unwrap_err();
+        assert!(matches!(error, RunError::Conservation(_)));
+        assert_eq!(
+            error.to_string(),
+            "conservation check failed, nothing was written: bank: read 2 rows summing to 3.00, outputs hold 1 rows summing to 1.00"
+        );
+    }
 }

@@ -17,8 +17,14 @@ Problems are printed as FILE:LINE:COL: message, where COL is the field number
 (for encoding errors: the byte within the line).
 
 Examples:
-  recon check bank.csv
-  recon check bank.csv --rules rules/default.toml --side bank --format json
+  Pre-check a statement: encoding, delimiter, header, skipped lines, guessed columns:
+    recon check bank.csv
+  Check it against the rule file's bank columns, as JSON for a CI job:
+    recon check bank.csv --rules rules/default.toml --side bank --format json
+  Name the encoding and delimiter when detection cannot tell:
+    recon check bank.csv --encoding gb18030 --delimiter ';'
+  List every problem, not only the first 50:
+    recon check bank.csv --max-problems 0
 
 Exit codes: 0 clean, 1 problems found, 2 the file could not be read at all.")]
 pub struct Args {

@@ -13,10 +13,11 @@ use clap::{Parser, Subcommand};
 /// Exit codes, shared by every subcommand (a macro so `concat!` can use it).
 macro_rules! exit_codes {
     () => {
-        "Exit codes:
-  0  clean: everything reconciled (run), no problems (check), all cases pass (rules test)
-  1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed (rules test)
-  2  trouble: bad input, bad rules, bad usage, or results that could not be written; nothing was changed"
+        "Exit codes (every command):
+  0  clean: run reconciled everything; check found no problems; all rule cases pass
+  1  exceptions: run left unmatched, duplicate or rejected rows; check found problems;
+     a rule case failed
+  2  trouble: bad input, rules or usage, or results not writable; nothing was changed"
     };
 }
 
@@ -24,6 +25,7 @@ macro_rules! exit_codes {
 #[command(
     name = "recon",
     version,
+    max_term_width = 100,
     about = "Batch payment reconciliation (对账): prove every ledger entry is backed by a bank row, and the reverse",
     long_about = "recon reads a platform ledger export and a bank or channel statement (any encoding: \
 UTF-8, GBK/GB18030, UTF-16; preambles, trailers and spreadsheet prefixes handled), matches them \
@@ -32,10 +34,14 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
     after_help = exit_codes!(),
     after_long_help = concat!(
         "Examples:\n",
-        "  recon check statement.csv                         pre-check a file's format\n",
-        "  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/2026-11-24 --date 2026-11-24\n",
-        "  recon rules check rules/default.toml              validate a rule file\n",
-        "  recon rules test tests/cases                      run rule regression cases\n\n",
+        "  Pre-check a statement file's format (encoding, delimiter, header, columns):\n",
+        "    recon check statement.csv\n",
+        "  Reconcile one business day with the rule version effective on that date:\n",
+        "    recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\\n",
+        "              --out out/2026-11-24\n",
+        "  Validate a rule file, then run the rule regression cases:\n",
+        "    recon rules check rules/default.toml\n",
+        "    recon rules test examples\n\n",
         exit_codes!()
     )
 )]

@@ -10,20 +10,42 @@ use crate::rules::cases::{self, CaseResult};
 
 /// Subcommands of `recon rules`.
 #[derive(Debug, clap::Subcommand)]
+#[command(after_help = "\
+Examples:
+  recon rules check rules/default.toml     validate one rule file
+  recon rules check rules/                 validate every version in a directory
+  recon rules test examples                run the shipped regression cases
+
+Exit codes: 0 valid rules / all cases pass, 1 a case failed, 2 invalid rules or no cases.")]
 pub enum Command {
     /// Validate a rule file, or every version in a directory
     #[command(after_long_help = "\
-Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings
-(e.g. ignore_below above review_above). With a directory, lists every version by effective date.")]
+Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings:
+ignore_below at or above review_above, a window that starts after it ends, no stages, two
+stages with one name, settings that do not apply to a stage's kind, and more. With a
+directory, checks every version and lists them by effective date (no two may share one).
+
+Examples:
+  recon rules check rules/default.toml
+  recon rules check rules/
+
+Exit codes: 0 valid, 2 invalid (the message says where and why).")]
     Check {
         /// A rule file or a directory of rule files
         path: PathBuf,
     },
-    /// Run regression cases: each case folder holds ledger.csv, bank.csv, rules.toml and expected/*.csv
+    /// Run rule regression cases (ledger.csv, bank.csv, rules.toml, expected/*.csv)
     #[command(after_long_help = "\
-A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result CSVs
-(matched.csv, unmatched.csv, duplicates.csv, ignored.csv) the rules must produce, byte for byte.
-DIR is a case, or a folder of cases. Exit 0 when all pass, 1 when any fails.")]
+A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result
+CSVs (matched.csv, unmatched.csv, duplicates.csv, ignored.csv) the rules must produce, byte
+for byte; only the expected files present are compared. DIR is a case, or a folder of cases.
+
+Examples:
+  recon rules test examples                  every shipped case
+  recon rules test examples/thresholds       one case
+
+Exit codes: 0 all cases pass, 1 a case failed (its first differing line is shown),
+            2 DIR holds no cases or cannot be read.")]
     Test {
         /// A case folder, or a folder of case folders
         dir: PathBuf,

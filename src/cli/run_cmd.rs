@@ -12,19 +12,28 @@ use crate::run::{execute, RunRequest};
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "\
 Examples:
-  recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
-            --rules rules/default.toml --out out/basic
-  recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 --out out/2026-11-24 --format json
+  Reconcile the shipped example day (exits 1: it has exceptions on purpose):
+    recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
+              --rules rules/default.toml --out out/basic
+  Nightly: use the rule version effective on the business date, print summary.json:
+    recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\
+              --out out/2026-11-24 --format json
+  Set unreadable rows aside in rejected.csv instead of stopping:
+    recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --skip-bad-rows
 
-Outputs in --out (replaced as a whole only when the run succeeds):
-  matched.csv     match_id, stage, side, line, key, amount, time, merchant, difference, review, review_reason
-  unmatched.csv   ... reason (no_counterpart | amount_mismatch | ambiguous), counterpart (side:line)
-  duplicates.csv  ... duplicate_of (side:line of the matched row it repeats)
-  ignored.csv     ... rows below [thresholds] ignore_below
-  rejected.csv    ... rows that could not be read (only with --skip-bad-rows)
-  summary.json    counts and sums per output and side, conservation proof, rule and input SHA-256
+Outputs in --out (replaced as a whole, and only when the run succeeds). Every row has
+side, line, key, amount, time, merchant and the rule file's carried columns, plus:
+  matched.csv     match_id, stage, difference (ledger - bank), review, review_reason
+  unmatched.csv   reason (no_counterpart, amount_mismatch, ambiguous, counterpart_matched),
+                  counterpart (side:line of the rows to look at)
+  duplicates.csv  duplicate_of (side:line of the matched row it repeats)
+  ignored.csv     reason: unmatched rows below [thresholds] ignore_below
+  rejected.csv    rows that could not be read (only with --skip-bad-rows)
+  summary.json    counts and sums per output and side, the conservation proof, rule name,
+                  version and SHA-256, input SHA-256, tool version, business date, times
 
-Exit codes: 0 everything reconciled, 1 reconciled with exceptions, 2 bad input or usage (nothing written).")]
+Exit codes: 0 everything reconciled, 1 reconciled with exceptions,
+            2 bad input, rules or usage, or results not writable (nothing written).")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]

@@ -101,7 +101,8 @@ pub struct Decoded {
     pub had_bom: bool,
 }
 
-/// Why a file could not be turned into text. Positions: `line` and `column`
+/// Why a file could not be turned into text. The message leaves the line and
+/// column to the caller, who puts them after the file name. Positions: `line` and `column`
 /// are 1-based (`column` counts bytes within the line), `offset` is the
 /// 0-based byte offset from the start of the file (BOM included).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,8 +115,8 @@ pub enum EncodingError {
     },
     /// A NUL byte in a file that is not UTF-16.
     #[error(
-        "line {line}, column {column} (byte offset {offset}): NUL byte; text files contain \
-         none, so the file is damaged or not a text export: export the statement as CSV again"
+        "NUL byte (byte offset {offset}); text files contain none, so the file is damaged or \
+         not a text export: export the statement as CSV again"
     )]
     NulByte {
         /// 1-based line of the NUL byte.
@@ -126,7 +127,7 @@ pub enum EncodingError {
         offset: usize,
     },
     /// The first byte sequence that is invalid in the encoding used.
-    #[error("line {line}, column {column} (byte offset {offset}): {}", malformed_advice(.encoding, *.mixed))]
+    #[error("{} (byte offset {offset})", malformed_advice(.encoding, *.mixed))]
     Malformed {
         /// Name of the encoding the file was decoded with.
         encoding: &'static str,
@@ -705,9 +706,9 @@ mod tests {
         assert_eq!(error, malformed_at("UTF-8", 1, 1, 0, false));
         assert_eq!(
             error.to_string(),
-            "line 1, column 1 (byte offset 0): bytes that are not valid UTF-8: either the file \
-             is damaged here (e.g. a character cut in half) or it is not in UTF-8; fix this \
-             spot, set --encoding to the file's real encoding, or re-export it"
+            "bytes that are not valid UTF-8: either the file is damaged here (e.g. a character \
+             cut in half) or it is not in UTF-8; fix this spot, set --encoding to the file's \
+             real encoding, or re-export it (byte offset 0)"
         );
     }
 

@@ -82,8 +82,8 @@ pub struct Inspection {
     pub mapping: Option<BTreeMap<&'static str, String>>,
     /// Data rows.
     pub rows: u64,
-    /// Rows that typed cleanly.
-    pub records: u64,
+    /// Rows that typed cleanly; `None` when there is no column mapping to type them with.
+    pub records: Option<u64>,
     /// Sum of amounts.
     pub amount_total: Option<Decimal>,
     /// Sum of money in.
@@ -209,7 +209,7 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
         mapping_source: String::new(),
         mapping: None,
         rows: table.rows.len() as u64,
-        records: 0,
+        records: None,
         amount_total: None,
         income_total: None,
         expense_total: None,
@@ -238,7 +238,7 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
                     .problems
                     .push(format!("{file}:{}:{}: {}", e.line, e.column, e.message));
             }
-            report.records = typed.records.len() as u64;
+            report.records = Some(typed.records.len() as u64);
             let amounts = typed.records.iter().map(|r| r.amount);
             report.amount_total = Some(amounts.clone().sum());
             report.income_total = Some(amounts.clone().filter(|a| a.is_sign_positive()).sum());
@@ -303,6 +303,15 @@ pub fn describe(c: &ColumnPlan) -> BTreeMap<&'static str, String> {
     m
 }
 
+/// The JSON document: the report (in field order), then the number of
+/// problems before `--max-problems` cut the list.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a Inspection,
+    problems_total: usize,
+}
+
 impl Inspection {
     /// The report as one JSON document (problems cut to `max`, 0 = all).
     pub fn to_json(&self, max: usize) -> String {
@@ -311,9 +320,11 @@ impl Inspection {
         if max > 0 {
             shown.problems.truncate(max);
         }
-        let mut value = serde_json::to_value(&shown).expect("report serializes");
-        value["problems_total"] = total.into();
-        serde_json::to_string_pretty(&value).expect("report serializes")
+        let document = JsonReport {
+            report: &shown,
+            problems_total: total,
+        };
+        serde_json::to_string_pretty(&document).expect("report serializes")
     }
 
     /// The report as lines for a person (problems cut to `max`, 0 = all).
@@ -341,9 +352,16 @@ impl Inspection {
         }
         let _ = writeln!(s, "mapping     {}", self.mapping_source);
         for (role, column) in self.mapping.iter().flatten() {
-            let _ = writeln!(s, "  {role:<10}{column}");
+            let _ = writeln!(s, "  {role:<12}{column}");
         }
-        let _ = writeln!(s, "rows        {} ({} read cleanly)", self.rows, self.records);
+        match self.records {
+            Some(records) => {
+                let _ = writeln!(s, "rows        {} ({records} read cleanly)", self.rows);
+            }
+            None => {
+                let _ = writeln!(s, "rows        {} (not typed: no column mapping)", self.rows);
+            }
+        }
         if let Some(total) = self.amount_total {
             let _ = writeln!(
                 s,

@@ -17,8 +17,9 @@ use crate::rules::plan::RuleIdentity;
 pub struct Summary {
     /// `recon` and its version.
     pub tool: String,
-    /// The business date reconciled, when given.
-    pub business_date: Option<String>,
+    /// The business date reconciled (`--date`, else the local date the run started),
+    /// which also chose the rule version.
+    pub business_date: String,
     /// When the run started (RFC 3339).
     pub started_at: String,
     /// When the outputs were rendered (RFC 3339).
@@ -160,9 +161,7 @@ impl Summary {
             self.rules.version,
             &self.rules.sha256[..12]
         );
-        if let Some(date) = &self.business_date {
-            let _ = writeln!(s, "date     {date}");
-        }
+        let _ = writeln!(s, "date     {}", self.business_date);
         let _ = writeln!(
             s,
             "{:<12}{:>10} {:>16}{:>10} {:>16}",
@@ -195,5 +194,65 @@ impl Summary {
         let _ = writeln!(s, "conservation {}", if holds { "holds" } else { "FAILED" });
         let _ = writeln!(s, "status   {}", self.status);
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn tally(count: u64, cents: i64) -> Tally {
+        Tally {
+            count,
+            amount: Decimal::new(cents, 2),
+        }
+    }
+
+    fn file(name: &'static str, ledger: Tally, bank: Tally) -> OutputFile {
+        OutputFile {
+            name,
+            bytes: Vec::new(),
+            tallies: SideTallies { ledger, bank },
+        }
+    }
+
+    #[test]
+    fn conservation_holds_when_outputs_add_up_to_the_inputs() {
+        let inputs = SideTallies {
+            ledger: tally(3, 30_000),
+            bank: tally(2, 25_000),
+        };
+        let files = [
+            file("matched.csv", tally(2, 25_000), tally(2, 25_000)),
+            file("unmatched.csv", tally(1, 5_000), Tally::default()),
+        ];
+        let c = conservation(&inputs, &files);
+        assert!(c["ledger"].holds && c["bank"].holds);
+        assert_eq!(c["ledger"].outputs, inputs.ledger);
+    }
+
+    #[test]
+    fn conservation_fails_on_a_lost_row_a_double_row_or_a_changed_amount() {
+        let inputs = SideTallies {
+            ledger: tally(2, 20_000),
+            bank: tally(2, 20_000),
+        };
+        let lost = [file("matched.csv", tally(1, 10_000), tally(2, 20_000))];
+        let twice = [
+            file("matched.csv", tally(2, 20_000), tally(2, 20_000)),
+            file("duplicates.csv", Tally::default(), tally(1, 10_000)),
+        ];
+        let changed = [file("matched.csv", tally(2, 20_001), tally(2, 20_000))];
+        for (files, broken) in [
+            (&lost[..], "ledger"),
+            (&twice[..], "bank"),
+            (&changed[..], "ledger"),
+        ] {
+            let c = conservation(&inputs, files);
+            assert!(!c[broken].holds, "{broken}");
+            let other = if broken == "ledger" { "bank" } else { "ledger" };
+            assert!(c[other].holds, "{other}");
+        }
     }
 }
