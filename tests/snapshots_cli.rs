@@ -1,7 +1,8 @@
 //! Snapshots (insta) of the text people read: every command's `--help` and
 //! `recon check` reports, so a change to what users see shows up in review
 //! as a diff of tests/snapshots/*.snap. The binary runs from the repository
-//! root with COLUMNS=100, so wrapping and paths are the same everywhere.
+//! root with COLUMNS=100 and no RECON_KEY_FILE, so wrapping, paths and the
+//! help's environment notes are the same everywhere.
 
 mod common;
 
@@ -9,7 +10,12 @@ use common::recon;
 
 /// Runs the binary and returns stdout; the exit code must be `code`.
 fn stdout(args: &[&str], code: i32) -> String {
-    let out = recon().env("COLUMNS", "100").args(args).output().unwrap();
+    let out = recon()
+        .env("COLUMNS", "100")
+        .env_remove("RECON_KEY_FILE")
+        .args(args)
+        .output()
+        .unwrap();
     assert_eq!(
         out.status.code(),
         Some(code),

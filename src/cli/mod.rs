@@ -3,6 +3,8 @@
 
 mod check;
 mod convert;
+mod decrypt;
+mod keygen;
 mod rules_cmd;
 mod run_cmd;
 
@@ -17,7 +19,8 @@ macro_rules! exit_codes {
   0  clean: run reconciled everything; check found no problems; all rule cases pass
   1  exceptions: run left unmatched, duplicate or rejected rows; check found problems;
      a rule case failed
-  2  trouble: bad input, rules or usage, or results not writable; nothing was changed"
+  2  trouble: bad input, rules or usage, a refused key file, an authentication failure,
+     or results not writable; nothing was changed"
     };
 }
 
@@ -41,7 +44,10 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
         "              --out out/2026-11-24\n",
         "  Validate a rule file, then run the rule regression cases:\n",
         "    recon rules check rules/default.toml\n",
-        "    recon rules test examples\n\n",
+        "    recon rules test examples\n",
+        "  Create a key for encrypted results, then read them:\n",
+        "    recon keygen -o results.key\n",
+        "    recon decrypt --dir out/2026-11-24 --key-file results.key\n\n",
         exit_codes!()
     )
 )]
@@ -61,6 +67,10 @@ enum Command {
     /// Validate rule files and run their regression cases
     #[command(subcommand)]
     Rules(rules_cmd::Command),
+    /// Restore plain result files from SM4-encrypted NAME.sm4 files
+    Decrypt(decrypt::Args),
+    /// Create a new SM4 key file (mode 0600) for encrypted results
+    Keygen(keygen::Args),
 }
 
 /// How a command ended, before it becomes an exit code.
@@ -86,6 +96,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Decrypt(args) => decrypt::run(args),
+        Command::Keygen(args) => keygen::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use super::{Format, Outcome};
+use crate::crypto::Sm4Key;
 use crate::run::{execute, RunRequest};
 
 /// Arguments of `recon run`.
@@ -20,6 +21,9 @@ Examples:
               --out out/2026-11-24 --format json
   Set unreadable rows aside in rejected.csv instead of stopping:
     recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --skip-bad-rows
+  Write every result encrypted with SM4-GCM (create the key with recon keygen):
+    recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day \\
+              --encrypt-key-file results.key
 
 Outputs in --out (replaced as a whole, and only when the run succeeds). Every row has
 side, line, key, amount, time, merchant and the rule file's carried columns, plus:
@@ -32,8 +36,12 @@ side, line, key, amount, time, merchant and the rule file's carried columns, plu
   summary.json    counts and sums per output and side, the conservation proof, rule name,
                   version and SHA-256, input SHA-256, tool version, business date, times
 
+With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted
+with SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., summary.json.sm4); plain results never touch
+the disk. Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`.
+
 Exit codes: 0 everything reconciled, 1 reconciled with exceptions,
-            2 bad input, rules or usage, or results not writable (nothing written).")]
+            2 bad input, rules, usage or key file, or results not writable (nothing written).")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]
@@ -56,10 +64,17 @@ pub struct Args {
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Encrypt every result file with the SM4 key in this file (owner-only, from `recon keygen`)
+    #[arg(long, value_name = "KEY_FILE", env = "RECON_KEY_FILE")]
+    encrypt_key_file: Option<PathBuf>,
 }
 
 /// Runs `recon run`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let encryption = match &args.encrypt_key_file {
+        Some(path) => Some(Sm4Key::load(path).context("cannot encrypt the results; nothing was written")?),
+        None => None,
+    };
     let request = RunRequest {
         ledger: args.ledger,
         bank: args.bank,
@@ -67,12 +82,19 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         out: args.out.clone(),
         date: args.date,
         skip_bad_rows: args.skip_bad_rows,
+        encryption,
     };
     let outcome = execute(&request).context("reconciliation stopped")?;
     match args.format {
         Format::Text => {
             print!("{}", outcome.summary.to_text());
-            println!("results  {}", args.out.display());
+            match &outcome.key_id {
+                Some(id) => println!(
+                    "results  {} (encrypted: SM4-GCM, key id {id})",
+                    args.out.display()
+                ),
+                None => println!("results  {}", args.out.display()),
+            }
         }
         Format::Json => print!("{}", String::from_utf8_lossy(&outcome.summary.to_json())),
     }
