@@ -153,3 +153,73 @@ fn delimiter_flag_overrides_sniffing() {
     assert_eq!(code, 2);
     assert!(err.contains("--delimiter: \"::\" is not a delimiter"), "{err}");
 }
+
+#[test]
+fn a_file_valid_in_no_encoding_names_its_first_bad_byte() {
+    // GBK with a character cut in half mid-file (a field-length limit), then more rows.
+    let gbk = |s: &str| encoding_rs::GBK.encode(s).0.into_owned();
+    let mut bytes = gbk("订单号,商户,金额\nA1,超市,1.00\nA2,超市购");
+    bytes.push(gbk("物")[0]);
+    bytes.extend(gbk(",2.00\nA3,水费,3.00\n"));
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("cut.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let out = recon().arg("check").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Line 3 is "A2,超市购" + half of 物: the bad byte is the 10th of the line.
+    assert!(
+        err.contains("cut.csv:3:10: bytes that are not valid GBK"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn rule_file_delimiter_overrides_sniffing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.toml");
+    let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
+    let fixed = text.replacen(
+        "[bank]\nencoding = \"auto\"\ndelimiter = \"auto\"",
+        "[bank]\nencoding = \"auto\"\ndelimiter = \";\"",
+        1,
+    );
+    assert_ne!(fixed, text);
+    std::fs::write(&rules, fixed).unwrap();
+    let out = recon()
+        .args([
+            "check",
+            "examples/basic/bank.csv",
+            "--side",
+            "bank",
+            "--format",
+            "json",
+            "--rules",
+        ])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // With ';' no row holds the mapped columns: a problem naming the first missing one.
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        (j["delimiter"].as_str(), j["delimiter_source"].as_str()),
+        (Some("semicolon"), Some("explicit"))
+    );
+    let problem = j["problems"][0].as_str().unwrap();
+    assert!(
+        problem.contains("column \"借方金额\" (from the rule file) is not in the header"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn side_without_rules_is_a_usage_error() {
+    let out = recon()
+        .args(["check", "examples/basic/bank.csv", "--side", "bank"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rules <PATH>"));
+}

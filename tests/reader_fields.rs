@@ -111,3 +111,56 @@ fn unknown_direction_and_empty_debit_credit_are_problems_with_positions() {
         "{problem}"
     );
 }
+
+#[test]
+fn check_lists_the_first_50_problems_unless_told_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("many.csv");
+    let mut text = String::from("订单号,金额\n");
+    for i in 0..60 {
+        text.push_str(&format!("A{i},x{i}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let problems = |args: &[&str]| -> (Vec<String>, String) {
+        let out = recon().arg("check").arg(&path).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let listed = text
+            .lines()
+            .filter(|l| l.contains("many.csv:"))
+            .map(String::from)
+            .collect();
+        (listed, text)
+    };
+    let (listed, text) = problems(&[]);
+    assert_eq!(listed.len(), 50);
+    assert!(
+        listed[0].ends_with("many.csv:2:2: \"x0\" is not an amount: unexpected 'x'"),
+        "{}",
+        listed[0]
+    );
+    assert!(listed[49].contains("many.csv:51:2: "), "{}", listed[49]);
+    assert!(text.contains("problems    60\n"), "{text}");
+    assert!(
+        text.contains("… 10 more (use --max-problems 0 to list all)"),
+        "{text}"
+    );
+    assert_eq!(problems(&["--max-problems", "0"]).0.len(), 60);
+    assert_eq!(problems(&["--max-problems", "7"]).0.len(), 7);
+    let out = recon()
+        .arg("check")
+        .arg(&path)
+        .args(["--format", "json", "--max-problems", "5"])
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["problems"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        (
+            j["problems_total"].as_u64(),
+            j["rows"].as_u64(),
+            j["records"].as_u64()
+        ),
+        (Some(60), Some(60), Some(0))
+    );
+}

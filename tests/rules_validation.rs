@@ -159,3 +159,12 @@ fn two_versions_with_one_effective_date_are_rejected() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("are both effective from 2026-01-01"), "{err}");
 }
+
+#[test]
+fn rules_test_on_a_folder_without_cases_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = recon().args(["rules", "test"]).arg(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("no case folders"), "{err}");
+}

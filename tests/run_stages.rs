@@ -272,3 +272,35 @@ fn a_day_with_only_matches_exits_zero() {
     assert_eq!(code, 0);
     assert_eq!(got.len(), 2);
 }
+
+#[test]
+fn line_numbers_count_the_physical_lines_of_multi_line_rows() {
+    // Ledger row A's merchant spans lines 2-4, so B starts on line 5 and C on 7.
+    let (_, got) = reconcile(
+        "A,\"M\nwater\nbill\",1.00,2026-11-24 10:00:00\nB,M,2.00,2026-11-24 10:00:00\r\n\"C\",\"M\r\nX\",3.00,2026-11-24 10:00:00\n",
+        "A,\"M\nwater\nbill\",1.00,2026-11-24 02:00:00\nC,X,3.00,2026-11-24 02:00:00\n",
+        KEY_001,
+    );
+    assert_eq!(
+        got,
+        expect(&[
+            ("ledger:2", "matched key M000001"),
+            ("bank:2", "matched key M000001"),
+            ("ledger:5", "unmatched no_counterpart"),
+            ("ledger:6", "matched key M000002"),
+            ("bank:5", "matched key M000002"),
+        ])
+    );
+}
+
+#[test]
+fn clean_ups_strip_a_prefix_before_matching() {
+    let extra = format!("[[bank.clean]]\ncolumn = \"id\"\nstrip_prefix = \"ORD-\"\n\n{KEY_001}");
+    let (code, got) = reconcile(
+        "A1,M,1.00,2026-11-24 10:00:00\n",
+        "ORD-A1,M,1.00,2026-11-24 02:00:00\n",
+        &extra,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(got["bank:2"], "matched key M000001");
+}

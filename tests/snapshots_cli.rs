@@ -35,6 +35,8 @@ fn help_of_every_command() {
         ("help_rules", &["rules", "--help"]),
         ("help_rules_check", &["rules", "check", "--help"]),
         ("help_rules_test", &["rules", "test", "--help"]),
+        ("help_keygen", &["keygen", "--help"]),
+        ("help_decrypt", &["decrypt", "--help"]),
     ] {
         insta::assert_snapshot!(name, stdout(args, 0));
     }

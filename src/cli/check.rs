@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, value_name = "PATH", requires = "side")]
     rules: Option<PathBuf>,
     /// Which side of the rule file the file is
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, requires = "rules")]
     side: Option<SideArg>,
     /// Business date choosing the rule version in a rules directory (default today)
     #[arg(long, value_name = "YYYY-MM-DD")]
