@@ -15,7 +15,7 @@ use crate::run::{execute, RunRequest};
 Examples:
   Reconcile the shipped example day (exits 1: it has exceptions on purpose):
     recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
-              --rules rules/default.toml --out out/basic
+              --rules rules/default.toml --date 2026-11-24 --out out/basic
   Nightly: use the rule version effective on the business date, print summary.json:
     recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\
               --out out/2026-11-24 --format json
