@@ -25,31 +25,54 @@ fn assert_rejected(edit: impl Fn(&str) -> String, message: &str) {
     assert!(err.contains(message), "expected {message:?} in:\n{err}");
 }
 
+/// Like `assert_rejected`, for errors that must point at `RULES:LINE:COL`,
+/// where LINE is the edited text's first line containing `at` (so the test
+/// follows changes to default.toml) and COL is given.
+fn assert_rejected_at(edit: impl Fn(&str) -> String, at: &str, column: usize, message: &str) {
+    let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
+    let line = edit(&text)
+        .lines()
+        .position(|l| l.contains(at))
+        .expect("needle in the edited text")
+        + 1;
+    assert_rejected(edit, &format!("r.toml:{line}:{column}: {message}"));
+}
+
 #[test]
 fn toml_syntax_errors_have_line_and_column() {
-    assert_rejected(
+    assert_rejected_at(
         |t| t.replacen("name = \"order-id\"", "name = \"order-id", 1),
-        "r.toml:61:17: invalid basic string",
+        "name = \"order-id",
+        17,
+        "invalid basic string",
     );
-    assert_rejected(
+    assert_rejected_at(
         |t| t.replace("effective_from = 2026-01-01", "effective_from = \"2026-01-01\""),
-        "r.toml:11:18: invalid type: string \"2026-01-01\", expected a TOML datetime",
+        "effective_from =",
+        18,
+        "invalid type: string \"2026-01-01\", expected a TOML datetime",
     );
 }
 
 #[test]
 fn unknown_keys_and_sections_are_rejected_where_they_are() {
-    assert_rejected(
+    assert_rejected_at(
         |t| format!("{t}\n[extra]\nx = 1\n"),
-        "r.toml:84:2: unknown field `extra`, expected one of `rules`, `business`",
+        "[extra]",
+        2,
+        "unknown field `extra`, expected one of `rules`, `business`",
     );
-    assert_rejected(
+    assert_rejected_at(
         |t| t.replace("[ledger.columns]", "[ledger.colums]"),
-        "r.toml:32:9: unknown field `colums`",
+        "[ledger.colums]",
+        9,
+        "unknown field `colums`",
     );
-    assert_rejected(
+    assert_rejected_at(
         |t| t.replacen("tolerance = \"0.00\"", "tolerence = \"0.00\"", 1),
-        "r.toml:63:1: unknown field `tolerence`",
+        "tolerence",
+        1,
+        "unknown field `tolerence`",
     );
 }
 

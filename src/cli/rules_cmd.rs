@@ -37,8 +37,10 @@ Exit codes: 0 valid, 2 invalid (the message says where and why).")]
     /// Run rule regression cases (ledger.csv, bank.csv, rules.toml, expected/*.csv)
     #[command(after_long_help = "\
 A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result
-CSVs (matched.csv, unmatched.csv, duplicates.csv, ignored.csv) the rules must produce, byte
-for byte; only the expected files present are compared. DIR is a case, or a folder of cases.
+CSVs (matched.csv, unmatched.csv, duplicates.csv, ignored.csv, pending.csv, out_of_period.csv)
+the rules must produce, byte for byte; only the expected files present are compared. An
+optional case.toml with `date = 2026-11-24` runs the case for that business day, as
+`recon run --date` does. DIR is a case, or a folder of cases.
 
 Examples:
   recon rules test examples                  every shipped case
