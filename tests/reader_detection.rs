@@ -21,6 +21,14 @@ fn check(file: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
     (out.status.code().unwrap(), json, stderr)
 }
 
+/// default.toml with `KEY = "auto"` of its [bank] section set to `value`.
+fn set_in_bank(text: &str, key: &str, value: &str) -> String {
+    let bank = text.find("\n[bank]\n").expect("a [bank] section");
+    let auto = format!("\n{key} = \"auto\"");
+    let at = bank + text[bank..].find(&auto).expect("KEY = \"auto\" in [bank]");
+    format!("{}\n{key} = \"{value}\"{}", &text[..at], &text[at + auto.len()..])
+}
+
 #[test]
 fn utf16_with_and_without_bom_in_both_byte_orders() {
     for (file, encoding, how) in [
@@ -93,9 +101,7 @@ fn rule_file_encoding_overrides_detection() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules.toml");
     let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
-    let fixed = text.replacen("[bank]\nencoding = \"auto\"", "[bank]\nencoding = \"utf-8\"", 1);
-    assert_ne!(fixed, text);
-    std::fs::write(&rules, fixed).unwrap();
+    std::fs::write(&rules, set_in_bank(&text, "encoding", "utf-8")).unwrap();
     let out = recon()
         .args(["check", "examples/basic/bank.csv", "--side", "bank", "--rules"])
         .arg(&rules)
@@ -108,11 +114,7 @@ fn rule_file_encoding_overrides_detection() {
         "{err}"
     );
     // The same rule file with gbk reads it, and says the encoding was set.
-    std::fs::write(
-        &rules,
-        text.replacen("[bank]\nencoding = \"auto\"", "[bank]\nencoding = \"gbk\"", 1),
-    )
-    .unwrap();
+    std::fs::write(&rules, set_in_bank(&text, "encoding", "gbk")).unwrap();
     let out = recon()
         .args(["check", "examples/basic/bank.csv", "--side", "bank", "--rules"])
         .arg(&rules)
@@ -180,13 +182,7 @@ fn rule_file_delimiter_overrides_sniffing() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules.toml");
     let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
-    let fixed = text.replacen(
-        "[bank]\nencoding = \"auto\"\ndelimiter = \"auto\"",
-        "[bank]\nencoding = \"auto\"\ndelimiter = \";\"",
-        1,
-    );
-    assert_ne!(fixed, text);
-    std::fs::write(&rules, fixed).unwrap();
+    std::fs::write(&rules, set_in_bank(&text, "delimiter", ";")).unwrap();
     let out = recon()
         .args([
             "check",

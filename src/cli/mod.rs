@@ -31,7 +31,8 @@ macro_rules! exit_codes {
     max_term_width = 100,
     about = "Batch payment reconciliation (对账): prove every ledger entry is backed by a bank row, and the reverse",
     long_about = "recon reads a platform ledger export and a bank or channel statement (any encoding: \
-UTF-8, GBK/GB18030, UTF-16; preambles, trailers and spreadsheet prefixes handled), matches them \
+UTF-8, GBK/GB18030, UTF-16, or .xlsx/.xls workbooks; preambles, trailers and spreadsheet prefixes \
+handled; built-in profiles for Alipay, WeChat Pay and the big banks' exports), matches them \
 with the ordered stages of a versioned TOML rule file, and writes matched, unmatched, duplicate \
 and ignored rows plus summary.json. Every input row ends up in exactly one output.",
     after_help = exit_codes!(),
@@ -39,6 +40,10 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
         "Examples:\n",
         "  Pre-check a statement file's format (encoding, delimiter, header, columns):\n",
         "    recon check statement.csv\n",
+        "  Read a bill with the built-in profile it is recognised as:\n",
+        "    recon check alipay.csv --profile auto\n",
+        "  Draft a rule file from a ledger and a bank file:\n",
+        "    recon rules init --ledger L.csv --bank B.xlsx -o rules/mine.toml\n",
         "  Reconcile one business day with the rule version effective on that date:\n",
         "    recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\\n",
         "              --out out/2026-11-24\n",
@@ -64,7 +69,7 @@ enum Command {
     Check(check::Args),
     /// Write a file's table as clean UTF-8 CSV
     Convert(convert::Args),
-    /// Validate rule files and run their regression cases
+    /// Validate, test and draft rule files; list the built-in profiles
     #[command(subcommand)]
     Rules(rules_cmd::Command),
     /// Restore plain result files from SM4-encrypted NAME.sm4 files

@@ -25,6 +25,14 @@ Examples:
   Write every result encrypted with SM4-GCM (create the key with recon keygen):
     recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day \\
               --encrypt-key-file results.key
+  Reconcile against an Alipay bill read with its built-in profile:
+    recon run --ledger L.csv --bank alipay.csv --bank-profile alipay \\
+              --rules rules/mine.toml --out out/alipay
+
+The bank file may be CSV/TSV in any common encoding, or an .xlsx/.xls workbook (first sheet
+with data). A built-in profile (`recon rules profiles` lists them) reads Alipay and WeChat Pay
+bills and the big banks' exports without a column mapping; rows whose status is closed or
+failed go to ignored.csv, refund statuses become refunds.
 
 Business day (--date D; [business] timezone, cutoff and pending_grace in the rules):
   Ledger rows of D, and statement rows from D 00:00 up to the cutoff (e.g. T+1 10:00),
@@ -41,7 +49,9 @@ side, line, key, amount, time, merchant and the rule file's carried columns, plu
                      counterpart_matched, no_counterpart_after_grace),
                      counterpart (side:line of the rows to look at)
   duplicates.csv     duplicate_of (side:line of the matched row it repeats)
-  ignored.csv        reason: unmatched rows below [thresholds] ignore_below
+  ignored.csv        reason: below_ignore_threshold (LIMIT) for unmatched rows below
+                     ignore_below, or status_ignored (STATUS: 交易关闭, REVOKED, ... via a
+                     profile)
   pending.csv        reason (awaiting_counterpart), business_date, source_file,
                      source_sha256
   out_of_period.csv  reason (other_business_day | already_in_previous_run), business_date
@@ -83,6 +93,12 @@ pub struct Args {
     /// Set rows that cannot be read aside in rejected.csv instead of stopping
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Read the ledger with a built-in profile instead of the rule file's [ledger] section
+    #[arg(long, value_name = "NAME")]
+    ledger_profile: Option<String>,
+    /// Read the bank file with a built-in profile (alipay, wechat-merchant, icbc-debit, …) instead of the rule file's [bank] section
+    #[arg(long, value_name = "NAME")]
+    bank_profile: Option<String>,
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -105,6 +121,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         date: args.date,
         carry_in: args.carry_in,
         skip_bad_rows: args.skip_bad_rows,
+        ledger_profile: args.ledger_profile,
+        bank_profile: args.bank_profile,
         encryption,
     };
     let outcome = execute(&request).context("reconciliation stopped")?;
