@@ -12,6 +12,8 @@ use encoding_rs::{DecoderResult, Encoding, BIG5, GBK, UTF_16BE, UTF_16LE, UTF_8}
 
 /// How many bytes, starting at the first non-ASCII byte, chardetng may see.
 const DETECT_WINDOW: usize = 1 << 20;
+/// Below this many non-ASCII bytes, chardetng's guess leans to GBK.
+const LEAN_GBK_BELOW: usize = 64;
 /// How many leading bytes are inspected for the BOM-less UTF-16 pattern.
 const UTF16_SAMPLE: usize = 4096;
 /// A valid-UTF-8 prefix with at least this many multi-byte sequences is UTF-8
@@ -277,16 +279,17 @@ fn guess(bytes: &[u8]) -> Guess {
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
     let end = bytes.len().min(first_non_ascii.saturating_add(DETECT_WINDOW));
+    let lean_gbk = bytes[start..end].iter().filter(|&&b| b >= 0x80).count() < LEAN_GBK_BELOW;
     let mut detector = EncodingDetector::new();
     let mut multi_byte = None;
     for line in bytes[start..end].split_inclusive(|&b| b == b'\n') {
         detector.feed(line, false);
-        let (encoding, _) = chinese_first(&detector);
+        let (encoding, _) = chinese_first(&detector, lean_gbk);
         if !encoding.is_single_byte() {
             multi_byte = Some(encoding);
         }
     }
-    let (encoding, confident) = chinese_first(&detector);
+    let (encoding, confident) = chinese_first(&detector, lean_gbk);
     let abandoned = multi_byte.filter(|_| encoding.is_single_byte());
     Guess {
         encoding,
@@ -295,17 +298,23 @@ fn guess(bytes: &[u8]) -> Guess {
     }
 }
 
-/// chardetng's guess, leaning to GBK. Statements come mostly from mainland
-/// China, and on a short file (a Chinese header over ASCII rows) chardetng's
-/// neutral guess is often EUC-KR or KOI8-U. A neutral guess of GBK or Big5
-/// (Traditional Chinese) stands; any other gives way to its guess for a
-/// `.cn` source, which favours GBK.
-fn chinese_first(detector: &EncodingDetector) -> (&'static Encoding, bool) {
+/// chardetng's guess, leaning to GBK on little evidence. Statements come
+/// mostly from mainland China, and on a short file (a Chinese header over
+/// ASCII rows) chardetng's neutral guess is often EUC-KR or KOI8-U. So with
+/// `lean_gbk` (few non-ASCII bytes), a neutral guess other than GBK or Big5
+/// gives way to GBK when chardetng picks GBK for a `.cn` source; with more
+/// text, chardetng's neutral guess stands (a Korean statement stays EUC-KR).
+fn chinese_first(detector: &EncodingDetector, lean_gbk: bool) -> (&'static Encoding, bool) {
     let neutral = detector.guess_assess(None, false);
-    if neutral.0 == GBK || neutral.0 == BIG5 {
+    if !lean_gbk || neutral.0 == GBK || neutral.0 == BIG5 {
         return neutral;
     }
-    detector.guess_assess(Some(b"cn"), false)
+    let chinese = detector.guess_assess(Some(b"cn"), false);
+    if chinese.0 == GBK {
+        chinese
+    } else {
+        neutral
+    }
 }
 
 /// Whether a valid-UTF-8 prefix proves the file is UTF-8. One or two
@@ -544,6 +553,20 @@ mod tests {
         for text in ["订单号,金额\nA1,1.00\n合计,1.00\n", "名,额\n张,1\n"] {
             let decoded = auto(&gbk(text)).unwrap();
             assert_eq!((decoded.encoding, decoded.text.as_str()), (GBK, text));
+        }
+    }
+
+    #[test]
+    fn korean_and_japanese_sentences_keep_their_encodings() {
+        let korean = "거래일시,금액,적요\n2026-11-24 10:15:03,12500,수도요금 자동이체 출금 안내드립니다\n\
+                      2026-11-24 11:00:00,3000,전기요금 납부 완료되었습니다 감사합니다\n";
+        let japanese = "取引日,金額,摘要\n2026-11-24,12500,水道料金のお支払いありがとうございました\n\
+                        2026-11-24,3000,電気料金の口座振替が完了しました\n";
+        for (text, encoding) in [(korean, encoding_rs::EUC_KR), (japanese, encoding_rs::SHIFT_JIS)] {
+            let (bytes, _, unmappable) = encoding.encode(text);
+            assert!(!unmappable);
+            let decoded = auto(&bytes).unwrap();
+            assert_eq!((decoded.encoding, decoded.text.as_str()), (encoding, text));
         }
     }
 
