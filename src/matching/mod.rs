@@ -306,3 +306,32 @@ fn unmatched_reason(
 pub(crate) fn by_time_then_line(records: &[Record], indices: &mut [usize]) {
     indices.sort_by_key(|&i| (records[i].time, records[i].line));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    #[test]
+    fn every_unmatched_reason_is_documented_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        let all = [
+            Reason::NoCounterpart,
+            Reason::AmountMismatch,
+            Reason::Ambiguous,
+            Reason::CounterpartMatched,
+            Reason::NoCounterpartAfterGrace,
+        ];
+        for reason in all {
+            // No wildcard: a new reason does not compile until it is listed above.
+            match reason {
+                Reason::NoCounterpart
+                | Reason::AmountMismatch
+                | Reason::Ambiguous
+                | Reason::CounterpartMatched
+                | Reason::NoCounterpartAfterGrace => {}
+            }
+            let row = format!("| `{}` |", reason.name());
+            assert!(readme.contains(&row), "README's reason table lacks {row}");
+        }
+    }
+}
