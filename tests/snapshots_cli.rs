@@ -88,3 +88,8 @@ fn check_report_as_json() {
 fn check_report_without_a_recognisable_amount_column() {
     insta::assert_snapshot!(stdout(&["check", "tests/data/edge/no_amount_column.csv"], 0));
 }
+
+#[test]
+fn check_report_when_the_mapping_does_not_fit_the_header() {
+    insta::assert_snapshot!(stdout(&["check", "tests/data/edge/duplicate_header.csv"], 1));
+}

@@ -458,7 +458,11 @@ impl Inspection {
         }
         match self.records {
             None => {
-                let _ = writeln!(s, "rows        {} (not typed: no column mapping)", self.rows);
+                let why = match self.mapping {
+                    None => "no column mapping",
+                    Some(_) => "the mapping does not fit the header, see problems",
+                };
+                let _ = writeln!(s, "rows        {} (not typed: {why})", self.rows);
             }
             Some(records) if self.ignored_by_status == 0 => {
                 let _ = writeln!(s, "rows        {} ({records} read cleanly)", self.rows);
