@@ -2,9 +2,11 @@
 //! or channel statement, driven by versioned TOML rule files.
 //!
 //! Data flows `input` (bytes → records) → `matching` (stages) → `output`
-//! (CSVs, summary), steered by a `rules::Plan`; `run` ties one run together
-//! and `cli` is the command line.
+//! (CSVs, summary, masking, review worklist), steered by a `rules::Plan`;
+//! `run` ties one run together, `audit` keeps the hash-chained audit log, and
+//! `cli` is the command line.
 
+pub mod audit;
 pub mod cli;
 pub mod input;
 pub mod matching;

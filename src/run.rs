@@ -1,11 +1,14 @@
 //! One reconciliation run, start to finish: load the effective rules, read
 //! both files (concurrently), match, render, prove conservation, and publish
 //! the results directory atomically. A run that fails at any step publishes
-//! nothing, so earlier results stay as they were.
+//! nothing, so earlier results stay as they were. The requested role's
+//! masking is applied to every file just before publishing.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::input::records::RowError;
@@ -13,6 +16,8 @@ use crate::input::{self, ReadError, SourceFile};
 use crate::matching::{self, Disposition, Sides};
 use crate::model::{Record, Side, Tally};
 use crate::output::atomic::{self, PublishError};
+use crate::output::mask::{View, ViewError};
+use crate::output::review::{self, Confirmation};
 use crate::output::summary::{self, InputFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::rules::{self, Plan, RulesError};
@@ -32,6 +37,12 @@ pub struct RunRequest {
     pub date: Option<NaiveDate>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
+    /// The role whose view is written (`None`: the rules' `default_role`).
+    pub role: Option<String>,
+    /// Identifies this run in summary.json and the audit log.
+    pub run_id: String,
+    /// Reviewers' confirmations, from the audit log.
+    pub confirmations: Vec<Confirmation>,
 }
 
 /// A finished run.
@@ -41,6 +52,8 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// SHA-256 of every published file, by name.
+    pub published: BTreeMap<String, String>,
 }
 
 /// Why a run stopped without publishing results.
@@ -49,6 +62,9 @@ pub enum RunError {
     /// The rules could not be loaded.
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// The role cannot be applied.
+    #[error(transparent)]
+    View(#[from] ViewError),
     /// An input could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -73,12 +89,13 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let started_at = now();
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let plan = rules::load(&request.rules, date)?;
+    let view = View::resolve(&plan, request.role.as_deref())?;
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
     );
     let (ledger, bank) = (ledger?, bank?);
-    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows)?;
+    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows, &plan, &view)?;
     let sides = Sides {
         ledger: &ledger.typed.records,
         bank: &bank.typed.records,
@@ -107,8 +124,11 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .flat_map(|d| d.iter())
             .any(|d| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }));
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
+    let (review_csv, review_status) = review::render(&review::items(sides, &result), &request.confirmations);
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
+        run_id: request.run_id.clone(),
+        role: view.facts(),
         business_date: request.date.map(|d| d.to_string()),
         started_at,
         finished_at: now(),
@@ -127,14 +147,26 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .filter(|m| !m.review_reasons.is_empty())
             .count() as u64,
         unmatched_by_reason,
+        confirmations: review_status,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
     };
     let summary_json = summary.to_json();
-    let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
+    let masked: Vec<(&str, std::borrow::Cow<[u8]>)> =
+        files.iter().map(|f| (f.name, view.apply_csv(&f.bytes))).collect();
+    let mut named: Vec<(&str, &[u8])> = masked.iter().map(|(n, b)| (*n, b.as_ref())).collect();
+    named.push((review::FILE_NAME, &review_csv));
     named.push(("summary.json", &summary_json));
+    let published = named
+        .iter()
+        .map(|(name, bytes)| (name.to_string(), rules::hex(&Sha256::digest(bytes))))
+        .collect();
     atomic::publish(&request.out, &named)?;
-    Ok(RunOutcome { summary, exceptions })
+    Ok(RunOutcome {
+        summary,
+        exceptions,
+        published,
+    })
 }
 
 fn now() -> String {
@@ -164,23 +196,30 @@ pub fn locate_error(path: &std::path::Path, e: &RowError) -> String {
     format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
 }
 
+/// Rows that could not be typed, with the role's masks applied to their raw text.
 fn collect_rejected(
     ledger: &SourceFile,
     bank: &SourceFile,
     skip: bool,
+    plan: &Plan,
+    view: &View,
 ) -> Result<Vec<RejectedRow>, RunError> {
     let mut rows = Vec::new();
     let mut listing = Vec::new();
-    for (side, source) in [(Side::Ledger, ledger), (Side::Bank, bank)] {
-        let delimiter = char::from(source.located.table.delimiter).to_string();
+    for (side, source, side_plan) in [
+        (Side::Ledger, ledger, &plan.ledger),
+        (Side::Bank, bank, &plan.bank),
+    ] {
+        let table = &source.located.table;
         for (error, raw) in &source.typed.rejected {
             listing.push(locate_error(&source.located.path, error));
+            let fields: Vec<&str> = raw.fields.iter().collect();
             rows.push(RejectedRow {
                 side,
                 line: error.line,
                 column: error.column,
-                error: error.message.clone(),
-                raw: raw.fields.iter().collect::<Vec<_>>().join(&delimiter),
+                error: view.text(&error.message).into_owned(),
+                raw: view.raw_row(side_plan, &table.header, &fields, char::from(table.delimiter)),
             });
         }
     }

@@ -1,8 +1,11 @@
 //! The command line: argument definitions, one module per subcommand, and
 //! the single place where outcomes become exit codes.
 
+mod audit_cmd;
 mod check;
+mod confirm;
 mod convert;
+mod progress;
 mod rules_cmd;
 mod run_cmd;
 
@@ -14,8 +17,10 @@ use clap::{Parser, Subcommand};
 macro_rules! exit_codes {
     () => {
         "Exit codes:
-  0  clean: everything reconciled (run), no problems (check), all cases pass (rules test)
-  1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed (rules test)
+  0  clean: everything reconciled (run), no problems (check), all cases pass (rules test),
+     chain intact (audit verify/show), confirmation recorded (confirm)
+  1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed
+     (rules test); the audit chain is broken (audit verify/show)
   2  trouble: bad input, bad rules, bad usage, or results that could not be written; nothing was changed"
     };
 }
@@ -35,7 +40,9 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
         "  recon check statement.csv                         pre-check a file's format\n",
         "  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/2026-11-24 --date 2026-11-24\n",
         "  recon rules check rules/default.toml              validate a rule file\n",
-        "  recon rules test tests/cases                      run rule regression cases\n\n",
+        "  recon rules test tests/cases                      run rule regression cases\n",
+        "  recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'checked'\n",
+        "  recon audit verify out/audit.log                  check the audit trail\n\n",
         exit_codes!()
     )
 )]
@@ -55,6 +62,11 @@ enum Command {
     /// Validate rule files and run their regression cases
     #[command(subcommand)]
     Rules(rules_cmd::Command),
+    /// Record a reviewer's confirmation of a flagged match or an exception row
+    Confirm(confirm::Args),
+    /// Check and list the audit log
+    #[command(subcommand)]
+    Audit(audit_cmd::Command),
 }
 
 /// How a command ended, before it becomes an exit code.
@@ -64,6 +76,16 @@ pub enum Outcome {
     Clean,
     /// Exceptions, problems or failed cases.
     Exceptions,
+}
+
+impl Outcome {
+    /// The process exit code: 0 clean, 1 exceptions.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Exceptions => 1,
+        }
+    }
 }
 
 /// Entry point used by the binary.
@@ -80,16 +102,20 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Confirm(args) => confirm::run(args),
+        Command::Audit(command) => audit_cmd::run(command),
     };
     match result {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Exceptions) => ExitCode::from(1),
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             eprintln!("recon: error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(TROUBLE)
         }
     }
 }
+
+/// Exit code of a command that failed.
+pub const TROUBLE: u8 = 2;
 
 /// Output format of commands that print a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

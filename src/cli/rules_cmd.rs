@@ -1,10 +1,15 @@
-//! `recon rules check` and `recon rules test`.
+//! `recon rules check` and `recon rules test` (which records every
+//! invocation in the audit log).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
+use chrono::Utc;
 
 use super::Outcome;
+use crate::audit::entry::{self, CaseDigest, Common, RulesTestEntry};
+use crate::audit::{self, Log};
+use crate::output::mask::redact_numbers;
 use crate::rules;
 use crate::rules::cases::{self, CaseResult};
 
@@ -23,10 +28,23 @@ Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossibl
     #[command(after_long_help = "\
 A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result CSVs
 (matched.csv, unmatched.csv, duplicates.csv, ignored.csv) the rules must produce, byte for byte.
-DIR is a case, or a folder of cases. Exit 0 when all pass, 1 when any fails.")]
+DIR is a case, or a folder of cases.
+
+Every invocation appends one line to an audit log (which rules, by SHA-256, passed or failed):
+by default the user's $XDG_STATE_HOME/recon/audit.log (else ~/.local/state/recon/audit.log),
+so testing rules in a repository leaves no file in it.
+
+Examples:
+  recon rules test examples
+  recon rules test rules/cases --audit /data/recon/audit.log
+
+Exit codes: 0 all cases pass, 1 a case failed, 2 the cases could not be run or recorded.")]
     Test {
         /// A case folder, or a folder of case folders
         dir: PathBuf,
+        /// Audit log to append to (default: $XDG_STATE_HOME/recon/audit.log, else ~/.local/state/recon/audit.log)
+        #[arg(long, value_name = "FILE")]
+        audit: Option<PathBuf>,
     },
 }
 
@@ -34,7 +52,7 @@ DIR is a case, or a folder of cases. Exit 0 when all pass, 1 when any fails.")]
 pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Check { path } => check(&path),
-        Command::Test { dir } => test(&dir),
+        Command::Test { dir, audit } => test(&dir, audit),
     }
 }
 
@@ -62,10 +80,55 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn test(dir: &Path) -> anyhow::Result<Outcome> {
-    let results = cases::run_all(dir).with_context(|| format!("{}: cannot run the cases", dir.display()))?;
+fn test(dir: &Path, audit: Option<PathBuf>) -> anyhow::Result<Outcome> {
+    let started = Utc::now();
+    let audit_path = audit
+        .or_else(audit::user_state_log)
+        .ok_or_else(|| anyhow!("no audit log: neither XDG_STATE_HOME nor HOME is set; give --audit FILE"))?;
+    let log = Log::open(&audit_path).context("no case was run: every rules test must be recorded")?;
+    let run_id = entry::new_run_id(started);
+    let mut record = RulesTestEntry {
+        common: Common::new("rules_test", run_id.clone(), started),
+        cases_dir: dir.display().to_string(),
+        cases: Vec::new(),
+        status: "error",
+        exit_code: super::TROUBLE,
+        error: None,
+    };
+    let results = match cases::run_all(dir, &run_id) {
+        Ok(results) => results,
+        Err(e) => {
+            let message = format!("{}: cannot run the cases: {e}", dir.display());
+            record.error = Some(redact_numbers(&message).into_owned());
+            log.append(&record)?;
+            bail!(message);
+        }
+    };
+    let outcome = report(&results);
+    record.common = Common::new("rules_test", run_id, started);
+    record.cases = results
+        .iter()
+        .map(|r| CaseDigest {
+            name: r.name.clone(),
+            passed: r.failures.is_empty(),
+            failures: r.failures.len(),
+            rules: r.rules.clone(),
+        })
+        .collect();
+    record.status = if outcome == Outcome::Clean {
+        "passed"
+    } else {
+        "failed"
+    };
+    record.exit_code = outcome.exit_code();
+    log.append(&record)?;
+    Ok(outcome)
+}
+
+/// Prints pass/FAIL per case and the totals.
+fn report(results: &[CaseResult]) -> Outcome {
     let mut failed = 0;
-    for CaseResult { name, failures } in &results {
+    for CaseResult { name, failures, .. } in results {
         if failures.is_empty() {
             println!("pass  {name}");
         } else {
@@ -77,9 +140,9 @@ fn test(dir: &Path) -> anyhow::Result<Outcome> {
         }
     }
     println!("{} passed, {} failed", results.len() - failed, failed);
-    Ok(if failed == 0 {
+    if failed == 0 {
         Outcome::Clean
     } else {
         Outcome::Exceptions
-    })
+    }
 }

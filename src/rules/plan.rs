@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 use rust_decimal::Decimal;
 
+use super::roles::Roles;
 use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
 use crate::input::time::TimeLayout;
@@ -52,6 +53,8 @@ pub struct Plan {
     pub review_above: Option<Decimal>,
     /// How far apart a repeated row may be to count as a duplicate.
     pub duplicate_window: TimeDelta,
+    /// Who sees which columns.
+    pub roles: Roles,
 }
 
 /// How one file is read and typed.
@@ -308,8 +311,9 @@ impl StagePlan {
     }
 }
 
-/// Builds a plan from a parsed rule file; every message names the offending key.
-pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> {
+/// Builds a plan from a parsed rule file and its checked roles; every message
+/// names the offending key.
+pub fn build(file: &RuleFile, path: &str, sha256: &str, roles: Roles) -> Result<Plan, String> {
     let effective_from = toml_date(&file.rules.effective_from)
         .ok_or("[rules] effective_from must be a date such as 2026-11-01")?;
     let business_zone = match &file.business.timezone {
@@ -346,6 +350,7 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> 
         ignore_below,
         review_above,
         duplicate_window,
+        roles,
     })
 }
 

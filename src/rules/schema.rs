@@ -4,6 +4,8 @@
 
 use serde::Deserialize;
 
+use super::roles::RolesSpec;
+
 /// A whole rule file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +28,21 @@ pub struct RuleFile {
     /// `[[stage]]`: match stages, applied in order.
     #[serde(default, rename = "stage")]
     pub stages: Vec<StageSpec>,
+    /// `[roles]`: who sees which columns (see `rules::roles`).
+    pub roles: Option<RolesSpec>,
+}
+
+impl RuleFile {
+    /// Columns of the result files a role may mask: `key`, `merchant` and the carried columns.
+    pub fn maskable_columns(&self) -> Vec<String> {
+        let mut names = vec!["key".to_string(), "merchant".to_string()];
+        for name in self.ledger.columns.carry.iter().chain(&self.bank.columns.carry) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
 }
 
 /// `[rules]`: which rules these are.
