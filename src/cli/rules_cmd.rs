@@ -67,8 +67,15 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
     }
     for plan in &plans {
         let id = &plan.identity;
+        let roles = match &plan.roles.default_role {
+            Some(default) => format!(
+                "  roles {} (default {default})",
+                plan.roles.roles.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            None => String::new(),
+        };
         println!(
-            "ok  {}  {} {}  effective from {}  {} stage(s)  sha256 {}",
+            "ok  {}  {} {}  effective from {}  {} stage(s)  sha256 {}{roles}",
             id.path,
             id.name,
             id.version,

@@ -195,8 +195,7 @@ fn swap_in(staging: PathBuf, dir: &Path) -> Result<(), PublishError> {
             }
         }
     }
-    rename_in(staging, dir)?;
-    sync_dir(&parent)
+    rename_in(staging, dir)
 }
 
 /// Atomically exchanges two paths; `Ok(false)` when the kernel or file system cannot.
@@ -239,8 +238,59 @@ fn rename_in(staging: PathBuf, dir: &Path) -> Result<(), PublishError> {
             source,
         });
     }
+    sync_dir(&parent_of(dir))?;
     if let Some(aside) = old {
+        pause_at("cleanup");
         fs::remove_dir_all(&aside).map_err(io(&aside, "cannot remove the previous results"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn a_kill_between_the_two_renames_is_repaired_by_the_next_publish() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        // What a kill between "move aside" and "move in" leaves: no `out`, the
+        // previous results aside, and the complete new ones in staging.
+        write(
+            &tmp.path().join(".out.recon-old-4242"),
+            "summary.json",
+            "previous",
+        );
+        write(
+            &tmp.path().join(".out.recon-new-x1"),
+            "summary.json",
+            "interrupted",
+        );
+        clear_debris(&dir).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("summary.json")).unwrap(), "previous");
+        let left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["out"]);
+    }
+
+    #[test]
+    fn renaming_in_replaces_the_previous_results_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        write(&dir, "summary.json", "previous");
+        write(&dir, "stale.csv", "previous");
+        let staging = tmp.path().join(".out.recon-new-y");
+        write(&staging, "summary.json", "new");
+        rename_in(staging, &dir).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("summary.json")).unwrap(), "new");
+        assert!(!dir.join("stale.csv").exists());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
 }
