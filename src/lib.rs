@@ -3,11 +3,12 @@
 //!
 //! Data flows `input` (bytes → records) → `matching` (stages) → `output`
 //! (CSVs, summary, masking, review worklist), steered by a `rules::Plan`;
-//! `run` ties one run together, `audit` keeps the hash-chained audit log, and
-//! `cli` is the command line.
+//! `run` ties one run together, `audit` keeps the hash-chained audit log,
+//! `crypto` encrypts results at rest (SM4-GCM), and `cli` is the command line.
 
 pub mod audit;
 pub mod cli;
+pub mod crypto;
 pub mod input;
 pub mod matching;
 pub mod model;

@@ -112,14 +112,13 @@ fn runs_failed_runs_and_rule_tests_are_recorded_in_one_chain() {
     assert_eq!(first["rules"]["version"], "1.0.0");
     let s = summary(&out);
     assert_eq!(first["run_id"], s["run_id"]);
-    for name in [
-        "matched.csv",
-        "unmatched.csv",
-        "duplicates.csv",
-        "ignored.csv",
-        "review.csv",
-        "summary.json",
-    ] {
+    let published: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(published.len() >= 6, "{published:?}");
+    assert_eq!(first["outputs"].as_object().unwrap().len(), published.len());
+    for name in &published {
         assert_eq!(
             first["outputs"][name]["sha256"],
             file_sha(&out.join(name)),
@@ -152,7 +151,11 @@ fn runs_failed_runs_and_rule_tests_are_recorded_in_one_chain() {
     assert_eq!(third["kind"], "rules_test");
     assert_eq!(third["prev"], sha256_hex(lines[1].as_bytes()));
     assert_eq!(third["exit_code"], 0);
-    assert_eq!(third["cases"].as_array().unwrap().len(), 6);
+    let cases = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("rules.toml").is_file())
+        .count();
+    assert_eq!(third["cases"].as_array().unwrap().len(), cases);
     assert_eq!(
         third["cases"][0]["rules"]["sha256"],
         file_sha(&root().join("examples/ambiguous-closest/rules.toml"))
@@ -320,4 +323,54 @@ fn a_run_whose_audit_log_cannot_be_written_does_not_start() {
     assert_eq!(failed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&failed.stderr).contains("every run must be recorded"));
     assert!(!out.exists());
+}
+
+#[test]
+fn carried_in_and_encrypted_runs_record_the_pending_file_and_the_key_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("results.key");
+    let made = recon().args(["keygen", "-o"]).arg(&key).output().unwrap();
+    assert_eq!(made.status.code(), Some(0));
+    let id = String::from_utf8(made.stdout)
+        .unwrap()
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let (day1, day2) = (tmp.path().join("d1"), tmp.path().join("d2"));
+    let key_arg = ["--encrypt-key-file", key.to_str().unwrap()];
+    assert_eq!(
+        run(
+            &example_ledger(),
+            &day1,
+            &[&["--date", "2026-11-24"][..], &key_arg].concat()
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    let carry = ["--date", "2026-11-25", "--carry-in", day1.to_str().unwrap()];
+    assert_eq!(
+        run(&example_ledger(), &day2, &[&carry[..], &key_arg].concat())
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let lines = log_lines(&tmp.path().join("audit.log"));
+    let second = entry(&lines[1]);
+    assert_eq!(second["encryption_key_id"], id.as_str());
+    let carried = &second["inputs"]["carry_in"];
+    assert!(
+        carried["path"]
+            .as_str()
+            .unwrap()
+            .starts_with(day1.to_str().unwrap()),
+        "{carried}"
+    );
+    assert_eq!(carried["sha256"].as_str().unwrap().len(), 64);
+    // Output hashes are of the plain content, under the plain names.
+    assert!(second["outputs"]["summary.json"]["sha256"].is_string());
+    assert!(day2.join("summary.json.sm4").exists());
 }

@@ -211,3 +211,60 @@ fn what_needs_no_confirmation_is_refused_and_nothing_is_recorded() {
     assert_eq!(accepted.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&accepted.stdout).starts_with("confirmed bank:14 (duplicate)"));
 }
+
+#[test]
+fn a_carried_in_row_still_alone_after_its_grace_can_be_confirmed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day1, day2) = (tmp.path().join("d1"), tmp.path().join("d2"));
+    let nightly = |ledger: &str, bank: &str, date: &str, out: &Path| {
+        recon()
+            .arg("run")
+            .arg("--ledger")
+            .arg(data(&format!("nightly/{ledger}")))
+            .arg("--bank")
+            .arg(data(&format!("nightly/{bank}")))
+            .arg("--rules")
+            .arg(data("nightly/rules.toml"))
+            .args(["--date", date, "--out"])
+            .arg(out)
+            .args(if date.ends_with("25") {
+                vec!["--carry-in".to_string(), day1.display().to_string()]
+            } else {
+                vec![]
+            })
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        nightly("ledger-1124.csv", "bank-1124.csv", "2026-11-24", &day1)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        nightly("ledger-1125.csv", "bank-1125.csv", "2026-11-25", &day2)
+            .status
+            .code(),
+        Some(1)
+    );
+    let items = review_rows(&day2);
+    let carried = items
+        .iter()
+        .find(|r| r["item"].starts_with("carried:ledger:"))
+        .unwrap();
+    assert_eq!(carried["detail"], "no_counterpart_after_grace");
+    let done = confirm(
+        &day2,
+        &["--row", &carried["item"]],
+        "Li Wei",
+        "written off, ticket 17",
+    );
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let matched_carried = confirm(&day2, &["--row", "carried:ledger:5"], "Li Wei", "x");
+    assert!(String::from_utf8_lossy(&matched_carried.stderr).contains("carried:ledger:5 is matched"));
+}

@@ -326,3 +326,47 @@ fn rules_check_explains_role_mistakes_with_line_and_column() {
     assert!(err.contains(&position(typo, "masks = {}")), "{err}");
     assert!(err.contains("unknown field `masks`"), "{err}");
 }
+
+#[test]
+fn results_written_for_a_masking_role_are_never_carried_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (masked, plain) = (tmp.path().join("masked"), tmp.path().join("plain"));
+    let day = ["--date", "2026-11-24"];
+    assert_eq!(
+        run(
+            &example_ledger(),
+            &masked,
+            &[&day[..], &["--role", "cashier"]].concat()
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    assert_eq!(run(&example_ledger(), &plain, &day).status.code(), Some(1));
+    let next = |previous: &Path, out: &str| {
+        run(
+            &example_ledger(),
+            &tmp.path().join(out),
+            &["--date", "2026-11-25", "--carry-in", previous.to_str().unwrap()],
+        )
+    };
+    let refused = next(&masked.join("pending.csv"), "next1");
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("were written for role cashier, which masks 付款账号"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("next1").exists());
+    let accepted = next(&plain, "next2");
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert_eq!(
+        summary(&tmp.path().join("next2"))["carried_in"]["path"],
+        plain.display().to_string() + "/pending.csv"
+    );
+}

@@ -166,7 +166,7 @@ pub struct RunEntry {
     pub role: Option<String>,
     /// The results directory.
     pub results: String,
-    /// `ledger` and `bank`.
+    /// `ledger`, `bank`, and `carry_in` with `--carry-in`.
     pub inputs: BTreeMap<&'static str, InputDigest>,
     /// The rules used; `None` when they could not be loaded.
     pub rules: Option<RuleIdentity>,
@@ -174,6 +174,8 @@ pub struct RunEntry {
     pub outputs: BTreeMap<String, OutputDigest>,
     /// Items in review.csv and how many are confirmed.
     pub review: Option<ReviewCounts>,
+    /// With `--encrypt-key-file`: the key's id (never the key).
+    pub encryption_key_id: Option<String>,
     /// `reconciled`, `exceptions` or `failed`.
     pub status: &'static str,
     /// The process exit code.

@@ -91,18 +91,25 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// `ledger:10` / `bank:7`, normalized.
+/// `ledger:10` / `bank:7` / `carried:ledger:10`, normalized.
 fn parse_row(text: &str) -> anyhow::Result<String> {
-    let parsed = text.trim().split_once(':').and_then(|(side, line)| {
-        let side = side.trim().to_lowercase();
+    let lower = text.trim().to_lowercase();
+    let (carried, rest) = match lower.strip_prefix("carried:") {
+        Some(rest) => ("carried:", rest),
+        None => ("", lower.as_str()),
+    };
+    let parsed = rest.split_once(':').and_then(|(side, line)| {
         let line: u64 = line.trim().parse().ok().filter(|&l| l > 0)?;
+        let side = side.trim();
         ["ledger", "bank"]
-            .contains(&side.as_str())
-            .then(|| format!("{side}:{line}"))
+            .contains(&side)
+            .then(|| format!("{carried}{side}:{line}"))
     });
     match parsed {
         Some(row) => Ok(row),
-        None => bail!("--row {text}: write SIDE:LINE, e.g. ledger:10 or bank:7, as in unmatched.csv"),
+        None => bail!(
+            "--row {text}: write SIDE:LINE, e.g. ledger:10 or bank:7 (carried:ledger:10 for a carried-in row), as in review.csv"
+        ),
     }
 }
 
@@ -173,7 +180,12 @@ fn not_reviewable(dir: &Path, item: &str) -> String {
             if is_match && get("match_id") == item {
                 return format!("{item} is a match in {name} that is not flagged for review (review = false): only flagged matches take a confirmation");
             }
-            if !is_match && format!("{}:{}", get("side"), get("line")) == item {
+            let carried = if get("carried_from").is_empty() {
+                ""
+            } else {
+                "carried:"
+            };
+            if !is_match && format!("{carried}{}:{}", get("side"), get("line")) == item {
                 return match get("match_id").as_str() {
                     "" => format!("{item} is in {name}, not an exception: only unmatched and duplicate rows take a confirmation (see review.csv)"),
                     id => format!("{item} is matched ({id} in {name}), not an exception; to confirm a flagged match use --match-id"),

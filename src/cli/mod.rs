@@ -5,6 +5,8 @@ mod audit_cmd;
 mod check;
 mod confirm;
 mod convert;
+mod decrypt;
+mod keygen;
 mod progress;
 mod rules_cmd;
 mod run_cmd;
@@ -21,7 +23,8 @@ macro_rules! exit_codes {
      chain intact (audit verify/show), confirmation recorded (confirm)
   1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed
      (rules test); the audit chain is broken (audit verify/show)
-  2  trouble: bad input, bad rules, bad usage, or results that could not be written; nothing was changed"
+  2  trouble: bad input, bad rules, bad usage, a refused key file, an authentication failure,
+     or results or the audit log that could not be written; nothing was changed"
     };
 }
 
@@ -42,7 +45,9 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
         "  recon rules check rules/default.toml              validate a rule file\n",
         "  recon rules test tests/cases                      run rule regression cases\n",
         "  recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'checked'\n",
-        "  recon audit verify out/audit.log                  check the audit trail\n\n",
+        "  recon audit verify out/audit.log                  check the audit trail\n",
+        "  recon keygen -o results.key                       create a key for encrypted results\n",
+        "  recon decrypt --dir out/2026-11-24 --key-file results.key   read encrypted results\n\n",
         exit_codes!()
     )
 )]
@@ -67,6 +72,10 @@ enum Command {
     /// Check and list the audit log
     #[command(subcommand)]
     Audit(audit_cmd::Command),
+    /// Restore plain result files from SM4-encrypted NAME.sm4 files
+    Decrypt(decrypt::Args),
+    /// Create a new SM4 key file (mode 0600) for encrypted results
+    Keygen(keygen::Args),
 }
 
 /// How a command ended, before it becomes an exit code.
@@ -104,6 +113,8 @@ pub fn main() -> ExitCode {
         Command::Rules(command) => rules_cmd::run(command),
         Command::Confirm(args) => confirm::run(args),
         Command::Audit(command) => audit_cmd::run(command),
+        Command::Decrypt(args) => decrypt::run(args),
+        Command::Keygen(args) => keygen::run(args),
     };
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

@@ -11,6 +11,7 @@ use super::progress::Progress;
 use super::{Format, Outcome};
 use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts, RunEntry};
 use crate::audit::{self, Log};
+use crate::crypto::Sm4Key;
 use crate::output::mask::{redact_numbers, View};
 use crate::rules::{self, Plan};
 use crate::run::{execute, RunOutcome, RunRequest};
@@ -21,25 +22,54 @@ use crate::run::{execute, RunOutcome, RunRequest};
 Examples:
   recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
             --rules rules/default.toml --out out/basic
-  recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 --out out/2026-11-24 --format json
+  recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\
+            --out out/2026-11-24 --format json
+  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day \\
+            --encrypt-key-file results.key
   recon run ... --out /data/recon/2026-11-24 --role auditor --quiet     (cron: errors only)
 
+Nightly at the T+1 cutoff, for yesterday, carrying in the day before's pending rows:
+  recon run --ledger L-1125.csv --bank B-1125.csv --rules rules/ --date 2026-11-25 \\
+            --carry-in out/2026-11-24/pending.csv --out out/2026-11-25
+
+Business day (--date D; [business] timezone, cutoff and pending_grace in the rules):
+  Ledger rows of D, and statement rows from D 00:00 up to the cutoff (e.g. T+1 10:00),
+  are reconciled; statement rows after midnight stay with D only when they belong to
+  D's payments. Every other row goes to out_of_period.csv. Rows of D's last
+  pending_grace with no counterpart go to pending.csv (not an exception); the next
+  day's run takes them with --carry-in and reports those still alone as
+  no_counterpart_after_grace. Without --date every row is reconciled, none pending.
+
 Outputs in --out (replaced as a whole only when the run succeeds; files 0640, directory 0750):
-  matched.csv     match_id, stage, side, line, key, amount, time, merchant, difference, review, review_reason
-  unmatched.csv   ... reason (no_counterpart | amount_mismatch | ambiguous), counterpart (side:line)
-  duplicates.csv  ... duplicate_of (side:line of the matched row it repeats)
-  ignored.csv     ... rows below [thresholds] ignore_below
-  rejected.csv    ... rows that could not be read (only with --skip-bad-rows)
-  review.csv      flagged matches and exception rows, their stable identity, and who confirmed them
-  summary.json    counts and sums per output and side, conservation proof, rule and input SHA-256,
-                  run id, role, confirmations
+  matched.csv        match_id, stage, side, line, key, amount, time, merchant,
+                     difference, review, review_reason
+  unmatched.csv      ... reason (no_counterpart | amount_mismatch | ambiguous |
+                     no_counterpart_after_grace), counterpart (side:line)
+  duplicates.csv     ... duplicate_of (side:line of the matched row it repeats)
+  ignored.csv        ... rows below [thresholds] ignore_below
+  pending.csv        ... reason (awaiting_counterpart), business_date, source_file,
+                     source_sha256
+  out_of_period.csv  ... reason (other_business_day | already_in_previous_run),
+                     business_date
+  rejected.csv       ... rows that could not be read (only with --skip-bad-rows)
+  review.csv         flagged matches and exception rows, their stable identity, and
+                     who confirmed them (`recon confirm`)
+  summary.json       counts and sums per output and side, conservation proof,
+                     rule and input SHA-256, run id, role, confirmations
+With --carry-in every CSV also has carried_from (the file a carried-in row was first
+read from), and references to carried-in rows read carried:ledger:12.
+
+With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted with
+SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., summary.json.sm4); plain results never touch the disk.
+Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`. --carry-in
+reads encrypted previous results with the same key.
 
 Every run, failed ones included, appends one line to the audit log (default DIR/../audit.log):
-check it with `recon audit verify`, list it with `recon audit show`.
-With --role (or the rules' default_role) the role's masks apply to every file, the summary,
-and error messages.
+check it with `recon audit verify`, list it with `recon audit show`. With --role (or the rules'
+default_role) the role's masks apply to every file, the summary, and error messages.
 
-Exit codes: 0 everything reconciled, 1 reconciled with exceptions, 2 bad input or usage (nothing written).")]
+Exit codes: 0 everything reconciled (pending and out-of-period rows are no exceptions),
+1 reconciled with exceptions, 2 bad input, usage or key file (nothing written).")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]
@@ -53,15 +83,22 @@ pub struct Args {
     /// Results directory; created, or replaced whole when the run succeeds
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Business date YYYY-MM-DD (chooses the rule version; default today)
+    /// Business day YYYY-MM-DD to reconcile: only its rows (others go to out_of_period.csv);
+    /// also chooses the rule version (default: today's, and no day filtering)
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: Option<NaiveDate>,
+    /// The previous day's results (DIR or DIR/pending.csv): carry its pending rows into this run
+    #[arg(long, value_name = "PATH")]
+    carry_in: Option<PathBuf>,
     /// Set rows that cannot be read aside in rejected.csv instead of stopping
     #[arg(long)]
     skip_bad_rows: bool,
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Encrypt every result file with the SM4 key in this file (owner-only, from `recon keygen`)
+    #[arg(long, value_name = "KEY_FILE", env = "RECON_KEY_FILE")]
+    encrypt_key_file: Option<PathBuf>,
     /// Write and show the results as this role of the rules sees them (default: the rules' default_role)
     #[arg(long, value_name = "NAME")]
     role: Option<String>,
@@ -94,20 +131,32 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Vec::new()
         }
     };
+    let (encryption, key_error) = match args.encrypt_key_file.as_deref().map(Sm4Key::load) {
+        Some(Err(e)) => (None, Some(e)),
+        key => (key.and_then(Result::ok), None),
+    };
     let request = RunRequest {
         ledger: args.ledger.clone(),
         bank: args.bank.clone(),
         rules: args.rules.clone(),
         out: args.out.clone(),
         date: args.date,
+        carry_in: args.carry_in.clone(),
         skip_bad_rows: args.skip_bad_rows,
+        encryption,
         role: args.role.clone(),
         run_id: entry::new_run_id(started),
         confirmations,
     };
-    let progress = Progress::start(args.quiet, "reconciling");
-    let result = execute(&request);
-    progress.finish();
+    let result = match key_error {
+        Some(e) => Err(anyhow::Error::new(e).context("cannot encrypt the results; nothing was written")),
+        None => {
+            let progress = Progress::start(args.quiet, "reconciling");
+            let result = execute(&request);
+            progress.finish();
+            result.map_err(|e| anyhow::Error::new(e).context("reconciliation stopped"))
+        }
+    };
     match result {
         Ok(outcome) => {
             let code = if outcome.exceptions {
@@ -127,8 +176,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
             Ok(code)
         }
-        Err(e) => {
-            let error = anyhow::Error::new(e).context("reconciliation stopped");
+        Err(error) => {
             let plan = rules::load(&args.rules, request_date(&request)).ok();
             let message = shown_error(&format!("{error:#}"), plan.as_ref(), args.role.as_deref());
             let entry = failed(&request, plan.as_ref(), &message, started);
@@ -144,7 +192,13 @@ fn print_summary(args: &Args, outcome: &RunOutcome, log: &Log, seq: u64) {
     match args.format {
         Format::Text => {
             print!("{}", outcome.summary.to_text());
-            println!("results  {}", args.out.display());
+            match &outcome.key_id {
+                Some(id) => println!(
+                    "results  {} (encrypted: SM4-GCM, key id {id})",
+                    args.out.display()
+                ),
+                None => println!("results  {}", args.out.display()),
+            }
             println!("audit    {} line {seq}", log.path().display());
         }
         Format::Json => print!("{}", String::from_utf8_lossy(&outcome.summary.to_json())),
@@ -179,6 +233,7 @@ fn base_entry(request: &RunRequest, started: DateTime<Utc>) -> RunEntry {
         rules: None,
         outputs: BTreeMap::new(),
         review: None,
+        encryption_key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
         status: "failed",
         exit_code: super::TROUBLE,
         error: None,
@@ -205,12 +260,19 @@ fn finished(request: &RunRequest, outcome: &RunOutcome, code: Outcome, started: 
         inputs: summary
             .inputs
             .iter()
-            .map(|(side, facts)| {
+            .map(|(side, facts)| (*side, facts.path.clone(), facts.sha256.clone()))
+            .chain(
+                summary
+                    .carried_in
+                    .iter()
+                    .map(|c| ("carry_in", c.path.clone(), c.sha256.clone())),
+            )
+            .map(|(name, path, sha256)| {
                 let digest = InputDigest {
-                    path: facts.path.clone(),
-                    sha256: Some(facts.sha256.clone()),
+                    path,
+                    sha256: Some(sha256),
                 };
-                (*side, digest)
+                (name, digest)
             })
             .collect(),
         rules: Some(summary.rules.clone()),
@@ -228,10 +290,12 @@ fn finished(request: &RunRequest, outcome: &RunOutcome, code: Outcome, started: 
 fn failed(request: &RunRequest, plan: Option<&Plan>, message: &str, started: DateTime<Utc>) -> RunEntry {
     RunEntry {
         inputs: [
-            ("ledger", InputDigest::of(&request.ledger)),
-            ("bank", InputDigest::of(&request.bank)),
+            ("ledger", Some(&request.ledger)),
+            ("bank", Some(&request.bank)),
+            ("carry_in", request.carry_in.as_ref()),
         ]
         .into_iter()
+        .filter_map(|(name, path)| Some((name, InputDigest::of(path?))))
         .collect(),
         rules: plan.map(|p| p.identity.clone()),
         error: Some(redact_numbers(message).into_owned()),

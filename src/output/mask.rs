@@ -5,12 +5,14 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use thiserror::Error;
 
 use super::tables::safe;
+use crate::crypto::{self, Sm4Key};
 use crate::rules::plan::{Plan, SidePlan};
 use crate::rules::roles::MaskKind;
 
@@ -45,6 +47,16 @@ pub enum ViewError {
         rules: String,
         /// The roles it defines.
         known: String,
+    },
+    /// `--carry-in` names results written for a role that masks.
+    #[error("--carry-in {path}: these results were written for role {role}, which masks {columns}: carrying them in would match on masked values. Carry in the results of a run whose role masks nothing")]
+    MaskedCarryIn {
+        /// The previous results.
+        path: PathBuf,
+        /// Their role.
+        role: String,
+        /// What it masks.
+        columns: String,
     },
     /// A `hash` mask needs a secret key.
     #[error("role {role} masks \"{column}\" with \"hash\", which needs a secret key: set {SALT_VAR} to at least {MIN_SALT} random characters (e.g. `openssl rand -hex 16`) and keep it out of the rule file, so nobody can reverse the hashes")]
@@ -218,6 +230,42 @@ impl View {
             Cow::Borrowed(text)
         }
     }
+}
+
+/// Refuses previous results (a results directory or a file in one) whose
+/// summary.json says they were written for a role that masks: their keys and
+/// columns are not the real ones. Unreadable summaries are left to the reader
+/// of the results to report.
+pub fn refuse_masked_results(path: &Path, key: Option<&Sm4Key>) -> Result<(), ViewError> {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    let plain = std::fs::read(dir.join("summary.json")).ok();
+    let sealed = || {
+        let bytes = std::fs::read(dir.join(format!("summary.json.{}", crypto::sealed::EXTENSION))).ok()?;
+        crypto::open(key?, &bytes).ok()
+    };
+    let Some(summary) = plain.or_else(sealed) else {
+        return Ok(());
+    };
+    let summary: serde_json::Value = serde_json::from_slice(&summary).unwrap_or_default();
+    let role = &summary["role"];
+    let masked: Vec<&str> = role["masks"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if masked.is_empty() {
+        return Ok(());
+    }
+    Err(ViewError::MaskedCarryIn {
+        path: path.to_path_buf(),
+        role: role["name"].as_str().unwrap_or_default().to_string(),
+        columns: masked.join(", "),
+    })
 }
 
 /// `6217000012341294` → `6217********1294`; 8 characters or fewer are starred whole.

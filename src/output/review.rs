@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::tables::{match_id, safe};
 use crate::matching::{Disposition, Reconciliation, Sides};
-use crate::model::{Record, Side};
+use crate::model::{Record, RowRef, Side};
 use crate::rules::hex;
 
 /// File name of the worklist.
@@ -52,7 +52,8 @@ impl ItemKind {
 /// One entry of the worklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewItem {
-    /// `M000003` for a match, `ledger:10` for a row.
+    /// `M000003` for a match, `ledger:10` for a row (`carried:ledger:10` for a
+    /// row carried in from the previous run).
     pub item: String,
     /// Its kind.
     pub kind: ItemKind,
@@ -105,7 +106,8 @@ pub struct ConfirmedItem {
     pub audit_line: u64,
 }
 
-/// The worklist of a reconciliation, flagged matches first, then rows (ledger first, by line).
+/// The worklist of a reconciliation, flagged matches first, then rows (ledger
+/// first, by line, this run's rows before carried-in ones).
 pub fn items(sides: Sides, result: &Reconciliation) -> Vec<ReviewItem> {
     let mut wanted: Vec<(Side, usize)> = Vec::new();
     for m in result.matches.iter().filter(|m| !m.review_reasons.is_empty()) {
@@ -140,7 +142,7 @@ pub fn items(sides: Sides, result: &Reconciliation) -> Vec<ReviewItem> {
     for side in Side::BOTH {
         let records = sides.of(side);
         let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by_key(|&i| records[i].line);
+        order.sort_by_key(|&i| records[i].row_ref());
         for i in order {
             let (kind, detail) = match &dispositions(result, side)[i] {
                 Disposition::Unmatched { reason, counterpart } => {
@@ -183,21 +185,22 @@ fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize)
     let mut prints = HashMap::new();
     for side in Side::BOTH {
         let records = sides.of(side);
-        let mut lines: HashMap<RowContent, Vec<u64>> = HashMap::new();
+        let mut refs: HashMap<RowContent, Vec<RowRef>> = HashMap::new();
         for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
-            lines.entry(content(&records[i])).or_default();
+            refs.entry(content(&records[i])).or_default();
         }
-        if lines.is_empty() {
+        if refs.is_empty() {
             continue;
         }
         for r in records {
-            if let Some(l) = lines.get_mut(&content(r)) {
-                l.push(r.line);
+            if let Some(same) = refs.get_mut(&content(r)) {
+                same.push(r.row_ref());
             }
         }
         for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
             let r = &records[i];
-            let occurrence = lines[&content(r)].iter().filter(|&&l| l <= r.line).count();
+            let here = r.row_ref();
+            let occurrence = refs[&content(r)].iter().filter(|&&other| other <= here).count();
             prints.insert((side, i), fingerprint(r, occurrence));
         }
     }

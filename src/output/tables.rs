@@ -1,6 +1,7 @@
 //! Rendering a reconciliation into the result CSVs (matched, unmatched,
-//! duplicates, ignored, rejected), tallying every row written per side so
-//! the summary can prove that nothing was lost or written twice.
+//! duplicates, ignored, pending, out_of_period, rejected), tallying every row
+//! written per side so the summary can prove that nothing was lost or written
+//! twice.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -9,8 +10,10 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use crate::input::time::format_in_zone;
+use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Reconciliation, Sides};
-use crate::model::{Record, Side, Tally};
+use crate::model::{Origin, Record, Side, SourceId, Tally};
+use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
 /// One finished output file.
@@ -68,16 +71,23 @@ pub struct RenderInput<'a> {
     pub plan: &'a Plan,
     /// Rows set aside with `--skip-bad-rows`.
     pub rejected: &'a [RejectedRow],
+    /// This run's ledger and statement files, named in pending.csv.
+    pub inputs: [&'a SourceId; 2],
+    /// With `--carry-in`: the file each side's carried rows were first read
+    /// from; every output then has a `carried_from` column.
+    pub carried_from: Option<[Option<&'a SourceId>; 2]>,
 }
 
 /// Renders all result files, in a fixed order.
 pub fn render(input: &RenderInput) -> Vec<OutputFile> {
-    let carry = CarriedColumns::new(input.plan);
+    let carry = CarriedColumns::new(input.plan, input.carried_from);
     let mut files = vec![
         matched(input, &carry),
         unmatched(input, &carry),
         duplicates(input, &carry),
         ignored(input, &carry),
+        pending(input, &carry),
+        out_of_period(input, &carry),
     ];
     if !input.rejected.is_empty() {
         files.push(rejected(input.rejected));
@@ -85,16 +95,23 @@ pub fn render(input: &RenderInput) -> Vec<OutputFile> {
     files
 }
 
-/// The union of both sides' carried column names, ledger's first.
-struct CarriedColumns {
+/// The union of both sides' carried column names, ledger's first; with
+/// `--carry-in`, a `carried_from` column before them.
+struct CarriedColumns<'a> {
     names: Vec<String>,
     /// For each side, the position in `names` of each carried value.
     slots: [Vec<usize>; 2],
+    /// Per side, the source file path shown for carried-in rows.
+    carried_from: Option<[&'a str; 2]>,
 }
 
-impl CarriedColumns {
-    fn new(plan: &Plan) -> CarriedColumns {
+impl<'a> CarriedColumns<'a> {
+    fn new(plan: &Plan, carried_from: Option<[Option<&'a SourceId>; 2]>) -> CarriedColumns<'a> {
         let mut names: Vec<String> = Vec::new();
+        let carried_from = carried_from.map(|sources| {
+            names.push("carried_from".to_string());
+            sources.map(|s| s.map_or("", |s| s.path.as_str()))
+        });
         let mut slots = [Vec::new(), Vec::new()];
         for (s, columns) in [&plan.ledger.columns.carry, &plan.bank.columns.carry]
             .into_iter()
@@ -108,11 +125,23 @@ impl CarriedColumns {
                 slots[s].push(at);
             }
         }
-        CarriedColumns { names, slots }
+        CarriedColumns {
+            names,
+            slots,
+            carried_from,
+        }
     }
 
-    fn values<'r>(&self, record: &'r Record) -> Vec<&'r str> {
+    fn values<'r>(&self, record: &'r Record) -> Vec<&'r str>
+    where
+        'a: 'r,
+    {
         let mut values = vec![""; self.names.len()];
+        if let Some(sources) = self.carried_from {
+            if record.origin == Origin::CarriedIn {
+                values[0] = sources[record.side as usize];
+            }
+        }
         let slots = &self.slots[record.side as usize];
         for (value, &slot) in record.carried.iter().zip(slots) {
             values[slot] = value;
@@ -242,7 +271,7 @@ where
             Side::Bank => &input.result.bank,
         };
         let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by_key(|&i| records[i].line);
+        order.sort_by_key(|&i| records[i].row_ref());
         for i in order {
             f(&records[i], &dispositions[i]);
         }
@@ -295,6 +324,54 @@ fn ignored(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     each_with(input, |record, d| {
         if *d == Disposition::Ignored {
             sheet.row(record, &[], std::slice::from_ref(&reason), carry);
+        }
+    });
+    sheet.finish()
+}
+
+/// The business date of a row's time, as text (empty without a time).
+fn business_date(record: &Record, plan: &Plan) -> String {
+    record
+        .time
+        .map(|t| BusinessDay::date_of(plan.business_zone, t).to_string())
+        .unwrap_or_default()
+}
+
+fn pending(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+    let mut sheet = Sheet::new(
+        "pending.csv",
+        &[],
+        &["reason", "business_date", "source_file", "source_sha256"],
+        carry,
+        input.plan.business_zone,
+    );
+    each_with(input, |record, d| {
+        if *d == Disposition::Pending {
+            let source = input.inputs[record.side as usize];
+            let after = [
+                AWAITING_COUNTERPART.to_string(),
+                business_date(record, input.plan),
+                source.path.clone(),
+                source.sha256.clone(),
+            ];
+            sheet.row(record, &[], &after, carry);
+        }
+    });
+    sheet.finish()
+}
+
+fn out_of_period(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+    let mut sheet = Sheet::new(
+        "out_of_period.csv",
+        &[],
+        &["reason", "business_date"],
+        carry,
+        input.plan.business_zone,
+    );
+    each_with(input, |record, d| {
+        if let Disposition::OutOfPeriod(reason) = d {
+            let after = [reason.name().to_string(), business_date(record, input.plan)];
+            sheet.row(record, &[], &after, carry);
         }
     });
     sheet.finish()
