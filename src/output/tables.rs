@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use crate::input::status::SetAside;
 use crate::input::time::format_in_zone;
 use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Reconciliation, Sides};
@@ -71,6 +72,8 @@ pub struct RenderInput<'a> {
     pub plan: &'a Plan,
     /// Rows set aside with `--skip-bad-rows`.
     pub rejected: &'a [RejectedRow],
+    /// Rows set aside by their status, both sides.
+    pub set_aside: &'a [&'a SetAside],
     /// This run's ledger and statement files, named in pending.csv.
     pub inputs: [&'a SourceId; 2],
     /// With `--carry-in`: the file each side's carried rows were first read
@@ -315,17 +318,27 @@ fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     sheet.finish()
 }
 
+/// Rows below the ignore threshold and rows set aside by status, per side in line order.
 fn ignored(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     let mut sheet = Sheet::new("ignored.csv", &[], &["reason"], carry, input.plan.business_zone);
-    let reason = match input.plan.ignore_below {
+    let below = match input.plan.ignore_below {
         Some(limit) => format!("below_ignore_threshold ({limit})"),
         None => "below_ignore_threshold".to_string(),
     };
+    let mut rows: Vec<(&Record, &str)> = input
+        .set_aside
+        .iter()
+        .map(|s| (&s.record, s.reason.as_str()))
+        .collect();
     each_with(input, |record, d| {
         if *d == Disposition::Ignored {
-            sheet.row(record, &[], std::slice::from_ref(&reason), carry);
+            rows.push((record, below.as_str()));
         }
     });
+    rows.sort_by_key(|(r, _)| r.row_ref());
+    for (record, reason) in rows {
+        sheet.row(record, &[], &[reason.to_string()], carry);
+    }
     sheet.finish()
 }
 

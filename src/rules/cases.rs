@@ -66,6 +66,8 @@ fn run_case(dir: &Path, run_id: &str) -> std::io::Result<CaseResult> {
         date,
         carry_in: None,
         skip_bad_rows: false,
+        ledger_profile: None,
+        bank_profile: None,
         encryption: None,
         role: None,
         run_id: run_id.to_string(),

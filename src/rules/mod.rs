@@ -1,10 +1,13 @@
 //! Rule files: the TOML schema (`schema`), its checked form (`plan`), the
-//! business calendar (`business`), and loading one file or choosing the
-//! effective version from a directory.
+//! built-in reading profiles (`profiles`), drafting a first rule file from
+//! two data files (`init`), the business calendar (`business`), and loading
+//! one file or choosing the effective version from a directory.
 
 pub mod business;
 pub mod cases;
+pub mod init;
 pub mod plan;
+pub mod profiles;
 pub mod roles;
 pub mod schema;
 
@@ -103,7 +106,12 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
     })?;
     let file: schema::RuleFile = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let sha = hex(&Sha256::digest(&bytes));
-    let roles = roles::build(file.roles.as_ref(), &file.maskable_columns()).map_err(|e| {
+    let mut plan =
+        plan::build(&file, &path.display().to_string(), &sha).map_err(|message| RulesError::Invalid {
+            path: path.into(),
+            message,
+        })?;
+    plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan)).map_err(|e| {
         let (line, column) = line_column(text, e.span.start);
         RulesError::At {
             path: path.into(),
@@ -112,10 +120,7 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
             message: e.message,
         }
     })?;
-    plan::build(&file, &path.display().to_string(), &sha, roles).map_err(|message| RulesError::Invalid {
-        path: path.into(),
-        message,
-    })
+    Ok(plan)
 }
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {

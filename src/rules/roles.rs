@@ -21,6 +21,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::plan::Plan;
+
 /// Columns of the result files that are always shown: they prove the reconciliation.
 pub const UNMASKABLE: [&str; 4] = ["side", "line", "amount", "time"];
 
@@ -121,6 +123,18 @@ pub struct RolesError {
     pub span: Range<usize>,
     /// What is wrong and how to fix it.
     pub message: String,
+}
+
+/// Columns of the result files a role may mask: `key`, `merchant` and every
+/// carried column of either side (including those a profile carries).
+pub fn maskable_columns(plan: &Plan) -> Vec<String> {
+    let mut names = vec!["key".to_string(), "merchant".to_string()];
+    for name in plan.ledger.columns.carry.iter().chain(&plan.bank.columns.carry) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
 }
 
 fn at<T>(spanned: &Spanned<T>, message: String) -> RolesError {
