@@ -51,15 +51,6 @@ pub struct Log {
     file: File,
 }
 
-/// Where a line was appended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appended {
-    /// Its 1-based line number.
-    pub seq: u64,
-    /// Its SHA-256 (the next line's `prev`).
-    pub sha256: String,
-}
-
 /// The first thing wrong with a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -127,7 +118,8 @@ impl Log {
     /// Appends `body` (a JSON object) as one sealed line. Holds an exclusive
     /// lock while it reads the last line and writes the new one in a single
     /// write, then syncs, so concurrent runs never interleave or fork the chain.
-    pub fn append<T: Serialize>(&self, body: &T) -> Result<Appended, AuditError> {
+    /// Returns the new line's number.
+    pub fn append<T: Serialize>(&self, body: &T) -> Result<u64, AuditError> {
         let path = &self.path;
         self.file.lock().map_err(io(path, "cannot lock the audit log"))?;
         let existing = read_all(&self.file).map_err(io(path, "cannot read the audit log"))?;
@@ -149,10 +141,7 @@ impl Log {
         self.file
             .unlock()
             .map_err(io(path, "cannot unlock the audit log"))?;
-        Ok(Appended {
-            seq,
-            sha256: sha256(sealed.as_bytes()),
-        })
+        Ok(seq)
     }
 
     /// Reads and checks the whole log under a shared lock.
@@ -394,5 +383,25 @@ mod tests {
             .unwrap()
             .message
             .contains("line 4 is not"));
+    }
+
+    #[test]
+    fn an_append_after_a_torn_line_keeps_it_apart_and_earlier_lines_intact() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("audit.log");
+        let whole = log_of(1);
+        std::fs::write(&path, format!("{whole}{{\"seq\":2,\"pre")).unwrap();
+        let log = Log::open(&path).unwrap();
+        assert_eq!(log.append(&serde_json::json!({"kind": "run"})).unwrap(), 3);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with(&whole));
+        assert_eq!(text.lines().count(), 3);
+        let p = log.contents().unwrap().verification.problem.unwrap();
+        assert_eq!(p.line, 2);
+        assert!(
+            p.message.contains("line 2 is not a recon audit entry"),
+            "{}",
+            p.message
+        );
     }
 }

@@ -9,7 +9,7 @@ pub mod entry;
 
 use std::path::{Path, PathBuf};
 
-pub use chain::{AuditError, Contents, Line, Log, Problem, Verification, GENESIS};
+pub use chain::{Contents, Log};
 
 use crate::output::review::Confirmation;
 use entry::ConfirmRecord;

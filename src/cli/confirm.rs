@@ -85,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         "confirmed {item} ({}) by {}: recorded at line {} of {}",
         found.kind,
         record.by,
-        appended.seq,
+        appended,
         log.path().display()
     );
     Ok(Outcome::Clean)

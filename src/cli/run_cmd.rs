@@ -188,7 +188,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 )
             })?;
             if !args.quiet {
-                print_summary(&args, &outcome, &log, appended.seq);
+                print_summary(&args, &outcome, &log, appended);
             }
             Ok(code)
         }

@@ -197,10 +197,13 @@ fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize)
                 same.push(r.row_ref());
             }
         }
+        for same in refs.values_mut() {
+            same.sort_unstable();
+        }
         for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
             let r = &records[i];
             let here = r.row_ref();
-            let occurrence = refs[&content(r)].iter().filter(|&&other| other <= here).count();
+            let occurrence = refs[&content(r)].partition_point(|&other| other <= here);
             prints.insert((side, i), fingerprint(r, occurrence));
         }
     }
