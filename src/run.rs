@@ -2,12 +2,14 @@
 //! both files (concurrently) and any rows carried in, scope them to the
 //! business day, match, render, prove conservation, and publish the results
 //! directory atomically. A run that fails at any step publishes nothing, so
-//! earlier results stay as they were.
+//! earlier results stay as they were. The requested role's masking is
+//! applied to every file just before publishing.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::crypto::Sm4Key;
@@ -19,6 +21,8 @@ use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{self, PublishError};
+use crate::output::mask::{self, View, ViewError};
+use crate::output::review::{self, Confirmation};
 use crate::output::summary::{
     self, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
 };
@@ -50,6 +54,12 @@ pub struct RunRequest {
     /// Encrypt every result file under this key (`NAME.sm4`); its id is in
     /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
     pub encryption: Option<Sm4Key>,
+    /// The role whose view is written (`None`: the rules' `default_role`).
+    pub role: Option<String>,
+    /// Identifies this run in summary.json and the audit log.
+    pub run_id: String,
+    /// Reviewers' confirmations, from the audit log.
+    pub confirmations: Vec<Confirmation>,
 }
 
 /// A finished run.
@@ -59,6 +69,8 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// SHA-256 of every published file, by name.
+    pub published: BTreeMap<String, String>,
     /// The id (16 hex digits) of the key the results were encrypted with, if
     /// any: what the audit log records instead of the key.
     pub key_id: Option<String>,
@@ -70,6 +82,9 @@ pub enum RunError {
     /// The rules could not be loaded.
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// The role cannot be applied.
+    #[error(transparent)]
+    View(#[from] ViewError),
     /// An input could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -101,12 +116,16 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut plan = rules::load(&request.rules, date)?;
     use_profiles(&mut plan, request)?;
+    let view = View::resolve(&plan, request.role.as_deref())?;
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
     );
     let (mut ledger, mut bank) = (ledger?, bank?);
-    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows)?;
+    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows, &plan, &view)?;
+    if let Some(path) = &request.carry_in {
+        mask::refuse_masked_results(path, request.encryption.as_ref())?;
+    }
     let mut carry = request
         .carry_in
         .as_deref()
@@ -143,8 +162,12 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .flat_map(|d| d.iter())
             .any(|d| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }));
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
+    let review_items = review::items(scope.all(), &result);
+    let (review_csv, review_status) = review::render(&review_items, &request.confirmations);
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
+        run_id: request.run_id.clone(),
+        role: view.facts(),
         business_date: request.date.map(|d| d.to_string()),
         period: day.as_ref().map(|d| PeriodFacts::new(d, &plan)),
         started_at,
@@ -165,17 +188,26 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .filter(|m| !m.review_reasons.is_empty())
             .count() as u64,
         unmatched_by_reason,
+        confirmations: review_status,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
     let summary_json = summary.to_json();
-    let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
+    let masked: Vec<(&str, std::borrow::Cow<[u8]>)> =
+        files.iter().map(|f| (f.name, view.apply_csv(&f.bytes))).collect();
+    let mut named: Vec<(&str, &[u8])> = masked.iter().map(|(n, b)| (*n, b.as_ref())).collect();
+    named.push((review::FILE_NAME, &review_csv));
     named.push(("summary.json", &summary_json));
+    let published = named
+        .iter()
+        .map(|(name, bytes)| (name.to_string(), rules::hex(&Sha256::digest(bytes))))
+        .collect();
     atomic::publish(&request.out, &named, request.encryption.as_ref())?;
     Ok(RunOutcome {
         summary,
         exceptions,
+        published,
         key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
     })
 }
@@ -270,23 +302,30 @@ pub fn locate_error(path: &std::path::Path, e: &RowError) -> String {
     format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
 }
 
+/// Rows that could not be typed, with the role's masks applied to their raw text.
 fn collect_rejected(
     ledger: &SourceFile,
     bank: &SourceFile,
     skip: bool,
+    plan: &Plan,
+    view: &View,
 ) -> Result<Vec<RejectedRow>, RunError> {
     let mut rows = Vec::new();
     let mut listing = Vec::new();
-    for (side, source) in [(Side::Ledger, ledger), (Side::Bank, bank)] {
-        let delimiter = char::from(source.located.table.delimiter).to_string();
+    for (side, source, side_plan) in [
+        (Side::Ledger, ledger, &plan.ledger),
+        (Side::Bank, bank, &plan.bank),
+    ] {
+        let table = &source.located.table;
         for (error, raw) in &source.typed.rejected {
             listing.push(locate_error(&source.located.path, error));
+            let fields: Vec<&str> = raw.fields.iter().collect();
             rows.push(RejectedRow {
                 side,
                 line: error.line,
                 column: error.column,
-                error: error.message.clone(),
-                raw: raw.fields.iter().collect::<Vec<_>>().join(&delimiter),
+                error: view.text(&error.message).into_owned(),
+                raw: view.raw_row(side_plan, &table.header, &fields, char::from(table.delimiter)),
             });
         }
     }

@@ -35,6 +35,12 @@ fn help_of_every_command() {
         ("help_rules", &["rules", "--help"]),
         ("help_rules_check", &["rules", "check", "--help"]),
         ("help_rules_test", &["rules", "test", "--help"]),
+        ("help_rules_init", &["rules", "init", "--help"]),
+        ("help_rules_profiles", &["rules", "profiles", "--help"]),
+        ("help_confirm", &["confirm", "--help"]),
+        ("help_audit", &["audit", "--help"]),
+        ("help_audit_verify", &["audit", "verify", "--help"]),
+        ("help_audit_show", &["audit", "show", "--help"]),
         ("help_keygen", &["keygen", "--help"]),
         ("help_decrypt", &["decrypt", "--help"]),
     ] {

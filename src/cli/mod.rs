@@ -1,10 +1,13 @@
 //! The command line: argument definitions, one module per subcommand, and
 //! the single place where outcomes become exit codes.
 
+mod audit_cmd;
 mod check;
+mod confirm;
 mod convert;
 mod decrypt;
 mod keygen;
+mod progress;
 mod rules_cmd;
 mod run_cmd;
 
@@ -16,11 +19,12 @@ use clap::{Parser, Subcommand};
 macro_rules! exit_codes {
     () => {
         "Exit codes (every command):
-  0  clean: run reconciled everything; check found no problems; all rule cases pass
+  0  clean: run reconciled everything; check found no problems; all rule cases pass;
+     audit chain intact (audit verify/show); confirmation recorded (confirm)
   1  exceptions: run left unmatched, duplicate or rejected rows; check found problems;
-     a rule case failed
+     a rule case failed; the audit chain is broken (audit verify/show)
   2  trouble: bad input, rules or usage, a refused key file, an authentication failure,
-     or results not writable; nothing was changed"
+     or results or the audit log not writable; nothing was changed"
     };
 }
 
@@ -50,6 +54,9 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
         "  Validate a rule file, then run the rule regression cases:\n",
         "    recon rules check rules/default.toml\n",
         "    recon rules test examples\n",
+        "  Record a second confirmation of a flagged match, then check the audit trail:\n",
+        "    recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'checked'\n",
+        "    recon audit verify out/audit.log\n",
         "  Create a key for encrypted results, then read them:\n",
         "    recon keygen -o results.key\n",
         "    recon decrypt --dir out/2026-11-24 --key-file results.key\n\n",
@@ -72,6 +79,11 @@ enum Command {
     /// Validate, test and draft rule files; list the built-in profiles
     #[command(subcommand)]
     Rules(rules_cmd::Command),
+    /// Record a reviewer's confirmation of a flagged match or an exception row
+    Confirm(confirm::Args),
+    /// Check and list the audit log
+    #[command(subcommand)]
+    Audit(audit_cmd::Command),
     /// Restore plain result files from SM4-encrypted NAME.sm4 files
     Decrypt(decrypt::Args),
     /// Create a new SM4 key file (mode 0600) for encrypted results
@@ -85,6 +97,16 @@ pub enum Outcome {
     Clean,
     /// Exceptions, problems or failed cases.
     Exceptions,
+}
+
+impl Outcome {
+    /// The process exit code: 0 clean, 1 exceptions.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Exceptions => 1,
+        }
+    }
 }
 
 /// Entry point used by the binary.
@@ -101,18 +123,22 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Confirm(args) => confirm::run(args),
+        Command::Audit(command) => audit_cmd::run(command),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Keygen(args) => keygen::run(args),
     };
     match result {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Exceptions) => ExitCode::from(1),
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             eprintln!("recon: error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(TROUBLE)
         }
     }
 }
+
+/// Exit code of a command that failed.
+pub const TROUBLE: u8 = 2;
 
 /// Output format of commands that print a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

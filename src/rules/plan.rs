@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use super::business::{BusinessDay, Cutoff};
 use super::profiles;
+use super::roles::Roles;
 use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, StatusSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
 use crate::input::time::TimeLayout;
@@ -58,6 +59,8 @@ pub struct Plan {
     pub review_above: Option<Decimal>,
     /// How far apart a repeated row may be to count as a duplicate.
     pub duplicate_window: TimeDelta,
+    /// Who sees which columns.
+    pub roles: Roles,
 }
 
 impl Plan {
@@ -439,7 +442,8 @@ impl StagePlan {
     }
 }
 
-/// Builds a plan from a parsed rule file; every message names the offending key.
+/// Builds a plan from a parsed rule file; every message names the offending
+/// key. Roles are checked afterwards against the plan's columns (`rules::roles`).
 pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> {
     for (key, value) in [("name", &file.rules.name), ("version", &file.rules.version)] {
         if value.trim().is_empty() {
@@ -486,6 +490,7 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> 
         ignore_below,
         review_above,
         duplicate_window,
+        roles: Roles::default(),
     })
 }
 
