@@ -529,13 +529,15 @@ fn unreadable_device_file() {
     );
 }
 
-fn run_good_into(out: &Path) -> Output {
+/// A good run into `out`, its audit log in `audit`.
+fn run_good_into(out: &Path, audit: &Path) -> Output {
+    let audit = audit.to_str().unwrap();
     run_files(
         &root().join(GOOD_LEDGER),
         &root().join(GOOD_BANK),
         &root().join(RULES),
         out,
-        &[],
+        &["--audit", audit],
     )
 }
 
@@ -544,8 +546,9 @@ fn output_below_a_file() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("report.txt");
     std::fs::write(&file, "not a directory").unwrap();
+    let audit = tmp.path().join("audit.log");
     for out in [file.join("out"), file.clone()] {
-        let failed = run_good_into(&out);
+        let failed = run_good_into(&out, &audit);
         assert_eq!(failed.status.code(), Some(2));
         assert_contains(
             &stderr(&failed),
@@ -557,13 +560,30 @@ fn output_below_a_file() {
         );
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
     }
+    // With the audit log in its default place (beside the results) the run
+    // stops even earlier, before reading anything.
+    let failed = run_files(
+        &root().join(GOOD_LEDGER),
+        &root().join(GOOD_BANK),
+        &root().join(RULES),
+        &file.join("out"),
+        &[],
+    );
+    assert_eq!(failed.status.code(), Some(2));
+    assert_contains(
+        &stderr(&failed),
+        &["nothing was run: every run must be recorded", "report.txt"],
+        "audit log below a file",
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
 }
 
 /// Nothing can be created in /proc, not even by root.
 #[cfg(target_os = "linux")]
 #[test]
 fn output_on_a_read_only_path() {
-    let failed = run_good_into(Path::new("/proc/recon-results"));
+    let tmp = tempfile::tempdir().unwrap();
+    let failed = run_good_into(Path::new("/proc/recon-results"), &tmp.path().join("audit.log"));
     assert_eq!(failed.status.code(), Some(2));
     assert_contains(
         &stderr(&failed),
@@ -631,7 +651,7 @@ fn rule_file_contradictions() {
         "ignore_below = \"6000.00\"",
         "ignore_below",
         1,
-        "[thresholds] ignore_below (6000.00) is above review_above (5000.00): a row cannot be both ignored and flagged for review; lower ignore_below or raise review_above",
+        "[thresholds] ignore_below (6000.00) is not below review_above (5000.00): amounts that need a second confirmation cannot also be too small to matter; lower ignore_below or raise review_above",
     );
     assert_rules_refused(
         "window = [\"0s\", \"120s\"]",

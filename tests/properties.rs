@@ -222,7 +222,13 @@ fn add_event(day: &mut Day, n: usize, e: &Event) {
             let parts = (*parts).min(e.cents as usize).max(1);
             let part = e.cents / parts as i64;
             let pieces: Vec<i64> = (0..parts)
-                .map(|i| if i + 1 == parts { e.cents - part * (parts as i64 - 1) } else { part })
+                .map(|i| {
+                    if i + 1 == parts {
+                        e.cents - part * (parts as i64 - 1)
+                    } else {
+                        part
+                    }
+                })
                 .collect();
             let (whole, split) = if *on_bank { (ledger, bank) } else { (bank, ledger) };
             whole.push(row(&key, e.cents, 0, "whole"));
@@ -313,10 +319,14 @@ fn write_day(dir: &Path, day: &Day) -> Written {
     let mut bank = String::new();
     let mut line = 1;
     if l.bank_preamble {
-        bank.push_str(&format!("XX银行对账单{eol}账号：6217000099990000,户名：收费平台{eol}{eol}"));
+        bank.push_str(&format!(
+            "XX银行对账单{eol}账号：6217000099990000,户名：收费平台{eol}{eol}"
+        ));
         line += 3;
     }
-    bank.push_str(&format!("交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要{eol}"));
+    bank.push_str(&format!(
+        "交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要{eol}"
+    ));
     let mut bank_lines = Vec::new();
     for r in &day.bank {
         line += 1;
@@ -448,7 +458,11 @@ fn check_conservation(day: &Day, w: &Written, out: &Path) {
                 .unwrap_or_else(|| panic!("{side}:{line} ({r:?}) is in no output"));
             assert_eq!(got["key"], r.key, "{side}:{line} in {file}: key");
             assert_eq!(got["merchant"], r.merchant, "{side}:{line} in {file}: merchant");
-            assert_eq!(cents_of(&got["amount"]), r.cents, "{side}:{line} in {file}: amount");
+            assert_eq!(
+                cents_of(&got["amount"]),
+                r.cents,
+                "{side}:{line} in {file}: amount"
+            );
             assert_eq!(instant(&got["time"]), r.at, "{side}:{line} in {file}: time");
             sum += r.cents;
         }
@@ -482,7 +496,8 @@ fn check_soundness(out: &Path) {
         assert!(ledger >= 1 && bank >= 1, "{context}");
         let outflow = decimal(&rows[0]["amount"]).is_sign_negative();
         assert!(
-            rows.iter().all(|r| decimal(&r["amount"]).is_sign_negative() == outflow),
+            rows.iter()
+                .all(|r| decimal(&r["amount"]).is_sign_negative() == outflow),
             "payments and refunds netted: {context}"
         );
         let (l, b) = (sum("ledger"), sum("bank"));
@@ -492,17 +507,30 @@ fn check_soundness(out: &Path) {
         let largest = rows.iter().map(|r| decimal(&r["amount"]).abs()).max().unwrap();
         let large = largest >= decimal("5000.00");
         let reason = &rows[0]["review_reason"];
-        assert_eq!(large, reason.contains("at or above review_above 5000.00"), "review: {context}");
+        assert_eq!(
+            large,
+            reason.contains("at or above review_above 5000.00"),
+            "review: {context}"
+        );
         let review = (!reason.is_empty()).to_string();
-        assert!(rows.iter().all(|r| r["review"] == review && &r["review_reason"] == reason), "review: {context}");
-        let same_key = rows.iter().all(|r| !r["key"].is_empty() && r["key"] == rows[0]["key"]);
+        assert!(
+            rows.iter()
+                .all(|r| r["review"] == review && &r["review_reason"] == reason),
+            "review: {context}"
+        );
+        let same_key = rows
+            .iter()
+            .all(|r| !r["key"].is_empty() && r["key"] == rows[0]["key"]);
         match stage {
             "order-id" => {
                 assert!(ledger == 1 && bank == 1 && same_key && l == b, "{context}");
             }
             "order-id-fee" => {
                 let limit = l.abs() * decimal("0.6") / Decimal::ONE_HUNDRED;
-                assert!(ledger == 1 && bank == 1 && same_key && (l - b).abs() <= limit, "{context}");
+                assert!(
+                    ledger == 1 && bank == 1 && same_key && (l - b).abs() <= limit,
+                    "{context}"
+                );
             }
             "split" => {
                 assert!(ledger + bank >= 3 && ledger <= 10 && bank <= 10, "{context}");
@@ -511,21 +539,31 @@ fn check_soundness(out: &Path) {
             "merchant-amount-time" => {
                 let (lr, br) = (side("ledger").next().unwrap(), side("bank").next().unwrap());
                 assert!(ledger == 1 && bank == 1 && l == b, "{context}");
-                assert!(!lr["merchant"].is_empty() && lr["merchant"] == br["merchant"], "{context}");
+                assert!(
+                    !lr["merchant"].is_empty() && lr["merchant"] == br["merchant"],
+                    "{context}"
+                );
                 let keys_agree = lr["key"].is_empty() || br["key"].is_empty() || lr["key"] == br["key"];
                 assert!(keys_agree, "{context}");
                 let gap = instant(&br["time"]) - instant(&lr["time"]);
-                assert!(gap >= Duration::zero() && gap <= Duration::seconds(120), "{context}");
+                assert!(
+                    gap >= Duration::zero() && gap <= Duration::seconds(120),
+                    "{context}"
+                );
             }
             other => panic!("unknown stage {other}: {context}"),
         }
     }
     for row in rows_of(out, "ignored.csv") {
-        assert!(decimal(&row["amount"]).abs() < decimal("1.00"), "ignored: {row:?}");
+        assert!(
+            decimal(&row["amount"]).abs() < decimal("1.00"),
+            "ignored: {row:?}"
+        );
     }
 }
 
-/// Everything a run wrote, with summary.json's clock lines left out.
+/// Everything a run wrote, with summary.json's lines that name the run
+/// itself (its id and clock times) left out.
 fn result_bytes(out: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
         .unwrap()
@@ -537,7 +575,11 @@ fn result_bytes(out: &Path) -> Vec<(String, Vec<u8>)> {
                 let text = String::from_utf8(bytes).unwrap();
                 bytes = text
                     .lines()
-                    .filter(|l| !l.contains("\"started_at\"") && !l.contains("\"finished_at\""))
+                    .filter(|l| {
+                        !["\"started_at\"", "\"finished_at\"", "\"run_id\""]
+                            .iter()
+                            .any(|k| l.contains(k))
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
                     .into_bytes();
@@ -655,8 +697,12 @@ fn same_for_any_thread_count(day: &Day) {
             result_bytes(&out)
         })
         .collect();
-    assert!(results[0] == results[1], "1 and 2 threads differ");
-    assert!(results[0] == results[2], "1 and 8 threads differ");
+    for (other, threads) in [(1, 2), (2, 8)] {
+        for ((name, one), (_, many)) in results[0].iter().zip(&results[other]) {
+            assert!(one == many, "{name} differs between 1 and {threads} threads");
+        }
+        assert_eq!(results[0].len(), results[other].len());
+    }
 }
 
 fn same_for_any_row_order(day: &Day, seed: u64) {
@@ -715,8 +761,15 @@ fn converts_round_trip(day: &Day) {
             assert_eq!(instant(&got["recon_time"]), r.at, "{side}: {got:?}");
             assert!(!got[time_column].is_empty());
         }
-        let twice = convert(&tmp.path().join(format!("{side}.1.csv")), side, &tmp.path().join(format!("{side}.2.csv")));
-        assert_eq!(once, twice, "{side}: converting the converted file changed its records");
+        let twice = convert(
+            &tmp.path().join(format!("{side}.1.csv")),
+            side,
+            &tmp.path().join(format!("{side}.2.csv")),
+        );
+        assert_eq!(
+            once, twice,
+            "{side}: converting the converted file changed its records"
+        );
     }
 }
 

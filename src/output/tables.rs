@@ -413,3 +413,18 @@ fn rejected(rows: &[RejectedRow]) -> OutputFile {
         tallies,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::safe;
+
+    #[test]
+    fn formula_starts_get_a_quote_and_numbers_do_not() {
+        for risky in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "-", "+"] {
+            assert_eq!(safe(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["-12.50", "+5", "-0", "P001", "", "a=b", " =1"] {
+            assert_eq!(safe(plain), plain, "{plain:?}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod init;
 pub mod plan;
 pub mod profiles;
+pub mod roles;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -101,7 +102,7 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
     })?;
     let file: schema::RuleFile = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let sha = hex(&Sha256::digest(&bytes));
-    plan::build(&file, &path.display().to_string(), &sha).map_err(|invalid| {
+    let mut plan = plan::build(&file, &path.display().to_string(), &sha).map_err(|invalid| {
         let (line, column) = line_and_column(text, key_offset(text, &invalid.key));
         RulesError::Invalid {
             path: path.into(),
@@ -109,7 +110,17 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
             column,
             message: invalid.message,
         }
-    })
+    })?;
+    plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan)).map_err(|e| {
+        let (line, column) = line_and_column(text, e.span.start);
+        RulesError::Invalid {
+            path: path.into(),
+            line,
+            column,
+            message: e.message,
+        }
+    })?;
+    Ok(plan)
 }
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {
