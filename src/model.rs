@@ -106,7 +106,36 @@ pub struct Record {
     pub origin: Origin,
 }
 
+/// A record's content in a fixed order, its line last (see `Record::content_order`).
+pub type ContentOrder<'a> = (
+    Option<DateTime<Utc>>,
+    Decimal,
+    u32,
+    &'a str,
+    &'a str,
+    &'a [Box<str>],
+    Origin,
+    u64,
+);
+
 impl Record {
+    /// The order stages take rows in and break ties by: time, amount, key,
+    /// merchant, carried values, and only then the line. Which of two rows
+    /// is chosen so never depends on where they stand in the file: rows
+    /// that differ only in their line are interchangeable.
+    pub fn content_order(&self) -> ContentOrder<'_> {
+        (
+            self.time,
+            self.amount,
+            self.amount.scale(),
+            &self.key,
+            &self.merchant,
+            &self.carried,
+            self.origin,
+            self.line,
+        )
+    }
+
     /// The pointer `side:line` for this record.
     pub fn row_ref(&self) -> RowRef {
         RowRef {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::key::{closeness, KeyGroup};
-use super::{by_time_then_line, Free, Match, Sides, StageResult};
+use super::{in_content_order, Free, Match, Sides, StageResult};
 use crate::model::{Record, RowRef, Side};
 use crate::rules::plan::{Ambiguity, StagePlan};
 
@@ -63,8 +63,8 @@ fn match_bucket(
     else {
         return StageResult::default();
     };
-    by_time_then_line(sides.ledger, &mut ledger);
-    by_time_then_line(sides.bank, &mut bank);
+    in_content_order(sides.ledger, &mut ledger);
+    in_content_order(sides.bank, &mut bank);
     let times: Vec<DateTime<Utc>> = bank.iter().map(|&b| instant(&sides.bank[b])).collect();
     let mut used = vec![false; bank.len()];
     let mut result = StageResult::default();
@@ -101,7 +101,7 @@ fn match_bucket(
         let mut review_reasons = Vec::new();
         if refs.len() > 1 {
             review_reasons.push(format!(
-                "chose {} (closest in time, then earliest line) among {} equally good candidates: {}",
+                "chose {} (closest in time, then by content, then earliest line) among {} equally good candidates: {}",
                 refs[0],
                 refs.len(),
                 refs.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")

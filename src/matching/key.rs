@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::{by_time_then_line, Free, Match, Sides, StageResult};
-use crate::model::{Record, RowRef, Side};
+use super::{in_content_order, Free, Match, Sides, StageResult};
+use crate::model::{ContentOrder, Record, RowRef, Side};
 use crate::rules::plan::Tolerance;
 
 /// Free ledger and bank indices that share one (key, direction).
@@ -44,16 +44,16 @@ pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance)
     }
 }
 
-/// Pairs each ledger row, in (time, line) order, with the closest bank row:
-/// smallest amount difference, then nearest time, then earliest line.
+/// Pairs each ledger row, in content order, with the closest bank row:
+/// smallest amount difference, then nearest time, then content order.
 fn pair_group(
     sides: Sides,
     (mut ledger, mut bank): KeyGroup,
     stage: usize,
     tolerance: Tolerance,
 ) -> Vec<Match> {
-    by_time_then_line(sides.ledger, &mut ledger);
-    by_time_then_line(sides.bank, &mut bank);
+    in_content_order(sides.ledger, &mut ledger);
+    in_content_order(sides.bank, &mut bank);
     let mut used = vec![false; bank.len()];
     let mut matches = Vec::new();
     for &l in &ledger {
@@ -76,13 +76,17 @@ fn pair_group(
     matches
 }
 
-/// Sort key for candidates: amount difference, time distance, line.
-pub(crate) fn closeness(ledger: &Record, bank: &Record) -> (rust_decimal::Decimal, i64, u64) {
+/// Sort key for candidates: amount difference, time distance, then the
+/// bank row's content order (line last).
+pub(crate) fn closeness<'b>(
+    ledger: &Record,
+    bank: &'b Record,
+) -> (rust_decimal::Decimal, i64, ContentOrder<'b>) {
     let seconds = match (ledger.time, bank.time) {
         (Some(a), Some(b)) => (b - a).num_seconds().abs(),
         _ => 0,
     };
-    ((ledger.amount - bank.amount).abs(), seconds, bank.line)
+    ((ledger.amount - bank.amount).abs(), seconds, bank.content_order())
 }
 
 /// A row and its record index.

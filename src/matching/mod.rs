@@ -7,7 +7,8 @@
 //!
 //! Stages work on partitions (a key, a merchant bucket) that are independent
 //! of each other, so they run in parallel with rayon; inside a partition the
-//! order is fixed (time, then line), so results never depend on threads.
+//! order is fixed by the rows' content (time first, line last), so results
+//! depend neither on threads nor on the order of the rows in the files.
 
 mod duplicates;
 mod fallback;
@@ -302,9 +303,10 @@ fn unmatched_reason(
     }
 }
 
-/// Sorts record indices by (time, line): the fixed order inside a partition.
-pub(crate) fn by_time_then_line(records: &[Record], indices: &mut [usize]) {
-    indices.sort_by_key(|&i| (records[i].time, records[i].line));
+/// Sorts record indices by content (time first, line last): the fixed order
+/// inside a partition.
+pub(crate) fn in_content_order(records: &[Record], indices: &mut [usize]) {
+    indices.sort_by_key(|&i| records[i].content_order());
 }
 
 #[cfg(test)]

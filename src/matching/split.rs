@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::key::free_groups;
-use super::{by_time_then_line, Free, Match, Sides, StageResult};
+use super::{in_content_order, Free, Match, Sides, StageResult};
 use crate::rules::plan::Tolerance;
 
 /// Runs the split stage.
@@ -27,8 +27,8 @@ pub(crate) fn run(
             if !tolerance.allows(sum_l, sum_b) {
                 return None;
             }
-            by_time_then_line(sides.ledger, &mut ledger);
-            by_time_then_line(sides.bank, &mut bank);
+            in_content_order(sides.ledger, &mut ledger);
+            in_content_order(sides.bank, &mut bank);
             Some(Match {
                 stage,
                 ledger,

@@ -380,7 +380,7 @@ impl Tolerance {
 /// What a fallback stage does when several candidates fit equally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ambiguity {
-    /// Take the closest in time, then the earliest line, and say so.
+    /// Take the closest in time (ties by the rows' content, then line), and say so.
     Closest,
     /// Leave the row and its candidates unmatched as `ambiguous`.
     LeaveUnmatched,
