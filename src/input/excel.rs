@@ -12,11 +12,12 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Range, Reader, SheetType, SheetVisible, Xls, Xlsx};
+use calamine::{Data, Reader, SheetType, SheetVisible, Xls, Xlsx};
 use csv::StringRecord;
 use thiserror::Error;
 
 use super::table::{locate_region, DelimiterSource, RawRow, Table, TableError, TableOptions};
+use super::workbook_guard;
 
 /// The workbook formats read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,27 +116,111 @@ pub fn read_workbook(
         kind,
         message: e.to_string(),
     };
+    let checked = match kind {
+        WorkbookKind::Xlsx => workbook_guard::check_xlsx(&bytes),
+        WorkbookKind::Xls => workbook_guard::check_xls(&bytes),
+    };
+    checked.map_err(|refusal| unreadable(&format!("{refusal}, so it is damaged or not a real export")))?;
     let cursor = Cursor::new(bytes);
-    let (sheet, range) = match kind {
+    let parse = || match kind {
         WorkbookKind::Xlsx => {
             let mut book: Xlsx<_> = Xlsx::new(cursor).map_err(|e| unreadable(&e))?;
-            first_sheet_with_data(&mut book, kind)?
+            first_sheet_with_data(&mut book, kind, xlsx_cells)
         }
         WorkbookKind::Xls => {
             let mut book: Xls<_> = Xls::new(cursor).map_err(|e| unreadable(&e))?;
-            first_sheet_with_data(&mut book, kind)?
+            first_sheet_with_data(&mut book, kind, range_cells)
         }
     };
-    let (rows, total_lines) = sheet_rows(&range);
+    let (sheet, cells) = without_panics(parse).unwrap_or_else(|| {
+        Err(unreadable(
+            &"its internal structure is damaged (the workbook reader gave up on it)",
+        ))
+    })?;
+    let (rows, total_lines) = sheet_rows(cells).map_err(|e| unreadable(&e))?;
     let table = locate_region(rows, total_lines, b',', DelimiterSource::Cells, options)?;
     Ok((table, WorkbookSource { kind, sheet }))
 }
 
-/// The first visible worksheet whose used range is not empty.
-fn first_sheet_with_data<R, RS>(book: &mut R, kind: WorkbookKind) -> Result<(String, Range<Data>), ExcelError>
+thread_local! {
+    /// Set while the workbook reader runs on this thread: its panics are caught.
+    static IN_WORKBOOK_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs the workbook reader, turning a panic inside it (calamine indexes out
+/// of bounds on some damaged `.xls` files, found by fuzzing) into `None`,
+/// without its panic message on stderr; other panics still print as usual.
+fn without_panics<T>(read: impl FnOnce() -> T) -> Option<T> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_WORKBOOK_READER.with(std::cell::Cell::get) {
+                default(info);
+            }
+        }));
+    });
+    IN_WORKBOOK_READER.with(|flag| flag.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    IN_WORKBOOK_READER.with(|flag| flag.set(false));
+    result.ok()
+}
+
+/// The non-empty cells of a sheet as (row, column, text), 0-based.
+type Cells = Vec<(u32, u32, String)>;
+
+/// Most fields the rows of one sheet may hold, empty ones included (a
+/// million rows of twenty columns): more is no statement, and would not fit
+/// in memory.
+const MAX_SHEET_FIELDS: usize = 20_000_000;
+
+fn too_many(rows: usize, columns: usize) -> String {
+    format!(
+        "the sheet spans {rows} rows × {columns} columns, more than the {MAX_SHEET_FIELDS} cells a statement fills; export it as CSV"
+    )
+}
+
+/// An `.xlsx` sheet's cells, read one at a time: calamine's `worksheet_range`
+/// would allocate the whole grid between the first and the last cell, which
+/// two cells far apart (A1 and XFD1048576) make a crash.
+fn xlsx_cells(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Cells, String> {
+    let mut reader = book.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+        if cells.len() == MAX_SHEET_FIELDS {
+            return Err(too_many(cell.get_position().0 as usize + 1, 0));
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if !text.is_empty() {
+            let (row, col) = cell.get_position();
+            cells.push((row, col, text));
+        }
+    }
+    Ok(cells)
+}
+
+/// An `.xls` sheet's cells (its grid is bounded by `workbook_guard`).
+fn range_cells(book: &mut Xls<Cursor<Vec<u8>>>, name: &str) -> Result<Cells, String> {
+    let range = book.worksheet_range(name).map_err(|e| e.to_string())?;
+    Ok(range
+        .used_cells()
+        .map(|(row, col, cell)| (row as u32, col as u32, cell_text(cell)))
+        .filter(|(_, _, text)| !text.is_empty())
+        .map(|(row, col, text)| {
+            let (first_row, first_col) = range.start().unwrap_or_default();
+            (first_row + row, first_col + col, text)
+        })
+        .collect())
+}
+
+/// The first visible worksheet with a non-blank cell, and its cells.
+fn first_sheet_with_data<R, RS>(
+    book: &mut R,
+    kind: WorkbookKind,
+    cells_of: impl Fn(&mut R, &str) -> Result<Cells, String>,
+) -> Result<(String, Cells), ExcelError>
 where
     R: Reader<RS>,
-    R::Error: std::fmt::Display,
     RS: std::io::Read + std::io::Seek,
 {
     let sheets: Vec<_> = book
@@ -148,12 +233,12 @@ where
     let mut order: Vec<&(String, bool)> = sheets.iter().filter(|s| s.1).collect();
     order.extend(sheets.iter().filter(|s| !s.1));
     for (name, _) in order {
-        let range = book.worksheet_range(name).map_err(|e| ExcelError::Unreadable {
+        let cells = cells_of(book, name).map_err(|e| ExcelError::Unreadable {
             kind,
             message: format!("sheet \"{name}\": {e}"),
         })?;
-        if range.cells().any(|(_, _, c)| !cell_text(c).trim().is_empty()) {
-            return Ok((name.clone(), range));
+        if cells.iter().any(|(_, _, text)| !text.trim().is_empty()) {
+            return Ok((name.clone(), cells));
         }
     }
     Err(ExcelError::NoData {
@@ -162,23 +247,47 @@ where
     })
 }
 
-/// Rows of cell text numbered by sheet row; empty columns left of the used
-/// range are kept so field numbers are column numbers.
-fn sheet_rows(range: &Range<Data>) -> (Vec<RawRow>, u64) {
-    let Some((first_row, first_col)) = range.start() else {
-        return (Vec::new(), 0);
-    };
-    let mut rows = Vec::with_capacity(range.height());
-    for (i, cells) in range.rows().enumerate() {
-        let mut fields: Vec<String> = vec![String::new(); first_col as usize];
-        fields.extend(cells.iter().map(cell_text));
-        rows.push(RawRow {
-            line: u64::from(first_row) + i as u64 + 1,
-            fields: StringRecord::from(fields),
-        });
+/// Rows of cell text numbered by sheet row, every row as wide as the
+/// rightmost used column (columns left of the used ones are kept empty, so
+/// field numbers are column numbers); rows without cells are left out.
+/// The rows kept times that width may not pass `MAX_SHEET_FIELDS`.
+fn sheet_rows(mut cells: Cells) -> Result<(Vec<RawRow>, u64), String> {
+    cells.sort_unstable_by_key(|&(row, col, _)| (row, col));
+    let width = cells
+        .iter()
+        .map(|&(_, col, _)| col as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let height = 1 + cells.windows(2).filter(|w| w[0].0 != w[1].0).count();
+    if height.saturating_mul(width) > MAX_SHEET_FIELDS {
+        return Err(too_many(height, width));
+    }
+    let mut rows: Vec<RawRow> = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut current = None;
+    for (row, col, text) in cells {
+        if current != Some(row) {
+            if let Some(done) = current {
+                rows.push(raw_row(done, std::mem::take(&mut fields), width));
+            }
+            current = Some(row);
+        }
+        fields.resize(col as usize, String::new());
+        fields.push(text);
+    }
+    if let Some(done) = current {
+        rows.push(raw_row(done, fields, width));
     }
     let total_lines = rows.last().map_or(0, |r| r.line);
-    (rows, total_lines)
+    Ok((rows, total_lines))
+}
+
+fn raw_row(row: u32, mut fields: Vec<String>, width: usize) -> RawRow {
+    fields.resize(width, String::new());
+    RawRow {
+        line: u64::from(row) + 1,
+        fields: StringRecord::from(fields),
+    }
 }
 
 /// The text a cell shows: numbers without float noise, dates as ISO text.

@@ -15,6 +15,7 @@ pub mod sniff;
 pub mod status;
 pub mod table;
 pub mod time;
+pub mod workbook_guard;
 
 use std::path::{Path, PathBuf};
 

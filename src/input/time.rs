@@ -3,7 +3,9 @@
 //! common layouts are parsed by hand from bytes (no format strings on the
 //! hot path); a rule file's `time_format` uses chrono's strftime parser.
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use thiserror::Error;
 
@@ -38,6 +40,14 @@ pub enum TimeError {
         /// The zone.
         zone: String,
     },
+    /// A year no payment file holds: a typo or a damaged value.
+    #[error("\"{text}\" is in the year {year}: payment times lie between {} and {}; correct the date", YEARS.start(), YEARS.end())]
+    Implausible {
+        /// The text.
+        text: String,
+        /// The year as written.
+        year: i32,
+    },
     /// The text does not match the rule file's pattern.
     #[error("\"{text}\" does not match time_format \"{format}\"")]
     Format {
@@ -47,6 +57,10 @@ pub enum TimeError {
         format: String,
     },
 }
+
+/// The years a payment time may be in (electronic payments started long
+/// after 1970; a year past 2199 is a typo).
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=2199;
 
 /// A parsed time before zone resolution.
 enum Parsed {
@@ -100,14 +114,29 @@ pub fn parse_date_time(
 
 /// Formats an instant in `zone` as ISO-8601 with offset, e.g.
 /// `2026-11-24T10:15:03+08:00`; fractions of a second, when there are any,
-/// are kept (`10:15:03.250`) so the text reads back as the same instant.
+/// are kept (`10:15:03.250`), and so are the seconds of an offset that has
+/// them (local mean time, `+08:05:43`), so the text reads back as the same instant.
 pub fn format_in_zone(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone)
-        .format("%Y-%m-%dT%H:%M:%S%.f%:z")
-        .to_string()
+    let local = t.with_timezone(&zone);
+    let format = if local.offset().fix().local_minus_utc() % 60 == 0 {
+        "%Y-%m-%dT%H:%M:%S%.f%:z"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%.f%::z"
+    };
+    local.format(format).to_string()
 }
 
 fn resolve(parsed: Parsed, zone: Tz, text: &str) -> Result<DateTime<Utc>, TimeError> {
+    let year = match &parsed {
+        Parsed::Fixed(t) => t.year(),
+        Parsed::Local(t) => t.year(),
+    };
+    if !YEARS.contains(&year) {
+        return Err(TimeError::Implausible {
+            text: excerpt(text),
+            year,
+        });
+    }
     match parsed {
         Parsed::Fixed(t) => Ok(t.with_timezone(&Utc)),
         Parsed::Local(naive) => match zone.from_local_datetime(&naive) {
@@ -248,7 +277,7 @@ fn clock_part(c: &mut Cursor) -> Option<(u32, u32, u32, u32)> {
     Some((hour, minute, second, nanos))
 }
 
-/// `Z`, `+08:00`, `+0800`, `-05`.
+/// `Z`, `+08:00`, `+0800`, `-05`, `+08:05:43`.
 fn offset_part(c: &mut Cursor) -> Option<FixedOffset> {
     if c.eat(b'Z') || c.eat(b'z') {
         return FixedOffset::east_opt(0);
@@ -263,7 +292,8 @@ fn offset_part(c: &mut Cursor) -> Option<FixedOffset> {
     let hours = c.number(2, 2)?;
     let _ = c.eat(b':');
     let minutes = if c.done() { 0 } else { c.number(2, 2)? };
-    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60) as i32)
+    let seconds = if c.eat(b':') { c.number(2, 2)? } else { 0 };
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60 + seconds) as i32)
 }
 
 /// A time of day alone: `17:57:17`, `9:05`, `123456`.
@@ -382,6 +412,42 @@ mod tests {
             Err(TimeError::Unrecognized(_))
         ));
         assert_eq!(parse_time(" ", &TimeLayout::Auto, SH), Err(TimeError::Empty));
+    }
+
+    #[test]
+    fn years_outside_payment_times_are_refused() {
+        // Found by fuzzing: year 26 in Shanghai is local mean time (+08:05:43).
+        let typo = parse_time("0026-11-2 05:30:03 +0800", &TimeLayout::Auto, SH).unwrap_err();
+        assert_eq!(
+            typo,
+            TimeError::Implausible {
+                text: "0026-11-2 05:30:03 +0800".into(),
+                year: 26
+            }
+        );
+        assert!(typo.to_string().contains("between 1970 and 2199"));
+        assert!(parse_time("1970-01-01", &TimeLayout::Auto, Tz::UTC).is_ok());
+        assert!(parse_time("2200-01-01", &TimeLayout::Auto, SH).is_err());
+        let format = TimeLayout::Format("%Y/%m/%d".into());
+        assert!(matches!(
+            parse_time("0099/01/01", &format, SH),
+            Err(TimeError::Implausible { year: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn offsets_with_seconds_read_back() {
+        let lmt = parse_time(
+            "1900-06-01 12:00:00",
+            &TimeLayout::Format("%Y-%m-%d %H:%M:%S".into()),
+            SH,
+        );
+        assert!(lmt.is_err(), "before 1970");
+        let monrovia = chrono_tz::Africa::Monrovia;
+        let t = parse_time("1971-06-01 12:00:00", &TimeLayout::Auto, monrovia).unwrap();
+        let written = format_in_zone(t, monrovia);
+        assert_eq!(written, "1971-06-01T12:00:00-00:44:30");
+        assert_eq!(parse_time(&written, &TimeLayout::Auto, SH).unwrap(), t);
     }
 
     #[test]
