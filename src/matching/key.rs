@@ -5,37 +5,21 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::{by_time_then_line, Free, Match, Sides, StageResult};
+use super::groups::{Group, Groups};
+use super::{Free, Match, Sides, StageResult};
 use crate::model::{Record, RowRef, Side};
 use crate::rules::plan::Tolerance;
 
-/// Free ledger and bank indices that share one (key, direction).
-pub(crate) type KeyGroup = (Vec<usize>, Vec<usize>);
-
 /// Groups the free records with a non-empty key by (key, is outflow).
-pub(crate) fn free_groups(sides: Sides, free: &Free) -> Vec<KeyGroup> {
-    let mut groups: HashMap<(&str, bool), KeyGroup> = HashMap::new();
-    for side in Side::BOTH {
-        for (i, r) in sides.of(side).iter().enumerate() {
-            if free.of(side)[i] && !r.key.is_empty() {
-                let group = groups.entry((&r.key, r.is_outflow())).or_default();
-                match side {
-                    Side::Ledger => group.0.push(i),
-                    Side::Bank => group.1.push(i),
-                }
-            }
-        }
-    }
-    groups
-        .into_values()
-        .filter(|(l, b)| !l.is_empty() && !b.is_empty())
-        .collect()
+pub(crate) fn free_groups(sides: Sides<'_>, free: &Free) -> Groups {
+    Groups::build(sides, free, |r| Some(&*r.key).filter(|k| !k.is_empty()))
 }
 
 /// Runs the key stage.
 pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance) -> StageResult {
-    let matches = free_groups(sides, free)
-        .into_par_iter()
+    let groups = free_groups(sides, free);
+    let matches = groups
+        .par_both_sides()
         .flat_map_iter(|group| pair_group(sides, group, stage, tolerance))
         .collect();
     StageResult {
@@ -46,17 +30,21 @@ pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance)
 
 /// Pairs each ledger row, in (time, line) order, with the closest bank row:
 /// smallest amount difference, then nearest time, then earliest line.
-fn pair_group(
-    sides: Sides,
-    (mut ledger, mut bank): KeyGroup,
-    stage: usize,
-    tolerance: Tolerance,
-) -> Vec<Match> {
-    by_time_then_line(sides.ledger, &mut ledger);
-    by_time_then_line(sides.bank, &mut bank);
+fn pair_group(sides: Sides, (ledger, bank): Group, stage: usize, tolerance: Tolerance) -> Vec<Match> {
+    let pair = |l: usize, b: usize| Match {
+        stage,
+        ledger: vec![l],
+        bank: vec![b],
+        review_reasons: Vec::new(),
+    };
+    if let ([l], [b]) = (ledger, bank) {
+        // The common case: one row on each side.
+        let allowed = tolerance.allows(sides.ledger[*l].amount, sides.bank[*b].amount);
+        return if allowed { vec![pair(*l, *b)] } else { Vec::new() };
+    }
     let mut used = vec![false; bank.len()];
     let mut matches = Vec::new();
-    for &l in &ledger {
+    for &l in ledger {
         let lr = &sides.ledger[l];
         let best = bank
             .iter()
@@ -65,12 +53,7 @@ fn pair_group(
             .min_by_key(|&(_, &b)| closeness(lr, &sides.bank[b]));
         if let Some((j, &b)) = best {
             used[j] = true;
-            matches.push(Match {
-                stage,
-                ledger: vec![l],
-                bank: vec![b],
-                review_reasons: Vec::new(),
-            });
+            matches.push(pair(l, b));
         }
     }
     matches
@@ -85,20 +68,33 @@ pub(crate) fn closeness(ledger: &Record, bank: &Record) -> (rust_decimal::Decima
     ((ledger.amount - bank.amount).abs(), seconds, bank.line)
 }
 
-/// Every record's row, by (key, direction) and side, to name counterparts of unmatched rows.
+/// Rows by (key, direction) and side, to name counterparts of unmatched rows.
 pub(crate) struct KeyIndex<'a> {
-    rows: HashMap<(&'a str, bool), [Vec<RowRef>; 2]>,
+    rows: HashMap<(&'a str, bool), [Vec<RowRef>; 2], foldhash::fast::RandomState>,
 }
 
 /// Most counterparts listed for one unmatched row.
 const MAX_COUNTERPARTS: usize = 5;
 
-/// Indexes every keyed record of both sides.
-pub(crate) fn index_by_key(sides: Sides<'_>) -> KeyIndex<'_> {
-    let mut rows: HashMap<(&str, bool), [Vec<RowRef>; 2]> = HashMap::new();
+/// Indexes the keyed records that share a (key, direction) with a free
+/// record: only those can be named as counterparts.
+pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
+    let mut rows: HashMap<(&str, bool), [Vec<RowRef>; 2], _> = HashMap::default();
+    for side in Side::BOTH {
+        for (i, r) in sides.of(side).iter().enumerate() {
+            if free.of(side)[i] && !r.key.is_empty() {
+                rows.entry((&*r.key, r.is_outflow())).or_default();
+            }
+        }
+    }
+    if rows.is_empty() {
+        return KeyIndex { rows };
+    }
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
         for r in sides.of(side).iter().filter(|r| !r.key.is_empty()) {
-            rows.entry((&r.key, r.is_outflow())).or_default()[slot].push(r.row_ref());
+            if let Some(slots) = rows.get_mut(&(&*r.key, r.is_outflow())) {
+                slots[slot].push(r.row_ref());
+            }
         }
     }
     KeyIndex { rows }

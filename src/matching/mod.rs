@@ -8,12 +8,14 @@
 
 mod duplicates;
 mod fallback;
+mod groups;
 mod key;
 mod split;
 
 use std::collections::HashMap;
 use std::fmt;
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::model::{Record, RowRef, Side};
@@ -154,7 +156,7 @@ pub(crate) struct StageResult {
 pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
     let mut free = Free::new(sides);
     let mut matches = Vec::new();
-    let mut ambiguous: HashMap<RowRef, Vec<RowRef>> = HashMap::new();
+    let mut ambiguous: RowMap<Vec<RowRef>> = RowMap::default();
     for (index, stage) in plan.stages.iter().enumerate() {
         let result = match stage {
             StagePlan::Key { tolerance, .. } => key::run(sides, &free, index, *tolerance),
@@ -179,14 +181,24 @@ pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
     classify(sides, plan, matches, &free, &ambiguous)
 }
 
-fn sort_matches(sides: Sides, matches: &mut [Match]) {
+/// A map keyed by input row (foldhash: fast, and lookups only, never iterated into output).
+pub(crate) type RowMap<V> = HashMap<RowRef, V, foldhash::fast::RandomState>;
+
+fn sort_matches(sides: Sides, matches: &mut Vec<Match>) {
     let first_line = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].line).min();
-    matches.sort_by_key(|m| {
-        (
-            first_line(Side::Ledger, &m.ledger),
-            first_line(Side::Bank, &m.bank),
-        )
-    });
+    let mut keyed: Vec<_> = std::mem::take(matches)
+        .into_par_iter()
+        .map(|m| {
+            let key = (
+                first_line(Side::Ledger, &m.ledger),
+                first_line(Side::Bank, &m.bank),
+            );
+            (key, m)
+        })
+        .collect();
+    // Keys are unique (a row is in one match at most), so an unstable sort is deterministic.
+    keyed.par_sort_unstable_by_key(|(key, _)| *key);
+    *matches = keyed.into_iter().map(|(_, m)| m).collect();
 }
 
 fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
@@ -212,7 +224,7 @@ fn classify(
     plan: &Plan,
     matches: Vec<Match>,
     free: &Free,
-    ambiguous: &HashMap<RowRef, Vec<RowRef>>,
+    ambiguous: &RowMap<Vec<RowRef>>,
 ) -> Reconciliation {
     let mut dispositions = [
         vec![Disposition::Ignored; sides.ledger.len()],
@@ -227,7 +239,7 @@ fn classify(
         }
     }
     let duplicates = duplicates::find(sides, free, &matches, plan.duplicate_window);
-    let by_key = key::index_by_key(sides);
+    let by_key = key::index_by_key(sides, free);
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
         for (i, record) in sides.of(side).iter().enumerate() {
             if !free.of(side)[i] {
@@ -257,7 +269,7 @@ fn classify(
 fn unmatched_reason(
     record: &Record,
     by_key: &key::KeyIndex,
-    ambiguous: &HashMap<RowRef, Vec<RowRef>>,
+    ambiguous: &RowMap<Vec<RowRef>>,
 ) -> (Reason, Vec<RowRef>) {
     if let Some(candidates) = ambiguous.get(&record.row_ref()) {
         let mut c = candidates.clone();
@@ -271,9 +283,4 @@ fn unmatched_reason(
     } else {
         (Reason::AmountMismatch, same_key)
     }
-}
-
-/// Sorts record indices by (time, line): the fixed order inside a partition.
-pub(crate) fn by_time_then_line(records: &[Record], indices: &mut [usize]) {
-    indices.sort_by_key(|&i| (records[i].time, records[i].line));
 }
