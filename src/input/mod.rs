@@ -3,6 +3,7 @@
 //! (`field`, `amount`, `time`) they use. Nothing here knows about matching.
 
 pub mod amount;
+pub mod chunked;
 pub mod encoding;
 pub mod field;
 pub mod guess;
@@ -101,6 +102,38 @@ pub struct SourceFile {
 
 /// Reads `path`, decodes it and locates its table.
 pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> Result<Located, ReadError> {
+    let (text, facts) = read_text(path, encoding)?;
+    let table = table::read_table(&text, options).map_err(|error| ReadError::Table {
+        path: path.into(),
+        error,
+    })?;
+    Ok(facts.with_table(table))
+}
+
+/// A file's facts before its table is located.
+struct FileFacts {
+    path: PathBuf,
+    sha256: String,
+    size: u64,
+    encoding: &'static encoding_rs::Encoding,
+    detection: encoding::Detection,
+}
+
+impl FileFacts {
+    fn with_table(self, table: Table) -> Located {
+        Located {
+            path: self.path,
+            sha256: self.sha256,
+            size: self.size,
+            encoding: self.encoding,
+            detection: self.detection,
+            table,
+        }
+    }
+}
+
+/// Reads and decodes `path`, hashing its bytes while they are decoded.
+fn read_text(path: &Path, encoding: EncodingChoice) -> Result<(String, FileFacts), ReadError> {
     if path.is_dir() {
         return Err(ReadError::IsDirectory(path.into()));
     }
@@ -108,29 +141,27 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
         path: path.into(),
         source,
     })?;
-    let sha256 = crate::rules::hex(&Sha256::digest(&bytes));
+    let (sha256, decoded) = rayon::join(
+        || crate::rules::hex(&Sha256::digest(&bytes)),
+        || encoding::decode(&bytes, encoding),
+    );
     let Decoded {
         text,
         encoding,
         detection,
         ..
-    } = encoding::decode(&bytes, encoding).map_err(|error| ReadError::Encoding {
+    } = decoded.map_err(|error| ReadError::Encoding {
         path: path.into(),
         error,
     })?;
-    drop(bytes);
-    let table = table::read_table(&text, options).map_err(|error| ReadError::Table {
-        path: path.into(),
-        error,
-    })?;
-    Ok(Located {
+    let facts = FileFacts {
         path: path.into(),
         sha256,
-        size: std::fs::metadata(path).map_or(0, |m| m.len()),
+        size: bytes.len() as u64,
         encoding,
         detection,
-        table,
-    })
+    };
+    Ok((text, facts))
 }
 
 /// Reads one side's file with its rule-file settings and types its rows.
@@ -140,11 +171,20 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
         header_line: plan.header_line,
         expected_columns: plan.columns.names(),
     };
-    let mut located = locate(path, plan.encoding, &options)?;
-    let typed = records::type_rows(&mut located.table, side, plan).map_err(|error| ReadError::Mapping {
+    let (text, facts) = read_text(path, plan.encoding)?;
+    let (table, typed) =
+        chunked::read_typed(&text, &options, side, plan).map_err(|error| ReadError::Table {
+            path: path.into(),
+            error,
+        })?;
+    drop(text);
+    let typed = typed.map_err(|error| ReadError::Mapping {
         path: path.into(),
-        line: located.table.header_line,
+        line: table.header_line,
         error,
     })?;
-    Ok(SourceFile { located, typed })
+    Ok(SourceFile {
+        located: facts.with_table(table),
+        typed,
+    })
 }

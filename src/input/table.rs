@@ -10,7 +10,7 @@ use thiserror::Error;
 use super::field::clean_field;
 
 /// How many leading rows are examined to sniff the delimiter and find the header.
-const SNIFF_ROWS: usize = 400;
+pub(crate) const SNIFF_ROWS: usize = 400;
 
 /// Delimiters tried when none is set, in order of preference on a tie.
 const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
@@ -179,7 +179,7 @@ pub fn read_table(text: &str, options: &TableOptions) -> Result<Table, TableErro
 }
 
 /// Turns old-Mac CR-only line ends into LF so line numbers count physical lines.
-fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains('\r') && !text.contains('\n') {
         std::borrow::Cow::Owned(text.replace('\r', "\n"))
     } else {
@@ -187,17 +187,13 @@ fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn count_lines(text: &str) -> u64 {
-    let newlines = memchr_count(text.as_bytes(), b'\n') as u64;
+pub(crate) fn count_lines(text: &str) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
     if text.is_empty() || text.ends_with('\n') {
         newlines
     } else {
         newlines + 1
     }
-}
-
-fn memchr_count(bytes: &[u8], needle: u8) -> usize {
-    bytes.iter().filter(|&&b| b == needle).count()
 }
 
 /// Picks the delimiter whose most common field count (≥ 2) covers the most rows.
@@ -244,15 +240,22 @@ fn split_count(line: &[u8], delimiter: u8) -> usize {
 }
 
 fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut lines = LineCounter::new(text.as_bytes());
+    parse_rows_until(text, delimiter, |_| false).map(|(rows, _)| rows)
+}
+
+/// Parses rows until `stop` says enough (or the text ends); also returns,
+/// for each row, the byte offset where the text after it starts.
+pub(crate) fn parse_rows_until(
+    text: &str,
+    delimiter: u8,
+    mut stop: impl FnMut(&[RawRow]) -> bool,
+) -> Result<(Vec<RawRow>, Vec<usize>), TableError> {
+    let mut reader = csv_reader(text.as_bytes(), delimiter);
+    let mut lines = LineCounter::starting_at(text.as_bytes(), 1);
     let mut rows = Vec::new();
+    let mut ends = Vec::new();
     let mut record = csv::ByteRecord::new();
-    loop {
+    while !stop(&rows) {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
@@ -263,6 +266,7 @@ fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
                     message: e.to_string(),
                 })?;
                 rows.push(RawRow { line, fields });
+                ends.push(reader.position().byte() as usize);
             }
             Err(e) => {
                 let line = lines.line_of(e.position().map_or(0, |p| p.byte() as usize));
@@ -273,43 +277,50 @@ fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
             }
         }
     }
-    Ok(rows)
+    Ok((rows, ends))
+}
+
+/// The CSV reader every table is parsed with: no header handling, rows of any width.
+pub(crate) fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes)
 }
 
 /// Physical line numbers from byte offsets, counted incrementally. (The csv
 /// crate's own line numbers are off for CRLF files; its byte offsets point at
 /// the line end before a record, so those are skipped first.)
-struct LineCounter<'a> {
+pub(crate) struct LineCounter<'a> {
     bytes: &'a [u8],
     counted_to: usize,
     line: u64,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    /// A counter over `bytes`, whose first byte is on line `first_line`.
+    pub(crate) fn starting_at(bytes: &'a [u8], first_line: u64) -> Self {
         LineCounter {
             bytes,
             counted_to: 0,
-            line: 1,
+            line: first_line,
         }
     }
 
     /// 1-based line of the first content byte at or after `offset` (offsets must not decrease).
-    fn line_of(&mut self, offset: usize) -> u64 {
+    pub(crate) fn line_of(&mut self, offset: usize) -> u64 {
         let mut start = offset.max(self.counted_to);
         while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        self.line += self.bytes[self.counted_to..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        self.line += memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..start]).count() as u64;
         self.counted_to = start;
         self.line
     }
 }
 
-fn is_blank_row(row: &RawRow) -> bool {
+pub(crate) fn is_blank_row(row: &RawRow) -> bool {
     row.fields.iter().all(|f| clean_field(f).is_empty())
 }
 
@@ -317,7 +328,7 @@ fn filled(row: &RawRow) -> usize {
     row.fields.iter().filter(|f| !clean_field(f).is_empty()).count()
 }
 
-fn find_header(rows: &[RawRow], options: &TableOptions) -> Result<usize, TableError> {
+pub(crate) fn find_header(rows: &[RawRow], options: &TableOptions) -> Result<usize, TableError> {
     if let Some(line) = options.header_line {
         return rows
             .iter()
@@ -377,7 +388,7 @@ fn looks_like_header(row: &RawRow, next: Option<&RawRow>, width: usize) -> bool 
         .filter(|f| !f.is_empty())
         .all(|f| !looks_numeric(f));
     let next_fits = next.is_none_or(|n| n.fields.len().abs_diff(row.fields.len()) <= 1);
-    wide_enough && names_only && next_fits && !is_trailer_text(row)
+    wide_enough && names_only && next_fits && !is_trailer_text_row(row)
 }
 
 fn looks_numeric(text: &str) -> bool {
@@ -389,23 +400,35 @@ fn looks_numeric(text: &str) -> bool {
 /// are blank, summary lines, or single-cell notes in a wider table.
 fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize {
     let mut end = rows.len();
-    while end > data_start {
-        let row = &rows[end - 1];
-        let note = width >= 3 && filled(row) <= 1;
-        if is_blank_row(row) || is_trailer_text(row) || note {
-            end -= 1;
-        } else {
-            break;
-        }
+    while end > data_start && is_trailer_like(&rows[end - 1], width) {
+        end -= 1;
     }
     end
 }
 
+/// Whether a row could belong to the trailer: blank, a summary line, or a
+/// single-cell note in a table of three or more columns.
+fn is_trailer_like(row: &RawRow, width: usize) -> bool {
+    let first = row.fields.iter().map(clean_field).find(|f| !f.is_empty());
+    trailer_like(first, filled(row), width)
+}
+
+/// `is_trailer_like` from a row's first filled (cleaned) field and its number of filled fields.
+pub(crate) fn trailer_like(first_filled: Option<&str>, filled: usize, width: usize) -> bool {
+    filled == 0 || first_filled.is_some_and(is_trailer_text) || (width >= 3 && filled <= 1)
+}
+
 /// Summary and rule lines that exports append: totals, counts, dashes.
-fn is_trailer_text(row: &RawRow) -> bool {
-    let Some(first) = row.fields.iter().map(clean_field).find(|f| !f.is_empty()) else {
-        return false;
-    };
+fn is_trailer_text_row(row: &RawRow) -> bool {
+    row.fields
+        .iter()
+        .map(clean_field)
+        .find(|f| !f.is_empty())
+        .is_some_and(is_trailer_text)
+}
+
+/// Whether a row's first filled field starts a summary line.
+fn is_trailer_text(first: &str) -> bool {
     const PREFIXES: [&str; 10] = [
         "合计",
         "总计",
@@ -446,70 +469,92 @@ fn check_unbalanced_quote(rows: &[RawRow], width: usize) -> Result<(), TableErro
 /// rows and unparsed blank lines above the header are preamble, below the
 /// data trailer, and blank ones in between blank.
 fn skipped_lines(rows: &[RawRow], header: usize, data_end: usize, total_lines: u64) -> Vec<SkippedLines> {
-    let header_line = rows[header].line;
     // Lines after the last data row (or the header, when there is none) are trailer.
-    let data_end_line = rows[data_end - 1].line + 1;
-    let reason_at = |line: u64| {
-        if line < header_line {
+    let mut runs = SkipRuns::new(rows[header].line, rows[data_end - 1].line + 1);
+    let mut next_line = 1;
+    for (i, row) in rows.iter().enumerate() {
+        runs.add_blank(next_line, row.line);
+        let end_line = row.line + newlines_in(&row.fields);
+        let is_data = i > header && i < data_end && !is_blank_row(row);
+        if i != header && !is_data {
+            runs.add_row(row, end_line);
+        }
+        next_line = end_line + 1;
+    }
+    runs.add_blank(next_line, total_lines + 1);
+    runs.finish()
+}
+
+/// Line breaks inside a row's fields (a row spans this many lines more than one).
+pub(crate) fn newlines_in(fields: &StringRecord) -> u64 {
+    fields
+        .iter()
+        .map(|f| memchr::memchr_iter(b'\n', f.as_bytes()).count() as u64)
+        .sum()
+}
+
+/// Builds runs of skipped lines from lines given in increasing order.
+pub(crate) struct SkipRuns {
+    header_line: u64,
+    data_end_line: u64,
+    runs: Vec<SkippedLines>,
+}
+
+impl SkipRuns {
+    /// Lines before `header_line` are preamble, from `data_end_line` on trailer, blank in between.
+    pub(crate) fn new(header_line: u64, data_end_line: u64) -> SkipRuns {
+        SkipRuns {
+            header_line,
+            data_end_line,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds lines `first..end` that hold nothing.
+    pub(crate) fn add_blank(&mut self, first: u64, end: u64) {
+        for line in first..end {
+            self.add(line, String::new());
+        }
+    }
+
+    /// Adds the lines of a skipped row (`row.line..=end_line`), sampled by its text.
+    pub(crate) fn add_row(&mut self, row: &RawRow, end_line: u64) {
+        let text = row.fields.iter().map(clean_field).collect::<Vec<_>>().join(" ");
+        self.add(row.line, shorten(&text));
+        self.add_blank(row.line + 1, end_line + 1);
+    }
+
+    fn add(&mut self, line: u64, text: String) {
+        let reason = if line < self.header_line {
             SkipReason::Preamble
-        } else if line >= data_end_line {
+        } else if line >= self.data_end_line {
             SkipReason::Trailer
         } else {
             SkipReason::Blank
-        }
-    };
-    let mut runs: Vec<SkippedLines> = Vec::new();
-    let mut add = |line: u64, text: String| {
-        let reason = reason_at(line);
-        match runs.last_mut() {
+        };
+        match self.runs.last_mut() {
             Some(last) if last.reason == reason && last.last + 1 == line => {
                 last.last = line;
                 if last.sample.is_empty() {
                     last.sample = text;
                 }
             }
-            _ => runs.push(SkippedLines {
+            _ => self.runs.push(SkippedLines {
                 first: line,
                 last: line,
                 reason,
                 sample: text,
             }),
         }
-    };
-    let mut next_line = 1;
-    for (i, row) in rows.iter().enumerate() {
-        for gap in next_line..row.line {
-            add(gap, String::new());
-        }
-        let end_line = row.line
-            + row
-                .fields
-                .iter()
-                .map(|f| f.matches('\n').count() as u64)
-                .sum::<u64>();
-        let is_data = i > header && i < data_end && !is_blank_row(row);
-        if i != header && !is_data {
-            let text = row.fields.iter().map(clean_field).collect::<Vec<_>>().join(" ");
-            for line in row.line..=end_line {
-                add(
-                    line,
-                    if line == row.line {
-                        shorten(&text)
-                    } else {
-                        String::new()
-                    },
-                );
-            }
-        }
-        next_line = end_line + 1;
     }
-    for gap in next_line..=total_lines {
-        add(gap, String::new());
+
+    /// The runs, in line order.
+    pub(crate) fn finish(self) -> Vec<SkippedLines> {
+        self.runs
     }
-    runs
 }
 
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let trimmed = text.trim();
     if trimmed.chars().count() <= 48 {
         trimmed.to_string()

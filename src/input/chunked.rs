@@ -1,0 +1,435 @@
+//! Reading a table's data rows in parallel, typed as they are parsed. The
+//! header is found on the first rows as `table::read_table` finds it; the text
+//! after it is cut at record boundaries into chunks, and each chunk is parsed
+//! with one reused csv `ByteRecord` and typed straight into records: no row is
+//! stored as strings. Header, skipped lines, records and rejected rows are
+//! exactly those of `read_table` followed by `records::type_rows`, whatever the
+//! thread count.
+
+use csv::{ByteRecord, StringRecord};
+use rayon::prelude::*;
+
+use super::field::clean_field;
+use super::records::{resolve, type_row, Fields, Layout, MappingError, RowError, Typed};
+use super::table::{
+    count_lines, csv_reader, find_header, is_blank_row, newlines_in, normalize_line_ends, parse_rows_until,
+    sniff_delimiter, trailer_like, DelimiterSource, LineCounter, RawRow, SkipRuns, Table, TableError,
+    TableOptions, SNIFF_ROWS,
+};
+use crate::model::{Record, Side};
+use crate::rules::plan::SidePlan;
+
+/// Bytes per chunk: large enough that per-chunk costs vanish, small enough
+/// that two threads stay balanced.
+const CHUNK_BYTES: usize = 2 << 20;
+
+/// Locates the table in `text` and types its data rows for `side`. The
+/// table comes back without rows; a mapping error is reported only when the
+/// table itself is sound, as `type_rows` after `read_table` would.
+pub fn read_typed(
+    text: &str,
+    options: &TableOptions,
+    side: Side,
+    plan: &SidePlan,
+) -> Result<(Table, Result<Typed, MappingError>), TableError> {
+    read_in_chunks(text, options, side, plan, CHUNK_BYTES)
+}
+
+/// `read_typed` with chunks of about `chunk_bytes`.
+fn read_in_chunks(
+    text: &str,
+    options: &TableOptions,
+    side: Side,
+    plan: &SidePlan,
+    chunk_bytes: usize,
+) -> Result<(Table, Result<Typed, MappingError>), TableError> {
+    let text = normalize_line_ends(text);
+    let text: &str = &text;
+    let total_lines = count_lines(text);
+    let (delimiter, delimiter_source) = match options.delimiter {
+        Some(d) => (d, DelimiterSource::Explicit),
+        None => (sniff_delimiter(text), DelimiterSource::Sniffed),
+    };
+    let (head, ends) = parse_head(text, delimiter, options)?;
+    if head.iter().all(is_blank_row) {
+        return Err(TableError::Empty);
+    }
+    let header_index = find_header(&head, options)?;
+    let header_row = &head[header_index];
+    let mut table = Table {
+        delimiter,
+        delimiter_source,
+        header_line: header_row.line,
+        header: header_row
+            .fields
+            .iter()
+            .map(|f| clean_field(f).to_string())
+            .collect(),
+        rows: Vec::new(),
+        skipped: Vec::new(),
+        total_lines,
+    };
+    let layout = resolve(&table, plan);
+    let data_start = ends[header_index];
+    let reader = ChunkReader {
+        delimiter,
+        width: table.header.len(),
+        typing: layout.as_ref().ok().map(|layout| (layout, side, plan)),
+    };
+    let chunks = split_chunks(text, data_start, delimiter, header_row, total_lines, chunk_bytes);
+    let outs: Vec<ChunkOut> = chunks.par_iter().map(|c| reader.read(c)).collect();
+    if let Some(line) = outs.iter().find_map(|o| o.unbalanced) {
+        return Err(TableError::UnbalancedQuote { line });
+    }
+    let last_data_line = outs.iter().rev().find_map(|o| o.last_data_line);
+    let data_end_line = last_data_line.unwrap_or(table.header_line) + 1;
+    let mut runs = SkipRuns::new(table.header_line, data_end_line);
+    add_preamble(&mut runs, &head[..=header_index]);
+    let mut typed = Typed::default();
+    typed
+        .records
+        .reserve_exact(outs.iter().map(|o| o.records.len()).sum());
+    for out in outs {
+        let is_data = |line: u64| last_data_line.is_some_and(|last| line <= last);
+        add_chunk_skips(&mut runs, &out, &is_data);
+        typed
+            .records
+            .extend(out.records.into_iter().filter(|r| is_data(r.line)));
+        typed
+            .rejected
+            .extend(out.rejected.into_iter().filter(|(e, _)| is_data(e.line)));
+    }
+    table.skipped = runs.finish();
+    Ok((table, layout.map(|_| typed)))
+}
+
+/// The rows needed to find the header: at least `SNIFF_ROWS` + 1 (the
+/// window `find_header` looks at), one non-blank row, and the row on
+/// `header_line` when it is set.
+fn parse_head(
+    text: &str,
+    delimiter: u8,
+    options: &TableOptions,
+) -> Result<(Vec<RawRow>, Vec<usize>), TableError> {
+    let mut seen_filled = false;
+    parse_rows_until(text, delimiter, |rows| {
+        seen_filled = seen_filled || rows.last().is_some_and(|r| !is_blank_row(r));
+        let past_header = match (options.header_line, rows.last()) {
+            (Some(line), Some(last)) => last.line >= line,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        rows.len() > SNIFF_ROWS && seen_filled && past_header
+    })
+}
+
+/// Preamble lines: everything before the header row.
+fn add_preamble(runs: &mut SkipRuns, head_through_header: &[RawRow]) {
+    let Some((header, preamble)) = head_through_header.split_last() else {
+        return;
+    };
+    let mut next_line = 1;
+    for row in preamble {
+        runs.add_blank(next_line, row.line);
+        let end_line = row.line + newlines_in(&row.fields);
+        runs.add_row(row, end_line);
+        next_line = end_line + 1;
+    }
+    runs.add_blank(next_line, header.line);
+}
+
+/// A chunk's blank lines and trailer rows, in line order.
+fn add_chunk_skips(runs: &mut SkipRuns, out: &ChunkOut, is_data: &impl Fn(u64) -> bool) {
+    let mut tail = out.tail.iter().filter(|(row, _)| !is_data(row.line)).peekable();
+    for &(first, end) in &out.blank {
+        while let Some((row, end_line)) = tail.next_if(|(row, _)| row.line < first) {
+            runs.add_row(row, *end_line);
+        }
+        runs.add_blank(first, end);
+    }
+    for (row, end_line) in tail {
+        runs.add_row(row, *end_line);
+    }
+}
+
+/// A piece of the data text that starts at a record boundary.
+struct Chunk<'t> {
+    text: &'t str,
+    /// Line of the chunk's first byte.
+    first_line: u64,
+    /// First line not yet covered by a row (after the header for the first chunk).
+    next_line: u64,
+    /// Last line of the chunk.
+    last_line: u64,
+}
+
+/// Cuts the text after the header into chunks at record boundaries.
+fn split_chunks<'t>(
+    text: &'t str,
+    data_start: usize,
+    delimiter: u8,
+    header: &RawRow,
+    total_lines: u64,
+    chunk_bytes: usize,
+) -> Vec<Chunk<'t>> {
+    let data = &text[data_start..];
+    let cuts = record_cuts(data.as_bytes(), delimiter, chunk_bytes).unwrap_or_default();
+    let bounds: Vec<(usize, usize)> = std::iter::once(0)
+        .chain(cuts.iter().copied())
+        .zip(cuts.iter().copied().chain(std::iter::once(data.len())))
+        .collect();
+    let newlines: Vec<u64> = bounds
+        .par_iter()
+        .map(|&(from, to)| memchr::memchr_iter(b'\n', &data.as_bytes()[from..to]).count() as u64)
+        .collect();
+    let mut first_line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..data_start]).count() as u64;
+    let mut chunks = Vec::with_capacity(bounds.len());
+    for (i, (&(from, to), n)) in bounds.iter().zip(newlines).enumerate() {
+        let next_first = first_line + n;
+        chunks.push(Chunk {
+            text: &data[from..to],
+            first_line,
+            next_line: if i == 0 {
+                header.line + newlines_in(&header.fields) + 1
+            } else {
+                first_line
+            },
+            last_line: if i + 1 == bounds.len() {
+                total_lines
+            } else {
+                next_first - 1
+            },
+        });
+        first_line = next_first;
+    }
+    chunks
+}
+
+/// Offsets (after a line break) where records start, about `target` bytes
+/// apart. A line break outside quotes ends a record when every quote opens
+/// at the start of a field and closes at its end, as csv reads them; with a
+/// quote anywhere else csv reads it literally and quote parity could
+/// mislead, so `None`: the caller reads the text in one piece.
+fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>> {
+    let ends_field = |at: usize| {
+        bytes
+            .get(at)
+            .is_none_or(|b| matches!(*b, b'\r' | b'\n') || *b == delimiter)
+    };
+    let starts_field =
+        |at: usize| at == 0 || matches!(bytes[at - 1], b'\r' | b'\n') || bytes[at - 1] == delimiter;
+    let mut quotes = memchr::memchr_iter(b'"', bytes).peekable();
+    let mut in_quotes = false;
+    let mut cuts = Vec::new();
+    let mut from = target;
+    while from < bytes.len() {
+        let newline = from + memchr::memchr(b'\n', &bytes[from..])?;
+        while let Some(q) = quotes.next_if(|&q| q < newline) {
+            if !in_quotes {
+                if !starts_field(q) {
+                    return None;
+                }
+                in_quotes = true;
+            } else if bytes.get(q + 1) == Some(&b'"') {
+                quotes.next();
+            } else {
+                if !ends_field(q + 1) {
+                    return None;
+                }
+                in_quotes = false;
+            }
+        }
+        if in_quotes {
+            from = newline + 1;
+        } else {
+            if newline + 1 < bytes.len() {
+                cuts.push(newline + 1);
+            }
+            from = newline + 1 + target;
+        }
+    }
+    Some(cuts)
+}
+
+/// What one chunk yields.
+#[derive(Default)]
+struct ChunkOut {
+    records: Vec<Record>,
+    rejected: Vec<(RowError, RawRow)>,
+    /// Line ranges `[first, end)` holding no data: empty lines and blank rows.
+    blank: Vec<(u64, u64)>,
+    /// Non-blank rows after the chunk's last data-like row (trailer candidates), with end lines.
+    tail: Vec<(RawRow, u64)>,
+    /// Line of the last row that cannot be trailer.
+    last_data_line: Option<u64>,
+    /// First row whose unclosed quote swallowed several lines.
+    unbalanced: Option<u64>,
+}
+
+/// How chunks are read: the table's shape and, when the mapping resolved, how to type rows.
+struct ChunkReader<'p> {
+    delimiter: u8,
+    width: usize,
+    typing: Option<(&'p Layout<'p>, Side, &'p SidePlan)>,
+}
+
+impl ChunkReader<'_> {
+    fn read(&self, chunk: &Chunk) -> ChunkOut {
+        let bytes = chunk.text.as_bytes();
+        let mut reader = csv_reader(bytes, self.delimiter);
+        let mut lines = LineCounter::starting_at(bytes, chunk.first_line);
+        let mut record = ByteRecord::new();
+        let mut out = ChunkOut::default();
+        let mut next_line = chunk.next_line;
+        // Reading from memory cannot fail, and with `flexible` no row is malformed.
+        while reader.read_byte_record(&mut record).unwrap_or(false) {
+            let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
+            let end_line = line + memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+            if next_line < line {
+                out.blank.push((next_line, line));
+            }
+            next_line = end_line + 1;
+            if out.unbalanced.is_none() && end_line >= line + 2 && self.unbalanced(&record) {
+                out.unbalanced = Some(line);
+            }
+            let (filled, first) = filled_and_first(&record);
+            if filled == 0 {
+                out.blank.push((line, end_line + 1));
+                continue;
+            }
+            if trailer_like(first, filled, self.width) {
+                out.tail.push((raw_row(line, &record), end_line));
+            } else {
+                out.tail.clear();
+                out.last_data_line = Some(line);
+            }
+            if let Some((layout, side, plan)) = self.typing {
+                match type_row(line, &record, side, plan, layout) {
+                    Ok(r) => out.records.push(r),
+                    Err(e) => out.rejected.push((e, raw_row(line, &record))),
+                }
+            }
+        }
+        if next_line <= chunk.last_line {
+            out.blank.push((next_line, chunk.last_line + 1));
+        }
+        out
+    }
+
+    /// A field holding two or more line breaks in a row of the wrong width.
+    fn unbalanced(&self, record: &ByteRecord) -> bool {
+        record.len() != self.width
+            && record
+                .iter()
+                .any(|f| memchr::memchr_iter(b'\n', f).nth(1).is_some())
+    }
+}
+
+/// How many fields are filled (0, 1, or 2 meaning "two or more") and the first filled one.
+fn filled_and_first(record: &ByteRecord) -> (usize, Option<&str>) {
+    let mut first = None;
+    let mut filled = 0;
+    for i in 0..Fields::count(record) {
+        let f = clean_field(Fields::get(record, i).unwrap_or(""));
+        if !f.is_empty() {
+            filled += 1;
+            if filled == 2 {
+                break;
+            }
+            first = Some(f);
+        }
+    }
+    (filled, first)
+}
+
+fn raw_row(line: u64, record: &ByteRecord) -> RawRow {
+    RawRow {
+        line,
+        fields: StringRecord::from_byte_record(record.clone()).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::records::type_rows;
+    use crate::input::table::read_table;
+    use crate::rules::plan::{AmountColumns, ColumnPlan, TimeColumns};
+
+    fn plan() -> SidePlan {
+        let mut plan = crate::input::inspect::guessed_plan(&crate::input::inspect::InspectOptions {
+            rules: None,
+            side: Side::Bank,
+            date: None,
+            encoding: None,
+            delimiter: None,
+            timezone: None,
+        })
+        .unwrap();
+        plan.columns = ColumnPlan {
+            key: Some("key".into()),
+            amount: AmountColumns::Single {
+                amount: "amount".into(),
+                direction: None,
+            },
+            time: TimeColumns::None,
+            time_layout: crate::input::time::TimeLayout::Auto,
+            merchant: None,
+            kind: None,
+            carry: vec!["memo".into()],
+        };
+        plan
+    }
+
+    /// What a reading produced, comparable across chunk sizes and with the sequential reader.
+    fn summary(table: &Table, typed: &Typed) -> String {
+        let records: Vec<String> = typed
+            .records
+            .iter()
+            .map(|r| format!("{}:{}:{}:{:?}", r.line, r.key, r.amount, r.carried))
+            .collect();
+        let rejected: Vec<String> = typed
+            .rejected
+            .iter()
+            .map(|(e, raw)| format!("{}:{}:{}:{:?}", e.line, e.column, e.message, raw.fields))
+            .collect();
+        format!(
+            "{} {:?} {} {:?}\n{records:?}\n{rejected:?}\n{:?}",
+            table.header_line, table.header, table.total_lines, table.delimiter, table.skipped
+        )
+    }
+
+    const TRICKY: &str = "Statement,,\nAccount: 1,,\n\nkey,amount,memo\nA1,1.00,plain\n\n,,\nA2,\"1,234.50\",\"two\nlines\"\nA3,bad,x\r\nA4,2.00,\"say \"\"hi\"\"\"\n\nnote,,\nA5,3.00,y\n合计,1239.50,\n\n共5笔,,\n";
+
+    #[test]
+    fn every_chunk_size_reads_like_the_sequential_reader() {
+        let plan = plan();
+        let options = TableOptions::default();
+        let mut table = read_table(TRICKY, &options).unwrap();
+        let typed = type_rows(&mut table, Side::Bank, &plan).unwrap();
+        let want = summary(&table, &typed);
+        assert!(want.contains("A5") && !want.contains("合计:"), "{want}");
+        for chunk_bytes in [1, 2, 5, 13, 40, 1 << 20] {
+            let (table, typed) = read_in_chunks(TRICKY, &options, Side::Bank, &plan, chunk_bytes).unwrap();
+            assert_eq!(summary(&table, &typed.unwrap()), want, "chunks of {chunk_bytes}");
+        }
+    }
+
+    #[test]
+    fn cuts_fall_outside_quotes_and_irregular_quotes_give_none() {
+        let text = b"a,\"x\ny\"\nb,c\nd,e\n";
+        assert_eq!(record_cuts(text, b',', 1), Some(vec![8, 12]));
+        assert_eq!(record_cuts(b"a,b\"c\nd,e\n", b',', 1), None);
+        assert_eq!(record_cuts(b"a,\"b\"c\nd\n", b',', 1), None);
+    }
+
+    #[test]
+    fn unclosed_quote_is_found_in_any_chunk() {
+        let text = "a,b\n1,2\n\"3,4\n5,6\n7,8\n";
+        for chunk_bytes in [1, 4, 1 << 20] {
+            let err =
+                read_in_chunks(text, &TableOptions::default(), Side::Bank, &plan(), chunk_bytes).unwrap_err();
+            assert_eq!(err, TableError::UnbalancedQuote { line: 3 });
+        }
+    }
+}
