@@ -8,12 +8,13 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use thiserror::Error;
 
+use crate::crypto::Sm4Key;
 use crate::input::records::RowError;
 use crate::input::{self, ReadError, SourceFile};
 use crate::matching::{self, Disposition, Sides};
 use crate::model::{Record, Side, Tally};
 use crate::output::atomic::{self, PublishError};
-use crate::output::summary::{self, InputFacts, Summary};
+use crate::output::summary::{self, Encryption, InputFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::rules::{self, Plan, RulesError};
 
@@ -32,6 +33,9 @@ pub struct RunRequest {
     pub date: Option<NaiveDate>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
+    /// Encrypt every result file under this key (`NAME.sm4`); its id is in
+    /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
+    pub encryption: Option<Sm4Key>,
 }
 
 /// A finished run.
@@ -41,6 +45,9 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// The id (16 hex digits) of the key the results were encrypted with, if
+    /// any: what the audit log records instead of the key.
+    pub key_id: Option<String>,
 }
 
 /// Why a run stopped without publishing results.
@@ -129,12 +136,17 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         unmatched_by_reason,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
+        encryption: request.encryption.as_ref().map(Encryption::of),
     };
     let summary_json = summary.to_json();
     let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
     named.push(("summary.json", &summary_json));
-    atomic::publish(&request.out, &named)?;
-    Ok(RunOutcome { summary, exceptions })
+    atomic::publish(&request.out, &named, request.encryption.as_ref())?;
+    Ok(RunOutcome {
+        summary,
+        exceptions,
+        key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
+    })
 }
 
 fn now() -> String {

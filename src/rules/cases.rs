@@ -48,6 +48,7 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         out: out.clone(),
         date: None,
         skip_bad_rows: false,
+        encryption: None,
     };
     if let Err(e) = execute(&request) {
         return Ok(CaseResult {
