@@ -3,7 +3,10 @@
 //! common layouts are parsed by hand from bytes (no format strings on the
 //! hot path); a rule file's `time_format` uses chrono's strftime parser.
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Timelike, Utc,
+};
 use chrono_tz::Tz;
 use thiserror::Error;
 
@@ -101,6 +104,78 @@ pub fn parse_date_time(
 /// Formats an instant in `zone` as ISO-8601 with offset, e.g. `2026-11-24T10:15:03+08:00`.
 pub fn format_in_zone(t: DateTime<Utc>, zone: Tz) -> String {
     t.with_timezone(&zone).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// Writes instants in one zone as `format_in_zone` does, without a format
+/// string: the zone's offset is looked up once per hour of UTC (an hour whose
+/// start and end have the same offset has it throughout), the digits are
+/// written by hand. Years outside 0..=9999 and offsets with seconds take
+/// chrono's formatter.
+#[derive(Debug, Clone)]
+pub struct ZonedWriter {
+    zone: Tz,
+    /// The last UTC hour looked up and its offset in seconds, when constant.
+    hour: Option<(i64, i32)>,
+}
+
+impl ZonedWriter {
+    /// A writer for `zone`.
+    pub fn new(zone: Tz) -> ZonedWriter {
+        ZonedWriter { zone, hour: None }
+    }
+
+    /// Appends `t` as `2026-11-24T10:15:03+08:00`.
+    pub fn write(&mut self, t: DateTime<Utc>, out: &mut String) {
+        let hour = t.timestamp().div_euclid(3600);
+        let offset = match self.hour {
+            Some((h, offset)) if h == hour => Some(offset),
+            _ => {
+                let at = |s: i64| {
+                    DateTime::from_timestamp(s, 0)
+                        .map(|u| self.zone.offset_from_utc_datetime(&u.naive_utc()).fix())
+                };
+                let (start, end) = (at(hour * 3600), at(hour * 3600 + 3599));
+                let offset = start.filter(|s| Some(*s) == end).map(|o| o.local_minus_utc());
+                self.hour = offset.map(|o| (hour, o));
+                offset
+            }
+        };
+        let local = offset.and_then(|o| {
+            t.naive_utc()
+                .checked_add_signed(chrono::TimeDelta::seconds(i64::from(o)))
+        });
+        match (offset, local) {
+            (Some(o), Some(local)) if o % 60 == 0 && (0..=9999).contains(&local.year()) => {
+                write_local(local, o, out);
+            }
+            _ => out.push_str(&format_in_zone(t, self.zone)),
+        }
+    }
+}
+
+fn write_local(local: NaiveDateTime, offset: i32, out: &mut String) {
+    let two = |out: &mut String, n: u32| {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    };
+    let year = local.year() as u32;
+    two(out, year / 100);
+    two(out, year % 100);
+    out.push('-');
+    two(out, local.month());
+    out.push('-');
+    two(out, local.day());
+    out.push('T');
+    two(out, local.hour());
+    out.push(':');
+    two(out, local.minute());
+    out.push(':');
+    two(out, local.second());
+    out.push(if offset < 0 { '-' } else { '+' });
+    let minutes = offset.unsigned_abs() / 60;
+    two(out, minutes / 60);
+    out.push(':');
+    two(out, minutes % 60);
 }
 
 fn resolve(parsed: Parsed, zone: Tz, text: &str) -> Result<DateTime<Utc>, TimeError> {
@@ -377,6 +452,31 @@ mod tests {
             Err(TimeError::Unrecognized(_))
         ));
         assert_eq!(parse_time(" ", &TimeLayout::Auto, SH), Err(TimeError::Empty));
+    }
+
+    #[test]
+    fn zoned_writer_agrees_with_chrono() {
+        let ny = chrono_tz::America::New_York;
+        let mut instants: Vec<DateTime<Utc>> = Vec::new();
+        // Across New York's 2026 fall-back hour, minute by minute, and odd years.
+        let start = parse_time("2026-11-01 04:00:00", &TimeLayout::Auto, Tz::UTC).unwrap();
+        instants.extend((0..240).map(|m| start + chrono::TimeDelta::minutes(m)));
+        for text in [
+            "0001-01-01 00:00:00",
+            "1900-06-30 23:59:59",
+            "9999-12-31 23:59:59",
+        ] {
+            instants.push(parse_time(text, &TimeLayout::Auto, Tz::UTC).unwrap());
+        }
+        instants.push(instants[10] + chrono::TimeDelta::milliseconds(1500));
+        for zone in [SH, ny, Tz::UTC, chrono_tz::Asia::Kolkata] {
+            let mut writer = ZonedWriter::new(zone);
+            for &t in &instants {
+                let mut out = String::new();
+                writer.write(t, &mut out);
+                assert_eq!(out, format_in_zone(t, zone), "{t} in {zone}");
+            }
+        }
     }
 
     #[test]

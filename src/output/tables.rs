@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::input::time::format_in_zone;
+use rayon::prelude::*;
+
+use crate::input::time::ZonedWriter;
 use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Record, Side, Tally};
 use crate::rules::plan::Plan;
@@ -73,12 +75,16 @@ pub struct RenderInput<'a> {
 /// Renders all result files, in a fixed order.
 pub fn render(input: &RenderInput) -> Vec<OutputFile> {
     let carry = CarriedColumns::new(input.plan);
-    let mut files = vec![
-        matched(input, &carry),
-        unmatched(input, &carry),
-        duplicates(input, &carry),
-        ignored(input, &carry),
-    ];
+    let (matched, (unmatched, (duplicates, ignored))) = rayon::join(
+        || matched(input, &carry),
+        || {
+            rayon::join(
+                || unmatched(input, &carry),
+                || rayon::join(|| duplicates(input, &carry), || ignored(input, &carry)),
+            )
+        },
+    );
+    let mut files = vec![matched, unmatched, duplicates, ignored];
     if !input.rejected.is_empty() {
         files.push(rejected(input.rejected));
     }
@@ -111,13 +117,14 @@ impl CarriedColumns {
         CarriedColumns { names, slots }
     }
 
-    fn values<'r>(&self, record: &'r Record) -> Vec<&'r str> {
-        let mut values = vec![""; self.names.len()];
+    /// The record's value for carried column `slot` ("" when its side does not carry it).
+    fn value<'r>(&self, record: &'r Record, slot: usize) -> &'r str {
         let slots = &self.slots[record.side as usize];
-        for (value, &slot) in record.carried.iter().zip(slots) {
-            values[slot] = value;
-        }
-        values
+        slots
+            .iter()
+            .position(|&s| s == slot)
+            .and_then(|i| record.carried.get(i))
+            .map_or("", |v| v)
     }
 }
 
@@ -127,13 +134,15 @@ struct Sheet {
     name: &'static str,
     writer: csv::Writer<Vec<u8>>,
     tallies: SideTallies,
-    zone: Tz,
+    times: ZonedWriter,
+    /// Reused for numbers and times, so rows allocate nothing.
+    scratch: String,
 }
 
 impl Sheet {
     /// A sheet whose header is `before`, the common columns, `after`, then the carried names.
     fn new(name: &'static str, before: &[&str], after: &[&str], carry: &CarriedColumns, zone: Tz) -> Sheet {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut sheet = Sheet::body(name, zone);
         let header: Vec<&str> = before
             .iter()
             .copied()
@@ -141,37 +150,79 @@ impl Sheet {
             .chain(after.iter().copied())
             .chain(carry.names.iter().map(String::as_str))
             .collect();
-        writer.write_record(&header).expect("writing to memory");
+        sheet.writer.write_record(&header).expect("writing to memory");
+        sheet
+    }
+
+    /// A sheet without a header, for rows rendered apart and appended with `append`.
+    fn body(name: &'static str, zone: Tz) -> Sheet {
         Sheet {
             name,
-            writer,
+            writer: csv::Writer::from_writer(Vec::new()),
             tallies: SideTallies::default(),
-            zone,
+            times: ZonedWriter::new(zone),
+            scratch: String::new(),
         }
     }
 
+    /// The finished file: this sheet's rows, then those of `bodies`, in order.
+    fn finish_with(self, bodies: Vec<Sheet>) -> OutputFile {
+        let mut file = self.finish();
+        let bodies: Vec<OutputFile> = bodies.into_iter().map(Sheet::finish).collect();
+        // Reserved up front and filled while each body is freed: about one copy in memory at a time.
+        file.bytes
+            .reserve_exact(bodies.iter().map(|b| b.bytes.len()).sum());
+        for body in bodies {
+            file.bytes.extend_from_slice(&body.bytes);
+            file.tallies.ledger += body.tallies.ledger;
+            file.tallies.bank += body.tallies.bank;
+        }
+        file
+    }
+
     /// Writes one record row: `before` columns, the common ones, `after`, then carried values.
-    fn row(&mut self, record: &Record, before: &[String], after: &[String], carry: &CarriedColumns) {
+    fn row(&mut self, record: &Record, before: &[&str], after: &[&str], carry: &CarriedColumns) {
+        use std::fmt::Write as _;
         self.tallies.side_mut(record.side).add(record.amount);
-        let time = record
-            .time
-            .map(|t| format_in_zone(t, self.zone))
-            .unwrap_or_default();
-        let line = record.line.to_string();
-        let amount = record.amount.to_string();
-        let mut fields: Vec<Cow<str>> = before.iter().map(|s| safe(s)).collect();
-        fields.extend([
-            Cow::Borrowed(record.side.name()),
-            Cow::Borrowed(line.as_str()),
-            safe(&record.key),
-            Cow::Borrowed(amount.as_str()),
-            Cow::Borrowed(time.as_str()),
-            safe(&record.merchant),
-        ]);
-        fields.extend(after.iter().map(|s| safe(s)));
-        fields.extend(carry.values(record).into_iter().map(safe));
+        for field in before {
+            self.field(field);
+        }
+        self.field(record.side.name());
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{}", record.line);
+        self.scratch_field();
+        self.field(&record.key);
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{}", record.amount);
+        self.scratch_field();
+        self.scratch.clear();
+        if let Some(t) = record.time {
+            self.times.write(t, &mut self.scratch);
+        }
+        self.scratch_field();
+        self.field(&record.merchant);
+        for field in after {
+            self.field(field);
+        }
+        for slot in 0..carry.names.len() {
+            self.field(carry.value(record, slot));
+        }
         self.writer
-            .write_record(fields.iter().map(|f| f.as_bytes()))
+            .write_record(None::<&[u8]>)
+            .expect("writing to memory");
+    }
+
+    /// Writes one field, guarded by `safe`.
+    fn field(&mut self, text: &str) {
+        self.writer
+            .write_field(safe(text).as_bytes())
+            .expect("writing to memory");
+    }
+
+    /// Writes the scratch text (a number or a time: never a formula) as a field.
+    fn scratch_field(&mut self) {
+        self.writer
+            .write_field(self.scratch.as_bytes())
             .expect("writing to memory");
     }
 
@@ -201,33 +252,53 @@ pub fn match_id(index: usize) -> String {
     format!("M{:06}", index + 1)
 }
 
+/// Matches rendered per parallel task.
+const MATCHES_PER_TASK: usize = 1 << 15;
+
 fn matched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "matched.csv",
+    let name = "matched.csv";
+    let zone = input.plan.business_zone;
+    let sheet = Sheet::new(
+        name,
         &["match_id", "stage"],
         &["difference", "review", "review_reason"],
         carry,
-        input.plan.business_zone,
+        zone,
     );
     let sides = input.sides;
-    for (i, m) in input.result.matches.iter().enumerate() {
-        let sum =
-            |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
-        let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
-        let before = [match_id(i), input.plan.stages[m.stage].name().to_string()];
-        let after = [
-            difference.to_string(),
-            (!m.review_reasons.is_empty()).to_string(),
-            m.review_reasons.join("; "),
-        ];
-        for &l in &m.ledger {
-            sheet.row(&sides.ledger[l], &before, &after, carry);
-        }
-        for &b in &m.bank {
-            sheet.row(&sides.bank[b], &before, &after, carry);
-        }
-    }
-    sheet.finish()
+    let bodies: Vec<Sheet> = input
+        .result
+        .matches
+        .par_chunks(MATCHES_PER_TASK)
+        .enumerate()
+        .map(|(task, matches)| {
+            let mut body = Sheet::body(name, zone);
+            for (k, m) in matches.iter().enumerate() {
+                let sum = |side: Side, idx: &[usize]| -> Decimal {
+                    idx.iter().map(|&j| sides.of(side)[j].amount).sum()
+                };
+                let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
+                let id = match_id(task * MATCHES_PER_TASK + k);
+                let before = [id.as_str(), input.plan.stages[m.stage].name()];
+                let difference = difference.to_string();
+                let reasons = m.review_reasons.join("; ");
+                let review = if m.review_reasons.is_empty() {
+                    "false"
+                } else {
+                    "true"
+                };
+                let after = [difference.as_str(), review, reasons.as_str()];
+                for &l in &m.ledger {
+                    body.row(&sides.ledger[l], &before, &after, carry);
+                }
+                for &b in &m.bank {
+                    body.row(&sides.bank[b], &before, &after, carry);
+                }
+            }
+            body
+        })
+        .collect();
+    sheet.finish_with(bodies)
 }
 
 /// Rows of one disposition kind, ledger first, in line order.
@@ -264,7 +335,7 @@ fn unmatched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" ");
-            sheet.row(record, &[], &[reason.name().to_string(), refs], carry);
+            sheet.row(record, &[], &[reason.name(), &refs], carry);
         }
     });
     sheet.finish()
@@ -280,7 +351,7 @@ fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     );
     each_with(input, |record, d| {
         if let Disposition::Duplicate { of } = d {
-            sheet.row(record, &[], &[of.to_string()], carry);
+            sheet.row(record, &[], &[&of.to_string()], carry);
         }
     });
     sheet.finish()
@@ -294,7 +365,7 @@ fn ignored(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     };
     each_with(input, |record, d| {
         if *d == Disposition::Ignored {
-            sheet.row(record, &[], std::slice::from_ref(&reason), carry);
+            sheet.row(record, &[], &[&reason], carry);
         }
     });
     sheet.finish()
