@@ -223,7 +223,9 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
     let mut cuts = Vec::new();
     let mut from = target;
     while from < bytes.len() {
-        let newline = from + memchr::memchr(b'\n', &bytes[from..])?;
+        let Some(newline) = memchr::memchr(b'\n', &bytes[from..]).map(|i| from + i) else {
+            break;
+        };
         while let Some(q) = quotes.next_if(|&q| q < newline) {
             if !in_quotes {
                 if !starts_field(q) {
@@ -421,6 +423,8 @@ mod tests {
         assert_eq!(record_cuts(text, b',', 1), Some(vec![8, 12]));
         assert_eq!(record_cuts(b"a,b\"c\nd,e\n", b',', 1), None);
         assert_eq!(record_cuts(b"a,\"b\"c\nd\n", b',', 1), None);
+        // A target past the last line break still keeps the cuts found before it.
+        assert_eq!(record_cuts(b"a,b\nc,d\ne,f", b',', 2), Some(vec![4, 8]));
     }
 
     #[test]

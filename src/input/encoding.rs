@@ -273,22 +273,38 @@ fn guess(bytes: &[u8]) -> Guess {
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
     let end = bytes.len().min(first_non_ascii.saturating_add(DETECT_WINDOW));
+    let window = &bytes[start..end];
+    let mut detector = EncodingDetector::new();
+    for line in window.split_inclusive(|&b| b == b'\n') {
+        detector.feed(line, false);
+    }
+    let (encoding, confident) = detector.guess_assess(None, false);
+    // Asking chardetng after every line is slow, so it is done only when the
+    // final guess is single-byte, to find a multi-byte guess it gave up.
+    let abandoned = if encoding.is_single_byte() {
+        last_multi_byte_guess(window)
+    } else {
+        None
+    };
+    Guess {
+        encoding,
+        confident,
+        abandoned,
+    }
+}
+
+/// The last multi-byte encoding chardetng guessed after any line of `window`.
+fn last_multi_byte_guess(window: &[u8]) -> Option<&'static Encoding> {
     let mut detector = EncodingDetector::new();
     let mut multi_byte = None;
-    for line in bytes[start..end].split_inclusive(|&b| b == b'\n') {
+    for line in window.split_inclusive(|&b| b == b'\n') {
         detector.feed(line, false);
         let encoding = detector.guess(None, false);
         if !encoding.is_single_byte() {
             multi_byte = Some(encoding);
         }
     }
-    let (encoding, confident) = detector.guess_assess(None, false);
-    let abandoned = multi_byte.filter(|_| encoding.is_single_byte());
-    Guess {
-        encoding,
-        confident,
-        abandoned,
-    }
+    multi_byte
 }
 
 /// Whether a valid-UTF-8 prefix proves the file is UTF-8. One or two
