@@ -16,6 +16,7 @@ use crate::model::{Record, Side, Tally};
 use crate::output::atomic::{self, PublishError};
 use crate::output::summary::{self, Encryption, InputFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
+use crate::progress::RunProgress;
 use crate::rules::{self, Plan, RulesError};
 
 /// What to reconcile and where to put the results.
@@ -80,6 +81,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let started_at = now();
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let plan = rules::load(&request.rules, date)?;
+    let progress = RunProgress::start();
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
@@ -90,13 +92,16 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         ledger: &ledger.typed.records,
         bank: &bank.typed.records,
     };
+    progress.next();
     let result = matching::reconcile(sides, &plan);
+    progress.next();
     let files = tables::render(&RenderInput {
         sides,
         result: &result,
         plan: &plan,
         rejected: &rejected,
     });
+    progress.next();
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
         bank: input_tally(&bank.typed.records, &bank),
@@ -138,6 +143,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         status: if exceptions { "exceptions" } else { "reconciled" },
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
+    progress.next();
     let summary_json = summary.to_json();
     let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
     named.push(("summary.json", &summary_json));
