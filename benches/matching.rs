@@ -8,7 +8,7 @@ use std::hint::black_box;
 use chrono::{DateTime, TimeDelta, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use recon::matching::{reconcile, Sides};
-use recon::model::{Record, Side};
+use recon::model::{Origin, Record, Side};
 use rust_decimal::Decimal;
 
 fn record(side: Side, line: u64, key: &str, merchant: &str, cents: i64, time: DateTime<Utc>) -> Record {
@@ -20,6 +20,7 @@ fn record(side: Side, line: u64, key: &str, merchant: &str, cents: i64, time: Da
         time: Some(time),
         merchant: merchant.into(),
         carried: Vec::new(),
+        origin: Origin::Input,
     }
 }
 

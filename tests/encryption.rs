@@ -191,7 +191,7 @@ fn key_file_from_the_environment_and_encrypted_results_are_replaced_whole() {
     assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
     let summary: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(summary["encryption"]["key_id"], key_id(FIXED_KEY).as_str());
-    assert_eq!(names(&out).len(), 6, "-o - wrote nothing to disk");
+    assert_eq!(names(&out).len(), 8, "-o - wrote nothing to disk");
 }
 
 #[test]
@@ -469,7 +469,7 @@ fn decrypt_never_replaces_a_plain_file_without_force() {
     assert_eq!(refused_dir.status.code(), Some(2));
     assert_eq!(
         names(&out).len(),
-        7,
+        9,
         "nothing written beside the existing plain file"
     );
 
@@ -528,7 +528,7 @@ fn a_failed_write_in_a_directory_removes_the_plain_files_it_created() {
     let err = stderr_of(&result);
     assert_eq!(result.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("removed the 4 plain file(s) already created"),
+        err.contains("removed the 6 plain file(s) already created"),
         "{err}"
     );
     assert_eq!(

@@ -101,16 +101,20 @@ pub fn parse_date_time(
     )
 }
 
-/// Formats an instant in `zone` as ISO-8601 with offset, e.g. `2026-11-24T10:15:03+08:00`.
+/// Formats an instant in `zone` as ISO-8601 with offset, e.g.
+/// `2026-11-24T10:15:03+08:00`; fractions of a second, when there are any,
+/// are kept (`10:15:03.250`) so the text reads back as the same instant.
 pub fn format_in_zone(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    t.with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S%.f%:z")
+        .to_string()
 }
 
 /// Writes instants in one zone as `format_in_zone` does, without a format
 /// string: the zone's offset is looked up once per hour of UTC (an hour whose
 /// start and end have the same offset has it throughout), the digits are
-/// written by hand. Years outside 0..=9999 and offsets with seconds take
-/// chrono's formatter.
+/// written by hand. Years outside 0..=9999, leap seconds and offsets with
+/// seconds take chrono's formatter.
 #[derive(Debug, Clone)]
 pub struct ZonedWriter {
     zone: Tz,
@@ -124,7 +128,7 @@ impl ZonedWriter {
         ZonedWriter { zone, hour: None }
     }
 
-    /// Appends `t` as `2026-11-24T10:15:03+08:00`.
+    /// Appends `t` as `2026-11-24T10:15:03+08:00` (`10:15:03.250` with a fraction).
     pub fn write(&mut self, t: DateTime<Utc>, out: &mut String) {
         let hour = t.timestamp().div_euclid(3600);
         let offset = match self.hour {
@@ -145,7 +149,11 @@ impl ZonedWriter {
                 .checked_add_signed(chrono::TimeDelta::seconds(i64::from(o)))
         });
         match (offset, local) {
-            (Some(o), Some(local)) if o % 60 == 0 && (0..=9999).contains(&local.year()) => {
+            (Some(o), Some(local))
+                if o % 60 == 0
+                    && (0..=9999).contains(&local.year())
+                    && local.nanosecond() < 1_000_000_000 =>
+            {
                 write_local(local, o, out);
             }
             _ => out.push_str(&format_in_zone(t, self.zone)),
@@ -171,11 +179,27 @@ fn write_local(local: NaiveDateTime, offset: i32, out: &mut String) {
     two(out, local.minute());
     out.push(':');
     two(out, local.second());
+    write_fraction(local.nanosecond(), out);
     out.push(if offset < 0 { '-' } else { '+' });
     let minutes = offset.unsigned_abs() / 60;
     two(out, minutes / 60);
     out.push(':');
     two(out, minutes % 60);
+}
+
+/// Appends `.250`, `.250100` or `.250100300` as chrono's `%.f` does: nothing
+/// for a whole second, else 3, 6 or 9 digits, whichever is exact.
+fn write_fraction(nanos: u32, out: &mut String) {
+    let (value, digits) = match nanos {
+        0 => return,
+        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+        n if n % 1_000 == 0 => (n / 1_000, 6),
+        n => (n, 9),
+    };
+    out.push('.');
+    for place in (0..digits).rev() {
+        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+    }
 }
 
 fn resolve(parsed: Parsed, zone: Tz, text: &str) -> Result<DateTime<Utc>, TimeError> {
@@ -395,6 +419,8 @@ mod tests {
         assert_eq!(local, channel);
         assert_eq!(format_in_zone(channel, SH), "2026-11-24T23:59:50+08:00");
         assert_eq!(format_in_zone(channel, Tz::UTC), "2026-11-24T15:59:50+00:00");
+        let fraction = parse_time("2026-11-24 10:15:03.250", &TimeLayout::Auto, SH).unwrap();
+        assert_eq!(format_in_zone(fraction, SH), "2026-11-24T10:15:03.250+08:00");
     }
 
     #[test]
@@ -469,6 +495,9 @@ mod tests {
             instants.push(parse_time(text, &TimeLayout::Auto, Tz::UTC).unwrap());
         }
         instants.push(instants[10] + chrono::TimeDelta::milliseconds(1500));
+        for nanos in [1, 120, 250_000, 250_100, 7_000_000, 999_999_999] {
+            instants.push(instants[20] + chrono::TimeDelta::nanoseconds(nanos));
+        }
         for zone in [SH, ny, Tz::UTC, chrono_tz::Asia::Kolkata] {
             let mut writer = ZonedWriter::new(zone);
             for &t in &instants {

@@ -2,6 +2,9 @@
 //! what is left into duplicates, ignored rows and unmatched rows with a
 //! reason. Every record ends with exactly one `Disposition`.
 //!
+//! With `--date`, `period` decides which rows enter the stages and, after
+//! them, which rows wait for the next day or belong to another one.
+//!
 //! Stages work on partitions (a key, a merchant bucket) that are independent
 //! of each other, so they run in parallel with rayon; inside a partition the
 //! order is fixed (time, then line), so results never depend on threads.
@@ -10,6 +13,7 @@ mod duplicates;
 mod fallback;
 mod groups;
 mod key;
+pub mod period;
 mod split;
 
 use std::collections::HashMap;
@@ -44,6 +48,8 @@ pub enum Reason {
     AmountMismatch,
     /// A fallback stage found several equally good candidates and the rule says not to choose.
     Ambiguous,
+    /// A row carried in from the previous run's pending.csv still found no counterpart.
+    NoCounterpartAfterGrace,
 }
 
 impl Reason {
@@ -53,6 +59,7 @@ impl Reason {
             Reason::NoCounterpart => "no_counterpart",
             Reason::AmountMismatch => "amount_mismatch",
             Reason::Ambiguous => "ambiguous",
+            Reason::NoCounterpartAfterGrace => "no_counterpart_after_grace",
         }
     }
 }
@@ -82,6 +89,11 @@ pub enum Disposition {
     },
     /// Set aside: an unmatched row below `ignore_below`.
     Ignored,
+    /// No counterpart yet, but within `pending_grace` of the day's end: waits
+    /// for the next day's run (`awaiting_counterpart`).
+    Pending,
+    /// Not this business day's row (`--date`), or already settled by the previous run.
+    OutOfPeriod(period::PeriodReason),
 }
 
 /// The result of reconciling.
@@ -185,14 +197,11 @@ pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
 pub(crate) type RowMap<V> = HashMap<RowRef, V, foldhash::fast::RandomState>;
 
 fn sort_matches(sides: Sides, matches: &mut Vec<Match>) {
-    let first_line = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].line).min();
+    let first_row = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].row_ref()).min();
     let mut keyed: Vec<_> = std::mem::take(matches)
         .into_par_iter()
         .map(|m| {
-            let key = (
-                first_line(Side::Ledger, &m.ledger),
-                first_line(Side::Bank, &m.bank),
-            );
+            let key = (first_row(Side::Ledger, &m.ledger), first_row(Side::Bank, &m.bank));
             (key, m)
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Rendering a reconciliation into the result CSVs (matched, unmatched,
-//! duplicates, ignored, rejected), tallying every row written per side so
-//! the summary can prove that nothing was lost or written twice.
+//! duplicates, ignored, pending, out_of_period, rejected), tallying every row
+//! written per side so the summary can prove that nothing was lost or written
+//! twice.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -11,8 +12,10 @@ use rust_decimal::Decimal;
 use rayon::prelude::*;
 
 use crate::input::time::ZonedWriter;
+use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Reconciliation, Sides};
-use crate::model::{Record, Side, Tally};
+use crate::model::{Origin, Record, Side, SourceId, Tally};
+use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
 /// One finished output file.
@@ -70,37 +73,73 @@ pub struct RenderInput<'a> {
     pub plan: &'a Plan,
     /// Rows set aside with `--skip-bad-rows`.
     pub rejected: &'a [RejectedRow],
+    /// This run's ledger and statement files, named in pending.csv.
+    pub inputs: [&'a SourceId; 2],
+    /// With `--carry-in`: the file each side's carried rows were first read
+    /// from; every output then has a `carried_from` column.
+    pub carried_from: Option<[Option<&'a SourceId>; 2]>,
 }
 
-/// Renders all result files, in a fixed order.
+/// Renders all result files, in a fixed order (concurrently).
 pub fn render(input: &RenderInput) -> Vec<OutputFile> {
-    let carry = CarriedColumns::new(input.plan);
-    let (matched, (unmatched, (duplicates, ignored))) = rayon::join(
-        || matched(input, &carry),
-        || {
-            rayon::join(
-                || unmatched(input, &carry),
-                || rayon::join(|| duplicates(input, &carry), || ignored(input, &carry)),
-            )
-        },
-    );
-    let mut files = vec![matched, unmatched, duplicates, ignored];
+    let carry = CarriedColumns::new(input.plan, input.carried_from);
+    let order = RowOrder::new(input.sides);
+    let sheets: [fn(&RenderInput, &CarriedColumns, &RowOrder) -> OutputFile; 6] =
+        [matched, unmatched, duplicates, ignored, pending, out_of_period];
+    let mut files: Vec<OutputFile> = sheets
+        .par_iter()
+        .map(|sheet| sheet(input, &carry, &order))
+        .collect();
     if !input.rejected.is_empty() {
         files.push(rejected(input.rejected));
     }
     files
 }
 
-/// The union of both sides' carried column names, ledger's first.
-struct CarriedColumns {
-    names: Vec<String>,
-    /// For each side, the position in `names` of each carried value.
-    slots: [Vec<usize>; 2],
+/// Each side's record indices in `RowRef` order (this run's rows by line,
+/// then carried-in rows), worked out once for all sheets.
+struct RowOrder([Vec<usize>; 2]);
+
+impl RowOrder {
+    fn new(sides: Sides) -> RowOrder {
+        RowOrder(Side::BOTH.map(|side| {
+            let records = sides.of(side);
+            let mut order: Vec<usize> = (0..records.len()).collect();
+            order.par_sort_by_key(|&i| records[i].row_ref());
+            order
+        }))
+    }
 }
 
-impl CarriedColumns {
-    fn new(plan: &Plan) -> CarriedColumns {
+/// What fills one carried column for a record of one side.
+#[derive(Debug, Clone, Copy)]
+enum CarriedValue {
+    /// The record's `carried[i]`.
+    Own(usize),
+    /// The source file path of a carried-in row (`carried_from`).
+    Source,
+    /// Nothing: the side does not carry this column.
+    Empty,
+}
+
+/// The union of both sides' carried column names, ledger's first; with
+/// `--carry-in`, a `carried_from` column before them.
+struct CarriedColumns<'a> {
+    names: Vec<String>,
+    /// For each side, what fills each column of `names`.
+    values: [Vec<CarriedValue>; 2],
+    /// Per side, the source file path shown for carried-in rows.
+    sources: [&'a str; 2],
+}
+
+impl<'a> CarriedColumns<'a> {
+    fn new(plan: &Plan, carried_from: Option<[Option<&'a SourceId>; 2]>) -> CarriedColumns<'a> {
         let mut names: Vec<String> = Vec::new();
+        let mut values = [Vec::new(), Vec::new()];
+        if carried_from.is_some() {
+            names.push("carried_from".to_string());
+            values = [vec![CarriedValue::Source], vec![CarriedValue::Source]];
+        }
         let mut slots = [Vec::new(), Vec::new()];
         for (s, columns) in [&plan.ledger.columns.carry, &plan.bank.columns.carry]
             .into_iter()
@@ -114,17 +153,29 @@ impl CarriedColumns {
                 slots[s].push(at);
             }
         }
-        CarriedColumns { names, slots }
+        for (side, slots) in slots.iter().enumerate() {
+            values[side].resize(names.len(), CarriedValue::Empty);
+            for (i, &at) in slots.iter().enumerate() {
+                values[side][at] = CarriedValue::Own(i);
+            }
+        }
+        let sources = carried_from
+            .unwrap_or_default()
+            .map(|s| s.map_or("", |s| s.path.as_str()));
+        CarriedColumns {
+            names,
+            values,
+            sources,
+        }
     }
 
-    /// The record's value for carried column `slot` ("" when its side does not carry it).
-    fn value<'r>(&self, record: &'r Record, slot: usize) -> &'r str {
-        let slots = &self.slots[record.side as usize];
-        slots
-            .iter()
-            .position(|&s| s == slot)
-            .and_then(|i| record.carried.get(i))
-            .map_or("", |v| v)
+    /// The record's carried values, one per column of `names`.
+    fn values<'r>(&'r self, record: &'r Record) -> impl Iterator<Item = &'r str> {
+        self.values[record.side as usize].iter().map(move |v| match *v {
+            CarriedValue::Own(i) => record.carried.get(i).map_or("", |v| v),
+            CarriedValue::Source if record.origin == Origin::CarriedIn => self.sources[record.side as usize],
+            CarriedValue::Source | CarriedValue::Empty => "",
+        })
     }
 }
 
@@ -204,8 +255,8 @@ impl Sheet {
         for field in after {
             self.field(field);
         }
-        for slot in 0..carry.names.len() {
-            self.field(carry.value(record, slot));
+        for value in carry.values(record) {
+            self.field(value);
         }
         self.writer
             .write_record(None::<&[u8]>)
@@ -255,7 +306,7 @@ pub fn match_id(index: usize) -> String {
 /// Matches rendered per parallel task.
 const MATCHES_PER_TASK: usize = 1 << 15;
 
-fn matched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+fn matched(input: &RenderInput, carry: &CarriedColumns, _: &RowOrder) -> OutputFile {
     let name = "matched.csv";
     let zone = input.plan.business_zone;
     let sheet = Sheet::new(
@@ -301,8 +352,8 @@ fn matched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     sheet.finish_with(bodies)
 }
 
-/// Rows of one disposition kind, ledger first, in line order.
-fn each_with<'a, F>(input: &'a RenderInput, mut f: F)
+/// Every row with its disposition, ledger first, each side in `RowRef` order.
+fn each_with<'a, F>(input: &'a RenderInput, order: &RowOrder, mut f: F)
 where
     F: FnMut(&'a Record, &'a Disposition),
 {
@@ -312,15 +363,13 @@ where
             Side::Ledger => &input.result.ledger,
             Side::Bank => &input.result.bank,
         };
-        let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by_key(|&i| records[i].line);
-        for i in order {
+        for &i in &order.0[side as usize] {
             f(&records[i], &dispositions[i]);
         }
     }
 }
 
-fn unmatched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+fn unmatched(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
     let mut sheet = Sheet::new(
         "unmatched.csv",
         &[],
@@ -328,7 +377,7 @@ fn unmatched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
         carry,
         input.plan.business_zone,
     );
-    each_with(input, |record, d| {
+    each_with(input, order, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
                 .iter()
@@ -341,7 +390,7 @@ fn unmatched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     sheet.finish()
 }
 
-fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+fn duplicates(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
     let mut sheet = Sheet::new(
         "duplicates.csv",
         &[],
@@ -349,7 +398,7 @@ fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
         carry,
         input.plan.business_zone,
     );
-    each_with(input, |record, d| {
+    each_with(input, order, |record, d| {
         if let Disposition::Duplicate { of } = d {
             sheet.row(record, &[], &[&of.to_string()], carry);
         }
@@ -357,15 +406,59 @@ fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     sheet.finish()
 }
 
-fn ignored(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+fn ignored(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
     let mut sheet = Sheet::new("ignored.csv", &[], &["reason"], carry, input.plan.business_zone);
     let reason = match input.plan.ignore_below {
         Some(limit) => format!("below_ignore_threshold ({limit})"),
         None => "below_ignore_threshold".to_string(),
     };
-    each_with(input, |record, d| {
+    each_with(input, order, |record, d| {
         if *d == Disposition::Ignored {
             sheet.row(record, &[], &[&reason], carry);
+        }
+    });
+    sheet.finish()
+}
+
+/// The business date of a row's time, as text (empty without a time).
+fn business_date(record: &Record, plan: &Plan) -> String {
+    record
+        .time
+        .map(|t| BusinessDay::date_of(plan.business_zone, t).to_string())
+        .unwrap_or_default()
+}
+
+fn pending(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
+    let mut sheet = Sheet::new(
+        "pending.csv",
+        &[],
+        &["reason", "business_date", "source_file", "source_sha256"],
+        carry,
+        input.plan.business_zone,
+    );
+    each_with(input, order, |record, d| {
+        if *d == Disposition::Pending {
+            let source = input.inputs[record.side as usize];
+            let date = business_date(record, input.plan);
+            let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
+            sheet.row(record, &[], &after, carry);
+        }
+    });
+    sheet.finish()
+}
+
+fn out_of_period(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
+    let mut sheet = Sheet::new(
+        "out_of_period.csv",
+        &[],
+        &["reason", "business_date"],
+        carry,
+        input.plan.business_zone,
+    );
+    each_with(input, order, |record, d| {
+        if let Disposition::OutOfPeriod(reason) = d {
+            let date = business_date(record, input.plan);
+            sheet.row(record, &[], &[reason.name(), &date], carry);
         }
     });
     sheet.finish()
