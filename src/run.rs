@@ -16,7 +16,7 @@ use crate::input::{self, ReadError, SourceFile};
 use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
-use crate::output::atomic::{self, PublishError};
+use crate::output::atomic::{PublishError, Staging};
 use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, PeriodFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::progress::RunProgress;
@@ -113,14 +113,18 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
     progress.next();
     let inputs = [source_id(&ledger), source_id(&bank)];
-    let files = tables::render(&RenderInput {
-        sides: scope.all(),
-        result: &result,
-        plan: &plan,
-        rejected: &rejected,
-        inputs: [&inputs[0], &inputs[1]],
-        carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
-    });
+    let staging = Staging::begin(&request.out, request.encryption.as_ref())?;
+    let files = tables::render(
+        &RenderInput {
+            sides: scope.all(),
+            result: &result,
+            plan: &plan,
+            rejected: &rejected,
+            inputs: [&inputs[0], &inputs[1]],
+            carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
+        },
+        &staging,
+    )?;
     progress.next();
     let carried_tallies = carried_in
         .as_ref()
@@ -166,10 +170,8 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
     progress.next();
-    let summary_json = summary.to_json();
-    let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
-    named.push(("summary.json", &summary_json));
-    atomic::publish(&request.out, &named, request.encryption.as_ref())?;
+    staging.write("summary.json", &summary.to_json())?;
+    staging.commit()?;
     Ok(RunOutcome {
         summary,
         exceptions,

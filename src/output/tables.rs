@@ -1,10 +1,13 @@
 //! Rendering a reconciliation into the result CSVs (matched, unmatched,
 //! duplicates, ignored, pending, out_of_period, rejected), tallying every row
 //! written per side so the summary can prove that nothing was lost or written
-//! twice.
+//! twice. Files are written into the run's `Staging` directory as they are
+//! rendered, so no result file is ever held in memory whole (unless it is to
+//! be encrypted).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -13,18 +16,17 @@ use rayon::prelude::*;
 
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::matching::{Disposition, Reconciliation, Sides};
+use crate::matching::{Disposition, Match, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side, SourceId, Tally};
+use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
-/// One finished output file.
+/// One result file written.
 #[derive(Debug, Clone)]
 pub struct OutputFile {
     /// File name inside the output directory.
     pub name: &'static str,
-    /// CSV bytes.
-    pub bytes: Vec<u8>,
     /// Rows written, per side.
     pub tallies: SideTallies,
 }
@@ -80,20 +82,36 @@ pub struct RenderInput<'a> {
     pub carried_from: Option<[Option<&'a SourceId>; 2]>,
 }
 
-/// Renders all result files, in a fixed order (concurrently).
-pub fn render(input: &RenderInput) -> Vec<OutputFile> {
+/// Renders all result files into `staging` (concurrently) and lists them in a fixed order.
+pub fn render(input: &RenderInput, staging: &Staging) -> Result<Vec<OutputFile>, PublishError> {
     let carry = CarriedColumns::new(input.plan, input.carried_from);
     let order = RowOrder::new(input.sides);
-    let sheets: [fn(&RenderInput, &CarriedColumns, &RowOrder) -> OutputFile; 6] =
-        [matched, unmatched, duplicates, ignored, pending, out_of_period];
+    let parts = Parts {
+        input,
+        carry: &carry,
+        order: &order,
+        staging,
+    };
+    let sheets: [SheetFn; 6] = [matched, unmatched, duplicates, ignored, pending, out_of_period];
     let mut files: Vec<OutputFile> = sheets
         .par_iter()
-        .map(|sheet| sheet(input, &carry, &order))
-        .collect();
+        .map(|sheet| sheet(&parts))
+        .collect::<Result<_, _>>()?;
     if !input.rejected.is_empty() {
-        files.push(rejected(input.rejected));
+        files.push(rejected(input.rejected, staging)?);
     }
-    files
+    Ok(files)
+}
+
+/// Renders one result file.
+type SheetFn = fn(&Parts) -> Result<OutputFile, PublishError>;
+
+/// What every sheet is rendered from, and where it goes.
+struct Parts<'a> {
+    input: &'a RenderInput<'a>,
+    carry: &'a CarriedColumns<'a>,
+    order: &'a RowOrder,
+    staging: &'a Staging<'a>,
 }
 
 /// Each side's record indices in `RowRef` order (this run's rows by line,
@@ -181,54 +199,77 @@ impl<'a> CarriedColumns<'a> {
 
 const COMMON: [&str; 6] = ["side", "line", "key", "amount", "time", "merchant"];
 
-struct Sheet {
-    name: &'static str,
-    writer: csv::Writer<Vec<u8>>,
+/// Rows of one result file (or of a block of one, rendered apart) going
+/// into `W`. Writing never fails: memory does not, and a `ResultFile` keeps
+/// its first error for `ResultFile::finish`.
+struct Sheet<W: Write> {
+    writer: csv::Writer<W>,
     tallies: SideTallies,
     times: ZonedWriter,
     /// Reused for numbers and times, so rows allocate nothing.
     scratch: String,
 }
 
-impl Sheet {
-    /// A sheet whose header is `before`, the common columns, `after`, then the carried names.
-    fn new(name: &'static str, before: &[&str], after: &[&str], carry: &CarriedColumns, zone: Tz) -> Sheet {
-        let mut sheet = Sheet::body(name, zone);
-        let header: Vec<&str> = before
-            .iter()
-            .copied()
-            .chain(COMMON)
-            .chain(after.iter().copied())
-            .chain(carry.names.iter().map(String::as_str))
-            .collect();
-        sheet.writer.write_record(&header).expect("writing to memory");
+/// Bytes the csv writer gathers before passing them on.
+const SHEET_BUFFER: usize = 1 << 18;
+
+impl<'k> Sheet<ResultFile<'k>> {
+    /// Starts result file `name` in `staging`, whose header is `before`, the
+    /// common columns, `after`, then the carried names.
+    fn create(
+        staging: &Staging<'k>,
+        name: &str,
+        (before, after): (&[&str], &[&str]),
+        carry: &CarriedColumns,
+        zone: Tz,
+    ) -> Result<Self, PublishError> {
+        let mut sheet = Sheet::on(staging.create(name)?, zone);
         sheet
+            .writer
+            .write_record(header(before, after, carry))
+            .expect(DEFERRED);
+        Ok(sheet)
     }
 
-    /// A sheet without a header, for rows rendered apart and appended with `append`.
-    fn body(name: &'static str, zone: Tz) -> Sheet {
+    /// Completes the file.
+    fn finish(self, name: &'static str) -> Result<OutputFile, PublishError> {
+        let (file, tallies) = self.into_parts();
+        file.finish()?;
+        Ok(OutputFile { name, tallies })
+    }
+}
+
+/// A header: `before`, the common columns, `after`, then the carried names.
+fn header<'h>(before: &[&'h str], after: &[&'h str], carry: &'h CarriedColumns) -> Vec<&'h str> {
+    before
+        .iter()
+        .copied()
+        .chain(COMMON)
+        .chain(after.iter().copied())
+        .chain(carry.names.iter().map(String::as_str))
+        .collect()
+}
+
+/// Why the `expect`s on sheet writes hold.
+const DEFERRED: &str = "sheet writes go to memory or to a ResultFile, which defers errors";
+
+impl<W: Write> Sheet<W> {
+    /// A sheet without a header, writing into `sink`.
+    fn on(sink: W, zone: Tz) -> Sheet<W> {
         Sheet {
-            name,
-            writer: csv::Writer::from_writer(Vec::new()),
+            writer: csv::WriterBuilder::new()
+                .buffer_capacity(SHEET_BUFFER)
+                .from_writer(sink),
             tallies: SideTallies::default(),
             times: ZonedWriter::new(zone),
             scratch: String::new(),
         }
     }
 
-    /// The finished file: this sheet's rows, then those of `bodies`, in order.
-    fn finish_with(self, bodies: Vec<Sheet>) -> OutputFile {
-        let mut file = self.finish();
-        let bodies: Vec<OutputFile> = bodies.into_iter().map(Sheet::finish).collect();
-        // Reserved up front and filled while each body is freed: about one copy in memory at a time.
-        file.bytes
-            .reserve_exact(bodies.iter().map(|b| b.bytes.len()).sum());
-        for body in bodies {
-            file.bytes.extend_from_slice(&body.bytes);
-            file.tallies.ledger += body.tallies.ledger;
-            file.tallies.bank += body.tallies.bank;
-        }
-        file
+    /// The rows written and their tallies.
+    fn into_parts(self) -> (W, SideTallies) {
+        let sink = self.writer.into_inner().map_err(|_| ()).expect(DEFERRED);
+        (sink, self.tallies)
     }
 
     /// Writes one record row: `before` columns, the common ones, `after`, then carried values.
@@ -258,32 +299,17 @@ impl Sheet {
         for value in carry.values(record) {
             self.field(value);
         }
-        self.writer
-            .write_record(None::<&[u8]>)
-            .expect("writing to memory");
+        self.writer.write_record(None::<&[u8]>).expect(DEFERRED);
     }
 
     /// Writes one field, guarded by `safe`.
     fn field(&mut self, text: &str) {
-        self.writer
-            .write_field(safe(text).as_bytes())
-            .expect("writing to memory");
+        self.writer.write_field(safe(text).as_bytes()).expect(DEFERRED);
     }
 
     /// Writes the scratch text (a number or a time: never a formula) as a field.
     fn scratch_field(&mut self) {
-        self.writer
-            .write_field(self.scratch.as_bytes())
-            .expect("writing to memory");
-    }
-
-    fn finish(self) -> OutputFile {
-        let bytes = self.writer.into_inner().expect("writing to memory");
-        OutputFile {
-            name: self.name,
-            bytes,
-            tallies: self.tallies,
-        }
+        self.writer.write_field(self.scratch.as_bytes()).expect(DEFERRED);
     }
 }
 
@@ -306,57 +332,93 @@ pub fn match_id(index: usize) -> String {
 /// Matches rendered per parallel task.
 const MATCHES_PER_TASK: usize = 1 << 15;
 
-fn matched(input: &RenderInput, carry: &CarriedColumns, _: &RowOrder) -> OutputFile {
+/// `matched.csv`: blocks of matches are rendered in parallel, a wave of them
+/// at a time, and appended in order while the next wave renders, so only
+/// two waves are ever in memory.
+fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "matched.csv";
-    let zone = input.plan.business_zone;
-    let sheet = Sheet::new(
-        name,
-        &["match_id", "stage"],
-        &["difference", "review", "review_reason"],
-        carry,
-        zone,
+    let columns = (
+        &["match_id", "stage"][..],
+        &["difference", "review", "review_reason"][..],
     );
-    let sides = input.sides;
-    let bodies: Vec<Sheet> = input
-        .result
-        .matches
-        .par_chunks(MATCHES_PER_TASK)
-        .enumerate()
-        .map(|(task, matches)| {
-            let mut body = Sheet::body(name, zone);
-            for (k, m) in matches.iter().enumerate() {
-                let sum = |side: Side, idx: &[usize]| -> Decimal {
-                    idx.iter().map(|&j| sides.of(side)[j].amount).sum()
-                };
-                let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
-                let id = match_id(task * MATCHES_PER_TASK + k);
-                let before = [id.as_str(), input.plan.stages[m.stage].name()];
-                let difference = difference.to_string();
-                let reasons = m.review_reasons.join("; ");
-                let review = if m.review_reasons.is_empty() {
-                    "false"
+    let mut file = parts.staging.create(name)?;
+    let mut header_line = csv::Writer::from_writer(Vec::new());
+    header_line
+        .write_record(header(columns.0, columns.1, parts.carry))
+        .expect(DEFERRED);
+    file.write_all(&header_line.into_inner().map_err(|_| ()).expect(DEFERRED))
+        .expect(DEFERRED);
+    let mut tallies = SideTallies::default();
+    let mut append = |block: Sheet<Vec<u8>>| {
+        let (bytes, block_tallies) = block.into_parts();
+        tallies.ledger += block_tallies.ledger;
+        tallies.bank += block_tallies.bank;
+        file.write_all(&bytes).expect(DEFERRED);
+    };
+    let blocks: Vec<&[Match]> = parts.input.result.matches.chunks(MATCHES_PER_TASK).collect();
+    let wave = 2 * rayon::current_num_threads();
+    let render_wave = |first: usize| -> Vec<Sheet<Vec<u8>>> {
+        let end = blocks.len().min(first + wave);
+        (first..end)
+            .into_par_iter()
+            .map(|b| matched_block(parts, b * MATCHES_PER_TASK, blocks[b]))
+            .collect()
+    };
+    let mut ready = render_wave(0);
+    let mut next = wave;
+    while !ready.is_empty() {
+        let (_, rendered) = rayon::join(
+            || ready.drain(..).for_each(&mut append),
+            || {
+                if next < blocks.len() {
+                    render_wave(next)
                 } else {
-                    "true"
-                };
-                let after = [difference.as_str(), review, reasons.as_str()];
-                for &l in &m.ledger {
-                    body.row(&sides.ledger[l], &before, &after, carry);
+                    Vec::new()
                 }
-                for &b in &m.bank {
-                    body.row(&sides.bank[b], &before, &after, carry);
-                }
-            }
-            body
-        })
-        .collect();
-    sheet.finish_with(bodies)
+            },
+        );
+        ready = rendered;
+        next += wave;
+    }
+    file.finish()?;
+    Ok(OutputFile { name, tallies })
+}
+
+/// The rows of `matches`, the first of which is match number `first`.
+fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> Sheet<Vec<u8>> {
+    let (input, carry) = (parts.input, parts.carry);
+    let sides = input.sides;
+    let mut body = Sheet::on(Vec::new(), input.plan.business_zone);
+    for (k, m) in matches.iter().enumerate() {
+        let sum =
+            |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
+        let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
+        let id = match_id(first + k);
+        let before = [id.as_str(), input.plan.stages[m.stage].name()];
+        let difference = difference.to_string();
+        let reasons = m.review_reasons.join("; ");
+        let review = if m.review_reasons.is_empty() {
+            "false"
+        } else {
+            "true"
+        };
+        let after = [difference.as_str(), review, reasons.as_str()];
+        for &l in &m.ledger {
+            body.row(&sides.ledger[l], &before, &after, carry);
+        }
+        for &b in &m.bank {
+            body.row(&sides.bank[b], &before, &after, carry);
+        }
+    }
+    body
 }
 
 /// Every row with its disposition, ledger first, each side in `RowRef` order.
-fn each_with<'a, F>(input: &'a RenderInput, order: &RowOrder, mut f: F)
+fn each_with<'a, F>(parts: &Parts<'a>, mut f: F)
 where
     F: FnMut(&'a Record, &'a Disposition),
 {
+    let (input, order) = (parts.input, parts.order);
     for side in Side::BOTH {
         let records = input.sides.of(side);
         let dispositions = match side {
@@ -369,55 +431,56 @@ where
     }
 }
 
-fn unmatched(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "unmatched.csv",
-        &[],
-        &["reason", "counterpart"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, order, |record, d| {
+/// Starts a per-row sheet: the common columns, then `after`.
+fn row_sheet<'k>(
+    parts: &Parts<'k>,
+    name: &str,
+    after: &[&str],
+) -> Result<Sheet<ResultFile<'k>>, PublishError> {
+    let zone = parts.input.plan.business_zone;
+    Sheet::create(parts.staging, name, (&[], after), parts.carry, zone)
+}
+
+fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "unmatched.csv";
+    let mut sheet = row_sheet(parts, name, &["reason", "counterpart"])?;
+    each_with(parts, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" ");
-            sheet.row(record, &[], &[reason.name(), &refs], carry);
+            sheet.row(record, &[], &[reason.name(), &refs], parts.carry);
         }
     });
-    sheet.finish()
+    sheet.finish(name)
 }
 
-fn duplicates(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "duplicates.csv",
-        &[],
-        &["duplicate_of"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, order, |record, d| {
+fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "duplicates.csv";
+    let mut sheet = row_sheet(parts, name, &["duplicate_of"])?;
+    each_with(parts, |record, d| {
         if let Disposition::Duplicate { of } = d {
-            sheet.row(record, &[], &[&of.to_string()], carry);
+            sheet.row(record, &[], &[&of.to_string()], parts.carry);
         }
     });
-    sheet.finish()
+    sheet.finish(name)
 }
 
-fn ignored(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
-    let mut sheet = Sheet::new("ignored.csv", &[], &["reason"], carry, input.plan.business_zone);
-    let reason = match input.plan.ignore_below {
+fn ignored(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "ignored.csv";
+    let mut sheet = row_sheet(parts, name, &["reason"])?;
+    let reason = match parts.input.plan.ignore_below {
         Some(limit) => format!("below_ignore_threshold ({limit})"),
         None => "below_ignore_threshold".to_string(),
     };
-    each_with(input, order, |record, d| {
+    each_with(parts, |record, d| {
         if *d == Disposition::Ignored {
-            sheet.row(record, &[], &[&reason], carry);
+            sheet.row(record, &[], &[&reason], parts.carry);
         }
     });
-    sheet.finish()
+    sheet.finish(name)
 }
 
 /// The business date of a row's time, as text (empty without a time).
@@ -428,47 +491,40 @@ fn business_date(record: &Record, plan: &Plan) -> String {
         .unwrap_or_default()
 }
 
-fn pending(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "pending.csv",
-        &[],
-        &["reason", "business_date", "source_file", "source_sha256"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, order, |record, d| {
+fn pending(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "pending.csv";
+    let after = ["reason", "business_date", "source_file", "source_sha256"];
+    let mut sheet = row_sheet(parts, name, &after)?;
+    let input = parts.input;
+    each_with(parts, |record, d| {
         if *d == Disposition::Pending {
             let source = input.inputs[record.side as usize];
             let date = business_date(record, input.plan);
             let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
-            sheet.row(record, &[], &after, carry);
+            sheet.row(record, &[], &after, parts.carry);
         }
     });
-    sheet.finish()
+    sheet.finish(name)
 }
 
-fn out_of_period(input: &RenderInput, carry: &CarriedColumns, order: &RowOrder) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "out_of_period.csv",
-        &[],
-        &["reason", "business_date"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, order, |record, d| {
+fn out_of_period(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "out_of_period.csv";
+    let mut sheet = row_sheet(parts, name, &["reason", "business_date"])?;
+    each_with(parts, |record, d| {
         if let Disposition::OutOfPeriod(reason) = d {
-            let date = business_date(record, input.plan);
-            sheet.row(record, &[], &[reason.name(), &date], carry);
+            let date = business_date(record, parts.input.plan);
+            sheet.row(record, &[], &[reason.name(), &date], parts.carry);
         }
     });
-    sheet.finish()
+    sheet.finish(name)
 }
 
-fn rejected(rows: &[RejectedRow]) -> OutputFile {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+fn rejected(rows: &[RejectedRow], staging: &Staging) -> Result<OutputFile, PublishError> {
+    let name = "rejected.csv";
+    let mut writer = csv::Writer::from_writer(staging.create(name)?);
     writer
         .write_record(["side", "line", "column", "error", "raw"])
-        .expect("writing to memory");
+        .expect(DEFERRED);
     let mut counts: BTreeMap<Side, u64> = BTreeMap::new();
     for r in rows {
         *counts.entry(r.side).or_default() += 1;
@@ -476,14 +532,11 @@ fn rejected(rows: &[RejectedRow]) -> OutputFile {
         let column = r.column.to_string();
         writer
             .write_record([r.side.name(), &line, &column, &safe(&r.error), &safe(&r.raw)])
-            .expect("writing to memory");
+            .expect(DEFERRED);
     }
+    writer.into_inner().map_err(|_| ()).expect(DEFERRED).finish()?;
     let mut tallies = SideTallies::default();
     tallies.ledger.count = counts.get(&Side::Ledger).copied().unwrap_or(0);
     tallies.bank.count = counts.get(&Side::Bank).copied().unwrap_or(0);
-    OutputFile {
-        name: "rejected.csv",
-        bytes: writer.into_inner().expect("writing to memory"),
-        tallies,
-    }
+    Ok(OutputFile { name, tallies })
 }
