@@ -8,18 +8,16 @@ use std::hint::black_box;
 use chrono::{DateTime, TimeDelta, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use recon::matching::{reconcile, Sides};
-use recon::model::{Origin, Record, Side};
+use recon::model::{Origin, Record, RecordText, Side};
 use rust_decimal::Decimal;
 
 fn record(side: Side, line: u64, key: &str, merchant: &str, cents: i64, time: DateTime<Utc>) -> Record {
     Record {
         side,
         line,
-        key: key.into(),
         amount: Decimal::new(cents, 2),
         time: Some(time),
-        merchant: merchant.into(),
-        carried: Vec::new(),
+        text: RecordText::new(key, merchant, []),
         origin: Origin::Input,
     }
 }

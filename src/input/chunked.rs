@@ -388,7 +388,15 @@ mod tests {
         let records: Vec<String> = typed
             .records
             .iter()
-            .map(|r| format!("{}:{}:{}:{:?}", r.line, r.key, r.amount, r.carried))
+            .map(|r| {
+                format!(
+                    "{}:{}:{}:{:?}",
+                    r.line,
+                    r.key(),
+                    r.amount,
+                    r.carried().collect::<Vec<_>>()
+                )
+            })
             .collect();
         let rejected: Vec<String> = typed
             .rejected

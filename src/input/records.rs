@@ -10,7 +10,7 @@ use super::amount::{parse_amount, parse_optional_amount};
 use super::field::clean_field;
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
-use crate::model::{Origin, Record, Side};
+use crate::model::{Origin, Record, RecordText, Side};
 use crate::rules::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 
 /// A mapped column that the header does not have, or has twice.
@@ -245,11 +245,13 @@ pub(crate) fn type_row(
     Ok(Record {
         side,
         line,
-        key: layout.key.map_or("", cell).into(),
         amount,
         time,
-        merchant: layout.merchant.map_or("", cell).into(),
-        carried: layout.carry.iter().map(|&i| cell(i).into()).collect(),
+        text: RecordText::new(
+            layout.key.map_or("", cell),
+            layout.merchant.map_or("", cell),
+            layout.carry.iter().map(|&i| cell(i)),
+        ),
         origin: Origin::Input,
     })
 }

@@ -19,14 +19,14 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
         let candidates: Vec<&Record> = records
             .iter()
             .enumerate()
-            .filter(|&(i, r)| free.of(side)[i] && !r.key.is_empty())
+            .filter(|&(i, r)| free.of(side)[i] && !r.key().is_empty())
             .map(|(_, r)| r)
             .collect();
         if candidates.is_empty() {
             continue;
         }
         // Only matched rows sharing a key with a free row can be repeated.
-        let keys: HashSet<&str, FastState> = candidates.iter().map(|r| &*r.key).collect();
+        let keys: HashSet<&str, FastState> = candidates.iter().map(|r| r.key()).collect();
         let mut matched: HashMap<(&str, Decimal), Vec<&Record>, FastState> = HashMap::default();
         for m in matches {
             let indices = match side {
@@ -34,13 +34,16 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
                 Side::Bank => &m.bank,
             };
             for r in indices.iter().map(|&i| &records[i]) {
-                if keys.contains(&*r.key) {
-                    matched.entry((&r.key, r.amount.normalize())).or_default().push(r);
+                if keys.contains(r.key()) {
+                    matched
+                        .entry((r.key(), r.amount.normalize()))
+                        .or_default()
+                        .push(r);
                 }
             }
         }
         for r in candidates {
-            let Some(originals) = matched.get(&(&*r.key, r.amount.normalize())) else {
+            let Some(originals) = matched.get(&(r.key(), r.amount.normalize())) else {
                 continue;
             };
             let nearest = originals

@@ -18,8 +18,8 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan) ->
         return StageResult::default();
     };
     let buckets = Groups::build(sides, free, |r| {
-        let usable = r.time.is_some() && !(on.merchant && r.merchant.is_empty());
-        usable.then_some(if on.merchant { &*r.merchant } else { "" })
+        let usable = r.time.is_some() && !(on.merchant && r.merchant().is_empty());
+        usable.then_some(if on.merchant { r.merchant() } else { "" })
     });
     let results: Vec<StageResult> = buckets
         .par_both_sides()
@@ -102,5 +102,5 @@ fn instant(r: &Record) -> DateTime<Utc> {
 }
 
 fn keys_compatible(a: &Record, b: &Record) -> bool {
-    a.key.is_empty() || b.key.is_empty() || a.key == b.key
+    a.key().is_empty() || b.key().is_empty() || a.key() == b.key()
 }

@@ -12,7 +12,7 @@ use crate::rules::plan::Tolerance;
 
 /// Groups the free records with a non-empty key by (key, is outflow).
 pub(crate) fn free_groups(sides: Sides<'_>, free: &Free) -> Groups {
-    Groups::build(sides, free, |r| Some(&*r.key).filter(|k| !k.is_empty()))
+    Groups::build(sides, free, |r| Some(r.key()).filter(|k| !k.is_empty()))
 }
 
 /// Runs the key stage.
@@ -82,8 +82,8 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
     let mut rows: HashMap<(&str, bool), [Vec<RowRef>; 2], _> = HashMap::default();
     for side in Side::BOTH {
         for (i, r) in sides.of(side).iter().enumerate() {
-            if free.of(side)[i] && !r.key.is_empty() {
-                rows.entry((&*r.key, r.is_outflow())).or_default();
+            if free.of(side)[i] && !r.key().is_empty() {
+                rows.entry((r.key(), r.is_outflow())).or_default();
             }
         }
     }
@@ -91,8 +91,8 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
         return KeyIndex { rows };
     }
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
-        for r in sides.of(side).iter().filter(|r| !r.key.is_empty()) {
-            if let Some(slots) = rows.get_mut(&(&*r.key, r.is_outflow())) {
+        for r in sides.of(side).iter().filter(|r| !r.key().is_empty()) {
+            if let Some(slots) = rows.get_mut(&(r.key(), r.is_outflow())) {
                 slots[slot].push(r.row_ref());
             }
         }
@@ -103,7 +103,7 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
 impl KeyIndex<'_> {
     /// Rows on the other side with the same key and direction (at most five).
     pub(crate) fn counterparts(&self, record: &Record) -> Vec<RowRef> {
-        if record.key.is_empty() {
+        if record.key().is_empty() {
             return Vec::new();
         }
         let other = match record.side {
@@ -111,7 +111,7 @@ impl KeyIndex<'_> {
             Side::Bank => 0,
         };
         self.rows
-            .get(&(&*record.key, record.is_outflow()))
+            .get(&(record.key(), record.is_outflow()))
             .map(|slots| slots[other].iter().take(MAX_COUNTERPARTS).copied().collect())
             .unwrap_or_default()
     }

@@ -190,7 +190,7 @@ impl<'a> CarriedColumns<'a> {
     /// The record's carried values, one per column of `names`.
     fn values<'r>(&'r self, record: &'r Record) -> impl Iterator<Item = &'r str> {
         self.values[record.side as usize].iter().map(move |v| match *v {
-            CarriedValue::Own(i) => record.carried.get(i).map_or("", |v| v),
+            CarriedValue::Own(i) => record.carried().nth(i).unwrap_or_default(),
             CarriedValue::Source if record.origin == Origin::CarriedIn => self.sources[record.side as usize],
             CarriedValue::Source | CarriedValue::Empty => "",
         })
@@ -283,7 +283,7 @@ impl<W: Write> Sheet<W> {
         self.scratch.clear();
         let _ = write!(self.scratch, "{}", record.line);
         self.scratch_field();
-        self.field(&record.key);
+        self.field(record.key());
         self.scratch.clear();
         let _ = write!(self.scratch, "{}", record.amount);
         self.scratch_field();
@@ -292,7 +292,7 @@ impl<W: Write> Sheet<W> {
             self.times.write(t, &mut self.scratch);
         }
         self.scratch_field();
-        self.field(&record.merchant);
+        self.field(record.merchant());
         for field in after {
             self.field(field);
         }
