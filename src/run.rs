@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::crypto::Sm4Key;
 use crate::input::carry::{self, CarryError, CarryIn};
 use crate::input::records::RowError;
+use crate::input::status::SetAside;
 use crate::input::{self, ReadError, SourceFile};
 use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
@@ -21,7 +22,7 @@ use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, Perio
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::progress::RunProgress;
 use crate::rules::business::BusinessDay;
-use crate::rules::{self, Plan, RulesError};
+use crate::rules::{self, profiles, Plan, RulesError};
 
 /// What to reconcile and where to put the results.
 #[derive(Debug, Clone)]
@@ -40,6 +41,10 @@ pub struct RunRequest {
     pub carry_in: Option<PathBuf>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
+    /// Read the ledger with this built-in profile instead of the rule file's `[ledger]`.
+    pub ledger_profile: Option<String>,
+    /// Read the bank file with this built-in profile instead of the rule file's `[bank]`.
+    pub bank_profile: Option<String>,
     /// Encrypt every result file under this key (`NAME.sm4`); its id is in
     /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
     pub encryption: Option<Sm4Key>,
@@ -77,6 +82,9 @@ pub enum RunError {
         /// `FILE:LINE:COL: message` lines (the first 20).
         listing: String,
     },
+    /// A profile named on the command line does not exist.
+    #[error("{0}")]
+    Profile(String),
     /// The outputs do not account for the inputs: a bug, never published.
     #[error("conservation check failed, nothing was written: {0}")]
     Conservation(String),
@@ -89,7 +97,8 @@ pub enum RunError {
 pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let started_at = now();
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let plan = rules::load(&request.rules, date)?;
+    let mut plan = rules::load(&request.rules, date)?;
+    use_profiles(&mut plan, request)?;
     let progress = RunProgress::start();
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
@@ -113,6 +122,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
     progress.next();
     let inputs = [source_id(&ledger), source_id(&bank)];
+    let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let staging = Staging::begin(&request.out, request.encryption.as_ref())?;
     let files = tables::render(
         &RenderInput {
@@ -122,6 +132,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             rejected: &rejected,
             inputs: [&inputs[0], &inputs[1]],
             carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
+            set_aside: &set_aside,
         },
         &staging,
     )?;
@@ -218,21 +229,37 @@ fn source_id(source: &SourceFile) -> SourceId {
     }
 }
 
-/// Typed records plus rejected rows (which carry no amount).
+/// Typed records, rows set aside by status, plus rejected rows (which carry no amount).
 fn input_tally(records: &[Record], source: &SourceFile) -> Tally {
     let mut tally = Tally::of(records);
+    tally += Tally::of(source.set_aside.iter().map(|s| &s.record));
     tally.count += source.typed.rejected.len() as u64;
     tally
+}
+
+/// Replaces a side's reading settings with a built-in profile given on the command line.
+fn use_profiles(plan: &mut Plan, request: &RunRequest) -> Result<(), RunError> {
+    for (flag, name, side) in [
+        ("--ledger-profile", &request.ledger_profile, &mut plan.ledger),
+        ("--bank-profile", &request.bank_profile, &mut plan.bank),
+    ] {
+        if let Some(name) = name {
+            *side = profiles::plan_for(name, None).map_err(|e| RunError::Profile(format!("{flag}: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 fn facts(source: &SourceFile, records: Tally) -> InputFacts {
     InputFacts {
         path: source.located.path.display().to_string(),
         sha256: source.located.sha256.clone(),
-        encoding: source.located.encoding.name().to_string(),
+        encoding: source.located.encoding_label().to_string(),
         header_line: source.located.table.header_line,
         records,
         rejected: source.typed.rejected.len() as u64,
+        ignored_by_status: source.set_aside.len() as u64,
+        profile: source.profile.clone(),
     }
 }
 

@@ -29,13 +29,16 @@ macro_rules! exit_codes {
     version,
     about = "Batch payment reconciliation (对账): prove every ledger entry is backed by a bank row, and the reverse",
     long_about = "recon reads a platform ledger export and a bank or channel statement (any encoding: \
-UTF-8, GBK/GB18030, UTF-16; preambles, trailers and spreadsheet prefixes handled), matches them \
+UTF-8, GBK/GB18030, UTF-16, or .xlsx/.xls workbooks; preambles, trailers and spreadsheet prefixes \
+handled; built-in profiles for Alipay, WeChat Pay and the big banks' exports), matches them \
 with the ordered stages of a versioned TOML rule file, and writes matched, unmatched, duplicate \
 and ignored rows plus summary.json. Every input row ends up in exactly one output.",
     after_help = exit_codes!(),
     after_long_help = concat!(
         "Examples:\n",
         "  recon check statement.csv                         pre-check a file's format\n",
+        "  recon check alipay.csv --profile auto             read it with the recognised built-in profile\n",
+        "  recon rules init --ledger L.csv --bank B.xlsx -o rules/mine.toml   draft a rule file\n",
         "  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/2026-11-24 --date 2026-11-24\n",
         "  recon rules check rules/default.toml              validate a rule file\n",
         "  recon rules test tests/cases                      run rule regression cases\n",
@@ -57,7 +60,7 @@ enum Command {
     Check(check::Args),
     /// Write a file's table as clean UTF-8 CSV
     Convert(convert::Args),
-    /// Validate rule files and run their regression cases
+    /// Validate, test and draft rule files; list the built-in profiles
     #[command(subcommand)]
     Rules(rules_cmd::Command),
     /// Restore plain result files from SM4-encrypted NAME.sm4 files

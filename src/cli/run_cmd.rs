@@ -19,6 +19,13 @@ Examples:
             --out out/2026-11-24 --format json
   recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day \\
             --encrypt-key-file results.key
+  recon run --ledger L.csv --bank alipay.csv --bank-profile alipay --rules rules/mine.toml \\
+            --out out/alipay
+
+The bank file may be CSV/TSV in any common encoding, or an .xlsx/.xls workbook (first sheet with
+data). A built-in profile (`recon rules profiles` lists them) reads Alipay and WeChat Pay bills and
+the big banks' exports without a column mapping; rows whose status is closed or failed go to
+ignored.csv, refund statuses become refunds.
 
 Nightly at the T+1 cutoff, for yesterday, carrying in the day before's pending rows:
   recon run --ledger L-1125.csv --bank B-1125.csv --rules rules/ --date 2026-11-25 \\
@@ -38,7 +45,8 @@ Outputs in --out (replaced as a whole only when the run succeeds):
   unmatched.csv      ... reason (no_counterpart | amount_mismatch | ambiguous |
                      no_counterpart_after_grace), counterpart (side:line)
   duplicates.csv     ... duplicate_of (side:line of the matched row it repeats)
-  ignored.csv        ... rows below [thresholds] ignore_below
+  ignored.csv        ... reason: below_ignore_threshold (LIMIT) or
+                     status_ignored (STATUS: 交易关闭, REVOKED, ... via a profile)
   pending.csv        ... reason (awaiting_counterpart), business_date, source_file,
                      source_sha256
   out_of_period.csv  ... reason (other_business_day | already_in_previous_run),
@@ -79,6 +87,12 @@ pub struct Args {
     /// Set rows that cannot be read aside in rejected.csv instead of stopping
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Read the ledger with a built-in profile instead of the rule file's [ledger] section
+    #[arg(long, value_name = "NAME")]
+    ledger_profile: Option<String>,
+    /// Read the bank file with a built-in profile (alipay, wechat-merchant, icbc-debit, …) instead of the rule file's [bank] section
+    #[arg(long, value_name = "NAME")]
+    bank_profile: Option<String>,
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -101,6 +115,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         date: args.date,
         carry_in: args.carry_in,
         skip_bad_rows: args.skip_bad_rows,
+        ledger_profile: args.ledger_profile,
+        bank_profile: args.bank_profile,
         encryption,
     };
     let outcome = execute(&request).context("reconciliation stopped")?;

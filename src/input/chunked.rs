@@ -13,8 +13,8 @@ use super::field::clean_field;
 use super::records::{resolve, type_row, Fields, Layout, MappingError, RowError, Typed};
 use super::table::{
     count_lines, csv_reader, find_header, is_blank_row, newlines_in, normalize_line_ends, parse_rows_until,
-    sniff_delimiter, trailer_like, DelimiterSource, LineCounter, RawRow, SkipRuns, Table, TableError,
-    TableOptions, SNIFF_ROWS,
+    sniff_delimiter, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape, SkipRuns, Table,
+    TableError, TableOptions, SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
 use crate::rules::plan::SidePlan;
@@ -81,7 +81,7 @@ fn read_in_chunks(
     if let Some(line) = outs.iter().find_map(|o| o.unbalanced) {
         return Err(TableError::UnbalancedQuote { line });
     }
-    let last_data_line = outs.iter().rev().find_map(|o| o.last_data_line);
+    let last_data_line = last_data_line(&outs);
     let data_end_line = last_data_line.unwrap_or(table.header_line) + 1;
     let mut runs = SkipRuns::new(table.header_line, data_end_line);
     add_preamble(&mut runs, &head[..=header_index]);
@@ -101,6 +101,19 @@ fn read_in_chunks(
     }
     table.skipped = runs.finish();
     Ok((table, layout.map(|_| typed)))
+}
+
+/// The line of the last data row (`None`: no data rows), found as
+/// `read_table` finds the trailer: on the rows after the last row that can
+/// never be trailer (`RowShape::is_data`), which each chunk keeps.
+fn last_data_line(outs: &[ChunkOut]) -> Option<u64> {
+    let from = outs.iter().rposition(|o| o.last_hard_line.is_some());
+    let tail: Vec<&TailRow> = outs[from.unwrap_or(0)..].iter().flat_map(|o| &o.tail).collect();
+    let shapes: Vec<RowShape> = tail.iter().map(|r| r.shape).collect();
+    match trailer_start(&shapes) {
+        0 => from.and_then(|h| outs[h].last_hard_line),
+        start => Some(tail[start - 1].line),
+    }
 }
 
 /// The rows needed to find the header: at least `SNIFF_ROWS` + 1 (the
@@ -140,15 +153,20 @@ fn add_preamble(runs: &mut SkipRuns, head_through_header: &[RawRow]) {
 
 /// A chunk's blank lines and trailer rows, in line order.
 fn add_chunk_skips(runs: &mut SkipRuns, out: &ChunkOut, is_data: &impl Fn(u64) -> bool) {
-    let mut tail = out.tail.iter().filter(|(row, _)| !is_data(row.line)).peekable();
+    let mut tail = out
+        .tail
+        .iter()
+        .filter(|r| !is_data(r.line))
+        .filter_map(|r| Some((r.raw.as_ref()?, r.end_line)))
+        .peekable();
     for &(first, end) in &out.blank {
         while let Some((row, end_line)) = tail.next_if(|(row, _)| row.line < first) {
-            runs.add_row(row, *end_line);
+            runs.add_row(row, end_line);
         }
         runs.add_blank(first, end);
     }
     for (row, end_line) in tail {
-        runs.add_row(row, *end_line);
+        runs.add_row(row, end_line);
     }
 }
 
@@ -260,12 +278,21 @@ struct ChunkOut {
     rejected: Vec<(RowError, RawRow)>,
     /// Line ranges `[first, end)` holding no data: empty lines and blank rows.
     blank: Vec<(u64, u64)>,
-    /// Non-blank rows after the chunk's last data-like row (trailer candidates), with end lines.
-    tail: Vec<(RawRow, u64)>,
-    /// Line of the last row that cannot be trailer.
-    last_data_line: Option<u64>,
+    /// The rows after the chunk's last row that cannot be trailer: trailer candidates.
+    tail: Vec<TailRow>,
+    /// Line of the chunk's last row that cannot be trailer (`RowShape::is_data`).
+    last_hard_line: Option<u64>,
     /// First row whose unclosed quote swallowed several lines.
     unbalanced: Option<u64>,
+}
+
+/// A row that may belong to the trailer.
+struct TailRow {
+    line: u64,
+    end_line: u64,
+    shape: RowShape,
+    /// The row, unless it is blank.
+    raw: Option<RawRow>,
 }
 
 /// How chunks are read: the table's shape and, when the mapping resolved, how to type rows.
@@ -295,15 +322,22 @@ impl ChunkReader<'_> {
                 out.unbalanced = Some(line);
             }
             let (filled, first) = filled_and_first(&record);
-            if filled == 0 {
+            let shape = RowShape::of(first, filled, record.len(), self.width);
+            if shape.is_data() {
+                out.tail.clear();
+                out.last_hard_line = Some(line);
+            } else {
+                let raw = (!shape.blank).then(|| raw_row(line, &record));
+                out.tail.push(TailRow {
+                    line,
+                    end_line,
+                    shape,
+                    raw,
+                });
+            }
+            if shape.blank {
                 out.blank.push((line, end_line + 1));
                 continue;
-            }
-            if trailer_like(first, filled, self.width) {
-                out.tail.push((raw_row(line, &record), end_line));
-            } else {
-                out.tail.clear();
-                out.last_data_line = Some(line);
             }
             if let Some((layout, side, plan)) = self.typing {
                 match type_row(line, &record, side, plan, layout) {
@@ -366,6 +400,7 @@ mod tests {
             encoding: None,
             delimiter: None,
             timezone: None,
+            profile: None,
         })
         .unwrap();
         plan.columns = ColumnPlan {
@@ -378,6 +413,8 @@ mod tests {
             time_layout: crate::input::time::TimeLayout::Auto,
             merchant: None,
             kind: None,
+            refund_amount: None,
+            status: None,
             carry: vec!["memo".into()],
         };
         plan
@@ -411,18 +448,33 @@ mod tests {
 
     const TRICKY: &str = "Statement,,\nAccount: 1,,\n\nkey,amount,memo\nA1,1.00,plain\n\n,,\nA2,\"1,234.50\",\"two\nlines\"\nA3,bad,x\r\nA4,2.00,\"say \"\"hi\"\"\"\n\nnote,,\nA5,3.00,y\n合计,1239.50,\n\n共5笔,,\n";
 
-    #[test]
-    fn every_chunk_size_reads_like_the_sequential_reader() {
+    /// A totals block as WeChat Pay merchant bills end: a summary header,
+    /// then narrow value rows (trailer), after narrow data rows and a blank row.
+    const SUMMARY_BLOCK: &str =
+        "key,amount,memo,x,y,z\nA1,1.00,a,x,y,z\nA2,2.00,b\n,,,,,\nA3,3.00,c\n总交易单数,总金额\n`3,`6.00\n";
+
+    fn reads_like_the_sequential_reader(text: &str) -> String {
         let plan = plan();
         let options = TableOptions::default();
-        let mut table = read_table(TRICKY, &options).unwrap();
+        let mut table = read_table(text, &options).unwrap();
         let typed = type_rows(&mut table, Side::Bank, &plan).unwrap();
         let want = summary(&table, &typed);
-        assert!(want.contains("A5") && !want.contains("合计:"), "{want}");
         for chunk_bytes in [1, 2, 5, 13, 40, 1 << 20] {
-            let (table, typed) = read_in_chunks(TRICKY, &options, Side::Bank, &plan, chunk_bytes).unwrap();
+            let (table, typed) = read_in_chunks(text, &options, Side::Bank, &plan, chunk_bytes).unwrap();
             assert_eq!(summary(&table, &typed.unwrap()), want, "chunks of {chunk_bytes}");
         }
+        want
+    }
+
+    #[test]
+    fn every_chunk_size_reads_like_the_sequential_reader() {
+        let want = reads_like_the_sequential_reader(TRICKY);
+        assert!(want.contains("A5") && !want.contains("合计:"), "{want}");
+        let want = reads_like_the_sequential_reader(SUMMARY_BLOCK);
+        assert!(
+            want.contains("5:A3:3.00") && want.contains("first: 6, last: 7, reason: Trailer"),
+            "{want}"
+        );
     }
 
     #[test]

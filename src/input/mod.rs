@@ -7,10 +7,12 @@ pub mod amount;
 pub mod carry;
 pub mod chunked;
 pub mod encoding;
+pub mod excel;
 pub mod field;
 pub mod guess;
 pub mod inspect;
 pub mod records;
+pub mod status;
 pub mod table;
 pub mod time;
 
@@ -21,8 +23,11 @@ use thiserror::Error;
 
 use crate::model::Side;
 use crate::rules::plan::SidePlan;
+use crate::rules::profiles;
 use encoding::{Decoded, EncodingChoice, EncodingError};
+use excel::{ExcelError, WorkbookSource};
 use records::{MappingError, Typed};
+use status::SetAside;
 use table::{Table, TableError, TableOptions};
 
 /// Why a file could not be read at all.
@@ -55,6 +60,24 @@ pub enum ReadError {
         /// What was wrong.
         error: TableError,
     },
+    /// A workbook that could not be read.
+    #[error("{path}:{}: {error}", excel_position(.error))]
+    Excel {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        error: ExcelError,
+    },
+    /// Column roles could not be guessed from the header.
+    #[error("{path}:{line}:1: {message}")]
+    Guess {
+        /// The file.
+        path: PathBuf,
+        /// Header line.
+        line: u64,
+        /// What was wrong.
+        message: String,
+    },
     /// The rule file's columns do not fit the header.
     #[error("{path}:{line}:1: {error}")]
     Mapping {
@@ -76,6 +99,13 @@ fn position(error: &EncodingError) -> String {
     }
 }
 
+fn excel_position(error: &ExcelError) -> String {
+    match error {
+        ExcelError::Table(e) => e.line().map_or("1:1".to_string(), |l| format!("{l}:1")),
+        _ => "1:1".to_string(),
+    }
+}
+
 /// What a file is, before typing: its hash, encoding and located table.
 #[derive(Debug)]
 pub struct Located {
@@ -85,12 +115,24 @@ pub struct Located {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
-    /// The encoding used.
+    /// The encoding used (UTF-8 for workbooks, whose cells are Unicode).
     pub encoding: &'static encoding_rs::Encoding,
     /// How the encoding was decided.
     pub detection: encoding::Detection,
+    /// The workbook and sheet, when the file is `.xlsx` or `.xls`.
+    pub workbook: Option<WorkbookSource>,
     /// The table found in the text.
     pub table: Table,
+}
+
+impl Located {
+    /// The encoding name, or `xlsx`/`xls` for a workbook.
+    pub fn encoding_label(&self) -> &'static str {
+        match &self.workbook {
+            Some(w) => w.kind.name(),
+            None => self.encoding.name(),
+        }
+    }
 }
 
 /// A file read and typed for one side.
@@ -100,19 +142,33 @@ pub struct SourceFile {
     pub located: Located,
     /// Records and rejected rows.
     pub typed: Typed,
+    /// Rows set aside by their status (closed, failed), kept for ignored.csv.
+    pub set_aside: Vec<SetAside>,
+    /// The built-in profile the file was read with, if any.
+    pub profile: Option<String>,
 }
 
 /// Reads `path`, decodes it and locates its table.
 pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> Result<Located, ReadError> {
-    let (text, facts) = read_text(path, encoding)?;
-    let table = table::read_table(&text, options).map_err(|error| ReadError::Table {
-        path: path.into(),
-        error,
-    })?;
-    Ok(facts.with_table(table))
+    match read_content(path, encoding, options)? {
+        Content::Workbook(located) => Ok(located),
+        Content::Text(text, facts) => {
+            let table = table::read_table(&text, options).map_err(|error| ReadError::Table {
+                path: path.into(),
+                error,
+            })?;
+            Ok(facts.with_table(table))
+        }
+    }
 }
 
-/// A file's facts before its table is located.
+/// A file read: decoded text still to be parsed, or a workbook already located.
+enum Content {
+    Text(String, FileFacts),
+    Workbook(Located),
+}
+
+/// A text file's facts before its table is located.
 struct FileFacts {
     path: PathBuf,
     sha256: String,
@@ -129,13 +185,14 @@ impl FileFacts {
             size: self.size,
             encoding: self.encoding,
             detection: self.detection,
+            workbook: None,
             table,
         }
     }
 }
 
-/// Reads and decodes `path`, hashing its bytes while they are decoded.
-fn read_text(path: &Path, encoding: EncodingChoice) -> Result<(String, FileFacts), ReadError> {
+/// Reads `path`: a workbook's table, or the decoded text (hashed while it is decoded).
+fn read_content(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> Result<Content, ReadError> {
     if path.is_dir() {
         return Err(ReadError::IsDirectory(path.into()));
     }
@@ -143,6 +200,30 @@ fn read_text(path: &Path, encoding: EncodingChoice) -> Result<(String, FileFacts
         path: path.into(),
         source,
     })?;
+    let size = bytes.len() as u64;
+    if let Some(kind) = excel::workbook_kind(&bytes) {
+        let sha256 = crate::rules::hex(&Sha256::digest(&bytes));
+        let excel_error = |error| ReadError::Excel {
+            path: path.into(),
+            error,
+        };
+        let (table, source) = excel::read_workbook(bytes, kind, options).map_err(excel_error)?;
+        return Ok(Content::Workbook(Located {
+            path: path.into(),
+            sha256,
+            size,
+            encoding: encoding_rs::UTF_8,
+            detection: encoding::Detection::Workbook,
+            workbook: Some(source),
+            table,
+        }));
+    }
+    if excel::is_html_disguised_as_workbook(path, &bytes) {
+        return Err(ReadError::Excel {
+            path: path.into(),
+            error: ExcelError::HtmlPage,
+        });
+    }
     let (sha256, decoded) = rayon::join(
         || crate::rules::hex(&Sha256::digest(&bytes)),
         || encoding::decode(&bytes, encoding),
@@ -159,34 +240,69 @@ fn read_text(path: &Path, encoding: EncodingChoice) -> Result<(String, FileFacts
     let facts = FileFacts {
         path: path.into(),
         sha256,
-        size: bytes.len() as u64,
+        size,
         encoding,
         detection,
     };
-    Ok((text, facts))
+    Ok(Content::Text(text, facts))
 }
 
 /// Reads one side's file with its rule-file settings and types its rows.
+/// A text file whose columns are known up front and that has no status
+/// column is parsed and typed in parallel chunks (`chunked`); guessed
+/// columns, status sorting and workbooks take the whole table first.
 pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFile, ReadError> {
     let options = TableOptions {
         delimiter: plan.delimiter,
         header_line: plan.header_line,
-        expected_columns: plan.columns.names(),
+        expected_columns: if plan.guess_columns.is_some() {
+            Vec::new()
+        } else {
+            plan.columns.names()
+        },
     };
-    let (text, facts) = read_text(path, plan.encoding)?;
-    let (table, typed) =
-        chunked::read_typed(&text, &options, side, plan).map_err(|error| ReadError::Table {
+    let table_error = |error| ReadError::Table {
+        path: path.into(),
+        error,
+    };
+    let mut located = match read_content(path, plan.encoding, &options)? {
+        Content::Text(text, facts) if plan.guess_columns.is_none() && plan.columns.status.is_none() => {
+            let (table, typed) = chunked::read_typed(&text, &options, side, plan).map_err(table_error)?;
+            drop(text);
+            let typed = typed.map_err(|error| ReadError::Mapping {
+                path: path.into(),
+                line: table.header_line,
+                error,
+            })?;
+            return Ok(SourceFile {
+                located: facts.with_table(table),
+                typed,
+                set_aside: Vec::new(),
+                profile: plan.profile.clone(),
+            });
+        }
+        Content::Text(text, facts) => {
+            facts.with_table(table::read_table(&text, &options).map_err(table_error)?)
+        }
+        Content::Workbook(located) => located,
+    };
+    let plan = profiles::with_guessed_columns(plan, side.name(), &located.table).map_err(|message| {
+        ReadError::Guess {
             path: path.into(),
+            line: located.table.header_line,
+            message,
+        }
+    })?;
+    let sorted =
+        status::type_by_status(&mut located.table, side, &plan).map_err(|error| ReadError::Mapping {
+            path: path.into(),
+            line: located.table.header_line,
             error,
         })?;
-    drop(text);
-    let typed = typed.map_err(|error| ReadError::Mapping {
-        path: path.into(),
-        line: table.header_line,
-        error,
-    })?;
     Ok(SourceFile {
-        located: facts.with_table(table),
-        typed,
+        located,
+        typed: sorted.typed,
+        set_aside: sorted.set_aside,
+        profile: plan.profile.clone(),
     })
 }

@@ -77,6 +77,8 @@ pub enum DelimiterSource {
     Explicit,
     /// Sniffed from the rows that look like the table.
     Sniffed,
+    /// None: the rows come from spreadsheet cells.
+    Cells,
 }
 
 /// The located table: header, data rows and what was skipped around them.
@@ -148,6 +150,19 @@ pub fn read_table(text: &str, options: &TableOptions) -> Result<Table, TableErro
         None => (sniff_delimiter(&text), DelimiterSource::Sniffed),
     };
     let rows = parse_rows(&text, delimiter)?;
+    locate_region(rows, total_lines, delimiter, delimiter_source, options)
+}
+
+/// Locates header, data rows, preamble and trailer among rows already split
+/// into fields (by the CSV reader, or cell by cell from a spreadsheet);
+/// `total_lines` is the number of physical lines (or sheet rows).
+pub fn locate_region(
+    rows: Vec<RawRow>,
+    total_lines: u64,
+    delimiter: u8,
+    delimiter_source: DelimiterSource,
+    options: &TableOptions,
+) -> Result<Table, TableError> {
     if rows.iter().all(is_blank_row) {
         return Err(TableError::Empty);
     }
@@ -388,7 +403,7 @@ fn looks_like_header(row: &RawRow, next: Option<&RawRow>, width: usize) -> bool 
         .filter(|f| !f.is_empty())
         .all(|f| !looks_numeric(f));
     let next_fits = next.is_none_or(|n| n.fields.len().abs_diff(row.fields.len()) <= 1);
-    wide_enough && names_only && next_fits && !is_trailer_text_row(row)
+    wide_enough && names_only && next_fits && !is_trailer_text(row)
 }
 
 fn looks_numeric(text: &str) -> bool {
@@ -397,40 +412,96 @@ fn looks_numeric(text: &str) -> bool {
 }
 
 /// Index of the first trailer row: walks back from the end over rows that
-/// are blank, summary lines, or single-cell notes in a wider table.
+/// are blank, summary lines, or single-cell notes in a wider table, and over
+/// a summary header with its narrow value row (WeChat Pay merchant bills end
+/// with `总交易单数,应结订单总金额,…` and then `` `2,`9.90,… ``).
 fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize {
+    let shapes: Vec<RowShape> = rows[data_start..]
+        .iter()
+        .map(|row| {
+            let first = row.fields.iter().map(clean_field).find(|f| !f.is_empty());
+            RowShape::of(first, filled(row), row.fields.len(), width)
+        })
+        .collect();
+    data_start + trailer_start(&shapes)
+}
+
+/// What the trailer search needs to know about a row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowShape {
+    /// Every field empty.
+    pub(crate) blank: bool,
+    /// The first filled field starts a summary line.
+    pub(crate) summary: bool,
+    /// At most one filled field in a table of three or more columns.
+    pub(crate) note: bool,
+    /// At most half as many fields as the table has.
+    pub(crate) narrow: bool,
+}
+
+impl RowShape {
+    /// The shape of a row from its first filled (cleaned) field, its number
+    /// of filled fields (counting to 2 is enough) and of fields.
+    pub(crate) fn of(first_filled: Option<&str>, filled: usize, fields: usize, width: usize) -> RowShape {
+        RowShape {
+            blank: filled == 0,
+            summary: first_filled.is_some_and(is_trailer_first_field),
+            note: width >= 3 && filled <= 1,
+            narrow: fields * 2 <= width,
+        }
+    }
+
+    /// Blank, a summary line or a note: a trailer row wherever it stands at the end.
+    pub(crate) fn trailer_like(self) -> bool {
+        self.blank || self.summary || self.note
+    }
+
+    /// Never part of a trailer: the search stops at such a row.
+    pub(crate) fn is_data(self) -> bool {
+        !self.trailer_like() && !self.narrow
+    }
+}
+
+/// Index of the first trailer row among the rows after the header (or
+/// after a row that `RowShape::is_data`): `find_trailer_start` on shapes.
+pub(crate) fn trailer_start(rows: &[RowShape]) -> usize {
     let mut end = rows.len();
-    while end > data_start && is_trailer_like(&rows[end - 1], width) {
-        end -= 1;
+    while end > 0 {
+        if rows[end - 1].trailer_like() {
+            end -= 1;
+        } else if let Some(summary) = summary_block_start(rows, end) {
+            end = summary;
+        } else {
+            break;
+        }
     }
     end
 }
 
-/// Whether a row could belong to the trailer: blank, a summary line, or a
-/// single-cell note in a table of three or more columns.
-fn is_trailer_like(row: &RawRow, width: usize) -> bool {
-    let first = row.fields.iter().map(clean_field).find(|f| !f.is_empty());
-    trailer_like(first, filled(row), width)
-}
-
-/// `is_trailer_like` from a row's first filled (cleaned) field and its number of filled fields.
-pub(crate) fn trailer_like(first_filled: Option<&str>, filled: usize, width: usize) -> bool {
-    filled == 0 || first_filled.is_some_and(is_trailer_text) || (width >= 3 && filled <= 1)
+/// The start of a summary header row followed (up to `end`) only by rows
+/// less than half as wide as the table, looking at most 3 rows back.
+fn summary_block_start(rows: &[RowShape], end: usize) -> Option<usize> {
+    (end.saturating_sub(3)..end)
+        .rev()
+        .find(|&k| rows[k].summary)
+        .filter(|&k| rows[k + 1..end].iter().all(|r| r.narrow))
 }
 
 /// Summary and rule lines that exports append: totals, counts, dashes.
-fn is_trailer_text_row(row: &RawRow) -> bool {
+fn is_trailer_text(row: &RawRow) -> bool {
     row.fields
         .iter()
         .map(clean_field)
         .find(|f| !f.is_empty())
-        .is_some_and(is_trailer_text)
+        .is_some_and(is_trailer_first_field)
 }
 
 /// Whether a row's first filled field starts a summary line.
-fn is_trailer_text(first: &str) -> bool {
-    const PREFIXES: [&str; 10] = [
+fn is_trailer_first_field(first: &str) -> bool {
+    const PREFIXES: [&str; 12] = [
         "合计",
+        "总交易单数",
+        "资金流水总笔数",
         "总计",
         "小计",
         "汇总",
@@ -618,6 +689,18 @@ mod tests {
             .filter(|s| s.reason == SkipReason::Trailer)
             .collect();
         assert_eq!((trailer[0].first, trailer[0].last), (4, 6));
+    }
+
+    #[test]
+    fn summary_header_with_value_row_is_trailer() {
+        let text = "交易时间,商户订单号,交易状态,应结订单金额\n`2026-09-24 10:00:00,`p1,`SUCCESS,`9.90\n`2026-09-24 11:00:00,`p2,`SUCCESS,`1.00\n总交易单数,应结订单总金额\n`2,`10.90\n";
+        let t = table(text);
+        assert_eq!(t.rows.len(), 2);
+        let trailer = t.skipped.last().unwrap();
+        assert_eq!(
+            (trailer.first, trailer.last, trailer.reason),
+            (4, 5, SkipReason::Trailer)
+        );
     }
 
     #[test]

@@ -85,6 +85,10 @@ pub struct InputFacts {
     pub records: Tally,
     /// Rows that could not be typed (with `--skip-bad-rows`).
     pub rejected: u64,
+    /// Rows set aside by their status (closed, failed), in ignored.csv.
+    pub ignored_by_status: u64,
+    /// The built-in profile the file was read with, if any.
+    pub profile: Option<String>,
 }
 
 /// The business day of a run with `--date`, as instants in the business zone.

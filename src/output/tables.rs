@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 
 use rayon::prelude::*;
 
+use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Match, Reconciliation, Sides};
@@ -75,6 +76,8 @@ pub struct RenderInput<'a> {
     pub plan: &'a Plan,
     /// Rows set aside with `--skip-bad-rows`.
     pub rejected: &'a [RejectedRow],
+    /// Rows set aside by their status, both sides.
+    pub set_aside: &'a [&'a SetAside],
     /// This run's ledger and statement files, named in pending.csv.
     pub inputs: [&'a SourceId; 2],
     /// With `--carry-in`: the file each side's carried rows were first read
@@ -468,18 +471,29 @@ fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
     sheet.finish(name)
 }
 
+/// Rows below the ignore threshold and rows set aside by status, per side in line order.
 fn ignored(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "ignored.csv";
     let mut sheet = row_sheet(parts, name, &["reason"])?;
-    let reason = match parts.input.plan.ignore_below {
+    let below = match parts.input.plan.ignore_below {
         Some(limit) => format!("below_ignore_threshold ({limit})"),
         None => "below_ignore_threshold".to_string(),
     };
+    let mut rows: Vec<(&Record, &str)> = parts
+        .input
+        .set_aside
+        .iter()
+        .map(|s| (&s.record, s.reason.as_str()))
+        .collect();
     each_with(parts, |record, d| {
         if *d == Disposition::Ignored {
-            sheet.row(record, &[], &[&reason], parts.carry);
+            rows.push((record, below.as_str()));
         }
     });
+    rows.sort_by_key(|(r, _)| r.row_ref());
+    for (record, reason) in rows {
+        sheet.row(record, &[], &[reason], parts.carry);
+    }
     sheet.finish(name)
 }
 

@@ -61,6 +61,8 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         date,
         carry_in: None,
         skip_bad_rows: false,
+        ledger_profile: None,
+        bank_profile: None,
         encryption: None,
     };
     if let Err(e) = execute(&request) {

@@ -1,10 +1,13 @@
 //! Rule files: the TOML schema (`schema`), its checked form (`plan`), the
-//! business calendar (`business`), and loading one file or choosing the
-//! effective version from a directory.
+//! built-in reading profiles (`profiles`), drafting a first rule file from
+//! two data files (`init`), the business calendar (`business`), and loading
+//! one file or choosing the effective version from a directory.
 
 pub mod business;
 pub mod cases;
+pub mod init;
 pub mod plan;
+pub mod profiles;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
