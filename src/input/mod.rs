@@ -16,6 +16,7 @@ pub mod status;
 pub mod table;
 pub mod time;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -150,21 +151,21 @@ pub struct SourceFile {
 
 /// Reads `path`, decodes it and locates its table.
 pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> Result<Located, ReadError> {
-    match read_content(path, encoding, options)? {
-        Content::Workbook(located) => Ok(located),
-        Content::Text(text, facts) => {
-            let table = table::read_table(&text, options).map_err(|error| ReadError::Table {
-                path: path.into(),
-                error,
-            })?;
-            Ok(facts.with_table(table))
-        }
-    }
+    let content = read_content(path, encoding, options, |text, facts| {
+        let table = table::read_table(text, options).map_err(|error| ReadError::Table {
+            path: path.into(),
+            error,
+        })?;
+        Ok(facts.with_table(table))
+    })?;
+    Ok(match content {
+        Content::Workbook(located) | Content::Text(located) => located,
+    })
 }
 
-/// A file read: decoded text still to be parsed, or a workbook already located.
-enum Content {
-    Text(String, FileFacts),
+/// A file read: what was made of its decoded text, or a workbook already located.
+enum Content<T> {
+    Text(T),
     Workbook(Located),
 }
 
@@ -191,8 +192,15 @@ impl FileFacts {
     }
 }
 
-/// Reads `path`: a workbook's table, or the decoded text (hashed while it is decoded).
-fn read_content(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> Result<Content, ReadError> {
+/// Reads `path`: a workbook's table, or what `parse` makes of the decoded
+/// text, which is hashed while it is decoded. UTF-8 text is parsed in the
+/// file's own bytes; text in another encoding once the bytes are freed.
+fn read_content<T>(
+    path: &Path,
+    encoding: EncodingChoice,
+    options: &TableOptions,
+    parse: impl FnOnce(&str, FileFacts) -> Result<T, ReadError>,
+) -> Result<Content<T>, ReadError> {
     if path.is_dir() {
         return Err(ReadError::IsDirectory(path.into()));
     }
@@ -244,7 +252,13 @@ fn read_content(path: &Path, encoding: EncodingChoice, options: &TableOptions) -
         encoding,
         detection,
     };
-    Ok(Content::Text(text, facts))
+    match text {
+        Cow::Borrowed(text) => parse(text, facts).map(Content::Text),
+        Cow::Owned(text) => {
+            drop(bytes);
+            parse(&text, facts).map(Content::Text)
+        }
+    }
 }
 
 /// Reads one side's file with its rule-file settings and types its rows.
@@ -265,26 +279,30 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
         path: path.into(),
         error,
     };
-    let mut located = match read_content(path, plan.encoding, &options)? {
-        Content::Text(text, facts) if plan.guess_columns.is_none() && plan.columns.status.is_none() => {
-            let (table, typed) = chunked::read_typed(&text, &options, side, plan).map_err(table_error)?;
-            drop(text);
-            let typed = typed.map_err(|error| ReadError::Mapping {
-                path: path.into(),
-                line: table.header_line,
-                error,
-            })?;
+    let chunked = plan.guess_columns.is_none() && plan.columns.status.is_none();
+    let content = read_content(path, plan.encoding, &options, |text, facts| {
+        if !chunked {
+            let table = table::read_table(text, &options).map_err(table_error)?;
+            return Ok((facts.with_table(table), None));
+        }
+        let (table, typed) = chunked::read_typed(text, &options, side, plan).map_err(table_error)?;
+        let typed = typed.map_err(|error| ReadError::Mapping {
+            path: path.into(),
+            line: table.header_line,
+            error,
+        })?;
+        Ok((facts.with_table(table), Some(typed)))
+    })?;
+    let mut located = match content {
+        Content::Text((located, Some(typed))) => {
             return Ok(SourceFile {
-                located: facts.with_table(table),
+                located,
                 typed,
                 set_aside: Vec::new(),
                 profile: plan.profile.clone(),
             });
         }
-        Content::Text(text, facts) => {
-            facts.with_table(table::read_table(&text, &options).map_err(table_error)?)
-        }
-        Content::Workbook(located) => located,
+        Content::Text((located, None)) | Content::Workbook(located) => located,
     };
     let plan = profiles::with_guessed_columns(plan, side.name(), &located.table).map_err(|message| {
         ReadError::Guess {
