@@ -119,12 +119,14 @@ impl Record {
 
     /// The matching key (order id); empty when the source has none for this row.
     pub fn key(&self) -> &str {
-        self.text.values().next().unwrap_or_default()
+        split_value(&self.text.0).map_or("", |(key, _)| key)
     }
 
     /// Merchant or counterparty, used by fallback matching; may be empty.
     pub fn merchant(&self) -> &str {
-        self.text.values().nth(1).unwrap_or_default()
+        split_value(&self.text.0)
+            .and_then(|(_, rest)| split_value(rest))
+            .map_or("", |(merchant, _)| merchant)
     }
 
     /// Values of the side's carried columns, in the rule file's order.
@@ -170,20 +172,30 @@ impl RecordText {
     pub fn values(&self) -> impl Iterator<Item = &str> {
         let mut rest: &str = &self.0;
         std::iter::from_fn(move || {
-            let mut len = 0usize;
-            loop {
-                let c = rest.chars().next()?;
-                rest = &rest[c.len_utf8()..];
-                let c = u32::from(c);
-                len = (len << LENGTH_BITS) | (c & (LENGTH_MORE - 1)) as usize;
-                if c & LENGTH_MORE == 0 {
-                    break;
-                }
-            }
-            let (value, after) = rest.split_at(len);
+            let (value, after) = split_value(rest)?;
             rest = after;
             Some(value)
         })
+    }
+}
+
+/// The first value of packed text and the text after it.
+fn split_value(text: &str) -> Option<(&str, &str)> {
+    let first = *text.as_bytes().first()?;
+    // Almost every value is shorter than 128 bytes: one length byte.
+    if first < 0x80 {
+        return Some(text[1..].split_at(usize::from(first)));
+    }
+    let mut rest = text;
+    let mut len = 0usize;
+    loop {
+        let c = rest.chars().next()?;
+        rest = &rest[c.len_utf8()..];
+        let c = u32::from(c);
+        len = (len << LENGTH_BITS) | (c & (LENGTH_MORE - 1)) as usize;
+        if c & LENGTH_MORE == 0 {
+            return Some(rest.split_at(len));
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::groups::{Group, Groups};
 use super::key::closeness;
-use super::{Free, Match, Sides, StageResult};
+use super::{Free, Match, Rows, Sides, StageResult};
 use crate::model::{Record, RowRef};
 use crate::rules::plan::{Ambiguity, StagePlan};
 
@@ -89,8 +89,8 @@ fn match_bucket(sides: Sides, (ledger, bank): Group, index: usize, stage: &Stage
         }
         result.matches.push(Match {
             stage: index,
-            ledger: vec![l],
-            bank: vec![bank[chosen]],
+            ledger: Rows::One(l),
+            bank: Rows::One(bank[chosen]),
             review_reasons,
         });
     }

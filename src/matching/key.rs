@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 
 use super::groups::{Group, Groups};
-use super::{Free, Match, Sides, StageResult};
+use super::{Free, Match, Rows, Sides, StageResult};
 use crate::model::{Record, RowRef, Side};
 use crate::rules::plan::Tolerance;
 
@@ -30,17 +31,22 @@ pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance)
 
 /// Pairs each ledger row, in (time, line) order, with the closest bank row:
 /// smallest amount difference, then nearest time, then earliest line.
-fn pair_group(sides: Sides, (ledger, bank): Group, stage: usize, tolerance: Tolerance) -> Vec<Match> {
+fn pair_group(
+    sides: Sides,
+    (ledger, bank): Group,
+    stage: usize,
+    tolerance: Tolerance,
+) -> impl Iterator<Item = Match> {
     let pair = |l: usize, b: usize| Match {
         stage,
-        ledger: vec![l],
-        bank: vec![b],
+        ledger: Rows::One(l),
+        bank: Rows::One(b),
         review_reasons: Vec::new(),
     };
     if let ([l], [b]) = (ledger, bank) {
-        // The common case: one row on each side.
+        // The common case: one row on each side, no allocation.
         let allowed = tolerance.allows(sides.ledger[*l].amount, sides.bank[*b].amount);
-        return if allowed { vec![pair(*l, *b)] } else { Vec::new() };
+        return Either::Left(allowed.then(|| pair(*l, *b)).into_iter());
     }
     let mut used = vec![false; bank.len()];
     let mut matches = Vec::new();
@@ -56,7 +62,7 @@ fn pair_group(sides: Sides, (ledger, bank): Group, stage: usize, tolerance: Tole
             matches.push(pair(l, b));
         }
     }
-    matches
+    Either::Right(matches.into_iter())
 }
 
 /// Sort key for candidates: amount difference, time distance, line.

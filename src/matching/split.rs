@@ -31,8 +31,8 @@ pub(crate) fn run(
             // Groups list each side in (time, line) order already.
             Some(Match {
                 stage,
-                ledger: ledger.to_vec(),
-                bank: bank.to_vec(),
+                ledger: ledger.into(),
+                bank: bank.into(),
                 review_reasons: Vec::new(),
             })
         })
