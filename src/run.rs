@@ -2,8 +2,10 @@
 //! both files (concurrently) and any rows carried in, scope them to the
 //! business day, match, render, prove conservation, and publish the results
 //! directory atomically. A run that fails at any step publishes nothing, so
-//! earlier results stay as they were.
+//! earlier results stay as they were. The requested role's masking is
+//! applied to every file just before publishing.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
@@ -18,7 +20,11 @@ use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, Staging};
-use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, PeriodFacts, Summary};
+use crate::output::mask::{self, View, ViewError};
+use crate::output::review::{self, Confirmation};
+use crate::output::summary::{
+    self, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
+};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::progress::RunProgress;
 use crate::rules::business::BusinessDay;
@@ -48,6 +54,12 @@ pub struct RunRequest {
     /// Encrypt every result file under this key (`NAME.sm4`); its id is in
     /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
     pub encryption: Option<Sm4Key>,
+    /// The role whose view is written (`None`: the rules' `default_role`).
+    pub role: Option<String>,
+    /// Identifies this run in summary.json and the audit log.
+    pub run_id: String,
+    /// Reviewers' confirmations, from the audit log.
+    pub confirmations: Vec<Confirmation>,
 }
 
 /// A finished run.
@@ -57,6 +69,8 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// SHA-256 of every published file, by name.
+    pub published: BTreeMap<String, String>,
     /// The id (16 hex digits) of the key the results were encrypted with, if
     /// any: what the audit log records instead of the key.
     pub key_id: Option<String>,
@@ -68,6 +82,9 @@ pub enum RunError {
     /// The rules could not be loaded.
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// The role cannot be applied.
+    #[error(transparent)]
+    View(#[from] ViewError),
     /// An input could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -99,13 +116,17 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut plan = rules::load(&request.rules, date)?;
     use_profiles(&mut plan, request)?;
+    let view = View::resolve(&plan, request.role.as_deref())?;
     let progress = RunProgress::start();
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
     );
     let (mut ledger, mut bank) = (ledger?, bank?);
-    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows)?;
+    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows, &plan, &view)?;
+    if let Some(path) = &request.carry_in {
+        mask::refuse_masked_results(path, request.encryption.as_ref())?;
+    }
     let mut carry = request
         .carry_in
         .as_deref()
@@ -133,6 +154,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             inputs: [&inputs[0], &inputs[1]],
             carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
             set_aside: &set_aside,
+            view: &view,
         },
         &staging,
     )?;
@@ -142,20 +164,19 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .map(CarriedInFacts::tallies)
         .unwrap_or_default();
     let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
-    if let Some((side, c)) = conservation.iter().find(|(_, c)| !c.holds) {
-        return Err(RunError::Conservation(format!(
-            "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
-            c.input.count, c.input.amount, c.outputs.count, c.outputs.amount
-        )));
-    }
+    require_conservation(&conservation)?;
     let exceptions = !rejected.is_empty()
         || [&result.ledger, &result.bank]
             .iter()
             .flat_map(|d| d.iter())
             .any(|d| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }));
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
+    let review_items = review::items(scope.all(), &result);
+    let (review_csv, review_status) = review::render(&review_items, &request.confirmations);
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
+        run_id: request.run_id.clone(),
+        role: view.facts(),
         business_date: request.date.map(|d| d.to_string()),
         period: day.as_ref().map(|d| PeriodFacts::new(d, &plan)),
         started_at,
@@ -176,18 +197,41 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .filter(|m| !m.review_reasons.is_empty())
             .count() as u64,
         unmatched_by_reason,
+        confirmations: review_status,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
     progress.next();
-    staging.write("summary.json", &summary.to_json())?;
+    let mut published: BTreeMap<String, String> = files
+        .iter()
+        .map(|f| (f.name.to_string(), f.sha256.clone()))
+        .collect();
+    for (name, bytes) in [
+        (review::FILE_NAME, review_csv),
+        ("summary.json", summary.to_json()),
+    ] {
+        published.insert(name.to_string(), staging.write(name, &bytes)?);
+    }
     staging.commit()?;
     Ok(RunOutcome {
         summary,
         exceptions,
+        published,
         key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
     })
+}
+
+/// Stops the run, before anything is written, when a side's outputs do not
+/// add up to its input (a bug: it must never produce a published result).
+fn require_conservation(conservation: &BTreeMap<&'static str, Conservation>) -> Result<(), RunError> {
+    match conservation.iter().find(|(_, c)| !c.holds) {
+        Some((side, c)) => Err(RunError::Conservation(format!(
+            "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
+            c.input.count, c.input.amount, c.outputs.count, c.outputs.amount
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn now() -> String {
@@ -268,23 +312,30 @@ pub fn locate_error(path: &std::path::Path, e: &RowError) -> String {
     format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
 }
 
+/// Rows that could not be typed, with the role's masks applied to their raw text.
 fn collect_rejected(
     ledger: &SourceFile,
     bank: &SourceFile,
     skip: bool,
+    plan: &Plan,
+    view: &View,
 ) -> Result<Vec<RejectedRow>, RunError> {
     let mut rows = Vec::new();
     let mut listing = Vec::new();
-    for (side, source) in [(Side::Ledger, ledger), (Side::Bank, bank)] {
-        let delimiter = char::from(source.located.table.delimiter).to_string();
+    for (side, source, side_plan) in [
+        (Side::Ledger, ledger, &plan.ledger),
+        (Side::Bank, bank, &plan.bank),
+    ] {
+        let table = &source.located.table;
         for (error, raw) in &source.typed.rejected {
             listing.push(locate_error(&source.located.path, error));
+            let fields: Vec<&str> = raw.fields.iter().collect();
             rows.push(RejectedRow {
                 side,
                 line: error.line,
                 column: error.column,
-                error: error.message.clone(),
-                raw: raw.fields.iter().collect::<Vec<_>>().join(&delimiter),
+                error: view.text(&error.message).into_owned(),
+                raw: view.raw_row(side_plan, &table.header, &fields, char::from(table.delimiter)),
             });
         }
     }
@@ -305,4 +356,42 @@ fn collect_rejected(
 /// The plan's stage names, in order.
 pub fn stage_names(plan: &Plan) -> Vec<String> {
     plan.stages.iter().map(|s| s.name().to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn side(input: (u64, i64), outputs: (u64, i64)) -> Conservation {
+        let tally = |(count, cents): (u64, i64)| Tally {
+            count,
+            amount: Decimal::new(cents, 2),
+        };
+        Conservation {
+            input: tally(input),
+            carried_in: Tally::default(),
+            outputs: tally(outputs),
+            holds: input == outputs,
+        }
+    }
+
+    #[test]
+    fn a_broken_conservation_stops_the_run_naming_the_side() {
+        let ok = BTreeMap::from([
+            ("ledger", side((2, 300), (2, 300))),
+            ("bank", side((1, 300), (1, 300))),
+        ]);
+        assert!(require_conservation(&ok).is_ok());
+        let broken = BTreeMap::from([
+            ("ledger", side((2, 300), (2, 300))),
+            ("bank", side((2, 300), (1, 100))),
+        ]);
+        let error = require_conservation(&broken).unwrap_err();
+        assert!(matches!(error, RunError::Conservation(_)));
+        assert_eq!(
+            error.to_string(),
+            "conservation check failed, nothing was written: bank: read 2 rows summing to 3.00, outputs hold 1 rows summing to 1.00"
+        );
+    }
 }

@@ -1,35 +1,74 @@
-//! `recon rules check`, `test`, `init` and `profiles`.
+//! `recon rules check`, `test` (which records every invocation in the audit
+//! log), `init` and `profiles`.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
+use chrono::Utc;
 
 use super::Outcome;
+use crate::audit::entry::{self, CaseDigest, Common, RulesTestEntry};
+use crate::audit::{self, Log};
 use crate::output::atomic::replace_file;
+use crate::output::mask::redact_numbers;
 use crate::rules::cases::{self, CaseResult};
 use crate::rules::{self, profiles};
 
 /// Subcommands of `recon rules`.
 #[derive(Debug, clap::Subcommand)]
+#[command(after_help = "\
+Examples:
+  recon rules check rules/default.toml     validate one rule file
+  recon rules check rules/                 validate every version in a directory
+  recon rules test examples                run the shipped regression cases
+  recon rules init --ledger L.csv --bank B.xlsx -o rules/mine.toml   draft a rule file
+  recon rules profiles                     list the built-in profiles
+
+Exit codes: 0 done (valid rules, all cases pass, file written, profiles listed),
+            1 a case failed, 2 invalid rules, no cases, or a file that cannot be read
+            or written.")]
 pub enum Command {
     /// Validate a rule file, or every version in a directory
     #[command(after_long_help = "\
-Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings
-(e.g. ignore_below above review_above). With a directory, lists every version by effective date.")]
+Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings:
+ignore_below at or above review_above, a window that starts after it ends, no stages, two
+stages with one name, settings that do not apply to a stage's kind, and more. With a
+directory, checks every version and lists them by effective date (no two may share one).
+
+Examples:
+  recon rules check rules/default.toml
+  recon rules check rules/
+
+Exit codes: 0 valid, 2 invalid (the message says where and why).")]
     Check {
         /// A rule file or a directory of rule files
         path: PathBuf,
     },
-    /// Run regression cases: each case folder holds ledger.csv, bank.csv, rules.toml and expected/*.csv
+    /// Run rule regression cases (ledger.csv, bank.csv, rules.toml, expected/*.csv)
     #[command(after_long_help = "\
-A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result CSVs
-(matched.csv, unmatched.csv, duplicates.csv, ignored.csv, pending.csv, out_of_period.csv) the rules
-must produce, byte for byte. An optional case.toml with `date = 2026-11-24` runs the case for that
-business day, as `recon run --date` does.
-DIR is a case, or a folder of cases. Exit 0 when all pass, 1 when any fails.")]
+A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result
+CSVs (matched.csv, unmatched.csv, duplicates.csv, ignored.csv, pending.csv, out_of_period.csv)
+the rules must produce, byte for byte; only the expected files present are compared. An
+optional case.toml with `date = 2026-11-24` runs the case for that business day, as
+`recon run --date` does. DIR is a case, or a folder of cases.
+
+Every invocation appends one line to an audit log (which rules, by SHA-256, passed or failed):
+by default the user's $XDG_STATE_HOME/recon/audit.log (else ~/.local/state/recon/audit.log),
+so testing rules in a repository leaves no file in it.
+
+Examples:
+  recon rules test examples                  every shipped case
+  recon rules test examples/thresholds       one case
+  recon rules test rules/cases --audit /data/recon/audit.log
+
+Exit codes: 0 all cases pass, 1 a case failed (its first differing line is shown),
+            2 DIR holds no cases, cannot be read, or the run cannot be recorded.")]
     Test {
         /// A case folder, or a folder of case folders
         dir: PathBuf,
+        /// Audit log to append to (default: $XDG_STATE_HOME/recon/audit.log, else ~/.local/state/recon/audit.log)
+        #[arg(long, value_name = "FILE")]
+        audit: Option<PathBuf>,
     },
     /// Draft a starting rule file from a ledger and a bank file
     #[command(after_long_help = "\
@@ -75,7 +114,9 @@ section (the section's own keys win), with `recon run --bank-profile NAME`, or w
 
 Examples:
   recon rules profiles
-  recon rules profiles wechat-merchant")]
+  recon rules profiles wechat-merchant
+
+Exit codes: 0 listed or printed, 2 no profile has that name.")]
     Profiles {
         /// Print this profile's TOML
         name: Option<String>,
@@ -86,7 +127,7 @@ Examples:
 pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Check { path } => check(&path),
-        Command::Test { dir } => test(&dir),
+        Command::Test { dir, audit } => test(&dir, audit),
         Command::Init {
             ledger,
             bank,
@@ -140,8 +181,15 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
     }
     for plan in &plans {
         let id = &plan.identity;
+        let roles = match &plan.roles.default_role {
+            Some(default) => format!(
+                "  roles {} (default {default})",
+                plan.roles.roles.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            None => String::new(),
+        };
         println!(
-            "ok  {}  {} {}  effective from {}  {} stage(s)  sha256 {}",
+            "ok  {}  {} {}  effective from {}  {} stage(s)  sha256 {}{roles}",
             id.path,
             id.name,
             id.version,
@@ -153,10 +201,55 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn test(dir: &Path) -> anyhow::Result<Outcome> {
-    let results = cases::run_all(dir).with_context(|| format!("{}: cannot run the cases", dir.display()))?;
+fn test(dir: &Path, audit: Option<PathBuf>) -> anyhow::Result<Outcome> {
+    let started = Utc::now();
+    let audit_path = audit
+        .or_else(audit::user_state_log)
+        .ok_or_else(|| anyhow!("no audit log: neither XDG_STATE_HOME nor HOME is set; give --audit FILE"))?;
+    let log = Log::open(&audit_path).context("no case was run: every rules test must be recorded")?;
+    let run_id = entry::new_run_id(started);
+    let mut record = RulesTestEntry {
+        common: Common::new("rules_test", run_id.clone(), started),
+        cases_dir: dir.display().to_string(),
+        cases: Vec::new(),
+        status: "error",
+        exit_code: super::TROUBLE,
+        error: None,
+    };
+    let results = match cases::run_all(dir, &run_id) {
+        Ok(results) => results,
+        Err(e) => {
+            let message = format!("{}: cannot run the cases: {e}", dir.display());
+            record.error = Some(redact_numbers(&message).into_owned());
+            log.append(&record)?;
+            bail!(message);
+        }
+    };
+    let outcome = report(&results);
+    record.common = Common::new("rules_test", run_id, started);
+    record.cases = results
+        .iter()
+        .map(|r| CaseDigest {
+            name: r.name.clone(),
+            passed: r.failures.is_empty(),
+            failures: r.failures.len(),
+            rules: r.rules.clone(),
+        })
+        .collect();
+    record.status = if outcome == Outcome::Clean {
+        "passed"
+    } else {
+        "failed"
+    };
+    record.exit_code = outcome.exit_code();
+    log.append(&record)?;
+    Ok(outcome)
+}
+
+/// Prints pass/FAIL per case and the totals.
+fn report(results: &[CaseResult]) -> Outcome {
     let mut failed = 0;
-    for CaseResult { name, failures } in &results {
+    for CaseResult { name, failures, .. } in results {
         if failures.is_empty() {
             println!("pass  {name}");
         } else {
@@ -168,9 +261,9 @@ fn test(dir: &Path) -> anyhow::Result<Outcome> {
         }
     }
     println!("{} passed, {} failed", results.len() - failed, failed);
-    Ok(if failed == 0 {
+    if failed == 0 {
         Outcome::Clean
     } else {
         Outcome::Exceptions
-    })
+    }
 }

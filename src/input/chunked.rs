@@ -11,10 +11,11 @@ use rayon::prelude::*;
 
 use super::field::clean_field;
 use super::records::{resolve, type_row, Fields, Layout, MappingError, RowError, Typed};
+use super::sniff::sniff_delimiter;
 use super::table::{
     count_lines, csv_reader, find_header, is_blank_row, newlines_in, normalize_line_ends, parse_rows_until,
-    sniff_delimiter, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape, SkipRuns, Table,
-    TableError, TableOptions, SNIFF_ROWS,
+    trailer_start, DelimiterSource, LineCounter, RawRow, RowShape, SkipRuns, Table, TableError, TableOptions,
+    SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
 use crate::rules::plan::SidePlan;

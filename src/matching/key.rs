@@ -74,18 +74,19 @@ pub(crate) fn closeness(ledger: &Record, bank: &Record) -> (rust_decimal::Decima
     ((ledger.amount - bank.amount).abs(), seconds, bank.line)
 }
 
+/// A row and its record index.
+type Indexed = (RowRef, usize);
+
 /// Rows by (key, direction) and side, to name counterparts of unmatched rows.
 pub(crate) struct KeyIndex<'a> {
-    rows: HashMap<(&'a str, bool), [Vec<RowRef>; 2], foldhash::fast::RandomState>,
+    /// Per (key, direction): for each side, its rows in file order.
+    rows: HashMap<(&'a str, bool), [Vec<Indexed>; 2], foldhash::fast::RandomState>,
 }
 
-/// Most counterparts listed for one unmatched row.
-const MAX_COUNTERPARTS: usize = 5;
-
 /// Indexes the keyed records that share a (key, direction) with a free
-/// record: only those can be named as counterparts.
+/// record: only those can be asked for counterparts.
 pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
-    let mut rows: HashMap<(&str, bool), [Vec<RowRef>; 2], _> = HashMap::default();
+    let mut rows: HashMap<(&str, bool), [Vec<Indexed>; 2], _> = HashMap::default();
     for side in Side::BOTH {
         for (i, r) in sides.of(side).iter().enumerate() {
             if free.of(side)[i] && !r.key().is_empty() {
@@ -97,9 +98,14 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
         return KeyIndex { rows };
     }
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
-        for r in sides.of(side).iter().filter(|r| !r.key().is_empty()) {
+        for (i, r) in sides
+            .of(side)
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.key().is_empty())
+        {
             if let Some(slots) = rows.get_mut(&(r.key(), r.is_outflow())) {
-                slots[slot].push(r.row_ref());
+                slots[slot].push((r.row_ref(), i));
             }
         }
     }
@@ -107,10 +113,11 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
 }
 
 impl KeyIndex<'_> {
-    /// Rows on the other side with the same key and direction (at most five).
-    pub(crate) fn counterparts(&self, record: &Record) -> Vec<RowRef> {
+    /// Rows on the other side with the same key and direction, with their
+    /// record indices, in file order (for a free record).
+    pub(crate) fn counterparts<'s>(&'s self, record: &'s Record) -> &'s [Indexed] {
         if record.key().is_empty() {
-            return Vec::new();
+            return &[];
         }
         let other = match record.side {
             Side::Ledger => 1,
@@ -118,7 +125,6 @@ impl KeyIndex<'_> {
         };
         self.rows
             .get(&(record.key(), record.is_outflow()))
-            .map(|slots| slots[other].iter().take(MAX_COUNTERPARTS).copied().collect())
-            .unwrap_or_default()
+            .map_or(&[], |slots| slots[other].as_slice())
     }
 }

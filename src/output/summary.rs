@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::mask::ViewFacts;
+use super::review::ReviewStatus;
 use super::tables::{OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
 use crate::input::carry::CarryIn;
@@ -20,6 +22,10 @@ use crate::rules::plan::{Plan, RuleIdentity};
 pub struct Summary {
     /// `recon` and its version.
     pub tool: String,
+    /// The run's id, as in the audit log.
+    pub run_id: String,
+    /// The role whose view these results are, and what it masks; `null` without roles.
+    pub role: Option<ViewFacts>,
     /// The business date reconciled, when given.
     pub business_date: Option<String>,
     /// With `--date`: the instants the business day was cut at.
@@ -42,6 +48,8 @@ pub struct Summary {
     pub review: u64,
     /// Unmatched rows per reason and side.
     pub unmatched_by_reason: BTreeMap<&'static str, SideCounts>,
+    /// Items of review.csv and which of them reviewers have confirmed.
+    pub confirmations: ReviewStatus,
     /// Per side: input tally, sum of output tallies, and whether they agree.
     pub conservation: BTreeMap<&'static str, Conservation>,
     /// `reconciled` or `exceptions`.
@@ -293,6 +301,19 @@ impl Summary {
                 }
             }
         }
+        if let Some(role) = &self.role {
+            let masks: Vec<String> = role
+                .masks
+                .iter()
+                .map(|(c, k)| format!("{c} {}", k.name()))
+                .collect();
+            let masks = if masks.is_empty() {
+                "nothing".to_string()
+            } else {
+                masks.join(", ")
+            };
+            let _ = writeln!(s, "role     {} (masks {masks})", role.name);
+        }
         let _ = writeln!(
             s,
             "{:<14}{:>10} {:>16}{:>10} {:>16}",
@@ -333,9 +354,106 @@ impl Summary {
                 );
             }
         }
+        let c = &self.confirmations;
+        let _ = writeln!(
+            s,
+            "confirmed {} of {} review item(s) (review.csv)",
+            c.confirmed, c.items
+        );
+        for item in &c.confirmed_items {
+            let _ = writeln!(
+                s,
+                "  {} {} by {} at {}: {}",
+                item.item,
+                item.kind.name(),
+                item.by,
+                item.at,
+                item.note
+            );
+        }
         let holds = self.conservation.values().all(|c| c.holds);
         let _ = writeln!(s, "conservation {}", if holds { "holds" } else { "FAILED" });
         let _ = writeln!(s, "status   {}", self.status);
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn tally(count: u64, cents: i64) -> Tally {
+        Tally {
+            count,
+            amount: Decimal::new(cents, 2),
+        }
+    }
+
+    fn file(name: &'static str, ledger: Tally, bank: Tally) -> OutputFile {
+        OutputFile {
+            name,
+            sha256: String::new(),
+            tallies: SideTallies { ledger, bank },
+        }
+    }
+
+    #[test]
+    fn conservation_holds_when_outputs_add_up_to_the_inputs() {
+        let inputs = SideTallies {
+            ledger: tally(3, 30_000),
+            bank: tally(2, 25_000),
+        };
+        let files = [
+            file("matched.csv", tally(2, 25_000), tally(2, 25_000)),
+            file("unmatched.csv", tally(1, 5_000), Tally::default()),
+        ];
+        let c = conservation(&inputs, &SideTallies::default(), &files);
+        assert!(c["ledger"].holds && c["bank"].holds);
+        assert_eq!(c["ledger"].outputs, inputs.ledger);
+    }
+
+    #[test]
+    fn carried_in_rows_count_as_input() {
+        let read = SideTallies {
+            ledger: tally(1, 10_000),
+            bank: tally(1, 10_000),
+        };
+        let carried = SideTallies {
+            ledger: tally(1, 500),
+            bank: Tally::default(),
+        };
+        let files = [
+            file("matched.csv", tally(1, 10_000), tally(1, 10_000)),
+            file("unmatched.csv", tally(1, 500), Tally::default()),
+        ];
+        let c = conservation(&read, &carried, &files);
+        assert!(c["ledger"].holds && c["bank"].holds);
+        assert_eq!(c["ledger"].input, tally(2, 10_500));
+        assert!(!conservation(&read, &SideTallies::default(), &files)["ledger"].holds);
+    }
+
+    #[test]
+    fn conservation_fails_on_a_lost_row_a_double_row_or_a_changed_amount() {
+        let inputs = SideTallies {
+            ledger: tally(2, 20_000),
+            bank: tally(2, 20_000),
+        };
+        let lost = [file("matched.csv", tally(1, 10_000), tally(2, 20_000))];
+        let twice = [
+            file("matched.csv", tally(2, 20_000), tally(2, 20_000)),
+            file("duplicates.csv", Tally::default(), tally(1, 10_000)),
+        ];
+        let changed = [file("matched.csv", tally(2, 20_001), tally(2, 20_000))];
+        for (files, broken) in [
+            (&lost[..], "ledger"),
+            (&twice[..], "bank"),
+            (&changed[..], "ledger"),
+        ] {
+            let c = conservation(&inputs, &SideTallies::default(), files);
+            assert!(!c[broken].holds, "{broken}");
+            let other = if broken == "ledger" { "bank" } else { "ledger" };
+            assert!(c[other].holds, "{other}");
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! duplicates, ignored, pending, out_of_period, rejected), tallying every row
 //! written per side so the summary can prove that nothing was lost or written
 //! twice. Files are written into the run's `Staging` directory as they are
-//! rendered, so no result file is ever held in memory whole (unless it is to
-//! be encrypted).
+//! rendered, so no result file is ever held in memory whole, unless it is to
+//! be encrypted or the requested role masks columns (`View::apply_csv` then
+//! masks the finished file).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Match, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
+use crate::output::mask::View;
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
@@ -28,6 +30,8 @@ use crate::rules::plan::Plan;
 pub struct OutputFile {
     /// File name inside the output directory.
     pub name: &'static str,
+    /// SHA-256 (lowercase hex) of the file as published (masked, before any encryption).
+    pub sha256: String,
     /// Rows written, per side.
     pub tallies: SideTallies,
 }
@@ -83,6 +87,8 @@ pub struct RenderInput<'a> {
     /// With `--carry-in`: the file each side's carried rows were first read
     /// from; every output then has a `carried_from` column.
     pub carried_from: Option<[Option<&'a SourceId>; 2]>,
+    /// The requested role's view: columns it masks or drops.
+    pub view: &'a View,
 }
 
 /// Renders all result files into `staging` (concurrently) and lists them in a fixed order.
@@ -101,7 +107,7 @@ pub fn render(input: &RenderInput, staging: &Staging) -> Result<Vec<OutputFile>,
         .map(|sheet| sheet(&parts))
         .collect::<Result<_, _>>()?;
     if !input.rejected.is_empty() {
-        files.push(rejected(input.rejected, staging)?);
+        files.push(rejected(input.rejected, &parts)?);
     }
     Ok(files)
 }
@@ -216,29 +222,85 @@ struct Sheet<W: Write> {
 /// Bytes the csv writer gathers before passing them on.
 const SHEET_BUFFER: usize = 1 << 18;
 
-impl<'k> Sheet<ResultFile<'k>> {
-    /// Starts result file `name` in `staging`, whose header is `before`, the
-    /// common columns, `after`, then the carried names.
+impl<'a> Sheet<Target<'a>> {
+    /// Starts result file `name`, whose header is `before`, the common
+    /// columns, `after`, then the carried names.
     fn create(
-        staging: &Staging<'k>,
-        name: &str,
+        parts: &Parts<'a>,
+        name: &'static str,
         (before, after): (&[&str], &[&str]),
-        carry: &CarriedColumns,
-        zone: Tz,
     ) -> Result<Self, PublishError> {
-        let mut sheet = Sheet::on(staging.create(name)?, zone);
+        let mut sheet = Sheet::on(Target::open(parts, name)?, parts.input.plan.business_zone);
         sheet
             .writer
-            .write_record(header(before, after, carry))
+            .write_record(header(before, after, parts.carry))
             .expect(DEFERRED);
         Ok(sheet)
     }
 
     /// Completes the file.
-    fn finish(self, name: &'static str) -> Result<OutputFile, PublishError> {
-        let (file, tallies) = self.into_parts();
-        file.finish()?;
-        Ok(OutputFile { name, tallies })
+    fn finish(self) -> Result<OutputFile, PublishError> {
+        let (target, tallies) = self.into_parts();
+        target.finish(tallies)
+    }
+}
+
+/// Where a result file's rows go: straight into its staging file, or, when
+/// the role masks columns, into memory, to be masked whole when finished.
+enum Target<'a> {
+    File(&'static str, ResultFile<'a>),
+    Masked {
+        name: &'static str,
+        bytes: Vec<u8>,
+        view: &'a View,
+        staging: &'a Staging<'a>,
+    },
+}
+
+impl<'a> Target<'a> {
+    fn open(parts: &Parts<'a>, name: &'static str) -> Result<Target<'a>, PublishError> {
+        let view = parts.input.view;
+        Ok(if view.hides_anything() {
+            Target::Masked {
+                name,
+                bytes: Vec::new(),
+                view,
+                staging: parts.staging,
+            }
+        } else {
+            Target::File(name, parts.staging.create(name)?)
+        })
+    }
+
+    /// Completes the file, which holds rows tallying `tallies`.
+    fn finish(self, tallies: SideTallies) -> Result<OutputFile, PublishError> {
+        let (name, sha256) = match self {
+            Target::File(name, file) => (name, file.finish()?),
+            Target::Masked {
+                name,
+                bytes,
+                view,
+                staging,
+            } => (name, staging.write(name, &view.apply_csv(&bytes))?),
+        };
+        Ok(OutputFile {
+            name,
+            sha256,
+            tallies,
+        })
+    }
+}
+
+impl Write for Target<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Target::File(_, file) => file.write(buf),
+            Target::Masked { bytes, .. } => bytes.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -344,7 +406,7 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
         &["match_id", "stage"][..],
         &["difference", "review", "review_reason"][..],
     );
-    let mut file = parts.staging.create(name)?;
+    let mut file = Target::open(parts, name)?;
     let mut header_line = csv::Writer::from_writer(Vec::new());
     header_line
         .write_record(header(columns.0, columns.1, parts.carry))
@@ -383,8 +445,7 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
         ready = rendered;
         next += wave;
     }
-    file.finish()?;
-    Ok(OutputFile { name, tallies })
+    file.finish(tallies)
 }
 
 /// The rows of `matches`, the first of which is match number `first`.
@@ -435,13 +496,12 @@ where
 }
 
 /// Starts a per-row sheet: the common columns, then `after`.
-fn row_sheet<'k>(
-    parts: &Parts<'k>,
-    name: &str,
+fn row_sheet<'a>(
+    parts: &Parts<'a>,
+    name: &'static str,
     after: &[&str],
-) -> Result<Sheet<ResultFile<'k>>, PublishError> {
-    let zone = parts.input.plan.business_zone;
-    Sheet::create(parts.staging, name, (&[], after), parts.carry, zone)
+) -> Result<Sheet<Target<'a>>, PublishError> {
+    Sheet::create(parts, name, (&[], after))
 }
 
 fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
@@ -457,7 +517,7 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
             sheet.row(record, &[], &[reason.name(), &refs], parts.carry);
         }
     });
-    sheet.finish(name)
+    sheet.finish()
 }
 
 fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
@@ -468,7 +528,7 @@ fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
             sheet.row(record, &[], &[&of.to_string()], parts.carry);
         }
     });
-    sheet.finish(name)
+    sheet.finish()
 }
 
 /// Rows below the ignore threshold and rows set aside by status, per side in line order.
@@ -494,7 +554,7 @@ fn ignored(parts: &Parts) -> Result<OutputFile, PublishError> {
     for (record, reason) in rows {
         sheet.row(record, &[], &[reason], parts.carry);
     }
-    sheet.finish(name)
+    sheet.finish()
 }
 
 /// The business date of a row's time, as text (empty without a time).
@@ -518,7 +578,7 @@ fn pending(parts: &Parts) -> Result<OutputFile, PublishError> {
             sheet.row(record, &[], &after, parts.carry);
         }
     });
-    sheet.finish(name)
+    sheet.finish()
 }
 
 fn out_of_period(parts: &Parts) -> Result<OutputFile, PublishError> {
@@ -530,12 +590,11 @@ fn out_of_period(parts: &Parts) -> Result<OutputFile, PublishError> {
             sheet.row(record, &[], &[reason.name(), &date], parts.carry);
         }
     });
-    sheet.finish(name)
+    sheet.finish()
 }
 
-fn rejected(rows: &[RejectedRow], staging: &Staging) -> Result<OutputFile, PublishError> {
-    let name = "rejected.csv";
-    let mut writer = csv::Writer::from_writer(staging.create(name)?);
+fn rejected(rows: &[RejectedRow], parts: &Parts) -> Result<OutputFile, PublishError> {
+    let mut writer = csv::Writer::from_writer(Target::open(parts, "rejected.csv")?);
     writer
         .write_record(["side", "line", "column", "error", "raw"])
         .expect(DEFERRED);
@@ -548,9 +607,27 @@ fn rejected(rows: &[RejectedRow], staging: &Staging) -> Result<OutputFile, Publi
             .write_record([r.side.name(), &line, &column, &safe(&r.error), &safe(&r.raw)])
             .expect(DEFERRED);
     }
-    writer.into_inner().map_err(|_| ()).expect(DEFERRED).finish()?;
     let mut tallies = SideTallies::default();
     tallies.ledger.count = counts.get(&Side::Ledger).copied().unwrap_or(0);
     tallies.bank.count = counts.get(&Side::Bank).copied().unwrap_or(0);
-    Ok(OutputFile { name, tallies })
+    writer
+        .into_inner()
+        .map_err(|_| ())
+        .expect(DEFERRED)
+        .finish(tallies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe;
+
+    #[test]
+    fn formula_starts_get_a_quote_and_numbers_do_not() {
+        for risky in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "-", "+"] {
+            assert_eq!(safe(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["-12.50", "+5", "-0", "P001", "", "a=b", " =1"] {
+            assert_eq!(safe(plain), plain, "{plain:?}");
+        }
+    }
 }

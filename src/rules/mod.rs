@@ -8,6 +8,7 @@ pub mod cases;
 pub mod init;
 pub mod plan;
 pub mod profiles;
+pub mod roles;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,18 @@ pub enum RulesError {
         /// 1-based column.
         column: usize,
         /// What the TOML reader said.
+        message: String,
+    },
+    /// A setting is impossible, at this position of the rule file.
+    #[error("{path}:{line}:{column}: {message}")]
+    At {
+        /// The rule file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong and how to fix it.
         message: String,
     },
     /// The TOML is well formed but the settings are impossible.
@@ -93,23 +106,39 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
     })?;
     let file: schema::RuleFile = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let sha = hex(&Sha256::digest(&bytes));
-    plan::build(&file, &path.display().to_string(), &sha).map_err(|message| RulesError::Invalid {
-        path: path.into(),
-        message,
-    })
+    let mut plan =
+        plan::build(&file, &path.display().to_string(), &sha).map_err(|message| RulesError::Invalid {
+            path: path.into(),
+            message,
+        })?;
+    plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan)).map_err(|e| {
+        let (line, column) = line_column(text, e.span.start);
+        RulesError::At {
+            path: path.into(),
+            line,
+            column,
+            message: e.message,
+        }
+    })?;
+    Ok(plan)
 }
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {
-    let offset = error.span().map_or(0, |s| s.start);
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let (line, column) = line_column(text, error.span().map_or(0, |s| s.start));
     RulesError::Toml {
         path: path.into(),
         line,
         column,
         message: error.message().trim().to_string(),
     }
+}
+
+/// 1-based line and character column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// Every `.toml` file directly in `dir`, loaded, sorted by effective date.

@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 
+use super::roles::RolesSpec;
+
 /// A whole rule file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +29,8 @@ pub struct RuleFile {
     /// `[[stage]]`: match stages, applied in order.
     #[serde(default, rename = "stage")]
     pub stages: Vec<StageSpec>,
+    /// `[roles]`: who sees which columns (see `rules::roles`).
+    pub roles: Option<RolesSpec>,
 }
 
 /// `[rules]`: which rules these are.
