@@ -4,7 +4,9 @@
 //! with one reused csv `ByteRecord` and typed straight into records: no row is
 //! stored as strings. Header, skipped lines, records and rejected rows are
 //! exactly those of `read_table` followed by `records::type_rows`, whatever the
-//! thread count.
+//! thread count. `read_rows` reads the same way but keeps the rows as strings
+//! instead (for readers that need them before they can type: `recon check`
+//! guessing columns, status sorting): exactly `read_table`, in parallel.
 
 use csv::{ByteRecord, StringRecord};
 use rayon::prelude::*;
@@ -33,15 +35,21 @@ pub fn read_typed(
     side: Side,
     plan: &SidePlan,
 ) -> Result<(Table, Result<Typed, MappingError>), TableError> {
-    read_in_chunks(text, options, side, plan, CHUNK_BYTES)
+    read_in_chunks(text, options, Some((side, plan)), CHUNK_BYTES)
 }
 
-/// `read_typed` with chunks of about `chunk_bytes`.
+/// Locates the table in `text` with its data rows: the same table as
+/// `table::read_table`, parsed in parallel.
+pub fn read_rows(text: &str, options: &TableOptions) -> Result<Table, TableError> {
+    read_in_chunks(text, options, None, CHUNK_BYTES).map(|(table, _)| table)
+}
+
+/// `read_typed` (with a side and plan) or `read_rows` (without), with chunks
+/// of about `chunk_bytes`.
 fn read_in_chunks(
     text: &str,
     options: &TableOptions,
-    side: Side,
-    plan: &SidePlan,
+    typing: Option<(Side, &SidePlan)>,
     chunk_bytes: usize,
 ) -> Result<(Table, Result<Typed, MappingError>), TableError> {
     let text = normalize_line_ends(text);
@@ -70,12 +78,16 @@ fn read_in_chunks(
         skipped: Vec::new(),
         total_lines,
     };
-    let layout = resolve(&table, plan);
+    let layout = typing.map(|(_, plan)| resolve(&table, plan)).transpose();
     let data_start = ends[header_index];
     let reader = ChunkReader {
         delimiter,
         width: table.header.len(),
-        typing: layout.as_ref().ok().map(|layout| (layout, side, plan)),
+        typing: match (&layout, typing) {
+            (Ok(Some(layout)), Some((side, plan))) => Some((layout, side, plan)),
+            _ => None,
+        },
+        keep_rows: typing.is_none(),
     };
     let chunks = split_chunks(text, data_start, delimiter, header_row, total_lines, chunk_bytes);
     let outs: Vec<ChunkOut> = chunks.par_iter().map(|c| reader.read(c)).collect();
@@ -99,6 +111,9 @@ fn read_in_chunks(
         typed
             .rejected
             .extend(out.rejected.into_iter().filter(|(e, _)| is_data(e.line)));
+        table
+            .rows
+            .extend(out.rows.into_iter().filter(|r| is_data(r.line)));
     }
     table.skipped = runs.finish();
     Ok((table, layout.map(|_| typed)))
@@ -277,6 +292,8 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
 struct ChunkOut {
     records: Vec<Record>,
     rejected: Vec<(RowError, RawRow)>,
+    /// Non-blank rows, when kept.
+    rows: Vec<RawRow>,
     /// Line ranges `[first, end)` holding no data: empty lines and blank rows.
     blank: Vec<(u64, u64)>,
     /// The rows after the chunk's last row that cannot be trailer: trailer candidates.
@@ -301,6 +318,8 @@ struct ChunkReader<'p> {
     delimiter: u8,
     width: usize,
     typing: Option<(&'p Layout<'p>, Side, &'p SidePlan)>,
+    /// Keep every non-blank row as strings (for `read_rows`).
+    keep_rows: bool,
 }
 
 impl ChunkReader<'_> {
@@ -339,6 +358,9 @@ impl ChunkReader<'_> {
             if shape.blank {
                 out.blank.push((line, end_line + 1));
                 continue;
+            }
+            if self.keep_rows {
+                out.rows.push(raw_row(line, &record));
             }
             if let Some((layout, side, plan)) = self.typing {
                 match type_row(line, &record, side, plan, layout) {
@@ -457,12 +479,30 @@ mod tests {
     fn reads_like_the_sequential_reader(text: &str) -> String {
         let plan = plan();
         let options = TableOptions::default();
-        let mut table = read_table(text, &options).unwrap();
+        let sequential = read_table(text, &options).unwrap();
+        let rows = |t: &Table| {
+            t.rows
+                .iter()
+                .map(|r| (r.line, r.fields.clone()))
+                .collect::<Vec<_>>()
+        };
+        let mut table = sequential.clone();
         let typed = type_rows(&mut table, Side::Bank, &plan).unwrap();
         let want = summary(&table, &typed);
         for chunk_bytes in [1, 2, 5, 13, 40, 1 << 20] {
-            let (table, typed) = read_in_chunks(text, &options, Side::Bank, &plan, chunk_bytes).unwrap();
+            let typing = Some((Side::Bank, &plan));
+            let (table, typed) = read_in_chunks(text, &options, typing, chunk_bytes).unwrap();
             assert_eq!(summary(&table, &typed.unwrap()), want, "chunks of {chunk_bytes}");
+            let (with_rows, _) = read_in_chunks(text, &options, None, chunk_bytes).unwrap();
+            assert_eq!(
+                rows(&with_rows),
+                rows(&sequential),
+                "rows, chunks of {chunk_bytes}"
+            );
+            assert_eq!(
+                summary(&with_rows, &Typed::default()),
+                summary(&sequential, &Typed::default())
+            );
         }
         want
     }
@@ -492,8 +532,13 @@ mod tests {
     fn unclosed_quote_is_found_in_any_chunk() {
         let text = "a,b\n1,2\n\"3,4\n5,6\n7,8\n";
         for chunk_bytes in [1, 4, 1 << 20] {
-            let err =
-                read_in_chunks(text, &TableOptions::default(), Side::Bank, &plan(), chunk_bytes).unwrap_err();
+            let err = read_in_chunks(
+                text,
+                &TableOptions::default(),
+                Some((Side::Bank, &plan())),
+                chunk_bytes,
+            )
+            .unwrap_err();
             assert_eq!(err, TableError::UnbalancedQuote { line: 3 });
         }
     }

@@ -153,7 +153,7 @@ pub struct SourceFile {
 /// Reads `path`, decodes it and locates its table.
 pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> Result<Located, ReadError> {
     let content = read_content(path, encoding, options, |text, facts| {
-        let table = table::read_table(text, options).map_err(|error| ReadError::Table {
+        let table = chunked::read_rows(text, options).map_err(|error| ReadError::Table {
             path: path.into(),
             error,
         })?;
@@ -283,7 +283,7 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
     let chunked = plan.guess_columns.is_none() && plan.columns.status.is_none();
     let content = read_content(path, plan.encoding, &options, |text, facts| {
         if !chunked {
-            let table = table::read_table(text, &options).map_err(table_error)?;
+            let table = chunked::read_rows(text, &options).map_err(table_error)?;
             return Ok((facts.with_table(table), None));
         }
         let (table, typed) = chunked::read_typed(text, &options, side, plan).map_err(table_error)?;
