@@ -13,8 +13,11 @@ use crate::input::{self, ReadError, SourceFile};
 use crate::matching::{self, Disposition, Sides};
 use crate::model::{Record, Side, Tally};
 use crate::output::atomic::{self, PublishError};
+use crate::output::causes;
+use crate::output::reports::{self, ViewRequest};
 use crate::output::summary::{self, InputFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
+use crate::rules::report::Lang;
 use crate::rules::{self, Plan, RulesError};
 
 /// What to reconcile and where to put the results.
@@ -32,6 +35,12 @@ pub struct RunRequest {
     pub date: Option<NaiveDate>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
+    /// Language of likely causes and report.html (default: the rules' `[report] lang`).
+    pub lang: Option<Lang>,
+    /// Named reports (`[[report.named]]`) to write as `report-NAME.csv`.
+    pub reports: Vec<String>,
+    /// Also write results.xlsx.
+    pub xlsx: bool,
 }
 
 /// A finished run.
@@ -41,6 +50,8 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// Named reports written: (name, file name, rows).
+    pub reports: Vec<(String, String, usize)>,
 }
 
 /// Why a run stopped without publishing results.
@@ -66,6 +77,19 @@ pub enum RunError {
     /// The results could not be written.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// `--report NAME` names no `[[report.named]]` of the rules.
+    #[error("{rules}: no [[report.named]] called \"{name}\" (defined: {known})")]
+    UnknownReport {
+        /// The name asked for.
+        name: String,
+        /// The rule file.
+        rules: String,
+        /// The names defined, or "none".
+        known: String,
+    },
+    /// results.xlsx could not be built.
+    #[error("cannot build results.xlsx, nothing was written: {0}")]
+    Workbook(#[from] rust_xlsxwriter::XlsxError),
 }
 
 /// Runs a reconciliation and publishes its results.
@@ -73,6 +97,8 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let started_at = now();
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let plan = rules::load(&request.rules, date)?;
+    check_report_names(&plan, &request.reports)?;
+    let lang = request.lang.unwrap_or(plan.report.lang);
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
@@ -84,11 +110,13 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         bank: &bank.typed.records,
     };
     let result = matching::reconcile(sides, &plan);
+    let causes = causes::find(sides, &result, &plan, lang);
     let files = tables::render(&RenderInput {
         sides,
         result: &result,
         plan: &plan,
         rejected: &rejected,
+        causes: &causes,
     });
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
@@ -131,10 +159,48 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         status: if exceptions { "exceptions" } else { "reconciled" },
     };
     let summary_json = summary.to_json();
-    let mut named: Vec<(&str, &[u8])> = files.iter().map(|f| (f.name, f.bytes.as_slice())).collect();
+    let views = reports::build(
+        files,
+        &ViewRequest {
+            summary: &summary,
+            report: &plan.report,
+            review_above: plan.review_above,
+            zone: plan.business_zone.name(),
+            lang,
+            named: &request.reports,
+            xlsx: request.xlsx,
+        },
+    )?;
+    let mut named: Vec<(&str, &[u8])> = views
+        .files
+        .iter()
+        .map(|f| (f.name, f.bytes.as_slice()))
+        .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+        .collect();
     named.push(("summary.json", &summary_json));
     atomic::publish(&request.out, &named)?;
-    Ok(RunOutcome { summary, exceptions })
+    Ok(RunOutcome {
+        summary,
+        exceptions,
+        reports: views.named,
+    })
+}
+
+/// Every `--report NAME` must be defined in the rules.
+fn check_report_names(plan: &Plan, names: &[String]) -> Result<(), RunError> {
+    let Some(name) = names.iter().find(|n| plan.report.named(n).is_none()) else {
+        return Ok(());
+    };
+    let known: Vec<&str> = plan.report.named.iter().map(|n| n.name.as_str()).collect();
+    Err(RunError::UnknownReport {
+        name: name.clone(),
+        rules: plan.identity.path.clone(),
+        known: if known.is_empty() {
+            "none".into()
+        } else {
+            known.join(", ")
+        },
+    })
 }
 
 fn now() -> String {

@@ -6,6 +6,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use super::{Format, Outcome};
+use crate::rules::report::Lang;
 use crate::run::{execute, RunRequest};
 
 /// Arguments of `recon run`.
@@ -44,6 +45,15 @@ pub struct Args {
     /// Set rows that cannot be read aside in rejected.csv instead of stopping
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Language of likely_cause and report.html: zh or en (default: the rules' [report] lang, else en)
+    #[arg(long, value_name = "zh|en")]
+    lang: Option<Lang>,
+    /// Also write results.xlsx (sheets Summary, Matched, Unmatched, Duplicates, Ignored, …)
+    #[arg(long)]
+    xlsx: bool,
+    /// Write the rules' [[report.named]] NAME as report-NAME.csv (repeatable)
+    #[arg(long, value_name = "NAME")]
+    report: Vec<String>,
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -58,11 +68,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         out: args.out.clone(),
         date: args.date,
         skip_bad_rows: args.skip_bad_rows,
+        lang: args.lang,
+        reports: args.report,
+        xlsx: args.xlsx,
     };
     let outcome = execute(&request).context("reconciliation stopped")?;
     match args.format {
         Format::Text => {
             print!("{}", outcome.summary.to_text());
+            for (name, file, rows) in &outcome.reports {
+                println!("report   {name}: {rows} row(s) in {file}");
+            }
             println!("results  {}", args.out.display());
         }
         Format::Json => print!("{}", String::from_utf8_lossy(&outcome.summary.to_json())),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use super::causes::LikelyCauses;
 use crate::input::time::format_in_zone;
 use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Record, Side, Tally};
@@ -68,6 +69,8 @@ pub struct RenderInput<'a> {
     pub plan: &'a Plan,
     /// Rows set aside with `--skip-bad-rows`.
     pub rejected: &'a [RejectedRow],
+    /// The `likely_cause` of each exception.
+    pub causes: &'a LikelyCauses,
 }
 
 /// Renders all result files, in a fixed order.
@@ -205,7 +208,7 @@ fn matched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     let mut sheet = Sheet::new(
         "matched.csv",
         &["match_id", "stage"],
-        &["difference", "review", "review_reason"],
+        &["difference", "review", "review_reason", "likely_cause"],
         carry,
         input.plan.business_zone,
     );
@@ -219,6 +222,7 @@ fn matched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
             difference.to_string(),
             (!m.review_reasons.is_empty()).to_string(),
             m.review_reasons.join("; "),
+            input.causes.of_match(i).to_string(),
         ];
         for &l in &m.ledger {
             sheet.row(&sides.ledger[l], &before, &after, carry);
@@ -253,7 +257,7 @@ fn unmatched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     let mut sheet = Sheet::new(
         "unmatched.csv",
         &[],
-        &["reason", "counterpart"],
+        &["reason", "counterpart", "likely_cause"],
         carry,
         input.plan.business_zone,
     );
@@ -264,7 +268,8 @@ fn unmatched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" ");
-            sheet.row(record, &[], &[reason.name().to_string(), refs], carry);
+            let cause = input.causes.of_row(record.row_ref()).to_string();
+            sheet.row(record, &[], &[reason.name().to_string(), refs, cause], carry);
         }
     });
     sheet.finish()
@@ -274,13 +279,14 @@ fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     let mut sheet = Sheet::new(
         "duplicates.csv",
         &[],
-        &["duplicate_of"],
+        &["duplicate_of", "likely_cause"],
         carry,
         input.plan.business_zone,
     );
     each_with(input, |record, d| {
         if let Disposition::Duplicate { of } = d {
-            sheet.row(record, &[], &[of.to_string()], carry);
+            let cause = input.causes.of_row(record.row_ref()).to_string();
+            sheet.row(record, &[], &[of.to_string(), cause], carry);
         }
     });
     sheet.finish()

@@ -48,6 +48,9 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         out: out.clone(),
         date: None,
         skip_bad_rows: false,
+        lang: None,
+        reports: Vec::new(),
+        xlsx: false,
     };
     if let Err(e) = execute(&request) {
         return Ok(CaseResult {

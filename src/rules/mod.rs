@@ -2,7 +2,9 @@
 //! loading one file or choosing the effective version from a directory.
 
 pub mod cases;
+pub mod filter;
 pub mod plan;
+pub mod report;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +26,8 @@ pub enum RulesError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The TOML is malformed, has unknown keys or wrong types.
+    /// The TOML is malformed, has unknown keys or wrong types, or a
+    /// `[report]` setting is wrong (an unknown column, a bad filter).
     #[error("{path}:{line}:{column}: {message}")]
     Toml {
         /// The rule file.
@@ -88,14 +91,31 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
     })?;
     let file: schema::RuleFile = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let sha = hex(&Sha256::digest(&bytes));
-    plan::build(&file, &path.display().to_string(), &sha).map_err(|message| RulesError::Invalid {
-        path: path.into(),
-        message,
-    })
+    let mut plan =
+        plan::build(&file, &path.display().to_string(), &sha).map_err(|message| RulesError::Invalid {
+            path: path.into(),
+            message,
+        })?;
+    let carried: Vec<String> = plan
+        .ledger
+        .columns
+        .carry
+        .iter()
+        .chain(&plan.bank.columns.carry)
+        .cloned()
+        .collect();
+    plan.report = report::build(&file.report, &carried, text)
+        .map_err(|e| located(path, text, e.span.start, e.message))?;
+    Ok(plan)
 }
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {
     let offset = error.span().map_or(0, |s| s.start);
+    located(path, text, offset, error.message().trim().to_string())
+}
+
+/// A rule file error at byte `offset` of `text`, as `FILE:LINE:COL`.
+fn located(path: &Path, text: &str, offset: usize, message: String) -> RulesError {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -103,7 +123,7 @@ fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {
         path: path.into(),
         line,
         column,
-        message: error.message().trim().to_string(),
+        message,
     }
 }
 

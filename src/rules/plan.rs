@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 use rust_decimal::Decimal;
 
+use super::report::ReportPlan;
 use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
 use crate::input::time::TimeLayout;
@@ -52,6 +53,8 @@ pub struct Plan {
     pub review_above: Option<Decimal>,
     /// How far apart a repeated row may be to count as a duplicate.
     pub duplicate_window: TimeDelta,
+    /// `[report]`: language, column templates and named reports (set by `rules::load_file`).
+    pub report: ReportPlan,
 }
 
 /// How one file is read and typed.
@@ -346,6 +349,7 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> 
         ignore_below,
         review_above,
         duplicate_window,
+        report: ReportPlan::default(),
     })
 }
 

@@ -26,6 +26,9 @@ pub struct RuleFile {
     /// `[[stage]]`: match stages, applied in order.
     #[serde(default, rename = "stage")]
     pub stages: Vec<StageSpec>,
+    /// `[report]`: language, column templates and named reports.
+    #[serde(default)]
+    pub report: super::report::ReportSpec,
 }
 
 /// `[rules]`: which rules these are.
