@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use thiserror::Error;
 
+use crate::crypto::Sm4Key;
 use crate::input::records::RowError;
 use crate::input::{self, ReadError, SourceFile};
 use crate::matching::{self, Disposition, Sides};
@@ -15,7 +16,7 @@ use crate::model::{Record, Side, Tally};
 use crate::output::atomic::{self, PublishError};
 use crate::output::causes;
 use crate::output::reports::{self, ViewRequest};
-use crate::output::summary::{self, InputFacts, Summary};
+use crate::output::summary::{self, Encryption, InputFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
 use crate::rules::report::Lang;
 use crate::rules::{self, Plan, RulesError};
@@ -41,6 +42,9 @@ pub struct RunRequest {
     pub reports: Vec<String>,
     /// Also write results.xlsx.
     pub xlsx: bool,
+    /// Encrypt every result file under this key (`NAME.sm4`); its id is in
+    /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
+    pub encryption: Option<Sm4Key>,
 }
 
 /// A finished run.
@@ -52,6 +56,9 @@ pub struct RunOutcome {
     pub exceptions: bool,
     /// Named reports written: (name, file name, rows).
     pub reports: Vec<(String, String, usize)>,
+    /// The id (16 hex digits) of the key the results were encrypted with, if
+    /// any: what the audit log records instead of the key.
+    pub key_id: Option<String>,
 }
 
 /// Why a run stopped without publishing results.
@@ -157,6 +164,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         unmatched_by_reason,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
+        encryption: request.encryption.as_ref().map(Encryption::of),
     };
     let summary_json = summary.to_json();
     let views = reports::build(
@@ -178,11 +186,12 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
         .collect();
     named.push(("summary.json", &summary_json));
-    atomic::publish(&request.out, &named)?;
+    atomic::publish(&request.out, &named, request.encryption.as_ref())?;
     Ok(RunOutcome {
         summary,
         exceptions,
         reports: views.named,
+        key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
     })
 }
 

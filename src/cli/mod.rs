@@ -3,6 +3,8 @@
 
 mod check;
 mod convert;
+mod decrypt;
+mod keygen;
 mod rules_cmd;
 mod run_cmd;
 
@@ -16,7 +18,8 @@ macro_rules! exit_codes {
         "Exit codes:
   0  clean: everything reconciled (run), no problems (check), all cases pass (rules test)
   1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed (rules test)
-  2  trouble: bad input, bad rules, bad usage, or results that could not be written; nothing was changed"
+  2  trouble: bad input, bad rules, bad usage, a refused key file, an authentication failure,
+     or results that could not be written; nothing was changed"
     };
 }
 
@@ -35,7 +38,9 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
         "  recon check statement.csv                         pre-check a file's format\n",
         "  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/2026-11-24 --date 2026-11-24\n",
         "  recon rules check rules/default.toml              validate a rule file\n",
-        "  recon rules test tests/cases                      run rule regression cases\n\n",
+        "  recon rules test tests/cases                      run rule regression cases\n",
+        "  recon keygen -o results.key                       create a key for encrypted results\n",
+        "  recon decrypt --dir out/2026-11-24 --key-file results.key   read encrypted results\n\n",
         exit_codes!()
     )
 )]
@@ -55,6 +60,10 @@ enum Command {
     /// Validate rule files and run their regression cases
     #[command(subcommand)]
     Rules(rules_cmd::Command),
+    /// Restore plain result files from SM4-encrypted NAME.sm4 files
+    Decrypt(decrypt::Args),
+    /// Create a new SM4 key file (mode 0600) for encrypted results
+    Keygen(keygen::Args),
 }
 
 /// How a command ended, before it becomes an exit code.
@@ -80,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Decrypt(args) => decrypt::run(args),
+        Command::Keygen(args) => keygen::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use super::{Format, Outcome};
+use crate::crypto::Sm4Key;
 use crate::rules::report::Lang;
 use crate::run::{execute, RunRequest};
 
@@ -16,6 +17,7 @@ Examples:
   recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
             --rules rules/default.toml --out out/basic
   recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 --out out/2026-11-24 --format json
+  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --encrypt-key-file results.key
 
 Outputs in --out (replaced as a whole only when the run succeeds):
   matched.csv     match_id, stage, side, line, key, amount, time, merchant, difference, review, review_reason
@@ -25,7 +27,12 @@ Outputs in --out (replaced as a whole only when the run succeeds):
   rejected.csv    ... rows that could not be read (only with --skip-bad-rows)
   summary.json    counts and sums per output and side, conservation proof, rule and input SHA-256
 
-Exit codes: 0 everything reconciled, 1 reconciled with exceptions, 2 bad input or usage (nothing written).")]
+With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted with
+SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., summary.json.sm4); plain results never touch the disk.
+Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`.
+
+Exit codes: 0 everything reconciled, 1 reconciled with exceptions, 2 bad input, usage or key file
+(nothing written).")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]
@@ -57,10 +64,17 @@ pub struct Args {
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Encrypt every result file with the SM4 key in this file (owner-only, from `recon keygen`)
+    #[arg(long, value_name = "KEY_FILE", env = "RECON_KEY_FILE")]
+    encrypt_key_file: Option<PathBuf>,
 }
 
 /// Runs `recon run`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let encryption = match &args.encrypt_key_file {
+        Some(path) => Some(Sm4Key::load(path).context("cannot encrypt the results; nothing was written")?),
+        None => None,
+    };
     let request = RunRequest {
         ledger: args.ledger,
         bank: args.bank,
@@ -71,6 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         lang: args.lang,
         reports: args.report,
         xlsx: args.xlsx,
+        encryption,
     };
     let outcome = execute(&request).context("reconciliation stopped")?;
     match args.format {
@@ -79,7 +94,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             for (name, file, rows) in &outcome.reports {
                 println!("report   {name}: {rows} row(s) in {file}");
             }
-            println!("results  {}", args.out.display());
+            match &outcome.key_id {
+                Some(id) => println!(
+                    "results  {} (encrypted: SM4-GCM, key id {id})",
+                    args.out.display()
+                ),
+                None => println!("results  {}", args.out.display()),
+            }
         }
         Format::Json => print!("{}", String::from_utf8_lossy(&outcome.summary.to_json())),
     }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::tables::{OutputFile, SideTallies};
+use crate::crypto::Sm4Key;
 use crate::matching::{Disposition, Reconciliation};
 use crate::model::{Side, Tally};
 use crate::rules::plan::RuleIdentity;
@@ -39,6 +40,28 @@ pub struct Summary {
     pub conservation: BTreeMap<&'static str, Conservation>,
     /// `reconciled` or `exceptions`.
     pub status: &'static str,
+    /// How the result files are encrypted; absent for plain results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+}
+
+/// How the result files of a run are encrypted at rest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Encryption {
+    /// Always `SM4-GCM`.
+    pub cipher: &'static str,
+    /// The key id (first 8 bytes of SHA-256 of the key, hex).
+    pub key_id: String,
+}
+
+impl Encryption {
+    /// The facts for results encrypted under `key`.
+    pub fn of(key: &Sm4Key) -> Self {
+        Encryption {
+            cipher: "SM4-GCM",
+            key_id: key.id_hex(),
+        }
+    }
 }
 
 /// Facts about one input file.

@@ -51,6 +51,7 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         lang: None,
         reports: Vec::new(),
         xlsx: false,
+        encryption: None,
     };
     if let Err(e) = execute(&request) {
         return Ok(CaseResult {
