@@ -19,7 +19,7 @@ pub struct Series {
     pub values: Vec<u64>,
 }
 
-const WIDTH: u32 = 560;
+const WIDTH: u32 = 390;
 const TOP: u32 = 34;
 
 /// A round axis maximum at or above `max`, and its tick step.
@@ -98,6 +98,8 @@ pub fn columns(title: &str, labels: &[String], series: &[Series; 2]) -> String {
         tick += step;
     }
     let slot = plot_w as f64 / labels.len().max(1) as f64;
+    // Label every n-th column when they would run into each other.
+    let every = (22.0 / slot).ceil().max(1.0) as usize;
     for (i, label) in labels.iter().enumerate() {
         let x = left as f64 + slot * i as f64 + slot * 0.15;
         let mut base = 0;
@@ -116,13 +118,15 @@ pub fn columns(title: &str, labels: &[String], series: &[Series; 2]) -> String {
             }
             base += v;
         }
-        let _ = write!(
-            out,
-            "<text class=\"label\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            x + slot * 0.35,
-            height - bottom + 14,
-            escape(label)
-        );
+        if i % every == 0 {
+            let _ = write!(
+                out,
+                "<text class=\"label\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                x + slot * 0.35,
+                height - bottom + 14,
+                escape(label)
+            );
+        }
     }
     out.push_str("</svg>");
     out
@@ -130,9 +134,9 @@ pub fn columns(title: &str, labels: &[String], series: &[Series; 2]) -> String {
 
 /// Horizontal stacked bars, one row per label, with the total at the end.
 pub fn bars(title: &str, labels: &[String], series: &[Series; 2]) -> String {
-    let (row, label_w) = (26u32, 230u32);
+    let (row, label_w) = (26u32, 190u32);
     let height = TOP + row * labels.len().max(1) as u32 + 8;
-    let plot_w = WIDTH - label_w - 50;
+    let plot_w = WIDTH - label_w - 36;
     let max = (0..labels.len())
         .map(|i| total(series, i))
         .max()
@@ -214,7 +218,7 @@ mod tests {
         );
         assert!(!svg.contains("<script>") && !svg.contains("<b>"));
         assert!(svg.contains("&lt;script&gt;"));
-        assert_eq!(svg.matches("<rect class=\"ledger\" x=\"2").count(), 1);
+        assert_eq!(svg.matches("<rect class=\"ledger\" x=\"190").count(), 1);
         let svg = columns("hours", &["0".into(), "1".into()], &two(vec![3, 0], vec![0, 1]));
         assert_eq!(svg.matches("<rect").count(), 2 + 2, "two legend boxes, two bars");
     }
