@@ -15,12 +15,13 @@ fn shipped_examples_pass_as_regression_cases() {
         "ambiguous-unmatched",
         "memo-key",
         "refund-not-netted",
+        "report-columns",
         "split-n-to-1",
         "thresholds",
     ] {
         assert!(text.contains(&format!("pass  {case}")), "{case}: {text}");
     }
-    assert!(text.contains("6 passed, 0 failed"), "{text}");
+    assert!(text.contains("7 passed, 0 failed"), "{text}");
 }
 
 #[test]

@@ -14,7 +14,10 @@ pub enum Command {
     /// Validate a rule file, or every version in a directory
     #[command(after_long_help = "\
 Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings
-(e.g. ignore_below above review_above). With a directory, lists every version by effective date.")]
+(e.g. ignore_below above review_above), and the [report] section: unknown columns in
+templates and named reports, and filters that do not parse (FILE:LINE:COL pointing into the
+filter text). With a directory, lists every version by effective date. Column templates and
+named reports are listed under each file.")]
     Check {
         /// A rule file or a directory of rule files
         path: PathBuf,
@@ -58,6 +61,23 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
             plan.stages.len(),
             id.sha256
         );
+        for (kind, columns) in &plan.report.templates {
+            println!("    columns {}: {}", kind.file(), columns.join(", "));
+        }
+        for n in &plan.report.named {
+            let from: Vec<&str> = n.from.iter().map(|k| k.name()).collect();
+            let filter = if n.filter_text.is_empty() {
+                String::new()
+            } else {
+                format!(" where {}", n.filter_text)
+            };
+            println!(
+                "    report {} (--report {}): rows of {}{filter}",
+                n.name,
+                n.name,
+                from.join(", ")
+            );
+        }
     }
     Ok(Outcome::Clean)
 }

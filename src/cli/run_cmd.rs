@@ -18,17 +18,26 @@ Examples:
             --rules rules/default.toml --out out/basic
   recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 --out out/2026-11-24 --format json
   recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --encrypt-key-file results.key
+  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --lang zh --xlsx
+  recon run --ledger L.csv --bank B.csv --rules R.toml --out out/day --report big-exceptions
 
 Outputs in --out (replaced as a whole only when the run succeeds):
-  matched.csv     match_id, stage, side, line, key, amount, time, merchant, difference, review, review_reason
-  unmatched.csv   ... reason (no_counterpart | amount_mismatch | ambiguous), counterpart (side:line)
-  duplicates.csv  ... duplicate_of (side:line of the matched row it repeats)
+  matched.csv     match_id, stage, side, line, key, amount, time, merchant, difference, review,
+                  review_reason, likely_cause (for rows under review)
+  unmatched.csv   ... reason (no_counterpart | amount_mismatch | ambiguous), counterpart
+                  (side:line), likely_cause (a guess in words: fee, double submission, T+1, ...)
+  duplicates.csv  ... duplicate_of (side:line of the matched row it repeats), likely_cause
   ignored.csv     ... rows below [thresholds] ignore_below
   rejected.csv    ... rows that could not be read (only with --skip-bad-rows)
   summary.json    counts and sums per output and side, conservation proof, rule and input SHA-256
+  report.html     one self-contained page: summary, proof, hashes, charts, sortable exception table
+  results.xlsx    (with --xlsx) the summary and every CSV as typed, filterable Excel sheets
+  report-NAME.csv (with --report NAME) a [[report.named]] filtered report of the rules
+A [report.columns] template in the rules chooses and orders each CSV's columns.
 
 With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted with
-SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., summary.json.sm4); plain results never touch the disk.
+SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., report.html.sm4, summary.json.sm4); plain results
+never touch the disk.
 Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`.
 
 Exit codes: 0 everything reconciled, 1 reconciled with exceptions, 2 bad input, usage or key file

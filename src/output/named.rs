@@ -32,19 +32,9 @@ pub fn render(report: &NamedReport, files: &[OutputFile]) -> NamedOutput {
             (f.name, header, f.bytes.as_slice())
         })
         .collect();
-    let columns: Vec<String> = match &report.columns {
+    let columns = match &report.columns {
         Some(c) => c.clone(),
-        None => {
-            let mut all = vec![OUTPUT_COLUMN.to_string()];
-            for (_, header, _) in &sources {
-                for h in header {
-                    if !all.iter().any(|a| a == h) {
-                        all.push(h.to_string());
-                    }
-                }
-            }
-            all
-        }
+        None => all_columns(report, &sources),
     };
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&columns).expect("writing to memory");
@@ -77,4 +67,25 @@ pub fn render(report: &NamedReport, files: &[OutputFile]) -> NamedOutput {
         bytes: writer.into_inner().expect("writing to memory"),
         rows,
     }
+}
+
+/// `output`, every output's own columns (first seen first), then the carried columns.
+fn all_columns(report: &NamedReport, sources: &[(&str, csv::StringRecord, &[u8])]) -> Vec<String> {
+    let own: Vec<&str> = report
+        .from
+        .iter()
+        .flat_map(|k| k.columns().iter().copied())
+        .collect();
+    let mut all = vec![OUTPUT_COLUMN.to_string()];
+    let mut carried: Vec<String> = Vec::new();
+    for (_, header, _) in sources {
+        for h in header {
+            let list = if own.contains(&h) { &mut all } else { &mut carried };
+            if !list.iter().any(|a| a == h) {
+                list.push(h.to_string());
+            }
+        }
+    }
+    all.extend(carried);
+    all
 }
