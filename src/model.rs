@@ -44,19 +44,45 @@ impl fmt::Display for Side {
     }
 }
 
-/// A pointer back to one input row: `ledger:12`.
+/// Where a record was read: this run's input file, or a previous run's
+/// `pending.csv` (`--carry-in`), whose rows keep their original side and line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    /// A row of this run's ledger or statement file.
+    #[default]
+    Input,
+    /// A row carried in from the previous run's pending.csv.
+    CarriedIn,
+}
+
+/// A pointer back to one input row: `ledger:12`, or `carried:ledger:12` for
+/// a row carried in from the previous run (line 12 of that run's ledger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RowRef {
     /// The file.
     pub side: Side,
     /// The 1-based physical line where the row starts.
     pub line: u64,
+    /// This run's file, or carried in.
+    pub origin: Origin,
 }
 
 impl fmt::Display for RowRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.origin == Origin::CarriedIn {
+            f.write_str("carried:")?;
+        }
         write!(f, "{}:{}", self.side, self.line)
     }
+}
+
+/// A file that rows were read from: its path as given and the SHA-256 of its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceId {
+    /// The path as given on the command line.
+    pub path: String,
+    /// Lowercase hex SHA-256 of the file's bytes.
+    pub sha256: String,
 }
 
 /// One typed row of a ledger or statement.
@@ -76,6 +102,8 @@ pub struct Record {
     pub merchant: Box<str>,
     /// Values of the side's carried columns, in the rule file's order.
     pub carried: Vec<Box<str>>,
+    /// This run's file, or carried in from the previous run.
+    pub origin: Origin,
 }
 
 impl Record {
@@ -84,6 +112,7 @@ impl Record {
         RowRef {
             side: self.side,
             line: self.line,
+            origin: self.origin,
         }
     }
 

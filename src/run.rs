@@ -1,7 +1,8 @@
 //! One reconciliation run, start to finish: load the effective rules, read
-//! both files (concurrently), match, render, prove conservation, and publish
-//! the results directory atomically. A run that fails at any step publishes
-//! nothing, so earlier results stay as they were.
+//! both files (concurrently) and any rows carried in, scope them to the
+//! business day, match, render, prove conservation, and publish the results
+//! directory atomically. A run that fails at any step publishes nothing, so
+//! earlier results stay as they were.
 
 use std::path::PathBuf;
 
@@ -9,15 +10,18 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 use thiserror::Error;
 
 use crate::crypto::Sm4Key;
+use crate::input::carry::{self, CarryError, CarryIn};
 use crate::input::records::RowError;
 use crate::input::{self, ReadError, SourceFile};
-use crate::matching::{self, Disposition, Sides};
-use crate::model::{Record, Side, Tally};
+use crate::matching::period::{Scope, SideRows};
+use crate::matching::{self, Disposition};
+use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{self, PublishError};
 use crate::output::causes;
 use crate::output::reports::{self, ViewRequest};
-use crate::output::summary::{self, Encryption, InputFacts, Summary};
+use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, PeriodFacts, Summary};
 use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
+use crate::rules::business::BusinessDay;
 use crate::rules::report::Lang;
 use crate::rules::{self, Plan, RulesError};
 
@@ -32,8 +36,10 @@ pub struct RunRequest {
     pub rules: PathBuf,
     /// The results directory.
     pub out: PathBuf,
-    /// The business date (selects the rule version).
+    /// The business date: selects the rule version and scopes the rows to that day.
     pub date: Option<NaiveDate>,
+    /// The previous run's results directory or its pending.csv (`--carry-in`).
+    pub carry_in: Option<PathBuf>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
     /// Language of likely causes and report.html (default: the rules' `[report] lang`).
@@ -70,6 +76,9 @@ pub enum RunError {
     /// An input could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The previous run's results could not be carried in.
+    #[error(transparent)]
+    Carry(#[from] CarryError),
     /// Rows could not be typed and `--skip-bad-rows` was not given.
     #[error("{} bad row(s); nothing was written. Fix them, or rerun with --skip-bad-rows to set them aside in rejected.csv:\n{}", .count, .listing)]
     BadRows {
@@ -110,26 +119,37 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
     );
-    let (ledger, bank) = (ledger?, bank?);
+    let (mut ledger, mut bank) = (ledger?, bank?);
     let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows)?;
-    let sides = Sides {
-        ledger: &ledger.typed.records,
-        bank: &bank.typed.records,
-    };
-    let result = matching::reconcile(sides, &plan);
-    let causes = causes::find(sides, &result, &plan, lang);
-    let files = tables::render(&RenderInput {
-        sides,
-        result: &result,
-        plan: &plan,
-        rejected: &rejected,
-        causes: &causes,
-    });
+    let mut carry = request
+        .carry_in
+        .as_deref()
+        .map(|path| carry::read(path, &plan, request.date, request.encryption.as_ref()))
+        .transpose()?;
+    let carried_in = carry.as_ref().map(CarriedInFacts::new);
+    let day = request.date.map(|d| plan.business_day(d));
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
         bank: input_tally(&bank.typed.records, &bank),
     };
-    let conservation = summary::conservation(&input_tallies, &files);
+    let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day);
+    let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
+    let causes = causes::find(scope.all(), &result, &plan, lang);
+    let inputs = [source_id(&ledger), source_id(&bank)];
+    let files = tables::render(&RenderInput {
+        sides: scope.all(),
+        result: &result,
+        plan: &plan,
+        rejected: &rejected,
+        inputs: [&inputs[0], &inputs[1]],
+        carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
+        causes: &causes,
+    });
+    let carried_tallies = carried_in
+        .as_ref()
+        .map(CarriedInFacts::tallies)
+        .unwrap_or_default();
+    let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
     if let Some((side, c)) = conservation.iter().find(|(_, c)| !c.holds) {
         return Err(RunError::Conservation(format!(
             "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
@@ -145,6 +165,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
         business_date: request.date.map(|d| d.to_string()),
+        period: day.as_ref().map(|d| PeriodFacts::new(d, &plan)),
         started_at,
         finished_at: now(),
         rules: plan.identity.clone(),
@@ -154,6 +175,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         ]
         .into_iter()
         .collect(),
+        carried_in,
         outputs: files.iter().map(|f| (f.name, f.tallies)).collect(),
         stages,
         review: result
@@ -214,6 +236,41 @@ fn check_report_names(plan: &Plan, names: &[String]) -> Result<(), RunError> {
 
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Sets aside the rows that are not this run's business (`--date`, rows the
+/// previous run settled) and adds the rows carried in; moves the records.
+fn scope(
+    ledger: &mut SourceFile,
+    bank: &mut SourceFile,
+    carry: Option<&mut CarryIn>,
+    day: Option<BusinessDay>,
+) -> Scope {
+    let take = std::mem::take::<Vec<Record>>;
+    let (carried, mut settled) = match carry {
+        Some(c) => ([take(&mut c.ledger), take(&mut c.bank)], Some(&mut c.settled)),
+        None => Default::default(),
+    };
+    let [carried_ledger, carried_bank] = carried;
+    Scope::new(
+        SideRows {
+            file: take(&mut ledger.typed.records),
+            carried: carried_ledger,
+        },
+        SideRows {
+            file: take(&mut bank.typed.records),
+            carried: carried_bank,
+        },
+        day,
+        |r| settled.as_mut().is_some_and(|s| s.claim(r)),
+    )
+}
+
+fn source_id(source: &SourceFile) -> SourceId {
+    SourceId {
+        path: source.located.path.display().to_string(),
+        sha256: source.located.sha256.clone(),
+    }
 }
 
 /// Typed records plus rejected rows (which carry no amount).

@@ -172,3 +172,76 @@ fn an_unknown_language_is_a_usage_error() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn the_rules_cutoff_and_carried_rows_are_named_in_the_cause() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The causes fixture with a T+1 cutoff: the 23:50 payment's cause names it.
+    let dir = data("causes");
+    let case = tmp.path().join("cutoff");
+    std::fs::create_dir_all(&case).unwrap();
+    let rules = std::fs::read_to_string(dir.join("rules.toml"))
+        .unwrap()
+        .replace("[business]\n", "[business]\ncutoff = \"T+1 10:00\"\n");
+    std::fs::write(case.join("rules.toml"), rules).unwrap();
+    let out = tmp.path().join("out");
+    recon()
+        .arg("run")
+        .arg("--ledger")
+        .arg(dir.join("ledger.csv"))
+        .arg("--bank")
+        .arg(dir.join("bank.csv"))
+        .arg("--rules")
+        .arg(case.join("rules.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert_eq!(
+        causes(&out.join("unmatched.csv"))["ledger:7"],
+        "paid 23:50, cutoff tomorrow 10:00: likely arrives T+1"
+    );
+
+    // Two nightly runs: the row carried in as pending that again finds nothing,
+    // and a repeat of a carried-in row, are explained with their carried references.
+    let nightly = data("nightly");
+    let day = |ledger: &str, bank: &str, date: &str, out: &Path, carry: Option<&Path>| {
+        let mut cmd = recon();
+        cmd.arg("run")
+            .arg("--ledger")
+            .arg(nightly.join(ledger))
+            .arg("--bank")
+            .arg(nightly.join(bank))
+            .arg("--rules")
+            .arg(nightly.join("rules.toml"))
+            .args(["--date", date, "--out"])
+            .arg(out);
+        if let Some(c) = carry {
+            cmd.arg("--carry-in").arg(c);
+        }
+        cmd.output().unwrap();
+    };
+    let (first, second) = (tmp.path().join("d1"), tmp.path().join("d2"));
+    day("ledger-1124.csv", "bank-1124.csv", "2026-11-24", &first, None);
+    day(
+        "ledger-1125.csv",
+        "bank-1125.csv",
+        "2026-11-25",
+        &second,
+        Some(&first),
+    );
+    let unmatched = rows(&second.join("unmatched.csv"));
+    let a4 = unmatched.iter().find(|r| r["key"] == "A4").unwrap();
+    assert_eq!(a4["reason"], "no_counterpart_after_grace");
+    assert_eq!(
+        a4["likely_cause"],
+        "carried in as pending from the previous business day and still without a counterpart: not received by the cutoff; check with the other side"
+    );
+    let duplicates = rows(&second.join("duplicates.csv"));
+    assert_eq!(duplicates.len(), 1);
+    assert!(
+        duplicates[0]["likely_cause"].ends_with("after matched row carried:bank:4: likely double submission"),
+        "{}",
+        duplicates[0]["likely_cause"]
+    );
+}

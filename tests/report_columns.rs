@@ -233,7 +233,7 @@ fn rules_check_lists_templates_and_places_report_mistakes() {
     assert_eq!(code, 2);
     assert!(
         text.contains(&format!(
-            "RULES:{line}:{col}: [report.columns] unmatched: unknown column \"acount\" (known: side, line, key, amount, time, merchant, reason, counterpart, likely_cause, account, memo;"
+            "RULES:{line}:{col}: [report.columns] unmatched: unknown column \"acount\" (known: side, line, key, amount, time, merchant, reason, counterpart, likely_cause, carried_from, account, memo;"
         )),
         "{text}"
     );
@@ -263,15 +263,15 @@ fn rules_check_lists_templates_and_places_report_mistakes() {
     let bad_output = |t: String| {
         t.replace(
             "from = [\"matched\", \"unmatched\"]",
-            "from = [\"matched\", \"pending\"]",
+            "from = [\"matched\", \"pendng\"]",
         )
     };
     let (code, text) = check_edited(bad_output);
-    let (line, col) = position(bad_output, "\"pending\"");
+    let (line, col) = position(bad_output, "\"pendng\"");
     assert_eq!(code, 2);
     assert!(
         text.contains(&format!(
-            "RULES:{line}:{col}: [[report.named]] \"power\": from = \"pending\" is not an output"
+            "RULES:{line}:{col}: [[report.named]] \"power\": from = \"pendng\" is not an output"
         )),
         "{text}"
     );

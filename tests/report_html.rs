@@ -208,6 +208,35 @@ fn markup_in_the_data_is_shown_as_text() {
     assert_summary_matches(&html, &summary(&out));
 }
 
+#[test]
+fn the_page_is_the_same_for_any_thread_count_but_for_its_run_times() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut pages = Vec::new();
+    for threads in ["1", "8"] {
+        let out = tmp.path().join(threads);
+        recon()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "run",
+                "--ledger",
+                "examples/basic/ledger.csv",
+                "--bank",
+                "examples/basic/bank.csv",
+                "--rules",
+                "rules/default.toml",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .code(1);
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let (start, end) = (html.find("<header>").unwrap(), html.find("</header>").unwrap());
+        assert!(html[start..end].contains(summary(&out)["started_at"].as_str().unwrap()));
+        pages.push(format!("{}{}", &html[..start], &html[end..]));
+    }
+    assert!(pages[0] == pages[1], "report.html differs with the thread count");
+}
+
 /// The Chromium binary to use, if any.
 fn chromium() -> Option<PathBuf> {
     let candidates: Vec<PathBuf> = match std::env::var_os("CHROMIUM") {

@@ -122,13 +122,23 @@ fn the_workbook_holds_each_csv_with_typed_cells() {
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
     assert_eq!(
         book.sheet_names(),
-        ["Summary", "Matched", "Unmatched", "Duplicates", "Ignored"]
+        [
+            "Summary",
+            "Matched",
+            "Unmatched",
+            "Duplicates",
+            "Ignored",
+            "Pending",
+            "Out of period"
+        ]
     );
     for (sheet, file) in [
         ("Matched", "matched.csv"),
         ("Unmatched", "unmatched.csv"),
         ("Duplicates", "duplicates.csv"),
         ("Ignored", "ignored.csv"),
+        ("Pending", "pending.csv"),
+        ("Out of period", "out_of_period.csv"),
     ] {
         assert_sheet_matches_csv(&mut book, sheet, &out.join(file));
     }
@@ -235,4 +245,55 @@ fn no_workbook_without_the_flag() {
     assert_eq!(run(&dir, &dir.join("rules.toml"), &out, &[]), 0);
     assert!(out.join("report.html").is_file());
     assert!(!out.join("results.xlsx").exists());
+}
+
+#[test]
+fn pending_and_out_of_period_rows_get_their_sheets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = data("nightly");
+    let rules = dir.join("rules.toml");
+    let day = |ledger: &str, bank: &str, date: &str, out: &Path, carry: Option<&Path>| {
+        let mut cmd = recon();
+        cmd.arg("run")
+            .arg("--ledger")
+            .arg(dir.join(ledger))
+            .arg("--bank")
+            .arg(dir.join(bank))
+            .arg("--rules")
+            .arg(&rules)
+            .args(["--date", date, "--xlsx", "--out"])
+            .arg(out);
+        if let Some(c) = carry {
+            cmd.arg("--carry-in").arg(c);
+        }
+        cmd.output().unwrap().status.code().unwrap()
+    };
+    let (first, second) = (tmp.path().join("d1"), tmp.path().join("d2"));
+    assert_eq!(
+        day("ledger-1124.csv", "bank-1124.csv", "2026-11-24", &first, None),
+        0
+    );
+    assert_eq!(
+        day(
+            "ledger-1125.csv",
+            "bank-1125.csv",
+            "2026-11-25",
+            &second,
+            Some(&first)
+        ),
+        1
+    );
+    for out in [&first, &second] {
+        let mut book: Xlsx<_> = open_workbook(out.join("results.xlsx")).unwrap();
+        for (sheet, file) in [
+            ("Matched", "matched.csv"),
+            ("Unmatched", "unmatched.csv"),
+            ("Duplicates", "duplicates.csv"),
+            ("Pending", "pending.csv"),
+            ("Out of period", "out_of_period.csv"),
+        ] {
+            assert!(!csv_table(&out.join(file)).1.is_empty() || file != "pending.csv");
+            assert_sheet_matches_csv(&mut book, sheet, &out.join(file));
+        }
+    }
 }

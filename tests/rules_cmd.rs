@@ -13,6 +13,7 @@ fn shipped_examples_pass_as_regression_cases() {
     for case in [
         "ambiguous-closest",
         "ambiguous-unmatched",
+        "cutoff",
         "memo-key",
         "refund-not-netted",
         "report-columns",
@@ -21,7 +22,7 @@ fn shipped_examples_pass_as_regression_cases() {
     ] {
         assert!(text.contains(&format!("pass  {case}")), "{case}: {text}");
     }
-    assert!(text.contains("7 passed, 0 failed"), "{text}");
+    assert!(text.contains("8 passed, 0 failed"), "{text}");
 }
 
 #[test]
@@ -83,12 +84,12 @@ fn rules_check_explains_what_is_wrong() {
     let unknown = rule_error(|t| t.replace("review_above = ", "reveiw_above = "));
     assert!(
         unknown
-            .contains("r.toml:20:1: unknown field `reveiw_above`, expected `ignore_below` or `review_above`"),
+            .contains("r.toml:30:1: unknown field `reveiw_above`, expected `ignore_below` or `review_above`"),
         "{unknown}"
     );
     let wrong_type = rule_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = 1.0"));
     assert!(
-        wrong_type.contains("r.toml:19:16: invalid type: floating point `1.0`, expected a string"),
+        wrong_type.contains("r.toml:29:16: invalid type: floating point `1.0`, expected a string"),
         "{wrong_type}"
     );
     let contradiction = rule_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = \"6000.00\""));
@@ -121,12 +122,20 @@ fn write_version(dir: &std::path::Path, file: &str, version: &str, from: &str, f
 
 #[test]
 fn a_rules_directory_uses_the_version_effective_on_the_date() {
+    // The example day is 2026-11-24 (--date also scopes the rows to that day),
+    // so the version boundary moves around it instead: version 2 starting the
+    // next day is not used yet; starting that day, it is.
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("rules");
-    std::fs::create_dir(&dir).unwrap();
-    write_version(&dir, "2026-01.toml", "1.0.0", "2026-01-01", "0.6%");
-    write_version(&dir, "2026-11.toml", "2.0.0", "2026-11-20", "0.1%");
-    let run = |date: &str, out: &str| {
+    let versions = |name: &str, second_from: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        write_version(&dir, "2026-01.toml", "1.0.0", "2026-01-01", "0.6%");
+        write_version(&dir, "2026-11.toml", "2.0.0", second_from, "0.1%");
+        dir
+    };
+    let not_yet = versions("not-yet", "2026-11-25");
+    let dir = versions("from-today", "2026-11-24");
+    let run = |dir: &std::path::Path, out: &str| {
         let out = tmp.path().join(out);
         recon()
             .args([
@@ -137,18 +146,18 @@ fn a_rules_directory_uses_the_version_effective_on_the_date() {
                 "examples/basic/bank.csv",
                 "--rules",
             ])
-            .arg(&dir)
-            .args(["--date", date, "--out"])
+            .arg(dir)
+            .args(["--date", "2026-11-24", "--out"])
             .arg(&out)
             .assert()
             .code(1);
         summary(&out)
     };
-    let old = run("2026-11-19", "old");
+    let old = run(&not_yet, "old");
     assert_eq!(old["rules"]["version"], "1.0.0");
-    assert_eq!(old["business_date"], "2026-11-19");
+    assert_eq!(old["business_date"], "2026-11-24");
     assert!(old["rules"]["path"].as_str().unwrap().ends_with("2026-01.toml"));
-    let new = run("2026-11-24", "new");
+    let new = run(&dir, "new");
     assert_eq!(new["rules"]["version"], "2.0.0");
     assert_ne!(old["rules"]["sha256"], new["rules"]["sha256"]);
     // Version 2 allows only a 0.1% fee, so P005 (500.00 vs 497.00) is no longer matched.

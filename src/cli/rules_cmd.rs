@@ -25,7 +25,9 @@ named reports are listed under each file.")]
     /// Run regression cases: each case folder holds ledger.csv, bank.csv, rules.toml and expected/*.csv
     #[command(after_long_help = "\
 A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result CSVs
-(matched.csv, unmatched.csv, duplicates.csv, ignored.csv) the rules must produce, byte for byte.
+(matched.csv, unmatched.csv, duplicates.csv, ignored.csv, pending.csv, out_of_period.csv) the rules
+must produce, byte for byte. An optional case.toml with `date = 2026-11-24` runs the case for that
+business day, as `recon run --date` does.
 DIR is a case, or a folder of cases. Exit 0 when all pass, 1 when any fails.")]
     Test {
         /// A case folder, or a folder of case folders

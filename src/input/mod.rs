@@ -1,8 +1,10 @@
 //! Reading ledger and statement files: bytes → decoded text (`encoding`) →
 //! table region (`table`) → typed records (`records`), with the field parsers
-//! (`field`, `amount`, `time`) they use. Nothing here knows about matching.
+//! (`field`, `amount`, `time`) they use; and, for `--carry-in`, a previous
+//! run's results read back (`carry`). Nothing here knows about matching.
 
 pub mod amount;
+pub mod carry;
 pub mod encoding;
 pub mod field;
 pub mod guess;

@@ -10,7 +10,7 @@ use super::amount::{parse_amount, parse_optional_amount};
 use super::field::clean_field;
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
-use crate::model::{Record, Side};
+use crate::model::{Origin, Record, Side};
 use crate::rules::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 
 /// A mapped column that the header does not have, or has twice.
@@ -212,6 +212,7 @@ fn type_row(row: &RawRow, side: Side, plan: &SidePlan, layout: &Layout) -> Resul
         time,
         merchant: layout.merchant.map_or("", cell).into(),
         carried: layout.carry.iter().map(|&i| cell(i).into()).collect(),
+        origin: Origin::Input,
     })
 }
 

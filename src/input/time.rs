@@ -98,9 +98,13 @@ pub fn parse_date_time(
     )
 }
 
-/// Formats an instant in `zone` as ISO-8601 with offset, e.g. `2026-11-24T10:15:03+08:00`.
+/// Formats an instant in `zone` as ISO-8601 with offset, e.g.
+/// `2026-11-24T10:15:03+08:00`; fractions of a second, when there are any,
+/// are kept (`10:15:03.250`) so the text reads back as the same instant.
 pub fn format_in_zone(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    t.with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S%.f%:z")
+        .to_string()
 }
 
 fn resolve(parsed: Parsed, zone: Tz, text: &str) -> Result<DateTime<Utc>, TimeError> {
@@ -320,6 +324,8 @@ mod tests {
         assert_eq!(local, channel);
         assert_eq!(format_in_zone(channel, SH), "2026-11-24T23:59:50+08:00");
         assert_eq!(format_in_zone(channel, Tz::UTC), "2026-11-24T15:59:50+00:00");
+        let fraction = parse_time("2026-11-24 10:15:03.250", &TimeLayout::Auto, SH).unwrap();
+        assert_eq!(format_in_zone(fraction, SH), "2026-11-24T10:15:03.250+08:00");
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! what is left into duplicates, ignored rows and unmatched rows with a
 //! reason. Every record ends with exactly one `Disposition`.
 //!
+//! With `--date`, `period` decides which rows enter the stages and, after
+//! them, which rows wait for the next day or belong to another one.
+//!
 //! Stages work on partitions (a key, a merchant bucket) that are independent
 //! of each other, so they run in parallel with rayon; inside a partition the
 //! order is fixed (time, then line), so results never depend on threads.
@@ -9,6 +12,7 @@
 mod duplicates;
 mod fallback;
 mod key;
+pub mod period;
 mod split;
 
 use std::collections::HashMap;
@@ -42,6 +46,8 @@ pub enum Reason {
     AmountMismatch,
     /// A fallback stage found several equally good candidates and the rule says not to choose.
     Ambiguous,
+    /// A row carried in from the previous run's pending.csv still found no counterpart.
+    NoCounterpartAfterGrace,
 }
 
 impl Reason {
@@ -51,6 +57,7 @@ impl Reason {
             Reason::NoCounterpart => "no_counterpart",
             Reason::AmountMismatch => "amount_mismatch",
             Reason::Ambiguous => "ambiguous",
+            Reason::NoCounterpartAfterGrace => "no_counterpart_after_grace",
         }
     }
 }
@@ -80,6 +87,11 @@ pub enum Disposition {
     },
     /// Set aside: an unmatched row below `ignore_below`.
     Ignored,
+    /// No counterpart yet, but within `pending_grace` of the day's end: waits
+    /// for the next day's run (`awaiting_counterpart`).
+    Pending,
+    /// Not this business day's row (`--date`), or already settled by the previous run.
+    OutOfPeriod(period::PeriodReason),
 }
 
 /// The result of reconciling.
@@ -180,13 +192,8 @@ pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
 }
 
 fn sort_matches(sides: Sides, matches: &mut [Match]) {
-    let first_line = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].line).min();
-    matches.sort_by_key(|m| {
-        (
-            first_line(Side::Ledger, &m.ledger),
-            first_line(Side::Bank, &m.bank),
-        )
-    });
+    let first_row = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].row_ref()).min();
+    matches.sort_by_key(|m| (first_row(Side::Ledger, &m.ledger), first_row(Side::Bank, &m.bank)));
 }
 
 fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {

@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::matching::{Disposition, Reason, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
+use crate::rules::business::Cutoff;
 use crate::rules::plan::{Plan, StagePlan, Tolerance};
 use crate::rules::report::Lang;
 
@@ -78,9 +79,11 @@ pub enum Cause {
     LateInDay {
         /// Local time of day.
         at: NaiveTime,
-        /// The T+1 cutoff of the next day, when the rules define one.
-        cutoff: Option<NaiveTime>,
+        /// The rules' `[business] cutoff`, when they set one.
+        cutoff: Option<Cutoff>,
     },
+    /// A row carried in from the previous run's pending rows that again found nothing.
+    StillAloneAfterGrace,
     /// A bank row just after midnight with nothing in the ledger.
     EarlyInDay {
         /// Local time of day.
@@ -155,7 +158,10 @@ pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> L
                     evidence.unmatched(record, *reason, counterpart)
                 }
                 Disposition::Duplicate { of } => evidence.duplicate(record, *of),
-                Disposition::Matched(_) | Disposition::Ignored => continue,
+                Disposition::Matched(_)
+                | Disposition::Ignored
+                | Disposition::Pending
+                | Disposition::OutOfPeriod(_) => continue,
             };
             found.rows.insert(record.row_ref(), words(&causes, lang));
         }
@@ -308,6 +314,7 @@ impl<'a> Evidence<'a> {
             }],
             Reason::AmountMismatch => vec![self.amount_mismatch(record, counterpart)],
             Reason::NoCounterpart => vec![self.no_counterpart(record)],
+            Reason::NoCounterpartAfterGrace => vec![Cause::StillAloneAfterGrace],
         }
     }
 
@@ -343,9 +350,8 @@ impl<'a> Evidence<'a> {
             .map(|t| t.with_timezone(&self.plan.business_zone).time());
         match (record.side, local) {
             (Side::Ledger, Some(at)) if at >= NaiveTime::MIN - LATE_MARGIN => {
-                // EXTENSION POINT: once `[business] cutoff` exists in the plan
-                // (branch `nightly`), pass it here instead of `None`.
-                return Cause::LateInDay { at, cutoff: None };
+                let cutoff = Some(self.plan.cutoff).filter(|c| *c != Cutoff::END_OF_DAY);
+                return Cause::LateInDay { at, cutoff };
             }
             (Side::Bank, Some(at)) if at < NaiveTime::MIN + LATE_MARGIN => {
                 return Cause::EarlyInDay { at };
@@ -504,6 +510,15 @@ fn hhmm(t: NaiveTime) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
+/// `tomorrow 10:00` / `次日 10:00` for T+1, else `T+2 10:00`.
+fn cutoff_words(c: &Cutoff, lang: Lang) -> String {
+    match (c.days_after, lang) {
+        (1, Lang::En) => format!("tomorrow {}", hhmm(c.time)),
+        (1, Lang::Zh) => format!("次日 {}", hhmm(c.time)),
+        (n, _) => format!("T+{n} {}", hhmm(c.time)),
+    }
+}
+
 impl Cause {
     /// The cause in words.
     pub fn text(&self, lang: Lang) -> String {
@@ -555,7 +570,12 @@ impl Cause {
                 format!("{what} {when} matched row {of}: likely double submission")
             }
             Cause::LateInDay { at, cutoff } => match cutoff {
-                Some(c) => format!("paid {}, cutoff tomorrow {}: likely arrives T+1", hhmm(*at), hhmm(*c)),
+                Some(c) => format!(
+                    "paid {}, cutoff {}: likely arrives T+{}",
+                    hhmm(*at),
+                    cutoff_words(c, Lang::En),
+                    c.days_after
+                ),
                 None => format!(
                     "paid {}, near the end of the business day: likely on the next day's statement (T+1)",
                     hhmm(*at)
@@ -565,6 +585,10 @@ impl Cause {
                 "recorded {}, just after midnight: the ledger entry is likely in the previous business day",
                 hhmm(*at)
             ),
+            Cause::StillAloneAfterGrace => {
+                "carried in as pending from the previous business day and still without a counterpart: not received by the cutoff; check with the other side"
+                    .into()
+            }
             Cause::NoKeyCandidates {
                 candidates,
                 window,
@@ -659,11 +683,19 @@ impl Cause {
                 format!("与已匹配的 {of} {what}{when}：疑似重复提交")
             }
             Cause::LateInDay { at, cutoff } => match cutoff {
-                Some(c) => format!("支付于 {}，截止次日 {}：可能 T+1 到账", hhmm(*at), hhmm(*c)),
+                Some(c) => format!(
+                    "支付于 {}，截止{}：可能 T+{} 到账",
+                    hhmm(*at),
+                    cutoff_words(c, Lang::Zh),
+                    c.days_after
+                ),
                 None => format!("支付于 {}，接近日终：可能出现在次日对账单（T+1）", hhmm(*at)),
             },
             Cause::EarlyInDay { at } => {
                 format!("记账于 {}，刚过零点：对应台账可能在前一业务日", hhmm(*at))
+            }
+            Cause::StillAloneAfterGrace => {
+                "上一业务日的待定记录带入后仍无对应记录：截止时间前未到账，请与对方核实".into()
             }
             Cause::NoKeyCandidates {
                 candidates,
@@ -712,6 +744,7 @@ impl Cause {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Origin;
 
     fn d(text: &str) -> Decimal {
         Decimal::from_str_exact(text).unwrap()
@@ -752,6 +785,7 @@ mod tests {
             of: RowRef {
                 side: Side::Ledger,
                 line: 7,
+                origin: Origin::Input,
             },
             seconds: Some(40),
             same_key: false,
@@ -771,13 +805,21 @@ mod tests {
         let at = NaiveTime::from_hms_opt(23, 58, 10).unwrap();
         let with = Cause::LateInDay {
             at,
-            cutoff: NaiveTime::from_hms_opt(10, 0, 0),
+            cutoff: Some("T+1 10:00".parse().unwrap()),
         };
         assert_eq!(
             with.text(Lang::En),
             "paid 23:58, cutoff tomorrow 10:00: likely arrives T+1"
         );
         assert_eq!(with.text(Lang::Zh), "支付于 23:58，截止次日 10:00：可能 T+1 到账");
+        let later = Cause::LateInDay {
+            at,
+            cutoff: Some("T+2 09:30".parse().unwrap()),
+        };
+        assert_eq!(
+            later.text(Lang::En),
+            "paid 23:58, cutoff T+2 09:30: likely arrives T+2"
+        );
         let without = Cause::LateInDay { at, cutoff: None };
         assert!(without
             .text(Lang::En)
@@ -789,6 +831,7 @@ mod tests {
         let row = |line| RowRef {
             side: Side::Ledger,
             line,
+            origin: Origin::Input,
         };
         let c = Cause::NoKeyCandidates {
             candidates: vec![row(4), row(9), row(11), row(12)],
@@ -828,6 +871,7 @@ mod tests {
             time: Some(local - TimeDelta::hours(8)).map(|t| t.and_utc()),
             merchant: merchant.into(),
             carried: Vec::new(),
+            origin: Origin::Input,
         }
     }
 

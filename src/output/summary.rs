@@ -1,6 +1,6 @@
 //! `summary.json` and the short text summary: counts and sums per output and
-//! side, the conservation proof, and what produced the result (rules, inputs,
-//! tool version, business date).
+//! side, the conservation proof (this run's files plus rows carried in), and
+//! what produced the result (rules, inputs, tool version, business day).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use super::tables::{OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
+use crate::input::carry::CarryIn;
 use crate::matching::{Disposition, Reconciliation};
 use crate::model::{Side, Tally};
-use crate::rules::plan::RuleIdentity;
+use crate::rules::business::BusinessDay;
+use crate::rules::plan::{Plan, RuleIdentity};
 
 /// The whole summary, serialized as `summary.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -20,6 +22,8 @@ pub struct Summary {
     pub tool: String,
     /// The business date reconciled, when given.
     pub business_date: Option<String>,
+    /// With `--date`: the instants the business day was cut at.
+    pub period: Option<PeriodFacts>,
     /// When the run started (RFC 3339).
     pub started_at: String,
     /// When the outputs were rendered (RFC 3339).
@@ -28,6 +32,8 @@ pub struct Summary {
     pub rules: RuleIdentity,
     /// The two input files.
     pub inputs: BTreeMap<&'static str, InputFacts>,
+    /// With `--carry-in`: the previous run's pending rows taken in.
+    pub carried_in: Option<CarriedInFacts>,
     /// Rows written per output file and side.
     pub outputs: BTreeMap<&'static str, SideTallies>,
     /// Matches made, per stage name, in stage order.
@@ -81,6 +87,82 @@ pub struct InputFacts {
     pub rejected: u64,
 }
 
+/// The business day of a run with `--date`, as instants in the business zone.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodFacts {
+    /// The rule's cutoff, e.g. `T+1 10:00`.
+    pub cutoff_rule: String,
+    /// The rule's pending grace, e.g. `10m`.
+    pub pending_grace: String,
+    /// Start of the day (ledger and statement rows from here).
+    pub starts: String,
+    /// End of the day (ledger rows before this).
+    pub ends: String,
+    /// The cutoff (statement rows before this, when they belong to the day's payments).
+    pub cutoff: String,
+    /// Unanswered rows from here to the day's end are pending, not exceptions.
+    pub pending_from: String,
+}
+
+impl PeriodFacts {
+    /// The facts of a business day under a plan.
+    pub fn new(day: &BusinessDay, plan: &Plan) -> PeriodFacts {
+        PeriodFacts {
+            cutoff_rule: plan.cutoff.to_string(),
+            pending_grace: short_duration(plan.pending_grace),
+            starts: day.show(day.start),
+            ends: day.show(day.end),
+            cutoff: day.show(day.cutoff),
+            pending_from: day.show(day.pending_from),
+        }
+    }
+}
+
+/// `10m`, `1h`, `90s`: a duration as a rule file writes it.
+fn short_duration(d: chrono::TimeDelta) -> String {
+    match d.num_seconds() {
+        s if s % 3600 == 0 && s != 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 && s != 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// The pending rows carried in with `--carry-in`: an input of their own.
+#[derive(Debug, Clone, Serialize)]
+pub struct CarriedInFacts {
+    /// The pending.csv read.
+    pub path: String,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// The business date its rows were pending on.
+    pub business_date: Option<String>,
+    /// Ledger rows carried in.
+    pub ledger: Tally,
+    /// Statement rows carried in.
+    pub bank: Tally,
+}
+
+impl CarriedInFacts {
+    /// Counts and sums of what was carried in.
+    pub fn new(carry: &CarryIn) -> CarriedInFacts {
+        CarriedInFacts {
+            path: carry.pending.path.clone(),
+            sha256: carry.pending.sha256.clone(),
+            business_date: carry.business_date.map(|d| d.to_string()),
+            ledger: Tally::of(&carry.ledger),
+            bank: Tally::of(&carry.bank),
+        }
+    }
+
+    /// The carried-in tallies per side.
+    pub fn tallies(&self) -> SideTallies {
+        SideTallies {
+            ledger: self.ledger,
+            bank: self.bank,
+        }
+    }
+}
+
 /// Matches per stage.
 #[derive(Debug, Clone, Serialize)]
 pub struct StageCount {
@@ -102,31 +184,41 @@ pub struct SideCounts {
 /// The conservation proof for one side.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Conservation {
-    /// What was read.
+    /// What was read: the file's rows plus the rows carried in.
     pub input: Tally,
+    /// Of `input`, the rows carried in from the previous run.
+    pub carried_in: Tally,
     /// What the outputs hold, summed.
     pub outputs: Tally,
     /// Whether the two agree exactly.
     pub holds: bool,
 }
 
-/// Sums the output tallies per side and compares them with the inputs.
-pub fn conservation(inputs: &SideTallies, files: &[OutputFile]) -> BTreeMap<&'static str, Conservation> {
+/// Sums the output tallies per side and compares them with what was read
+/// from the files plus what was carried in.
+pub fn conservation(
+    files_read: &SideTallies,
+    carried_in: &SideTallies,
+    outputs: &[OutputFile],
+) -> BTreeMap<&'static str, Conservation> {
     let mut totals = SideTallies::default();
-    for f in files {
+    for f in outputs {
         totals.ledger += f.tallies.ledger;
         totals.bank += f.tallies.bank;
     }
     [
-        (Side::Ledger, inputs.ledger, totals.ledger),
-        (Side::Bank, inputs.bank, totals.bank),
+        (Side::Ledger, files_read.ledger, carried_in.ledger, totals.ledger),
+        (Side::Bank, files_read.bank, carried_in.bank, totals.bank),
     ]
     .into_iter()
-    .map(|(side, input, outputs)| {
+    .map(|(side, read, carried_in, outputs)| {
+        let mut input = read;
+        input += carried_in;
         (
             side.name(),
             Conservation {
                 input,
+                carried_in,
                 outputs,
                 holds: input == outputs,
             },
@@ -184,25 +276,39 @@ impl Summary {
             &self.rules.sha256[..12]
         );
         if let Some(date) = &self.business_date {
-            let _ = writeln!(s, "date     {date}");
+            match &self.period {
+                Some(p) => {
+                    let _ = writeln!(
+                        s,
+                        "date     {date} (ledger until {}, statement until the cutoff {})",
+                        p.ends, p.cutoff
+                    );
+                }
+                None => {
+                    let _ = writeln!(s, "date     {date}");
+                }
+            }
         }
         let _ = writeln!(
             s,
-            "{:<12}{:>10} {:>16}{:>10} {:>16}",
+            "{:<14}{:>10} {:>16}{:>10} {:>16}",
             "", "ledger", "amount", "bank", "amount"
         );
         let mut row = |name: &str, t: &SideTallies| {
             let _ = writeln!(
                 s,
-                "{:<12}{:>10} {:>16}{:>10} {:>16}",
+                "{:<14}{:>10} {:>16}{:>10} {:>16}",
                 name, t.ledger.count, t.ledger.amount, t.bank.count, t.bank.amount
             );
         };
         let input = SideTallies {
-            ledger: self.conservation["ledger"].input,
-            bank: self.conservation["bank"].input,
+            ledger: self.inputs["ledger"].records,
+            bank: self.inputs["bank"].records,
         };
         row("input", &input);
+        if let Some(c) = &self.carried_in {
+            row("carried_in", &c.tallies());
+        }
         for (name, t) in &self.outputs {
             row(name.trim_end_matches(".csv"), t);
         }
@@ -213,6 +319,15 @@ impl Summary {
         );
         for (reason, c) in &self.unmatched_by_reason {
             let _ = writeln!(s, "unmatched {reason}: ledger {}, bank {}", c.ledger, c.bank);
+        }
+        if let Some(p) = self.outputs.get("pending.csv") {
+            if p.ledger.count + p.bank.count > 0 {
+                let _ = writeln!(
+                    s,
+                    "pending  ledger {}, bank {} awaiting_counterpart: pass this pending.csv to the next day's run with --carry-in",
+                    p.ledger.count, p.bank.count
+                );
+            }
         }
         let holds = self.conservation.values().all(|c| c.holds);
         let _ = writeln!(s, "conservation {}", if holds { "holds" } else { "FAILED" });

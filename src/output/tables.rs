@@ -1,6 +1,7 @@
 //! Rendering a reconciliation into the result CSVs (matched, unmatched,
-//! duplicates, ignored, rejected), tallying every row written per side so
-//! the summary can prove that nothing was lost or written twice.
+//! duplicates, ignored, pending, out_of_period, rejected), tallying every row
+//! written per side so the summary can prove that nothing was lost or written
+//! twice.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -10,8 +11,10 @@ use rust_decimal::Decimal;
 
 use super::causes::LikelyCauses;
 use crate::input::time::format_in_zone;
+use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Reconciliation, Sides};
-use crate::model::{Record, Side, Tally};
+use crate::model::{Origin, Record, Side, SourceId, Tally};
+use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
 /// One finished output file.
@@ -69,18 +72,25 @@ pub struct RenderInput<'a> {
     pub plan: &'a Plan,
     /// Rows set aside with `--skip-bad-rows`.
     pub rejected: &'a [RejectedRow],
+    /// This run's ledger and statement files, named in pending.csv.
+    pub inputs: [&'a SourceId; 2],
+    /// With `--carry-in`: the file each side's carried rows were first read
+    /// from; every output then has a `carried_from` column.
+    pub carried_from: Option<[Option<&'a SourceId>; 2]>,
     /// The `likely_cause` of each exception.
     pub causes: &'a LikelyCauses,
 }
 
 /// Renders all result files, in a fixed order.
 pub fn render(input: &RenderInput) -> Vec<OutputFile> {
-    let carry = CarriedColumns::new(input.plan);
+    let carry = CarriedColumns::new(input.plan, input.carried_from);
     let mut files = vec![
         matched(input, &carry),
         unmatched(input, &carry),
         duplicates(input, &carry),
         ignored(input, &carry),
+        pending(input, &carry),
+        out_of_period(input, &carry),
     ];
     if !input.rejected.is_empty() {
         files.push(rejected(input.rejected));
@@ -88,16 +98,23 @@ pub fn render(input: &RenderInput) -> Vec<OutputFile> {
     files
 }
 
-/// The union of both sides' carried column names, ledger's first.
-struct CarriedColumns {
+/// The union of both sides' carried column names, ledger's first; with
+/// `--carry-in`, a `carried_from` column before them.
+struct CarriedColumns<'a> {
     names: Vec<String>,
     /// For each side, the position in `names` of each carried value.
     slots: [Vec<usize>; 2],
+    /// Per side, the source file path shown for carried-in rows.
+    carried_from: Option<[&'a str; 2]>,
 }
 
-impl CarriedColumns {
-    fn new(plan: &Plan) -> CarriedColumns {
+impl<'a> CarriedColumns<'a> {
+    fn new(plan: &Plan, carried_from: Option<[Option<&'a SourceId>; 2]>) -> CarriedColumns<'a> {
         let mut names: Vec<String> = Vec::new();
+        let carried_from = carried_from.map(|sources| {
+            names.push("carried_from".to_string());
+            sources.map(|s| s.map_or("", |s| s.path.as_str()))
+        });
         let mut slots = [Vec::new(), Vec::new()];
         for (s, columns) in [&plan.ledger.columns.carry, &plan.bank.columns.carry]
             .into_iter()
@@ -111,11 +128,23 @@ impl CarriedColumns {
                 slots[s].push(at);
             }
         }
-        CarriedColumns { names, slots }
+        CarriedColumns {
+            names,
+            slots,
+            carried_from,
+        }
     }
 
-    fn values<'r>(&self, record: &'r Record) -> Vec<&'r str> {
+    fn values<'r>(&self, record: &'r Record) -> Vec<&'r str>
+    where
+        'a: 'r,
+    {
         let mut values = vec![""; self.names.len()];
+        if let Some(sources) = self.carried_from {
+            if record.origin == Origin::CarriedIn {
+                values[0] = sources[record.side as usize];
+            }
+        }
         let slots = &self.slots[record.side as usize];
         for (value, &slot) in record.carried.iter().zip(slots) {
             values[slot] = value;
@@ -246,7 +275,7 @@ where
             Side::Bank => &input.result.bank,
         };
         let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by_key(|&i| records[i].line);
+        order.sort_by_key(|&i| records[i].row_ref());
         for i in order {
             f(&records[i], &dispositions[i]);
         }
@@ -306,6 +335,54 @@ fn ignored(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     sheet.finish()
 }
 
+/// The business date of a row's time, as text (empty without a time).
+fn business_date(record: &Record, plan: &Plan) -> String {
+    record
+        .time
+        .map(|t| BusinessDay::date_of(plan.business_zone, t).to_string())
+        .unwrap_or_default()
+}
+
+fn pending(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+    let mut sheet = Sheet::new(
+        "pending.csv",
+        &[],
+        &["reason", "business_date", "source_file", "source_sha256"],
+        carry,
+        input.plan.business_zone,
+    );
+    each_with(input, |record, d| {
+        if *d == Disposition::Pending {
+            let source = input.inputs[record.side as usize];
+            let after = [
+                AWAITING_COUNTERPART.to_string(),
+                business_date(record, input.plan),
+                source.path.clone(),
+                source.sha256.clone(),
+            ];
+            sheet.row(record, &[], &after, carry);
+        }
+    });
+    sheet.finish()
+}
+
+fn out_of_period(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
+    let mut sheet = Sheet::new(
+        "out_of_period.csv",
+        &[],
+        &["reason", "business_date"],
+        carry,
+        input.plan.business_zone,
+    );
+    each_with(input, |record, d| {
+        if let Disposition::OutOfPeriod(reason) = d {
+            let after = [reason.name().to_string(), business_date(record, input.plan)];
+            sheet.row(record, &[], &after, carry);
+        }
+    });
+    sheet.finish()
+}
+
 fn rejected(rows: &[RejectedRow]) -> OutputFile {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
@@ -327,5 +404,51 @@ fn rejected(rows: &[RejectedRow]) -> OutputFile {
         name: "rejected.csv",
         bytes: writer.into_inner().expect("writing to memory"),
         tallies,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::report::OutputKind;
+
+    /// `[report]` templates are checked against `OutputKind::columns`: it must
+    /// list exactly the columns each file is rendered with.
+    #[test]
+    fn rule_file_column_names_match_the_rendered_headers() {
+        let text = "[rules]\nname = \"t\"\nversion = \"1\"\neffective_from = 2026-01-01\n\
+                    [ledger.columns]\namount = \"a\"\ncarry = [\"x\"]\n[bank.columns]\namount = \"a\"\n\
+                    [[stage]]\nname = \"id\"\nmatch = \"key\"\n";
+        let file: crate::rules::schema::RuleFile = toml::from_str(text).unwrap();
+        let plan = crate::rules::plan::build(&file, "t.toml", "0").unwrap();
+        let id = SourceId {
+            path: "f".into(),
+            sha256: "0".into(),
+        };
+        let result = Reconciliation {
+            matches: Vec::new(),
+            ledger: Vec::new(),
+            bank: Vec::new(),
+        };
+        let causes = LikelyCauses::default();
+        let files = render(&RenderInput {
+            sides: Sides {
+                ledger: &[],
+                bank: &[],
+            },
+            result: &result,
+            plan: &plan,
+            rejected: &[],
+            inputs: [&id, &id],
+            carried_from: None,
+            causes: &causes,
+        });
+        for kind in OutputKind::ALL {
+            let file = files.iter().find(|f| f.name == kind.file()).unwrap();
+            let header = String::from_utf8(file.bytes.clone()).unwrap();
+            let expected = kind.columns().join(",") + ",x\n";
+            assert_eq!(header, expected, "{}", kind.file());
+        }
+        assert_eq!(files.len(), OutputKind::ALL.len(), "every output file has a kind");
     }
 }

@@ -16,7 +16,7 @@
 //! "Matched (2)", … Sheets are written in constant-memory mode.
 
 use rust_decimal::Decimal;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::summary::Summary;
 use crate::model::Tally;
@@ -56,6 +56,17 @@ fn kind_of(column: &str) -> CellKind {
 /// Builds the workbook from the summary and the (file name, CSV bytes) of every table.
 pub fn workbook(summary: &Summary, zone: &str, tables: &[(&str, &[u8])]) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
+    // The workbook says it was created when the run started, not when it was zipped.
+    let started = chrono::DateTime::parse_from_rfc3339(&summary.started_at)
+        .ok()
+        .and_then(|t| ExcelDateTime::from_timestamp(t.timestamp()).ok());
+    if let Some(t) = started {
+        book.set_properties(
+            &DocProperties::new()
+                .set_creation_datetime(&t)
+                .set_title(format!("recon results: {}", summary.rules.name)),
+        );
+    }
     let formats = Formats::new();
     summary_sheet(book.add_worksheet(), summary, zone, tables, &formats)?;
     for (file, bytes) in tables {
@@ -89,10 +100,15 @@ impl Formats {
     }
 }
 
-/// "matched.csv" → "Matched"; the n-th continuation → "Matched (n)".
+/// "matched.csv" → "Matched", "out_of_period.csv" → "Out of period"; the
+/// n-th continuation → "Matched (n)".
 fn sheet_name(file: &str, part: usize) -> String {
     let stem = file.strip_suffix(".csv").unwrap_or(file);
-    let mut name: String = stem.chars().take(24).collect();
+    let mut name: String = stem
+        .chars()
+        .take(24)
+        .map(|c| if c == '_' { ' ' } else { c })
+        .collect();
     if let Some(first) = name.get(..1) {
         name = first.to_uppercase() + &name[1..];
     }
@@ -361,6 +377,7 @@ mod tests {
         assert_eq!(sheet_name("matched.csv", 1), "Matched");
         assert_eq!(sheet_name("matched.csv", 3), "Matched (3)");
         assert_eq!(sheet_name("report-big.csv", 1), "Report-big");
+        assert_eq!(sheet_name("out_of_period.csv", 1), "Out of period");
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Rule regression cases for `recon rules test`: a folder with ledger.csv,
-//! bank.csv, rules.toml and expected/*.csv; the rules must reproduce the
+//! bank.csv, rules.toml and expected/*.csv, and optionally case.toml holding
+//! `date = YYYY-MM-DD` (the run's `--date`); the rules must reproduce the
 //! expected result files byte for byte.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
 
 use crate::run::{execute, RunRequest};
 
@@ -39,6 +42,15 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
     let name = dir
         .file_name()
         .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let date = match case_date(dir) {
+        Ok(date) => date,
+        Err(message) => {
+            return Ok(CaseResult {
+                name,
+                failures: vec![message],
+            })
+        }
+    };
     let scratch = tempfile::tempdir()?;
     let out = scratch.path().join("out");
     let request = RunRequest {
@@ -46,7 +58,8 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         bank: dir.join("bank.csv"),
         rules: dir.join("rules.toml"),
         out: out.clone(),
-        date: None,
+        date,
+        carry_in: None,
         skip_bad_rows: false,
         lang: None,
         reports: Vec::new(),
@@ -73,6 +86,33 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
     }
     let failures = expected.iter().filter_map(|e| compare(e, &out)).collect();
     Ok(CaseResult { name, failures })
+}
+
+/// A case's settings beside its inputs.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseSettings {
+    /// The business date to reconcile, as with `recon run --date`.
+    date: Option<toml::value::Datetime>,
+}
+
+/// The `date` of the case's case.toml, if it has one.
+fn case_date(dir: &Path) -> Result<Option<NaiveDate>, String> {
+    let path = dir.join("case.toml");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let settings: CaseSettings =
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    settings
+        .date
+        .map(|d| {
+            d.to_string()
+                .parse()
+                .map_err(|_| format!("{}: date must be a date such as 2026-11-24", path.display()))
+        })
+        .transpose()
 }
 
 /// Compares one expected file with the produced one; `None` when equal.

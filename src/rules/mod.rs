@@ -1,6 +1,8 @@
-//! Rule files: the TOML schema (`schema`), its checked form (`plan`), and
-//! loading one file or choosing the effective version from a directory.
+//! Rule files: the TOML schema (`schema`), its checked form (`plan`), the
+//! business calendar (`business`), and loading one file or choosing the
+//! effective version from a directory.
 
+pub mod business;
 pub mod cases;
 pub mod filter;
 pub mod plan;

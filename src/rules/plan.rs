@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 use rust_decimal::Decimal;
 
+use super::business::{BusinessDay, Cutoff};
 use super::report::ReportPlan;
 use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
@@ -41,6 +42,10 @@ pub struct Plan {
     pub identity: RuleIdentity,
     /// Zone that business days and output times are in.
     pub business_zone: Tz,
+    /// When a business day's statement is complete (`T+1 10:00`).
+    pub cutoff: Cutoff,
+    /// Rows this long before the day's end may wait for the next day's run.
+    pub pending_grace: TimeDelta,
     /// How to read the ledger.
     pub ledger: SidePlan,
     /// How to read the bank statement.
@@ -55,6 +60,13 @@ pub struct Plan {
     pub duplicate_window: TimeDelta,
     /// `[report]`: language, column templates and named reports (set by `rules::load_file`).
     pub report: ReportPlan,
+}
+
+impl Plan {
+    /// The instants of business day `date` under these rules.
+    pub fn business_day(&self, date: NaiveDate) -> BusinessDay {
+        BusinessDay::new(date, self.business_zone, self.cutoff, self.pending_grace)
+    }
 }
 
 /// How one file is read and typed.
@@ -343,6 +355,8 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> 
             sha256: sha256.to_string(),
         },
         business_zone,
+        cutoff: file.business.cutoff.unwrap_or(Cutoff::END_OF_DAY),
+        pending_grace: file.business.pending_grace.unwrap_or_else(TimeDelta::zero),
         ledger: side("ledger", &file.ledger, business_zone)?,
         bank: side("bank", &file.bank, business_zone)?,
         stages,

@@ -71,6 +71,10 @@ pub struct ColumnTemplates {
     pub duplicates: Option<Spanned<Vec<Spanned<String>>>>,
     /// Columns of ignored.csv.
     pub ignored: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Columns of pending.csv.
+    pub pending: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Columns of out_of_period.csv.
+    pub out_of_period: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[[report.named]]`: one named, filtered report.
@@ -101,15 +105,21 @@ pub enum OutputKind {
     Duplicates,
     /// ignored.csv
     Ignored,
+    /// pending.csv
+    Pending,
+    /// out_of_period.csv
+    OutOfPeriod,
 }
 
 impl OutputKind {
     /// Every kind, in the order outputs are written.
-    pub const ALL: [OutputKind; 4] = [
+    pub const ALL: [OutputKind; 6] = [
         OutputKind::Matched,
         OutputKind::Unmatched,
         OutputKind::Duplicates,
         OutputKind::Ignored,
+        OutputKind::Pending,
+        OutputKind::OutOfPeriod,
     ];
 
     /// The name used in rule files: `unmatched`.
@@ -119,6 +129,8 @@ impl OutputKind {
             OutputKind::Unmatched => "unmatched",
             OutputKind::Duplicates => "duplicates",
             OutputKind::Ignored => "ignored",
+            OutputKind::Pending => "pending",
+            OutputKind::OutOfPeriod => "out_of_period",
         }
     }
 
@@ -129,6 +141,8 @@ impl OutputKind {
             OutputKind::Unmatched => "unmatched.csv",
             OutputKind::Duplicates => "duplicates.csv",
             OutputKind::Ignored => "ignored.csv",
+            OutputKind::Pending => "pending.csv",
+            OutputKind::OutOfPeriod => "out_of_period.csv",
         }
     }
 
@@ -173,11 +187,35 @@ impl OutputKind {
         const IGNORED: [&str; 7] = [
             COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4], COMMON[5], "reason",
         ];
+        const PENDING: [&str; 10] = [
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            COMMON[4],
+            COMMON[5],
+            "reason",
+            "business_date",
+            "source_file",
+            "source_sha256",
+        ];
+        const OUT_OF_PERIOD: [&str; 8] = [
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            COMMON[4],
+            COMMON[5],
+            "reason",
+            "business_date",
+        ];
         match self {
             OutputKind::Matched => &MATCHED,
             OutputKind::Unmatched => &UNMATCHED,
             OutputKind::Duplicates => &DUPLICATES,
             OutputKind::Ignored => &IGNORED,
+            OutputKind::Pending => &PENDING,
+            OutputKind::OutOfPeriod => &OUT_OF_PERIOD,
         }
     }
 
@@ -188,6 +226,9 @@ impl OutputKind {
 
 /// The column a named report adds first, naming the output each row comes from.
 pub const OUTPUT_COLUMN: &str = "output";
+
+/// The column every output has with `--carry-in` (empty in runs without it).
+pub const CARRIED_FROM_COLUMN: &str = "carried_from";
 
 /// The checked `[report]` section.
 #[derive(Debug, Clone, Default)]
@@ -244,10 +285,11 @@ fn error_at<T>(span: Range<usize>, message: String) -> Result<T, ReportError> {
     Err(ReportError { span, message })
 }
 
-/// Columns an output has: its own, then the carried ones.
+/// Columns an output can have: its own, `carried_from`, then the carried ones.
 fn known_columns(kind: OutputKind, carried: &[String]) -> Vec<String> {
     kind.columns()
         .iter()
+        .chain([&CARRIED_FROM_COLUMN])
         .map(|c| c.to_string())
         .chain(carried.iter().cloned())
         .collect()
@@ -270,6 +312,8 @@ pub fn build(spec: &ReportSpec, carried: &[String], text: &str) -> Result<Report
         (OutputKind::Unmatched, &t.unmatched),
         (OutputKind::Duplicates, &t.duplicates),
         (OutputKind::Ignored, &t.ignored),
+        (OutputKind::Pending, &t.pending),
+        (OutputKind::OutOfPeriod, &t.out_of_period),
     ] {
         if let Some(list) = list {
             let what = format!("[report.columns] {}", kind.name());
@@ -500,7 +544,8 @@ mod tests {
     #[test]
     fn names_and_sources_are_checked() {
         assert!(parse("[[report.named]]\nname = \"a b\"\n").is_err());
-        assert!(parse("[[report.named]]\nname = \"a\"\nfrom = [\"pending\"]\n").is_err());
+        assert!(parse("[[report.named]]\nname = \"a\"\nfrom = [\"pend\"]\n").is_err());
+        assert!(parse("[[report.named]]\nname = \"a\"\nfrom = [\"pending\"]\n").is_ok());
         assert!(parse("[[report.named]]\nname = \"a\"\n[[report.named]]\nname = \"a\"\n").is_err());
         assert!(parse("[report]\nlang = \"fr\"\n").is_err());
     }

@@ -1,6 +1,7 @@
 //! The rule file as written in TOML: plain serde types that mirror what an
-//! accountant edits. Unknown keys are rejected. Values stay as text here;
-//! `plan` checks and converts them.
+//! accountant edits. Unknown keys are rejected. Values stay as text here and
+//! `plan` checks and converts them, except the `[business]` cutoff and grace,
+//! which are checked as they are read so their errors carry line and column.
 
 use serde::Deserialize;
 
@@ -52,6 +53,12 @@ pub struct Identity {
 pub struct BusinessSpec {
     /// IANA zone that business days are counted in (default `Asia/Shanghai`).
     pub timezone: Option<String>,
+    /// When a day's statement is complete, e.g. `"T+1 10:00"` (default `"T+1 00:00"`).
+    #[serde(default, deserialize_with = "super::business::deserialize_cutoff")]
+    pub cutoff: Option<super::business::Cutoff>,
+    /// How long before the day's end an unanswered row waits for the next day (default `"0s"`).
+    #[serde(default, deserialize_with = "super::business::deserialize_grace")]
+    pub pending_grace: Option<chrono::TimeDelta>,
 }
 
 /// `[thresholds]`: amounts are written as strings so they stay exact.
