@@ -31,7 +31,7 @@ impl ExceptionKind {
     }
 }
 
-/// One exception row.
+/// One exception row: what the charts count, and for the first rows what the table shows.
 #[derive(Debug, Clone)]
 pub struct Exception {
     /// Its kind.
@@ -40,23 +40,30 @@ pub struct Exception {
     pub is_bank: bool,
     /// The reason code it is charted under (`no_counterpart`, …, `duplicate`, `review`).
     pub reason_code: String,
-    /// side, line, key, amount, time, merchant, reason, related, likely_cause.
-    pub cells: [String; 9],
     /// The amount, when it reads as one.
     pub amount: Option<Decimal>,
     /// Hour of day of its local time.
     pub hour: Option<u32>,
-    carried: Vec<(String, String)>,
+    /// The table cells, kept for the first rows only.
+    pub detail: Option<Detail>,
 }
 
-impl Exception {
-    /// The value of a carried column ("" when absent).
-    pub fn carried(&self, name: &str) -> &str {
-        self.carried
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
+/// The cells of one row of the exception table.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    /// side, line, key, amount, time, merchant, reason, related, likely_cause.
+    pub cells: [String; 9],
+    /// Values of `Exceptions::carried_names`, in that order.
+    pub carried: Vec<String>,
+}
+
+/// Every exception row, and the carried column names their details hold.
+#[derive(Debug, Clone, Default)]
+pub struct Exceptions {
+    /// The rows, unmatched first, then duplicates, then rows under review.
+    pub rows: Vec<Exception>,
+    /// Carried columns (every column an output has beyond its own), first seen first.
+    pub carried_names: Vec<String>,
 }
 
 /// (file, kind, reason column, related column).
@@ -66,10 +73,17 @@ const SOURCES: [(&str, ExceptionKind, &str, &str); 3] = [
     ("matched.csv", ExceptionKind::Review, "review_reason", "match_id"),
 ];
 
-/// Every exception row of the rendered files; matched.csv is only read when
-/// `with_review` (there are matches flagged for review).
-pub fn collect(files: &[OutputFile], with_review: bool) -> Vec<Exception> {
-    let mut rows = Vec::new();
+fn text(record: &csv::ByteRecord, at: Option<usize>) -> String {
+    at.and_then(|i| record.get(i))
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Every exception row of the rendered files, with details for the first
+/// `detailed` rows; matched.csv is only read when `with_review` (there are
+/// matches flagged for review), and then only its review rows are decoded.
+pub fn collect(files: &[OutputFile], with_review: bool, detailed: usize) -> Exceptions {
+    let mut all = Exceptions::default();
     for (name, kind, reason_column, related_column) in SOURCES {
         if kind == ExceptionKind::Review && !with_review {
             continue;
@@ -93,50 +107,47 @@ pub fn collect(files: &[OutputFile], with_review: bool) -> Vec<Exception> {
             at("likely_cause"),
         ];
         let own = own_columns(name);
-        let carried: Vec<(usize, &str)> = header
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| !own.contains(h))
-            .collect();
-        for record in reader.records() {
-            let record = record.expect("rendered CSV");
-            if kind == ExceptionKind::Review && review.and_then(|i| record.get(i)) != Some("true") {
+        let mut carried: Vec<(usize, usize)> = Vec::new();
+        for (i, h) in header.iter().enumerate().filter(|(_, h)| !own.contains(h)) {
+            let slot = match all.carried_names.iter().position(|n| n == h) {
+                Some(slot) => slot,
+                None => {
+                    all.carried_names.push(h.to_string());
+                    all.carried_names.len() - 1
+                }
+            };
+            carried.push((i, slot));
+        }
+        let mut record = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut record).expect("rendered CSV") {
+            if kind == ExceptionKind::Review && review.and_then(|i| record.get(i)) != Some(b"true") {
                 continue;
             }
-            let cells = columns.map(|c| c.and_then(|i| record.get(i)).unwrap_or("").to_string());
             let reason_code = match kind {
-                ExceptionKind::Unmatched => cells[6].clone(),
+                ExceptionKind::Unmatched => text(&record, columns[6]),
                 other => other.name().to_string(),
             };
-            rows.push(Exception {
+            let amount = text(&record, columns[3]);
+            let time = text(&record, columns[4]);
+            let detail = (all.rows.len() < detailed).then(|| {
+                let mut values = vec![String::new(); all.carried_names.len()];
+                for &(i, slot) in &carried {
+                    values[slot] = text(&record, Some(i));
+                }
+                Detail {
+                    cells: columns.map(|c| text(&record, c)),
+                    carried: values,
+                }
+            });
+            all.rows.push(Exception {
                 kind,
-                is_bank: cells[0] == "bank",
+                is_bank: columns[0].and_then(|i| record.get(i)) == Some(b"bank"),
                 reason_code,
-                amount: Decimal::from_str_exact(&cells[3]).ok(),
-                hour: cells[4]
-                    .get(11..13)
-                    .and_then(|h| h.parse().ok())
-                    .filter(|h| *h < 24),
-                carried: carried
-                    .iter()
-                    .map(|(i, n)| (n.to_string(), record.get(*i).unwrap_or("").to_string()))
-                    .collect(),
-                cells,
+                amount: Decimal::from_str_exact(&amount).ok(),
+                hour: time.get(11..13).and_then(|h| h.parse().ok()).filter(|h| *h < 24),
+                detail,
             });
         }
     }
-    rows
-}
-
-/// The carried column names of the rows, in first-seen order.
-pub fn carried_names(rows: &[Exception]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for r in rows {
-        for (n, _) in &r.carried {
-            if !names.contains(n) {
-                names.push(n.clone());
-            }
-        }
-    }
-    names
+    all
 }

@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::charts::{self, Series};
+use super::exceptions::{Exception, Exceptions};
 use super::summary::Summary;
 use super::tables::OutputFile;
 use super::words::{Words, EN, ZH};
@@ -111,7 +112,7 @@ pub fn render(input: &HtmlInput) -> Vec<u8> {
         Lang::Zh => &ZH,
     };
     let s = input.summary;
-    let exceptions = super::exceptions::collect(input.files, s.review > 0);
+    let exceptions = super::exceptions::collect(input.files, s.review > 0, MAX_TABLE_ROWS);
     let mut page = String::with_capacity(64 * 1024);
     let _ = write!(
         page,
@@ -130,7 +131,7 @@ pub fn render(input: &HtmlInput) -> Vec<u8> {
     header(&mut page, w, s);
     summary_section(&mut page, w, s, input.files);
     provenance(&mut page, w, s);
-    chart_section(&mut page, w, &exceptions);
+    chart_section(&mut page, w, &exceptions.rows);
     table_section(&mut page, w, &exceptions, input.review_above);
     let _ = write!(page, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     page.into_bytes()
@@ -315,7 +316,7 @@ const BANDS: [(i64, &str); 6] = [
     (i64::MAX, "≥100k"),
 ];
 
-fn chart_section(page: &mut String, w: &Words, rows: &[super::exceptions::Exception]) {
+fn chart_section(page: &mut String, w: &Words, rows: &[Exception]) {
     let mut by_reason: BTreeMap<(u8, String), [u64; 2]> = BTreeMap::new();
     let mut by_hour = [[0u64; 24]; 2];
     let mut by_band = [[0u64; BANDS.len()]; 2];
@@ -368,13 +369,8 @@ fn chart_section(page: &mut String, w: &Words, rows: &[super::exceptions::Except
     );
 }
 
-fn table_section(
-    page: &mut String,
-    w: &Words,
-    rows: &[super::exceptions::Exception],
-    review_above: Option<Decimal>,
-) {
-    let carried = super::exceptions::carried_names(rows);
+fn table_section(page: &mut String, w: &Words, exceptions: &Exceptions, review_above: Option<Decimal>) {
+    let (rows, carried) = (&exceptions.rows, &exceptions.carried_names);
     let _ = write!(
         page,
         "<section id=\"exception-list\">\n<h2>{}</h2>\n<p><input id=\"filter\" type=\"search\" placeholder=\"{}\" aria-label=\"{}\"> \
@@ -416,11 +412,12 @@ fn table_section(
             escape(label)
         );
     }
-    for name in &carried {
+    for name in carried {
         let _ = write!(page, "<th scope=\"col\" data-col=\"{0}\">{0}</th>", escape(name));
     }
     page.push_str("</tr></thead>\n<tbody>\n");
     for r in rows.iter().take(MAX_TABLE_ROWS) {
+        let Some(detail) = &r.detail else { break };
         let big = match (review_above, r.amount) {
             (Some(limit), Some(a)) => a.abs() >= limit,
             _ => false,
@@ -433,7 +430,7 @@ fn table_section(
             escape(w.kind_label(r.kind))
         );
         for (i, (col, _, numeric)) in w.table_columns().iter().enumerate().skip(1) {
-            let text = &r.cells[i - 1];
+            let text = &detail.cells[i - 1];
             if *numeric {
                 let shown = if *col == "amount" {
                     grouped(text)
@@ -450,8 +447,9 @@ fn table_section(
                 let _ = write!(page, "<td class=\"{col}\">{}</td>", escape(text));
             }
         }
-        for name in &carried {
-            let _ = write!(page, "<td>{}</td>", escape(r.carried(name)));
+        for i in 0..carried.len() {
+            let value = detail.carried.get(i).map_or("", String::as_str);
+            let _ = write!(page, "<td>{}</td>", escape(value));
         }
         page.push_str("</tr>\n");
     }

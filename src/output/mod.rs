@@ -4,6 +4,7 @@
 //! and publishing it all atomically (`atomic`).
 
 pub mod atomic;
+pub mod cause_text;
 pub mod causes;
 pub mod charts;
 pub mod columns;
