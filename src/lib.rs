@@ -2,9 +2,11 @@
 //! or channel statement, driven by versioned TOML rule files.
 //!
 //! Data flows `input` (bytes → records) → `matching` (stages) → `output`
-//! (CSVs, summary), steered by a `rules::Plan`; `run` ties one run together
-//! and `cli` is the command line. `crypto` encrypts results at rest (SM4-GCM).
+//! (CSVs, summary, masking, review worklist), steered by a `rules::Plan`;
+//! `run` ties one run together, `audit` keeps the hash-chained audit log,
+//! `crypto` encrypts results at rest (SM4-GCM), and `cli` is the command line.
 
+pub mod audit;
 pub mod cli;
 pub mod crypto;
 pub mod input;

@@ -2,28 +2,34 @@
 //! both files (concurrently) and any rows carried in, scope them to the
 //! business day, match, render, prove conservation, and publish the results
 //! directory atomically. A run that fails at any step publishes nothing, so
-//! earlier results stay as they were.
+//! earlier results stay as they were. The requested role's masking is
+//! applied to every file just before publishing.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::crypto::Sm4Key;
 use crate::input::carry::{self, CarryError, CarryIn};
 use crate::input::records::RowError;
+use crate::input::status::SetAside;
 use crate::input::{self, ReadError, SourceFile};
 use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{self, PublishError};
 use crate::output::causes;
+use crate::output::mask::{self, View, ViewError};
 use crate::output::reports::{self, ViewRequest};
+use crate::output::review::{self, Confirmation};
 use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, PeriodFacts, Summary};
-use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
+use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, SideTallies};
 use crate::rules::business::BusinessDay;
 use crate::rules::report::Lang;
-use crate::rules::{self, Plan, RulesError};
+use crate::rules::{self, profiles, Plan, RulesError};
 
 /// What to reconcile and where to put the results.
 #[derive(Debug, Clone)]
@@ -48,9 +54,19 @@ pub struct RunRequest {
     pub reports: Vec<String>,
     /// Also write results.xlsx.
     pub xlsx: bool,
+    /// Read the ledger with this built-in profile instead of the rule file's `[ledger]`.
+    pub ledger_profile: Option<String>,
+    /// Read the bank file with this built-in profile instead of the rule file's `[bank]`.
+    pub bank_profile: Option<String>,
     /// Encrypt every result file under this key (`NAME.sm4`); its id is in
     /// `summary.json`'s `encryption` and, for the audit log, `RunOutcome::key_id`.
     pub encryption: Option<Sm4Key>,
+    /// The role whose view is written (`None`: the rules' `default_role`).
+    pub role: Option<String>,
+    /// Identifies this run in summary.json and the audit log.
+    pub run_id: String,
+    /// Reviewers' confirmations, from the audit log.
+    pub confirmations: Vec<Confirmation>,
 }
 
 /// A finished run.
@@ -62,6 +78,8 @@ pub struct RunOutcome {
     pub exceptions: bool,
     /// Named reports written: (name, file name, rows).
     pub reports: Vec<(String, String, usize)>,
+    /// SHA-256 of every published file, by name.
+    pub published: BTreeMap<String, String>,
     /// The id (16 hex digits) of the key the results were encrypted with, if
     /// any: what the audit log records instead of the key.
     pub key_id: Option<String>,
@@ -73,6 +91,9 @@ pub enum RunError {
     /// The rules could not be loaded.
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// The role cannot be applied.
+    #[error(transparent)]
+    View(#[from] ViewError),
     /// An input could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -87,6 +108,9 @@ pub enum RunError {
         /// `FILE:LINE:COL: message` lines (the first 20).
         listing: String,
     },
+    /// A profile named on the command line does not exist.
+    #[error("{0}")]
+    Profile(String),
     /// The outputs do not account for the inputs: a bug, never published.
     #[error("conservation check failed, nothing was written: {0}")]
     Conservation(String),
@@ -112,7 +136,9 @@ pub enum RunError {
 pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let started_at = now();
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let plan = rules::load(&request.rules, date)?;
+    let mut plan = rules::load(&request.rules, date)?;
+    use_profiles(&mut plan, request)?;
+    let view = View::resolve(&plan, request.role.as_deref())?;
     check_report_names(&plan, &request.reports)?;
     let lang = request.lang.unwrap_or(plan.report.lang);
     let (ledger, bank) = rayon::join(
@@ -120,7 +146,10 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
     );
     let (mut ledger, mut bank) = (ledger?, bank?);
-    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows)?;
+    let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows, &plan, &view)?;
+    if let Some(path) = &request.carry_in {
+        mask::refuse_masked_results(path, request.encryption.as_ref())?;
+    }
     let mut carry = request
         .carry_in
         .as_deref()
@@ -136,6 +165,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
     let causes = causes::find(scope.all(), &result, &plan, lang);
     let inputs = [source_id(&ledger), source_id(&bank)];
+    let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let files = tables::render(&RenderInput {
         sides: scope.all(),
         result: &result,
@@ -144,6 +174,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         inputs: [&inputs[0], &inputs[1]],
         carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
         causes: &causes,
+        set_aside: &set_aside,
     });
     let carried_tallies = carried_in
         .as_ref()
@@ -162,8 +193,12 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .flat_map(|d| d.iter())
             .any(|d| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }));
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
+    let review_items = review::items(scope.all(), &result);
+    let (review_csv, review_status) = review::render(&review_items, &request.confirmations);
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
+        run_id: request.run_id.clone(),
+        role: view.facts(),
         business_date: request.date.map(|d| d.to_string()),
         period: day.as_ref().map(|d| PeriodFacts::new(d, &plan)),
         started_at,
@@ -184,13 +219,24 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .filter(|m| !m.review_reasons.is_empty())
             .count() as u64,
         unmatched_by_reason,
+        confirmations: review_status,
         conservation,
         status: if exceptions { "exceptions" } else { "reconciled" },
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
     let summary_json = summary.to_json();
+    // Masking first: every view below is built from the CSVs as the role sees them.
+    let masked: Vec<OutputFile> = files
+        .into_iter()
+        .map(|mut f| {
+            if let Some(bytes) = owned(view.apply_csv(&f.bytes)) {
+                f.bytes = bytes;
+            }
+            f
+        })
+        .collect();
     let views = reports::build(
-        files,
+        masked,
         &ViewRequest {
             summary: &summary,
             report: &plan.report,
@@ -199,20 +245,27 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             lang,
             named: &request.reports,
             xlsx: request.xlsx,
+            more_sheets: &[(review::FILE_NAME, &review_csv)],
         },
     )?;
     let mut named: Vec<(&str, &[u8])> = views
         .files
         .iter()
         .map(|f| (f.name, f.bytes.as_slice()))
+        .chain([(review::FILE_NAME, review_csv.as_slice())])
         .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
         .collect();
     named.push(("summary.json", &summary_json));
+    let published = named
+        .iter()
+        .map(|(name, bytes)| (name.to_string(), rules::hex(&Sha256::digest(bytes))))
+        .collect();
     atomic::publish(&request.out, &named, request.encryption.as_ref())?;
     Ok(RunOutcome {
         summary,
         exceptions,
         reports: views.named,
+        published,
         key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
     })
 }
@@ -232,6 +285,14 @@ fn check_report_names(plan: &Plan, names: &[String]) -> Result<(), RunError> {
             known.join(", ")
         },
     })
+}
+
+/// The bytes of a rewritten file; `None` when it came back unchanged.
+fn owned(bytes: std::borrow::Cow<[u8]>) -> Option<Vec<u8>> {
+    match bytes {
+        std::borrow::Cow::Owned(b) => Some(b),
+        std::borrow::Cow::Borrowed(_) => None,
+    }
 }
 
 fn now() -> String {
@@ -273,21 +334,37 @@ fn source_id(source: &SourceFile) -> SourceId {
     }
 }
 
-/// Typed records plus rejected rows (which carry no amount).
+/// Typed records, rows set aside by status, plus rejected rows (which carry no amount).
 fn input_tally(records: &[Record], source: &SourceFile) -> Tally {
     let mut tally = Tally::of(records);
+    tally += Tally::of(source.set_aside.iter().map(|s| &s.record));
     tally.count += source.typed.rejected.len() as u64;
     tally
+}
+
+/// Replaces a side's reading settings with a built-in profile given on the command line.
+fn use_profiles(plan: &mut Plan, request: &RunRequest) -> Result<(), RunError> {
+    for (flag, name, side) in [
+        ("--ledger-profile", &request.ledger_profile, &mut plan.ledger),
+        ("--bank-profile", &request.bank_profile, &mut plan.bank),
+    ] {
+        if let Some(name) = name {
+            *side = profiles::plan_for(name, None).map_err(|e| RunError::Profile(format!("{flag}: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 fn facts(source: &SourceFile, records: Tally) -> InputFacts {
     InputFacts {
         path: source.located.path.display().to_string(),
         sha256: source.located.sha256.clone(),
-        encoding: source.located.encoding.name().to_string(),
+        encoding: source.located.encoding_label().to_string(),
         header_line: source.located.table.header_line,
         records,
         rejected: source.typed.rejected.len() as u64,
+        ignored_by_status: source.set_aside.len() as u64,
+        profile: source.profile.clone(),
     }
 }
 
@@ -296,23 +373,30 @@ pub fn locate_error(path: &std::path::Path, e: &RowError) -> String {
     format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
 }
 
+/// Rows that could not be typed, with the role's masks applied to their raw text.
 fn collect_rejected(
     ledger: &SourceFile,
     bank: &SourceFile,
     skip: bool,
+    plan: &Plan,
+    view: &View,
 ) -> Result<Vec<RejectedRow>, RunError> {
     let mut rows = Vec::new();
     let mut listing = Vec::new();
-    for (side, source) in [(Side::Ledger, ledger), (Side::Bank, bank)] {
-        let delimiter = char::from(source.located.table.delimiter).to_string();
+    for (side, source, side_plan) in [
+        (Side::Ledger, ledger, &plan.ledger),
+        (Side::Bank, bank, &plan.bank),
+    ] {
+        let table = &source.located.table;
         for (error, raw) in &source.typed.rejected {
             listing.push(locate_error(&source.located.path, error));
+            let fields: Vec<&str> = raw.fields.iter().collect();
             rows.push(RejectedRow {
                 side,
                 line: error.line,
                 column: error.column,
-                error: error.message.clone(),
-                raw: raw.fields.iter().collect::<Vec<_>>().join(&delimiter),
+                error: view.text(&error.message).into_owned(),
+                raw: view.raw_row(side_plan, &table.header, &fields, char::from(table.delimiter)),
             });
         }
     }

@@ -79,7 +79,7 @@ fn stderr_of(out: &std::process::Output) -> String {
 fn comparable_summary(bytes: &[u8]) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
     let map = v.as_object_mut().unwrap();
-    for volatile in ["started_at", "finished_at", "encryption"] {
+    for volatile in ["started_at", "finished_at", "encryption", "run_id"] {
         map.remove(volatile);
     }
     v
@@ -200,8 +200,8 @@ fn key_file_from_the_environment_and_encrypted_results_are_replaced_whole() {
     assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
     let summary: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(summary["encryption"]["key_id"], key_id(FIXED_KEY).as_str());
-    // The result files and summary.json (8), plus report.html, all sealed.
-    assert_eq!(names(&out).len(), 8 + 1, "-o - wrote nothing to disk");
+    // Main's nine files plus report.html, all sealed.
+    assert_eq!(names(&out).len(), 9 + 1, "-o - wrote nothing to disk");
 }
 
 #[test]
@@ -479,7 +479,7 @@ fn decrypt_never_replaces_a_plain_file_without_force() {
     assert_eq!(refused_dir.status.code(), Some(2));
     assert_eq!(
         names(&out).len(),
-        9 + 1,
+        10 + 1,
         "nothing written beside the existing plain file"
     );
 
@@ -538,7 +538,7 @@ fn a_failed_write_in_a_directory_removes_the_plain_files_it_created() {
     let err = stderr_of(&result);
     assert_eq!(result.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("removed the 7 plain file(s) already created"),
+        err.contains("removed the 8 plain file(s) already created"),
         "{err}"
     );
     assert_eq!(

@@ -37,7 +37,7 @@ fn run_example(out: &Path, extra: &[&str]) {
 }
 
 fn run_injection(out: &Path) {
-    let dir = data("injection");
+    let dir = data("html-injection");
     recon()
         .arg("run")
         .arg("--ledger")

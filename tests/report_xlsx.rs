@@ -129,7 +129,8 @@ fn the_workbook_holds_each_csv_with_typed_cells() {
             "Duplicates",
             "Ignored",
             "Pending",
-            "Out of period"
+            "Out of period",
+            "Review"
         ]
     );
     for (sheet, file) in [
@@ -139,6 +140,7 @@ fn the_workbook_holds_each_csv_with_typed_cells() {
         ("Ignored", "ignored.csv"),
         ("Pending", "pending.csv"),
         ("Out of period", "out_of_period.csv"),
+        ("Review", "review.csv"),
     ] {
         assert_sheet_matches_csv(&mut book, sheet, &out.join(file));
     }
@@ -295,5 +297,78 @@ fn pending_and_out_of_period_rows_get_their_sheets() {
             assert!(!csv_table(&out.join(file)).1.is_empty() || file != "pending.csv");
             assert_sheet_matches_csv(&mut book, sheet, &out.join(file));
         }
+    }
+}
+
+#[test]
+fn a_role_sees_the_same_masked_values_in_every_view() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let basic = common::root().join("examples/basic");
+    let code = recon()
+        .arg("run")
+        .arg("--ledger")
+        .arg(basic.join("ledger.csv"))
+        .arg("--bank")
+        .arg(basic.join("bank.csv"))
+        .args([
+            "--rules",
+            "rules/default.toml",
+            "--role",
+            "auditor",
+            "--xlsx",
+            "--out",
+        ])
+        .arg(&out)
+        .env("RECON_MASK_SALT", "0123456789abcdef0123")
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert_eq!(code, Some(1));
+    // The ledger's account holders and card numbers, and the statement's memos, in clear.
+    let ledger = csv_table(&basic.join("ledger.csv"));
+    let column = |name: &str| {
+        ledger
+            .0
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+            .unwrap()
+    };
+    let (holder, card) = (column("户号"), column("付款账号"));
+    let mut secrets: Vec<String> = ledger
+        .1
+        .iter()
+        .flat_map(|r| [r[holder].clone(), r[card].clone()])
+        .collect();
+    secrets.extend(["电费代收".to_string(), "未知来账".to_string()]);
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let mut workbook_xml = String::new();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(out.join("results.xlsx")).unwrap()).unwrap();
+    for i in 0..archive.len() {
+        archive
+            .by_index(i)
+            .unwrap()
+            .read_to_string(&mut workbook_xml)
+            .unwrap();
+    }
+    for secret in &secrets {
+        assert!(!html.contains(secret.as_str()), "{secret} in report.html");
+        assert!(
+            !workbook_xml.contains(secret.as_str()),
+            "{secret} in results.xlsx"
+        );
+    }
+    // What they show instead is exactly what the CSVs show.
+    let unmatched = common::rows(&out.join("unmatched.csv"));
+    let p009 = unmatched.iter().find(|r| r["key"] == "P009").unwrap();
+    assert_eq!(p009["付款账号"], "6228********9999");
+    assert!(html.contains("<td>6228********9999</td>"));
+    assert!(html.contains(&format!("<td>{}</td>", p009["户号"])));
+    assert!(!html.contains("摘要"), "the dropped column is not shown");
+    let mut book: Xlsx<_> = open_workbook(out.join("results.xlsx")).unwrap();
+    for (sheet, file) in [("Matched", "matched.csv"), ("Unmatched", "unmatched.csv")] {
+        assert_sheet_matches_csv(&mut book, sheet, &out.join(file));
     }
 }

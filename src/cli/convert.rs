@@ -58,13 +58,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         encoding: args.encoding,
         delimiter: args.delimiter,
         timezone: None,
+        profile: None,
     };
     let (mapped, _) = side_plan(&options)?;
     let sp = match &mapped {
         Some(sp) => sp.clone(),
         None => guessed_plan(&options)?,
     };
-    let mut located = locate_with(&args.file, &sp, mapped.is_some())?;
+    let mut located = locate_with(&args.file, &sp)?;
     let width = located.table.header.len();
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header = located.table.header.clone();

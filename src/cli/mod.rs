@@ -1,10 +1,13 @@
 //! The command line: argument definitions, one module per subcommand, and
 //! the single place where outcomes become exit codes.
 
+mod audit_cmd;
 mod check;
+mod confirm;
 mod convert;
 mod decrypt;
 mod keygen;
+mod progress;
 mod rules_cmd;
 mod run_cmd;
 
@@ -16,10 +19,12 @@ use clap::{Parser, Subcommand};
 macro_rules! exit_codes {
     () => {
         "Exit codes:
-  0  clean: everything reconciled (run), no problems (check), all cases pass (rules test)
-  1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed (rules test)
+  0  clean: everything reconciled (run), no problems (check), all cases pass (rules test),
+     chain intact (audit verify/show), confirmation recorded (confirm)
+  1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed
+     (rules test); the audit chain is broken (audit verify/show)
   2  trouble: bad input, bad rules, bad usage, a refused key file, an authentication failure,
-     or results that could not be written; nothing was changed"
+     or results or the audit log that could not be written; nothing was changed"
     };
 }
 
@@ -29,16 +34,21 @@ macro_rules! exit_codes {
     version,
     about = "Batch payment reconciliation (对账): prove every ledger entry is backed by a bank row, and the reverse",
     long_about = "recon reads a platform ledger export and a bank or channel statement (any encoding: \
-UTF-8, GBK/GB18030, UTF-16; preambles, trailers and spreadsheet prefixes handled), matches them \
+UTF-8, GBK/GB18030, UTF-16, or .xlsx/.xls workbooks; preambles, trailers and spreadsheet prefixes \
+handled; built-in profiles for Alipay, WeChat Pay and the big banks' exports), matches them \
 with the ordered stages of a versioned TOML rule file, and writes matched, unmatched, duplicate \
 and ignored rows plus summary.json. Every input row ends up in exactly one output.",
     after_help = exit_codes!(),
     after_long_help = concat!(
         "Examples:\n",
         "  recon check statement.csv                         pre-check a file's format\n",
+        "  recon check alipay.csv --profile auto             read it with the recognised built-in profile\n",
+        "  recon rules init --ledger L.csv --bank B.xlsx -o rules/mine.toml   draft a rule file\n",
         "  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/2026-11-24 --date 2026-11-24\n",
         "  recon rules check rules/default.toml              validate a rule file\n",
         "  recon rules test tests/cases                      run rule regression cases\n",
+        "  recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'checked'\n",
+        "  recon audit verify out/audit.log                  check the audit trail\n",
         "  recon keygen -o results.key                       create a key for encrypted results\n",
         "  recon decrypt --dir out/2026-11-24 --key-file results.key   read encrypted results\n\n",
         exit_codes!()
@@ -57,9 +67,14 @@ enum Command {
     Check(check::Args),
     /// Write a file's table as clean UTF-8 CSV
     Convert(convert::Args),
-    /// Validate rule files and run their regression cases
+    /// Validate, test and draft rule files; list the built-in profiles
     #[command(subcommand)]
     Rules(rules_cmd::Command),
+    /// Record a reviewer's confirmation of a flagged match or an exception row
+    Confirm(confirm::Args),
+    /// Check and list the audit log
+    #[command(subcommand)]
+    Audit(audit_cmd::Command),
     /// Restore plain result files from SM4-encrypted NAME.sm4 files
     Decrypt(decrypt::Args),
     /// Create a new SM4 key file (mode 0600) for encrypted results
@@ -73,6 +88,16 @@ pub enum Outcome {
     Clean,
     /// Exceptions, problems or failed cases.
     Exceptions,
+}
+
+impl Outcome {
+    /// The process exit code: 0 clean, 1 exceptions.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Exceptions => 1,
+        }
+    }
 }
 
 /// Entry point used by the binary.
@@ -89,18 +114,22 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Confirm(args) => confirm::run(args),
+        Command::Audit(command) => audit_cmd::run(command),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Keygen(args) => keygen::run(args),
     };
     match result {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Exceptions) => ExitCode::from(1),
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             eprintln!("recon: error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(TROUBLE)
         }
     }
 }
+
+/// Exit code of a command that failed.
+pub const TROUBLE: u8 = 2;
 
 /// Output format of commands that print a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

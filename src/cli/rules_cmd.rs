@@ -1,12 +1,18 @@
-//! `recon rules check` and `recon rules test`.
+//! `recon rules check`, `test` (which records every invocation in the audit
+//! log), `init` and `profiles`.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
+use chrono::Utc;
 
 use super::Outcome;
-use crate::rules;
+use crate::audit::entry::{self, CaseDigest, Common, RulesTestEntry};
+use crate::audit::{self, Log};
+use crate::output::atomic::replace_file;
+use crate::output::mask::redact_numbers;
 use crate::rules::cases::{self, CaseResult};
+use crate::rules::{self, profiles};
 
 /// Subcommands of `recon rules`.
 #[derive(Debug, clap::Subcommand)]
@@ -28,10 +34,72 @@ A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding t
 (matched.csv, unmatched.csv, duplicates.csv, ignored.csv, pending.csv, out_of_period.csv) the rules
 must produce, byte for byte. An optional case.toml with `date = 2026-11-24` runs the case for that
 business day, as `recon run --date` does.
-DIR is a case, or a folder of cases. Exit 0 when all pass, 1 when any fails.")]
+DIR is a case, or a folder of cases.
+
+Every invocation appends one line to an audit log (which rules, by SHA-256, passed or failed):
+by default the user's $XDG_STATE_HOME/recon/audit.log (else ~/.local/state/recon/audit.log),
+so testing rules in a repository leaves no file in it.
+
+Examples:
+  recon rules test examples
+  recon rules test rules/cases --audit /data/recon/audit.log
+
+Exit codes: 0 all cases pass, 1 a case failed, 2 the cases could not be run or recorded.")]
     Test {
         /// A case folder, or a folder of case folders
         dir: PathBuf,
+        /// Audit log to append to (default: $XDG_STATE_HOME/recon/audit.log, else ~/.local/state/recon/audit.log)
+        #[arg(long, value_name = "FILE")]
+        audit: Option<PathBuf>,
+    },
+    /// Draft a starting rule file from a ledger and a bank file
+    #[command(after_long_help = "\
+Reads both files (any encoding, CSV or .xlsx/.xls) and writes a rule file that `recon run`
+accepts for them, with a comment on every choice:
+  - the detected encoding and delimiter, and the header line found;
+  - a built-in profile when the whole header of one is there (recon rules profiles), else the
+    column roles (key, amount or debit/credit, direction, time, merchant) guessed from header
+    names in Chinese and English and from the values;
+  - the key columns, ranked by how many values the two files share (the top 5 pairs are listed);
+  - the time offset between rows sharing a key, and the bank time zone it suggests
+    (a bank writing UTC next to a Beijing-time ledger gets timezone = \"UTC\");
+  - match stages: key, split, and a fallback on amount and time (and merchant, when the
+    merchant columns share values).
+An existing file is never overwritten unless --force is given.
+
+Examples:
+  recon rules init --ledger ledger.csv --bank alipay.csv -o rules/mine.toml
+  recon rules init --ledger L.csv --bank statement.xlsx -o rules/bank.toml --force
+
+Exit codes: 0 written, 2 a file could not be read, no amount column was found, or OUT exists.")]
+    Init {
+        /// The platform ledger export
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// The bank or channel statement
+        #[arg(long, value_name = "FILE")]
+        bank: PathBuf,
+        /// Where to write the rule file
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// Replace OUT if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the built-in profiles, or print one
+    #[command(after_long_help = "\
+Profiles read the files everyone has without a column mapping: Alipay and WeChat Pay bills
+(personal and merchant), the big banks' statement exports, and a generic bank CSV whose
+columns are guessed. Use one with `profile = \"NAME\"` in a rule file's [ledger] or [bank]
+section (the section's own keys win), with `recon run --bank-profile NAME`, or with
+`recon check FILE --profile NAME` (`--profile auto` picks the recognised one).
+
+Examples:
+  recon rules profiles
+  recon rules profiles wechat-merchant")]
+    Profiles {
+        /// Print this profile's TOML
+        name: Option<String>,
     },
 }
 
@@ -39,8 +107,47 @@ DIR is a case, or a folder of cases. Exit 0 when all pass, 1 when any fails.")]
 pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Check { path } => check(&path),
-        Command::Test { dir } => test(&dir),
+        Command::Test { dir, audit } => test(&dir, audit),
+        Command::Init {
+            ledger,
+            bank,
+            output,
+            force,
+        } => init(&ledger, &bank, &output, force),
+        Command::Profiles { name } => list_profiles(name.as_deref()),
     }
+}
+
+fn init(ledger: &Path, bank: &Path, output: &Path, force: bool) -> anyhow::Result<Outcome> {
+    if output.exists() && !force {
+        bail!(
+            "{}: already exists; recon rules init never overwrites a rule file unless --force is given",
+            output.display()
+        );
+    }
+    let name = output
+        .file_stem()
+        .map_or_else(|| "drafted".to_string(), |s| s.to_string_lossy().into_owned());
+    let today = chrono::Local::now().date_naive();
+    let draft = rules::init::draft(ledger, bank, &name, today)?;
+    replace_file(output, draft.text.as_bytes())?;
+    for note in &draft.notes {
+        println!("{note}");
+    }
+    println!("wrote {}", output.display());
+    Ok(Outcome::Clean)
+}
+
+fn list_profiles(name: Option<&str>) -> anyhow::Result<Outcome> {
+    if let Some(name) = name {
+        print!("{}", profiles::find(name).map_err(anyhow::Error::msg)?.source);
+        return Ok(Outcome::Clean);
+    }
+    for p in profiles::all().map_err(anyhow::Error::msg)? {
+        println!("{:<24}{}", p.name, p.title);
+        println!("{:<24}evidence: {}", "", p.evidence);
+    }
+    Ok(Outcome::Clean)
 }
 
 fn check(path: &Path) -> anyhow::Result<Outcome> {
@@ -54,8 +161,15 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
     }
     for plan in &plans {
         let id = &plan.identity;
+        let roles = match &plan.roles.default_role {
+            Some(default) => format!(
+                "  roles {} (default {default})",
+                plan.roles.roles.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            None => String::new(),
+        };
         println!(
-            "ok  {}  {} {}  effective from {}  {} stage(s)  sha256 {}",
+            "ok  {}  {} {}  effective from {}  {} stage(s)  sha256 {}{roles}",
             id.path,
             id.name,
             id.version,
@@ -84,10 +198,55 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn test(dir: &Path) -> anyhow::Result<Outcome> {
-    let results = cases::run_all(dir).with_context(|| format!("{}: cannot run the cases", dir.display()))?;
+fn test(dir: &Path, audit: Option<PathBuf>) -> anyhow::Result<Outcome> {
+    let started = Utc::now();
+    let audit_path = audit
+        .or_else(audit::user_state_log)
+        .ok_or_else(|| anyhow!("no audit log: neither XDG_STATE_HOME nor HOME is set; give --audit FILE"))?;
+    let log = Log::open(&audit_path).context("no case was run: every rules test must be recorded")?;
+    let run_id = entry::new_run_id(started);
+    let mut record = RulesTestEntry {
+        common: Common::new("rules_test", run_id.clone(), started),
+        cases_dir: dir.display().to_string(),
+        cases: Vec::new(),
+        status: "error",
+        exit_code: super::TROUBLE,
+        error: None,
+    };
+    let results = match cases::run_all(dir, &run_id) {
+        Ok(results) => results,
+        Err(e) => {
+            let message = format!("{}: cannot run the cases: {e}", dir.display());
+            record.error = Some(redact_numbers(&message).into_owned());
+            log.append(&record)?;
+            bail!(message);
+        }
+    };
+    let outcome = report(&results);
+    record.common = Common::new("rules_test", run_id, started);
+    record.cases = results
+        .iter()
+        .map(|r| CaseDigest {
+            name: r.name.clone(),
+            passed: r.failures.is_empty(),
+            failures: r.failures.len(),
+            rules: r.rules.clone(),
+        })
+        .collect();
+    record.status = if outcome == Outcome::Clean {
+        "passed"
+    } else {
+        "failed"
+    };
+    record.exit_code = outcome.exit_code();
+    log.append(&record)?;
+    Ok(outcome)
+}
+
+/// Prints pass/FAIL per case and the totals.
+fn report(results: &[CaseResult]) -> Outcome {
     let mut failed = 0;
-    for CaseResult { name, failures } in &results {
+    for CaseResult { name, failures, .. } in results {
         if failures.is_empty() {
             println!("pass  {name}");
         } else {
@@ -99,9 +258,9 @@ fn test(dir: &Path) -> anyhow::Result<Outcome> {
         }
     }
     println!("{} passed, {} failed", results.len() - failed, failed);
-    Ok(if failed == 0 {
+    if failed == 0 {
         Outcome::Clean
     } else {
         Outcome::Exceptions
-    })
+    }
 }

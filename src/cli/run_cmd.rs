@@ -1,14 +1,21 @@
-//! `recon run`: arguments, then `run::execute`, then the summary on stdout.
+//! `recon run`: arguments, then `run::execute`, then one audit log line
+//! (for failed runs too), then the summary on stdout.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Context;
-use chrono::NaiveDate;
+use anyhow::{anyhow, Context};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use super::progress::Progress;
 use super::{Format, Outcome};
+use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts, RunEntry};
+use crate::audit::{self, Log};
 use crate::crypto::Sm4Key;
+use crate::output::mask::{redact_numbers, View};
 use crate::rules::report::Lang;
-use crate::run::{execute, RunRequest};
+use crate::rules::{self, Plan};
+use crate::run::{execute, RunOutcome, RunRequest};
 
 /// Arguments of `recon run`.
 #[derive(Debug, clap::Args)]
@@ -22,6 +29,14 @@ Examples:
             --encrypt-key-file results.key
   recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --lang zh --xlsx
   recon run --ledger L.csv --bank B.csv --rules R.toml --out out/day --report big-exceptions
+  recon run --ledger L.csv --bank alipay.csv --bank-profile alipay --rules rules/mine.toml \\
+            --out out/alipay
+  recon run ... --out /data/recon/2026-11-24 --role auditor --quiet     (cron: errors only)
+
+The bank file may be CSV/TSV in any common encoding, or an .xlsx/.xls workbook (first sheet with
+data). A built-in profile (`recon rules profiles` lists them) reads Alipay and WeChat Pay bills and
+the big banks' exports without a column mapping; rows whose status is closed or failed go to
+ignored.csv, refund statuses become refunds.
 
 Nightly at the T+1 cutoff, for yesterday, carrying in the day before's pending rows:
   recon run --ledger L-1125.csv --bank B-1125.csv --rules rules/ --date 2026-11-25 \\
@@ -35,7 +50,7 @@ Business day (--date D; [business] timezone, cutoff and pending_grace in the rul
   day's run takes them with --carry-in and reports those still alone as
   no_counterpart_after_grace. Without --date every row is reconciled, none pending.
 
-Outputs in --out (replaced as a whole only when the run succeeds):
+Outputs in --out (replaced as a whole only when the run succeeds; files 0640, directory 0750):
   matched.csv        match_id, stage, side, line, key, amount, time, merchant,
                      difference, review, review_reason, likely_cause (rows under review)
   unmatched.csv      ... reason (no_counterpart | amount_mismatch | ambiguous |
@@ -43,19 +58,23 @@ Outputs in --out (replaced as a whole only when the run succeeds):
                      (a guess in words: channel fee, double submission, T+1, ...)
   duplicates.csv     ... duplicate_of (side:line of the matched row it repeats),
                      likely_cause
-  ignored.csv        ... rows below [thresholds] ignore_below
+  ignored.csv        ... reason: below_ignore_threshold (LIMIT) or
+                     status_ignored (STATUS: 交易关闭, REVOKED, ... via a profile)
   pending.csv        ... reason (awaiting_counterpart), business_date, source_file,
                      source_sha256
   out_of_period.csv  ... reason (other_business_day | already_in_previous_run),
                      business_date
   rejected.csv       ... rows that could not be read (only with --skip-bad-rows)
+  review.csv         flagged matches and exception rows, their stable identity, and
+                     who confirmed them (`recon confirm`)
   summary.json       counts and sums per output and side, conservation proof,
-                     rule and input SHA-256
+                     rule and input SHA-256, run id, role, confirmations
   report.html        one self-contained page: summary, proof, hashes, charts and a
                      sortable, filterable exception table
   results.xlsx       (with --xlsx) the summary and every CSV as typed Excel sheets
   report-NAME.csv    (with --report NAME) a [[report.named]] filtered report
-A [report.columns] template in the rules chooses and orders each CSV's columns.
+A [report.columns] template in the rules chooses and orders each CSV's columns; with --role
+every CSV, report.html and results.xlsx show the columns as that role may see them.
 With --carry-in every CSV also has carried_from (the file a carried-in row was first
 read from), and references to carried-in rows read carried:ledger:12.
 
@@ -64,6 +83,10 @@ SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., report.html.sm4, summary.json.sm4); p
 never touch the disk.
 Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`. --carry-in
 reads encrypted previous results with the same key.
+
+Every run, failed ones included, appends one line to the audit log (default DIR/../audit.log):
+check it with `recon audit verify`, list it with `recon audit show`. With --role (or the rules'
+default_role) the role's masks apply to every file, the summary, and error messages.
 
 Exit codes: 0 everything reconciled (pending and out-of-period rows are no exceptions),
 1 reconciled with exceptions, 2 bad input, usage or key file (nothing written).")]
@@ -99,34 +122,113 @@ pub struct Args {
     /// Write the rules' [[report.named]] NAME as report-NAME.csv (repeatable)
     #[arg(long, value_name = "NAME")]
     report: Vec<String>,
+    /// Read the ledger with a built-in profile instead of the rule file's [ledger] section
+    #[arg(long, value_name = "NAME")]
+    ledger_profile: Option<String>,
+    /// Read the bank file with a built-in profile (alipay, wechat-merchant, icbc-debit, …) instead of the rule file's [bank] section
+    #[arg(long, value_name = "NAME")]
+    bank_profile: Option<String>,
     /// What to print on stdout: a short text summary, or summary.json
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Encrypt every result file with the SM4 key in this file (owner-only, from `recon keygen`)
     #[arg(long, value_name = "KEY_FILE", env = "RECON_KEY_FILE")]
     encrypt_key_file: Option<PathBuf>,
+    /// Write and show the results as this role of the rules sees them (default: the rules' default_role)
+    #[arg(long, value_name = "NAME")]
+    role: Option<String>,
+    /// Audit log to append to (default: audit.log in the directory holding --out)
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
+    /// Print nothing but errors (for cron); the exit code tells the outcome
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Runs `recon run`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let encryption = match &args.encrypt_key_file {
-        Some(path) => Some(Sm4Key::load(path).context("cannot encrypt the results; nothing was written")?),
-        None => None,
+    let started = Utc::now();
+    let audit_path = args
+        .audit
+        .clone()
+        .unwrap_or_else(|| audit::beside_results(&args.out));
+    let log = Log::open(&audit_path).context("nothing was run: every run must be recorded")?;
+    let contents = log.contents().context("nothing was run")?;
+    let confirmations = match &contents.verification.problem {
+        None => audit::confirmations(&contents),
+        Some(p) => {
+            eprintln!(
+                "recon: warning: {}: the audit chain is broken ({}); its confirmations are not applied. Check it with `recon audit verify {}`",
+                audit_path.display(),
+                p.message,
+                audit_path.display()
+            );
+            Vec::new()
+        }
+    };
+    let (encryption, key_error) = match args.encrypt_key_file.as_deref().map(Sm4Key::load) {
+        Some(Err(e)) => (None, Some(e)),
+        key => (key.and_then(Result::ok), None),
     };
     let request = RunRequest {
-        ledger: args.ledger,
-        bank: args.bank,
-        rules: args.rules,
+        ledger: args.ledger.clone(),
+        bank: args.bank.clone(),
+        rules: args.rules.clone(),
         out: args.out.clone(),
         date: args.date,
-        carry_in: args.carry_in,
+        carry_in: args.carry_in.clone(),
         skip_bad_rows: args.skip_bad_rows,
         lang: args.lang,
-        reports: args.report,
+        reports: args.report.clone(),
         xlsx: args.xlsx,
+        ledger_profile: args.ledger_profile.clone(),
+        bank_profile: args.bank_profile.clone(),
         encryption,
+        role: args.role.clone(),
+        run_id: entry::new_run_id(started),
+        confirmations,
     };
-    let outcome = execute(&request).context("reconciliation stopped")?;
+    let result = match key_error {
+        Some(e) => Err(anyhow::Error::new(e).context("cannot encrypt the results; nothing was written")),
+        None => {
+            let progress = Progress::start(args.quiet, "reconciling");
+            let result = execute(&request);
+            progress.finish();
+            result.map_err(|e| anyhow::Error::new(e).context("reconciliation stopped"))
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            let code = if outcome.exceptions {
+                Outcome::Exceptions
+            } else {
+                Outcome::Clean
+            };
+            let entry = finished(&request, &outcome, code, started);
+            let appended = log.append(&entry).with_context(|| {
+                format!(
+                    "the results are in {}, but the run could not be recorded in the audit log",
+                    args.out.display()
+                )
+            })?;
+            if !args.quiet {
+                print_summary(&args, &outcome, &log, appended);
+            }
+            Ok(code)
+        }
+        Err(error) => {
+            let plan = rules::load(&args.rules, request_date(&request)).ok();
+            let message = shown_error(&format!("{error:#}"), plan.as_ref(), args.role.as_deref());
+            let entry = failed(&request, plan.as_ref(), &message, started);
+            log.append(&entry).map_err(|a| {
+                anyhow!("{message}\n(and the failure could not be recorded in the audit log: {a})")
+            })?;
+            Err(anyhow!(message))
+        }
+    }
+}
+
+fn print_summary(args: &Args, outcome: &RunOutcome, log: &Log, seq: u64) {
     match args.format {
         Format::Text => {
             print!("{}", outcome.summary.to_text());
@@ -140,12 +242,106 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 ),
                 None => println!("results  {}", args.out.display()),
             }
+            println!("audit    {} line {seq}", log.path().display());
         }
         Format::Json => print!("{}", String::from_utf8_lossy(&outcome.summary.to_json())),
     }
-    Ok(if outcome.exceptions {
-        Outcome::Exceptions
+}
+
+fn request_date(request: &RunRequest) -> NaiveDate {
+    request.date.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// The error as this run's role may see it: account-like numbers masked when
+/// the role masks anything, or when the role cannot be worked out.
+fn shown_error(text: &str, plan: Option<&Plan>, role: Option<&str>) -> String {
+    let hides = match plan {
+        Some(plan) => View::resolve(plan, role).map_or(true, |v| v.hides_anything()),
+        None => role.is_some(),
+    };
+    if hides {
+        redact_numbers(text).into_owned()
     } else {
-        Outcome::Clean
-    })
+        text.to_string()
+    }
+}
+
+fn base_entry(request: &RunRequest, started: DateTime<Utc>) -> RunEntry {
+    RunEntry {
+        common: Common::new("run", request.run_id.clone(), started),
+        business_date: request.date.map(|d| d.to_string()),
+        role: None,
+        results: request.out.display().to_string(),
+        inputs: BTreeMap::new(),
+        rules: None,
+        outputs: BTreeMap::new(),
+        review: None,
+        encryption_key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
+        status: "failed",
+        exit_code: super::TROUBLE,
+        error: None,
+    }
+}
+
+fn finished(request: &RunRequest, outcome: &RunOutcome, code: Outcome, started: DateTime<Utc>) -> RunEntry {
+    let summary = &outcome.summary;
+    let outputs = outcome
+        .published
+        .iter()
+        .map(|(name, sha256)| {
+            let tallies = summary.outputs.get(name.as_str());
+            let digest = OutputDigest {
+                sha256: sha256.clone(),
+                ledger: tallies.map(|t| t.ledger),
+                bank: tallies.map(|t| t.bank),
+            };
+            (name.clone(), digest)
+        })
+        .collect();
+    RunEntry {
+        role: summary.role.as_ref().map(|r| r.name.clone()),
+        inputs: summary
+            .inputs
+            .iter()
+            .map(|(side, facts)| (*side, facts.path.clone(), facts.sha256.clone()))
+            .chain(
+                summary
+                    .carried_in
+                    .iter()
+                    .map(|c| ("carry_in", c.path.clone(), c.sha256.clone())),
+            )
+            .map(|(name, path, sha256)| {
+                let digest = InputDigest {
+                    path,
+                    sha256: Some(sha256),
+                };
+                (name, digest)
+            })
+            .collect(),
+        rules: Some(summary.rules.clone()),
+        outputs,
+        review: Some(ReviewCounts {
+            items: summary.confirmations.items,
+            confirmed: summary.confirmations.confirmed,
+        }),
+        status: summary.status,
+        exit_code: code.exit_code(),
+        ..base_entry(request, started)
+    }
+}
+
+fn failed(request: &RunRequest, plan: Option<&Plan>, message: &str, started: DateTime<Utc>) -> RunEntry {
+    RunEntry {
+        inputs: [
+            ("ledger", Some(&request.ledger)),
+            ("bank", Some(&request.bank)),
+            ("carry_in", request.carry_in.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, path)| Some((name, InputDigest::of(path?))))
+        .collect(),
+        rules: plan.map(|p| p.identity.clone()),
+        error: Some(redact_numbers(message).into_owned()),
+        ..base_entry(request, started)
+    }
 }

@@ -1,5 +1,5 @@
 //! Turning the raw bytes of a statement export into text: rejecting binary
-//! files (workbooks, PDFs, images, archives), recognising byte-order marks and
+//! files (PDFs, images, archives; workbooks are read by `excel` instead), recognising byte-order marks and
 //! BOM-less UTF-16, telling UTF-8 from legacy encodings (GBK/GB18030, Big5, …)
 //! with chardetng, and decoding strictly in one pass. Nothing is ever replaced
 //! with U+FFFD: the first undecodable byte is reported with its line, column
@@ -26,15 +26,15 @@ const COMMON_LABELS: &str = "utf-8, gbk, gb18030, big5, utf-16le, utf-16be, shif
 const MAGIC: &[(&[u8], &str)] = &[
     (
         b"PK\x03\x04",
-        "ZIP archive or .xlsx workbook: export the sheet as CSV",
+        "ZIP archive (not an .xlsx workbook): unpack it first",
     ),
     (
         b"PK\x05\x06",
-        "ZIP archive or .xlsx workbook: export the sheet as CSV",
+        "ZIP archive (not an .xlsx workbook): unpack it first",
     ),
     (
         b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
-        ".xls workbook: export the sheet as CSV",
+        "legacy Office document (OLE compound file): save it as CSV or .xlsx",
     ),
     (b"%PDF", "PDF document: download the statement as CSV instead"),
     (
@@ -73,6 +73,8 @@ pub enum Detection {
     },
     /// Named by the user (`--encoding`).
     Explicit,
+    /// Not decoded: the file is a workbook whose cells are Unicode text.
+    Workbook,
 }
 
 impl fmt::Display for Detection {
@@ -84,6 +86,7 @@ impl fmt::Display for Detection {
             Detection::Guessed { confident: true } => "guessed by chardetng (confident)",
             Detection::Guessed { confident: false } => "guessed by chardetng (not confident)",
             Detection::Explicit => "set explicitly",
+            Detection::Workbook => "workbook cells",
         })
     }
 }
@@ -646,7 +649,7 @@ mod tests {
         let cases: [(&[u8], &str); 5] = [
             (
                 b"PK\x03\x04\x14\x00",
-                "ZIP archive or .xlsx workbook: export the sheet as CSV",
+                "ZIP archive (not an .xlsx workbook): unpack it first",
             ),
             (
                 b"%PDF-1.7\n",
@@ -658,7 +661,7 @@ mod tests {
             ),
             (
                 b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0",
-                ".xls workbook: export the sheet as CSV",
+                "legacy Office document (OLE compound file): save it as CSV or .xlsx",
             ),
             (b"\x1F\x8B\x08\0", "gzip archive: unpack it first"),
         ];

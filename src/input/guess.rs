@@ -1,9 +1,11 @@
 //! Guessing column roles from header names (Chinese and English) and sample
-//! values, for `recon check` on a file that has no rule file yet.
+//! values, for `recon check` on a file that has no rule file yet, the
+//! `generic-bank` profile and `recon rules init`.
 
+use super::amount::parse_amount;
 use super::field::{clean_field, is_placeholder};
 use super::table::Table;
-use super::time::TimeLayout;
+use super::time::{parse_time, TimeLayout};
 use crate::rules::plan::{AmountColumns, ColumnPlan, TimeColumns};
 
 /// Header words for each role, most specific first.
@@ -59,12 +61,16 @@ const DATE_WORDS: &[&str] = &[
     "date",
 ];
 const MERCHANT_WORDS: &[&str] = &[
+    "商户号",
+    "商户编号",
     "交易对方",
     "对方户名",
     "对方账户名",
     "商户名称",
     "对手信息",
     "商户",
+    "对方",
+    "收款方",
     "merchant",
     "counterparty",
     "payee",
@@ -88,7 +94,7 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
     let header = &table.header;
     let amount = guess_amount(table)?;
     let key = find(header, KEY_WORDS);
-    let merchant = find(header, MERCHANT_WORDS);
+    let merchant = find(header, MERCHANT_WORDS).filter(|m| Some(m) != key.as_ref());
     let (time, time_layout) = guess_time(table);
     Some(ColumnPlan {
         key,
@@ -97,8 +103,83 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
         time_layout,
         merchant,
         kind: None,
+        status: None,
+        refund_amount: None,
         carry: Vec::new(),
     })
+}
+
+/// Like `guess_columns`, but where the header names show no amount or no
+/// time column, the first column whose values are amounts (with a decimal
+/// point) or times is taken, and a column holding refund words (退款, 冲正,
+/// refund, …) becomes the type column. Also names the roles found from the values.
+pub fn guess_columns_with_values(table: &Table) -> Option<(ColumnPlan, Vec<&'static str>)> {
+    let mut from_values = Vec::new();
+    let mut columns = match guess_columns(table) {
+        Some(columns) => columns,
+        None => {
+            let amount = column_where(table, |v| v.contains('.') && parse_amount(v, None).is_ok())?;
+            from_values.push("amount");
+            ColumnPlan {
+                key: find(&table.header, KEY_WORDS),
+                amount: AmountColumns::Single {
+                    amount,
+                    direction: None,
+                },
+                time: TimeColumns::None,
+                time_layout: TimeLayout::Auto,
+                merchant: find(&table.header, MERCHANT_WORDS),
+                kind: None,
+                status: None,
+                refund_amount: None,
+                carry: Vec::new(),
+            }
+        }
+    };
+    if columns.kind.is_none() {
+        let refund_words = crate::rules::plan::default_values().refund;
+        let taken = columns.names();
+        columns.kind = (0..table.header.len())
+            .filter(|&i| !taken.contains(&table.header[i]))
+            .find(|&i| {
+                table.rows.iter().take(SAMPLE_ROWS).any(|r| {
+                    let v = clean_field(r.fields.get(i).unwrap_or(""));
+                    refund_words.iter().any(|w| w == v)
+                })
+            })
+            .map(|i| table.header[i].clone());
+        if columns.kind.is_some() {
+            from_values.push("type");
+        }
+    }
+    if columns.time == TimeColumns::None {
+        let utc = chrono_tz::UTC;
+        if let Some(time) = column_where(table, |v| parse_time(v, &TimeLayout::Auto, utc).is_ok()) {
+            columns.time = TimeColumns::One(time);
+            from_values.push("time");
+        }
+    }
+    Some((columns, from_values))
+}
+
+/// How many rows value-based guesses look at.
+const SAMPLE_ROWS: usize = 200;
+
+/// The first column where at least 90% of the first 200 filled values pass `test`.
+fn column_where(table: &Table, test: impl Fn(&str) -> bool) -> Option<String> {
+    (0..table.header.len())
+        .find(|&i| {
+            let values: Vec<&str> = table
+                .rows
+                .iter()
+                .map(|r| clean_field(r.fields.get(i).unwrap_or("")))
+                .filter(|v| !is_placeholder(v))
+                .take(SAMPLE_ROWS)
+                .collect();
+            let passed = values.iter().filter(|v| test(v)).count();
+            !values.is_empty() && passed * 10 >= values.len() * 9
+        })
+        .map(|i| table.header[i].clone())
 }
 
 /// The first header that equals a word, or else the first that contains one (in word order).

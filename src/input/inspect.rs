@@ -11,13 +11,14 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::guess::guess_columns;
-use super::records::type_rows;
+use super::status::{type_by_status, Sorted};
 use super::table::{DelimiterSource, SkippedLines, TableOptions};
 use super::time::{format_in_zone, TimeLayout};
 use super::{encoding, locate, Located, ReadError};
 use crate::model::Side;
 use crate::rules::plan::{self, AmountColumns, ColumnPlan, SidePlan, TimeColumns, DEFAULT_ZONE};
+use crate::rules::profiles::{self, Candidate};
+use crate::rules::schema::ColumnSpec;
 use crate::rules::{self, RulesError};
 
 /// What the caller knows about the file.
@@ -35,6 +36,21 @@ pub struct InspectOptions {
     pub delimiter: Option<String>,
     /// Zone for guessed times.
     pub timezone: Option<String>,
+    /// Read with this built-in profile, or `auto` for the recognised one.
+    pub profile: Option<String>,
+}
+
+/// Which built-in profiles fit the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recognition {
+    /// The profile `--profile auto` reads the file with, if any.
+    pub recognized: Option<String>,
+    /// Its confidence (1.0: every header name of the profile found; 0.5: roles guessed).
+    pub confidence: f64,
+    /// Line of the header it was recognised on.
+    pub line: Option<u64>,
+    /// Every profile, best first.
+    pub considered: Vec<Candidate>,
 }
 
 /// Why a file could not be inspected at all.
@@ -76,14 +92,20 @@ pub struct Inspection {
     pub skipped: Vec<SkippedLines>,
     /// Physical lines in the file.
     pub total_lines: u64,
+    /// The profile the file was read with, if any.
+    pub profile: Option<String>,
+    /// Which profiles fit (when no rule file is given).
+    pub recognition: Option<Recognition>,
     /// Where the mapping came from.
     pub mapping_source: String,
     /// Column roles, when there is a mapping.
     pub mapping: Option<BTreeMap<&'static str, String>>,
     /// Data rows.
     pub rows: u64,
-    /// Rows that typed cleanly.
+    /// Rows that typed cleanly and count (payments and refunds).
     pub records: u64,
+    /// Rows set aside by their status (closed, failed).
+    pub ignored_by_status: u64,
     /// Sum of amounts.
     pub amount_total: Option<Decimal>,
     /// Sum of money in.
@@ -135,7 +157,8 @@ fn apply_overrides(sp: &mut SidePlan, options: &InspectOptions) -> Result<(), In
     Ok(())
 }
 
-/// A plan for a file with no rule file: detection everywhere, guessed columns.
+/// A plan for a file with no rule file: detection everywhere, column roles
+/// guessed from the header once it is located.
 pub fn guessed_plan(options: &InspectOptions) -> Result<SidePlan, InspectError> {
     let zone = match &options.timezone {
         Some(z) => plan::zone("--timezone", z).map_err(InspectError::Setting)?,
@@ -148,31 +171,24 @@ pub fn guessed_plan(options: &InspectOptions) -> Result<SidePlan, InspectError> 
         zone,
         amount_decimals: None,
         flip_sign: false,
-        columns: ColumnPlan {
-            key: None,
-            amount: AmountColumns::Single {
-                amount: String::new(),
-                direction: None,
-            },
-            time: TimeColumns::None,
-            time_layout: TimeLayout::Auto,
-            merchant: None,
-            kind: None,
-            carry: Vec::new(),
-        },
+        columns: plan::placeholder_columns(),
         values: plan::default_values(),
+        status: plan::default_status_words(),
         cleaners: Vec::new(),
+        profile: None,
+        guess_columns: Some(ColumnSpec::default()),
     };
     apply_overrides(&mut sp, options)?;
     Ok(sp)
 }
 
-/// Reads `path` the way `sp` says and locates its table.
-pub fn locate_with(path: &Path, sp: &SidePlan, known_columns: bool) -> Result<Located, ReadError> {
+/// Reads `path` the way `sp` says and locates its table (looking for the
+/// header by the mapped names unless the roles are still to be guessed).
+pub fn locate_with(path: &Path, sp: &SidePlan) -> Result<Located, ReadError> {
     let options = TableOptions {
         delimiter: sp.delimiter,
         header_line: sp.header_line,
-        expected_columns: if known_columns {
+        expected_columns: if sp.guess_columns.is_none() {
             sp.columns.names()
         } else {
             Vec::new()
@@ -181,75 +197,151 @@ pub fn locate_with(path: &Path, sp: &SidePlan, known_columns: bool) -> Result<Lo
     locate(path, sp.encoding, &options)
 }
 
+/// The plan `check` reads a file with when no rule file is given: a
+/// profile (`--profile NAME`, or the recognised one with `--profile auto`),
+/// else guessed roles. Also returns where the mapping comes from, which
+/// profiles were considered, and the located table when it can be reused.
+fn plan_without_rules(
+    path: &Path,
+    options: &InspectOptions,
+) -> Result<(SidePlan, String, Recognition, Option<Located>), InspectError> {
+    let guessed = guessed_plan(options)?;
+    let located = locate_with(path, &guessed)?;
+    let considered = profiles::recognize(&located.table).map_err(InspectError::Setting)?;
+    let best = profiles::pick(&considered);
+    let recognition = Recognition {
+        recognized: best.map(|c| c.name.clone()),
+        confidence: best.map_or(0.0, |c| c.confidence),
+        line: best.and_then(|c| c.line),
+        considered: considered.clone(),
+    };
+    let chosen = match options.profile.as_deref() {
+        None => None,
+        Some("auto") => recognition.recognized.clone(),
+        Some(name) => Some(name.to_string()),
+    };
+    let Some(name) = chosen else {
+        let source = match options.profile {
+            Some(_) => "guessed from header names (no profile recognised)",
+            None => "guessed from header names",
+        };
+        return Ok((guessed, source.to_string(), recognition, Some(located)));
+    };
+    let mut sp = profiles::plan_for(&name, options.timezone.as_deref())
+        .map_err(|e| InspectError::Setting(format!("--profile: {e}")))?;
+    apply_overrides(&mut sp, options)?;
+    let source = if options.profile.as_deref() == Some("auto") {
+        format!(
+            "profile {name} (recognised, confidence {:.2})",
+            recognition.confidence
+        )
+    } else {
+        format!("profile {name}")
+    };
+    Ok((sp, source, recognition, None))
+}
+
 /// Inspects one file.
 pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, InspectError> {
-    let (from_rules, mapping_source) = side_plan(options)?;
-    let known = from_rules.is_some();
-    let mut sp = match from_rules {
-        Some(sp) => sp,
-        None => guessed_plan(options)?,
-    };
-    let mut located = locate_with(path, &sp, known)?;
-    let table = &located.table;
-    let mut report = Inspection {
-        file: path.display().to_string(),
-        size: located.size,
-        sha256: located.sha256.clone(),
-        encoding: located.encoding.name().to_string(),
-        encoding_detection: located.detection.to_string(),
-        delimiter: delimiter_name(table.delimiter),
-        delimiter_source: match table.delimiter_source {
-            DelimiterSource::Explicit => "explicit",
-            DelimiterSource::Sniffed => "sniffed",
-        },
-        header_line: table.header_line,
-        header: table.header.clone(),
-        skipped: table.skipped.clone(),
-        total_lines: table.total_lines,
-        mapping_source: String::new(),
-        mapping: None,
-        rows: table.rows.len() as u64,
-        records: 0,
-        amount_total: None,
-        income_total: None,
-        expense_total: None,
-        time_from: None,
-        time_to: None,
-        problems: Vec::new(),
-    };
-    if !known {
-        match guess_columns(table) {
-            Some(columns) => sp.columns = columns,
-            None => {
-                report.mapping_source = "none: no amount column recognised; pass --rules R --side S".into();
-                return Ok(report);
-            }
+    let (from_rules, rules_source) = side_plan(options)?;
+    let by_rules = from_rules.is_some();
+    let (sp, mapping_source, recognition, reuse) = match from_rules {
+        Some(sp) => (sp, rules_source, None, None),
+        None => {
+            let (sp, source, recognition, located) = plan_without_rules(path, options)?;
+            (sp, source, Some(recognition), located)
         }
-    }
+    };
+    let mut located = match reuse {
+        Some(located) => located,
+        None => locate_with(path, &sp)?,
+    };
+    let mut report = Inspection::located(path, &located, recognition);
+    let sp = match profiles::with_guessed_columns(&sp, options.side.name(), &located.table) {
+        Ok(sp) => sp,
+        Err(_) if !by_rules && sp.profile.is_none() => {
+            report.mapping_source = "none: no amount column recognised; pass --rules R --side S".into();
+            return Ok(report);
+        }
+        Err(message) => {
+            report.mapping_source = mapping_source;
+            report
+                .problems
+                .push(format!("{}:{}:1: {message}", report.file, report.header_line));
+            return Ok(report);
+        }
+    };
+    report.mapping_source = mapping_source;
     report.mapping = Some(describe(&sp.columns));
-    let file = path.display().to_string();
-    match type_rows(&mut located.table, options.side, &sp) {
+    report.profile = sp.profile.clone();
+    match type_by_status(&mut located.table, options.side, &sp) {
         Err(e) => report
             .problems
-            .push(format!("{file}:{}:1: {e}", report.header_line)),
-        Ok(typed) => {
-            for (e, _) in &typed.rejected {
-                report
-                    .problems
-                    .push(format!("{file}:{}:{}: {}", e.line, e.column, e.message));
-            }
-            report.records = typed.records.len() as u64;
-            let amounts = typed.records.iter().map(|r| r.amount);
-            report.amount_total = Some(amounts.clone().sum());
-            report.income_total = Some(amounts.clone().filter(|a| a.is_sign_positive()).sum());
-            report.expense_total = Some(amounts.filter(|a| a.is_sign_negative()).sum());
-            let times = typed.records.iter().filter_map(|r| r.time);
-            report.time_from = times.clone().min().map(|t| format_in_zone(t, sp.zone));
-            report.time_to = times.max().map(|t| format_in_zone(t, sp.zone));
+            .push(format!("{}:{}:1: {e}", report.file, report.header_line)),
+        Ok(sorted) => report.add_records(&sorted, sp.zone),
+    }
+    Ok(report)
+}
+
+impl Inspection {
+    /// The facts of a located file, before any typing.
+    fn located(path: &Path, located: &Located, recognition: Option<Recognition>) -> Inspection {
+        let table = &located.table;
+        Inspection {
+            file: path.display().to_string(),
+            size: located.size,
+            sha256: located.sha256.clone(),
+            encoding: located.encoding_label().to_string(),
+            encoding_detection: match &located.workbook {
+                Some(w) => format!("{}, sheet \"{}\"", located.detection, w.sheet),
+                None => located.detection.to_string(),
+            },
+            delimiter: match table.delimiter_source {
+                DelimiterSource::Cells => "none".to_string(),
+                _ => delimiter_name(table.delimiter),
+            },
+            delimiter_source: match table.delimiter_source {
+                DelimiterSource::Explicit => "explicit",
+                DelimiterSource::Sniffed => "sniffed",
+                DelimiterSource::Cells => "cells",
+            },
+            header_line: table.header_line,
+            header: table.header.clone(),
+            skipped: table.skipped.clone(),
+            total_lines: table.total_lines,
+            profile: None,
+            recognition,
+            mapping_source: String::new(),
+            mapping: None,
+            rows: table.rows.len() as u64,
+            records: 0,
+            ignored_by_status: 0,
+            amount_total: None,
+            income_total: None,
+            expense_total: None,
+            time_from: None,
+            time_to: None,
+            problems: Vec::new(),
         }
     }
-    mapping_source.clone_into(&mut report.mapping_source);
-    Ok(report)
+
+    /// Totals, time range and problems of the typed rows.
+    fn add_records(&mut self, sorted: &Sorted, zone: chrono_tz::Tz) {
+        let typed = &sorted.typed;
+        for (e, _) in &typed.rejected {
+            self.problems
+                .push(format!("{}:{}:{}: {}", self.file, e.line, e.column, e.message));
+        }
+        self.records = typed.records.len() as u64;
+        self.ignored_by_status = sorted.set_aside.len() as u64;
+        let amounts = typed.records.iter().map(|r| r.amount);
+        self.amount_total = Some(amounts.clone().sum());
+        self.income_total = Some(amounts.clone().filter(|a| a.is_sign_positive()).sum());
+        self.expense_total = Some(amounts.filter(|a| a.is_sign_negative()).sum());
+        let times = typed.records.iter().filter_map(|r| r.time);
+        self.time_from = times.clone().min().map(|t| format_in_zone(t, zone));
+        self.time_to = times.max().map(|t| format_in_zone(t, zone));
+    }
 }
 
 /// `comma`, `tab`, `semicolon`, `pipe`, or the character.
@@ -300,6 +392,12 @@ pub fn describe(c: &ColumnPlan) -> BTreeMap<&'static str, String> {
     if let Some(x) = &c.kind {
         m.insert("type", x.clone());
     }
+    if let Some(x) = &c.status {
+        m.insert("status", x.clone());
+    }
+    if let Some(x) = &c.refund_amount {
+        m.insert("refund_amount", x.clone());
+    }
     m
 }
 
@@ -339,11 +437,25 @@ impl Inspection {
             };
             let _ = writeln!(s, "skipped     {lines} ({}): {}", run.reason, run.sample);
         }
+        if let Some(r) = &self.recognition {
+            write_recognition(&mut s, r);
+        }
         let _ = writeln!(s, "mapping     {}", self.mapping_source);
         for (role, column) in self.mapping.iter().flatten() {
-            let _ = writeln!(s, "  {role:<10}{column}");
+            let _ = writeln!(s, "  {role:<9} {column}");
         }
-        let _ = writeln!(s, "rows        {} ({} read cleanly)", self.rows, self.records);
+        if self.ignored_by_status == 0 {
+            let _ = writeln!(s, "rows        {} ({} read cleanly)", self.rows, self.records);
+        } else {
+            let _ = writeln!(
+                s,
+                "rows        {} ({} read cleanly: {} counted, {} ignored by status)",
+                self.rows,
+                self.records + self.ignored_by_status,
+                self.records,
+                self.ignored_by_status
+            );
+        }
         if let Some(total) = self.amount_total {
             let _ = writeln!(
                 s,
@@ -372,5 +484,47 @@ impl Inspection {
             }
         }
         s
+    }
+}
+
+/// The `profile` and `considered` lines of the text report.
+fn write_recognition(s: &mut String, r: &Recognition) {
+    match &r.recognized {
+        Some(name) => {
+            let line = r.line.map_or(String::new(), |l| format!(", header line {l}"));
+            let _ = writeln!(s, "profile     {name} (confidence {:.2}{line})", r.confidence);
+        }
+        None => {
+            let _ = writeln!(s, "profile     none recognised");
+        }
+    }
+    let detailed = r
+        .considered
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| *i < 3 || c.confidence >= 0.5)
+        .count();
+    let (some, rest) = r.considered.split_at(detailed);
+    for c in some {
+        let missing = if c.missing.is_empty() {
+            String::new()
+        } else {
+            let shown: Vec<&str> = c.missing.iter().take(3).map(String::as_str).collect();
+            let more = c.missing.len().saturating_sub(shown.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(" (missing {}{more})", shown.join(", "))
+        };
+        let _ = writeln!(s, "considered  {:<24}{:.2}{missing}", c.name, c.confidence);
+    }
+    if !rest.is_empty() {
+        let scores: Vec<String> = rest
+            .iter()
+            .map(|c| format!("{} {:.2}", c.name, c.confidence))
+            .collect();
+        let _ = writeln!(s, "considered  also {}", scores.join(", "));
     }
 }

@@ -6,10 +6,12 @@
 pub mod amount;
 pub mod carry;
 pub mod encoding;
+pub mod excel;
 pub mod field;
 pub mod guess;
 pub mod inspect;
 pub mod records;
+pub mod status;
 pub mod table;
 pub mod time;
 
@@ -20,8 +22,11 @@ use thiserror::Error;
 
 use crate::model::Side;
 use crate::rules::plan::SidePlan;
+use crate::rules::profiles;
 use encoding::{Decoded, EncodingChoice, EncodingError};
+use excel::{ExcelError, WorkbookSource};
 use records::{MappingError, Typed};
+use status::SetAside;
 use table::{Table, TableError, TableOptions};
 
 /// Why a file could not be read at all.
@@ -54,6 +59,24 @@ pub enum ReadError {
         /// What was wrong.
         error: TableError,
     },
+    /// A workbook that could not be read.
+    #[error("{path}:{}: {error}", excel_position(.error))]
+    Excel {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        error: ExcelError,
+    },
+    /// Column roles could not be guessed from the header.
+    #[error("{path}:{line}:1: {message}")]
+    Guess {
+        /// The file.
+        path: PathBuf,
+        /// Header line.
+        line: u64,
+        /// What was wrong.
+        message: String,
+    },
     /// The rule file's columns do not fit the header.
     #[error("{path}:{line}:1: {error}")]
     Mapping {
@@ -75,6 +98,13 @@ fn position(error: &EncodingError) -> String {
     }
 }
 
+fn excel_position(error: &ExcelError) -> String {
+    match error {
+        ExcelError::Table(e) => e.line().map_or("1:1".to_string(), |l| format!("{l}:1")),
+        _ => "1:1".to_string(),
+    }
+}
+
 /// What a file is, before typing: its hash, encoding and located table.
 #[derive(Debug)]
 pub struct Located {
@@ -84,12 +114,24 @@ pub struct Located {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
-    /// The encoding used.
+    /// The encoding used (UTF-8 for workbooks, whose cells are Unicode).
     pub encoding: &'static encoding_rs::Encoding,
     /// How the encoding was decided.
     pub detection: encoding::Detection,
+    /// The workbook and sheet, when the file is `.xlsx` or `.xls`.
+    pub workbook: Option<WorkbookSource>,
     /// The table found in the text.
     pub table: Table,
+}
+
+impl Located {
+    /// The encoding name, or `xlsx`/`xls` for a workbook.
+    pub fn encoding_label(&self) -> &'static str {
+        match &self.workbook {
+            Some(w) => w.kind.name(),
+            None => self.encoding.name(),
+        }
+    }
 }
 
 /// A file read and typed for one side.
@@ -99,6 +141,10 @@ pub struct SourceFile {
     pub located: Located,
     /// Records and rejected rows.
     pub typed: Typed,
+    /// Rows set aside by their status (closed, failed), kept for ignored.csv.
+    pub set_aside: Vec<SetAside>,
+    /// The built-in profile the file was read with, if any.
+    pub profile: Option<String>,
 }
 
 /// Reads `path`, decodes it and locates its table.
@@ -111,6 +157,29 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
         source,
     })?;
     let sha256 = crate::rules::hex(&Sha256::digest(&bytes));
+    let size = bytes.len() as u64;
+    if let Some(kind) = excel::workbook_kind(&bytes) {
+        let excel_error = |error| ReadError::Excel {
+            path: path.into(),
+            error,
+        };
+        let (table, source) = excel::read_workbook(bytes, kind, options).map_err(excel_error)?;
+        return Ok(Located {
+            path: path.into(),
+            sha256,
+            size,
+            encoding: encoding_rs::UTF_8,
+            detection: encoding::Detection::Workbook,
+            workbook: Some(source),
+            table,
+        });
+    }
+    if excel::is_html_disguised_as_workbook(path, &bytes) {
+        return Err(ReadError::Excel {
+            path: path.into(),
+            error: ExcelError::HtmlPage,
+        });
+    }
     let Decoded {
         text,
         encoding,
@@ -128,9 +197,10 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
     Ok(Located {
         path: path.into(),
         sha256,
-        size: std::fs::metadata(path).map_or(0, |m| m.len()),
+        size,
         encoding,
         detection,
+        workbook: None,
         table,
     })
 }
@@ -140,13 +210,30 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
     let options = TableOptions {
         delimiter: plan.delimiter,
         header_line: plan.header_line,
-        expected_columns: plan.columns.names(),
+        expected_columns: if plan.guess_columns.is_some() {
+            Vec::new()
+        } else {
+            plan.columns.names()
+        },
     };
     let mut located = locate(path, plan.encoding, &options)?;
-    let typed = records::type_rows(&mut located.table, side, plan).map_err(|error| ReadError::Mapping {
-        path: path.into(),
-        line: located.table.header_line,
-        error,
+    let plan = profiles::with_guessed_columns(plan, side.name(), &located.table).map_err(|message| {
+        ReadError::Guess {
+            path: path.into(),
+            line: located.table.header_line,
+            message,
+        }
     })?;
-    Ok(SourceFile { located, typed })
+    let sorted =
+        status::type_by_status(&mut located.table, side, &plan).map_err(|error| ReadError::Mapping {
+            path: path.into(),
+            line: located.table.header_line,
+            error,
+        })?;
+    Ok(SourceFile {
+        located,
+        typed: sorted.typed,
+        set_aside: sorted.set_aside,
+        profile: plan.profile.clone(),
+    })
 }

@@ -77,6 +77,8 @@ pub enum DelimiterSource {
     Explicit,
     /// Sniffed from the rows that look like the table.
     Sniffed,
+    /// None: the rows come from spreadsheet cells.
+    Cells,
 }
 
 /// The located table: header, data rows and what was skipped around them.
@@ -148,6 +150,19 @@ pub fn read_table(text: &str, options: &TableOptions) -> Result<Table, TableErro
         None => (sniff_delimiter(&text), DelimiterSource::Sniffed),
     };
     let rows = parse_rows(&text, delimiter)?;
+    locate_region(rows, total_lines, delimiter, delimiter_source, options)
+}
+
+/// Locates header, data rows, preamble and trailer among rows already split
+/// into fields (by the CSV reader, or cell by cell from a spreadsheet);
+/// `total_lines` is the number of physical lines (or sheet rows).
+pub fn locate_region(
+    rows: Vec<RawRow>,
+    total_lines: u64,
+    delimiter: u8,
+    delimiter_source: DelimiterSource,
+    options: &TableOptions,
+) -> Result<Table, TableError> {
     if rows.iter().all(is_blank_row) {
         return Err(TableError::Empty);
     }
@@ -386,7 +401,9 @@ fn looks_numeric(text: &str) -> bool {
 }
 
 /// Index of the first trailer row: walks back from the end over rows that
-/// are blank, summary lines, or single-cell notes in a wider table.
+/// are blank, summary lines, or single-cell notes in a wider table, and over
+/// a summary header with its narrow value row (WeChat Pay merchant bills end
+/// with `总交易单数,应结订单总金额,…` and then `` `2,`9.90,… ``).
 fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize {
     let mut end = rows.len();
     while end > data_start {
@@ -394,6 +411,8 @@ fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize
         let note = width >= 3 && filled(row) <= 1;
         if is_blank_row(row) || is_trailer_text(row) || note {
             end -= 1;
+        } else if let Some(summary) = summary_block_start(rows, data_start, end, width) {
+            end = summary;
         } else {
             break;
         }
@@ -401,13 +420,24 @@ fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize
     end
 }
 
+/// The start of a summary header row followed (up to `end`) only by rows
+/// less than half as wide as the table, looking at most 3 rows back.
+fn summary_block_start(rows: &[RawRow], data_start: usize, end: usize, width: usize) -> Option<usize> {
+    (data_start.max(end.saturating_sub(3))..end)
+        .rev()
+        .find(|&k| is_trailer_text(&rows[k]))
+        .filter(|&k| rows[k + 1..end].iter().all(|r| r.fields.len() * 2 <= width))
+}
+
 /// Summary and rule lines that exports append: totals, counts, dashes.
 fn is_trailer_text(row: &RawRow) -> bool {
     let Some(first) = row.fields.iter().map(clean_field).find(|f| !f.is_empty()) else {
         return false;
     };
-    const PREFIXES: [&str; 10] = [
+    const PREFIXES: [&str; 12] = [
         "合计",
+        "总交易单数",
+        "资金流水总笔数",
         "总计",
         "小计",
         "汇总",
@@ -573,6 +603,18 @@ mod tests {
             .filter(|s| s.reason == SkipReason::Trailer)
             .collect();
         assert_eq!((trailer[0].first, trailer[0].last), (4, 6));
+    }
+
+    #[test]
+    fn summary_header_with_value_row_is_trailer() {
+        let text = "交易时间,商户订单号,交易状态,应结订单金额\n`2026-09-24 10:00:00,`p1,`SUCCESS,`9.90\n`2026-09-24 11:00:00,`p2,`SUCCESS,`1.00\n总交易单数,应结订单总金额\n`2,`10.90\n";
+        let t = table(text);
+        assert_eq!(t.rows.len(), 2);
+        let trailer = t.skipped.last().unwrap();
+        assert_eq!(
+            (trailer.first, trailer.last, trailer.reason),
+            (4, 5, SkipReason::Trailer)
+        );
     }
 
     #[test]

@@ -1,7 +1,19 @@
 //! Publishing a results directory all at once: files are written into a
-//! temporary directory beside the target, synced, and swapped in by rename,
-//! so a failed or killed run leaves the previous complete results (or none),
-//! never a mix. When a key is given, every file is encrypted (SM4-GCM, see
+//! temporary directory beside the target (files 0640, directory 0750),
+//! synced, and swapped in with one atomic exchange (`renameat2` with
+//! `RENAME_EXCHANGE` on Linux; two renames where that is unsupported), so a
+//! failed or killed run leaves the previous complete results (or none), never
+//! a mix. Publishing holds a lock on the parent directory; under it, debris
+//! of killed runs (`.DIR.recon-new-*`, `.DIR.recon-old-*`) is cleared first,
+//! putting the previous results back if a kill fell between the two renames.
+//!
+//! Test hook: with `RECON_TEST_PAUSE_AT` set to `write` (first file of the new
+//! results written), `swap` (all written, before the swap) or `cleanup` (after
+//! the swap, before the previous results are deleted), the process says so on
+//! stderr and waits for its standard input to close, so a test can kill it
+//! exactly there. It only ever waits; it changes nothing.
+//!
+//! When a key is given, every file is encrypted (SM4-GCM, see
 //! `crypto::sealed`) in memory before it is written and stored as `NAME.sm4`,
 //! so plain results never reach the disk, whatever files a run produces.
 
@@ -54,7 +66,6 @@ fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -
 /// Writes `files` (name, bytes) as the complete contents of `dir`; with a
 /// key, each as `NAME.sm4` encrypted under it.
 pub fn publish(dir: &Path, files: &[(&str, &[u8])], key: Option<&Sm4Key>) -> Result<(), PublishError> {
-    check_replaceable(dir)?;
     let sealed = key.map(|key| seal_all(key, files)).transpose()?;
     let files: Vec<(&str, &[u8])> = match &sealed {
         Some(sealed) => sealed
@@ -65,15 +76,61 @@ pub fn publish(dir: &Path, files: &[(&str, &[u8])], key: Option<&Sm4Key>) -> Res
     };
     let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the parent directory"))?;
+    let lock = fs::File::open(&parent).map_err(io(&parent, "cannot open the parent directory"))?;
+    lock.lock()
+        .map_err(io(&parent, "cannot lock the parent directory"))?;
+    clear_debris(dir)?;
+    check_replaceable(dir)?;
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{}.recon-new-", base_name(dir)))
+        .prefix(&debris_prefix(dir, "new"))
         .tempdir_in(&parent)
         .map_err(io(&parent, "cannot create a temporary directory for the results"))?;
-    for (name, bytes) in files {
+    for (i, (name, bytes)) in files.iter().enumerate() {
         write_synced(&staging.path().join(name), bytes)?;
+        if i == 0 {
+            pause_at("write");
+        }
     }
     restrict(staging.path(), 0o750)?;
+    sync_dir(staging.path())?;
+    pause_at("swap");
     swap_in(staging.keep(), dir)
+}
+
+/// Waits at `point` when `RECON_TEST_PAUSE_AT` names it (see the module docs).
+fn pause_at(point: &str) {
+    if std::env::var_os("RECON_TEST_PAUSE_AT").is_some_and(|p| p == point) {
+        eprintln!("recon: paused at {point} (RECON_TEST_PAUSE_AT); close stdin to continue");
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+    }
+}
+
+/// `.DIR.recon-new-` / `.DIR.recon-old-`: names of temporary directories beside `dir`.
+fn debris_prefix(dir: &Path, kind: &str) -> String {
+    format!(".{}.recon-{kind}-", base_name(dir))
+}
+
+/// Removes what killed runs left beside `dir`, first putting previous results
+/// back when a kill left `dir` missing. Callers hold the parent's lock.
+fn clear_debris(dir: &Path) -> Result<(), PublishError> {
+    let parent = parent_of(dir);
+    let (new, old) = (debris_prefix(dir, "new"), debris_prefix(dir, "old"));
+    let mut debris: Vec<(bool, PathBuf)> = Vec::new();
+    for entry in fs::read_dir(&parent).map_err(io(&parent, "cannot list"))? {
+        let entry = entry.map_err(io(&parent, "cannot list"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&new) || name.starts_with(&old) {
+            debris.push((name.starts_with(&old), entry.path()));
+        }
+    }
+    for (is_old, path) in debris {
+        if is_old && !dir.exists() {
+            fs::rename(&path, dir).map_err(io(&path, "cannot restore the previous results"))?;
+        } else {
+            fs::remove_dir_all(&path).map_err(io(&path, "cannot remove what an interrupted run left"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Encrypts every file, in parallel, naming each `NAME.sm4`.
@@ -166,11 +223,62 @@ fn restrict(_path: &Path, _mode: u32) -> Result<(), PublishError> {
     Ok(())
 }
 
-/// Moves the old directory aside, renames the new one into place, then
-/// deletes the old one. Between the two renames the target is absent, never mixed.
+fn sync_dir(path: &Path) -> Result<(), PublishError> {
+    fs::File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(io(path, "cannot sync the directory"))
+}
+
+/// Exchanges the new directory with the previous one in one step, syncs the
+/// parent, then deletes the previous results (now at the staging path).
 fn swap_in(staging: PathBuf, dir: &Path) -> Result<(), PublishError> {
+    let parent = parent_of(dir);
+    if dir.exists() {
+        match exchange(&staging, dir) {
+            Ok(true) => {
+                sync_dir(&parent)?;
+                pause_at("cleanup");
+                return fs::remove_dir_all(&staging)
+                    .map_err(io(&staging, "cannot remove the previous results"));
+            }
+            Ok(false) => {}
+            Err(source) => {
+                let _ = fs::remove_dir_all(&staging);
+                return Err(PublishError::Io {
+                    path: dir.into(),
+                    action: "cannot swap the new results into place",
+                    source,
+                });
+            }
+        }
+    }
+    rename_in(staging, dir)
+}
+
+/// Atomically exchanges two paths; `Ok(false)` when the kernel or file system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Atomically exchanges two paths; `Ok(false)` when the kernel or file system cannot.
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// Without an atomic exchange: moves the old directory aside, renames the new
+/// one into place, then deletes the old one. Between the two renames the
+/// target is absent, never mixed; `clear_debris` puts it back after a kill there.
+fn rename_in(staging: PathBuf, dir: &Path) -> Result<(), PublishError> {
     let old = if dir.exists() {
-        let aside = parent_of(dir).join(format!(".{}.recon-old-{}", base_name(dir), std::process::id()));
+        let aside = parent_of(dir).join(format!("{}{}", debris_prefix(dir, "old"), std::process::id()));
         fs::rename(dir, &aside).map_err(io(dir, "cannot move the previous results aside"))?;
         Some(aside)
     } else {
@@ -187,8 +295,59 @@ fn swap_in(staging: PathBuf, dir: &Path) -> Result<(), PublishError> {
             source,
         });
     }
+    sync_dir(&parent_of(dir))?;
     if let Some(aside) = old {
+        pause_at("cleanup");
         fs::remove_dir_all(&aside).map_err(io(&aside, "cannot remove the previous results"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn a_kill_between_the_two_renames_is_repaired_by_the_next_publish() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        // What a kill between "move aside" and "move in" leaves: no `out`, the
+        // previous results aside, and the complete new ones in staging.
+        write(
+            &tmp.path().join(".out.recon-old-4242"),
+            "summary.json",
+            "previous",
+        );
+        write(
+            &tmp.path().join(".out.recon-new-x1"),
+            "summary.json",
+            "interrupted",
+        );
+        clear_debris(&dir).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("summary.json")).unwrap(), "previous");
+        let left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["out"]);
+    }
+
+    #[test]
+    fn renaming_in_replaces_the_previous_results_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        write(&dir, "summary.json", "previous");
+        write(&dir, "stale.csv", "previous");
+        let staging = tmp.path().join(".out.recon-new-y");
+        write(&staging, "summary.json", "new");
+        rename_in(staging, &dir).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("summary.json")).unwrap(), "new");
+        assert!(!dir.join("stale.csv").exists());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
 }

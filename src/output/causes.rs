@@ -32,6 +32,9 @@ const FEE_LIMIT_PERCENT: Decimal = Decimal::ONE;
 /// Differences of at most one cent are rounding.
 const ROUNDING: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
+/// A merchant and a normalized amount.
+type MerchantAmount<'a> = (&'a str, Decimal);
+
 /// Rows with their times, per grouping value.
 type TimedRows<K> = HashMap<K, Vec<(DateTime<Utc>, RowRef)>>;
 
@@ -182,7 +185,7 @@ pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> L
 fn questions<'a>(
     sides: Sides<'a>,
     result: &Reconciliation,
-) -> (HashSet<RowRef>, [HashSet<(&'a str, Decimal)>; 2]) {
+) -> (HashSet<RowRef>, [HashSet<MerchantAmount<'a>>; 2]) {
     let mut wanted = HashSet::new();
     let mut twin_keys = [HashSet::new(), HashSet::new()];
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
@@ -228,7 +231,7 @@ struct Evidence<'a> {
     /// Index of each record referenced as a counterpart or original.
     referenced: HashMap<RowRef, usize>,
     /// Matched rows per side by (merchant, amount), with their times.
-    matched_twins: [TimedRows<(&'a str, Decimal)>; 2],
+    matched_twins: [TimedRows<MerchantAmount<'a>>; 2],
     /// Unmatched ledger rows by amount, sorted by time (for keyless bank rows).
     open_ledger: TimedRows<Decimal>,
     /// Unmatched bank rows without key by amount, sorted by time.

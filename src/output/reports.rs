@@ -1,9 +1,10 @@
 //! The views written beside the result CSVs, in one step so the run can
 //! publish them together: report.html (always), named reports chosen with
 //! `--report`, the rule file's column templates applied to the CSVs, and
-//! results.xlsx with `--xlsx`. report.html and named reports read the CSVs
-//! as rendered (every column present); the workbook reads the final CSVs,
-//! so its sheets match the files beside it.
+//! results.xlsx with `--xlsx`. The files come in already masked for the
+//! run's role. report.html and named reports read the CSVs before templates
+//! (every column present); the workbook reads the final CSVs, so its sheets
+//! match the files beside it.
 
 use rust_decimal::Decimal;
 
@@ -36,6 +37,8 @@ pub struct ViewRequest<'a> {
     pub named: &'a [String],
     /// Whether to write results.xlsx.
     pub xlsx: bool,
+    /// Further published files (name, CSV bytes) the workbook also shows, e.g. review.csv.
+    pub more_sheets: &'a [(&'a str, &'a [u8])],
 }
 
 /// The views, ready to publish.
@@ -68,6 +71,7 @@ pub fn build(mut files: Vec<OutputFile>, request: &ViewRequest) -> Result<Views,
         let tables: Vec<(&str, &[u8])> = files
             .iter()
             .map(|f| (f.name, f.bytes.as_slice()))
+            .chain(request.more_sheets.iter().copied())
             .chain(
                 reports
                     .iter()

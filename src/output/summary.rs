@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::mask::ViewFacts;
+use super::review::ReviewStatus;
 use super::tables::{OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
 use crate::input::carry::CarryIn;
@@ -20,6 +22,10 @@ use crate::rules::plan::{Plan, RuleIdentity};
 pub struct Summary {
     /// `recon` and its version.
     pub tool: String,
+    /// The run's id, as in the audit log.
+    pub run_id: String,
+    /// The role whose view these results are, and what it masks; `null` without roles.
+    pub role: Option<ViewFacts>,
     /// The business date reconciled, when given.
     pub business_date: Option<String>,
     /// With `--date`: the instants the business day was cut at.
@@ -42,6 +48,8 @@ pub struct Summary {
     pub review: u64,
     /// Unmatched rows per reason and side.
     pub unmatched_by_reason: BTreeMap<&'static str, SideCounts>,
+    /// Items of review.csv and which of them reviewers have confirmed.
+    pub confirmations: ReviewStatus,
     /// Per side: input tally, sum of output tallies, and whether they agree.
     pub conservation: BTreeMap<&'static str, Conservation>,
     /// `reconciled` or `exceptions`.
@@ -85,6 +93,10 @@ pub struct InputFacts {
     pub records: Tally,
     /// Rows that could not be typed (with `--skip-bad-rows`).
     pub rejected: u64,
+    /// Rows set aside by their status (closed, failed), in ignored.csv.
+    pub ignored_by_status: u64,
+    /// The built-in profile the file was read with, if any.
+    pub profile: Option<String>,
 }
 
 /// The business day of a run with `--date`, as instants in the business zone.
@@ -289,6 +301,19 @@ impl Summary {
                 }
             }
         }
+        if let Some(role) = &self.role {
+            let masks: Vec<String> = role
+                .masks
+                .iter()
+                .map(|(c, k)| format!("{c} {}", k.name()))
+                .collect();
+            let masks = if masks.is_empty() {
+                "nothing".to_string()
+            } else {
+                masks.join(", ")
+            };
+            let _ = writeln!(s, "role     {} (masks {masks})", role.name);
+        }
         let _ = writeln!(
             s,
             "{:<14}{:>10} {:>16}{:>10} {:>16}",
@@ -328,6 +353,23 @@ impl Summary {
                     p.ledger.count, p.bank.count
                 );
             }
+        }
+        let c = &self.confirmations;
+        let _ = writeln!(
+            s,
+            "confirmed {} of {} review item(s) (review.csv)",
+            c.confirmed, c.items
+        );
+        for item in &c.confirmed_items {
+            let _ = writeln!(
+                s,
+                "  {} {} by {} at {}: {}",
+                item.item,
+                item.kind.name(),
+                item.by,
+                item.at,
+                item.note
+            );
         }
         let holds = self.conservation.values().all(|c| c.holds);
         let _ = writeln!(s, "conservation {}", if holds { "holds" } else { "FAILED" });

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::causes::LikelyCauses;
+use crate::input::status::SetAside;
 use crate::input::time::format_in_zone;
 use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Reconciliation, Sides};
@@ -72,6 +73,8 @@ pub struct RenderInput<'a> {
     pub plan: &'a Plan,
     /// Rows set aside with `--skip-bad-rows`.
     pub rejected: &'a [RejectedRow],
+    /// Rows set aside by their status, both sides.
+    pub set_aside: &'a [&'a SetAside],
     /// This run's ledger and statement files, named in pending.csv.
     pub inputs: [&'a SourceId; 2],
     /// With `--carry-in`: the file each side's carried rows were first read
@@ -321,17 +324,27 @@ fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     sheet.finish()
 }
 
+/// Rows below the ignore threshold and rows set aside by status, per side in line order.
 fn ignored(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
     let mut sheet = Sheet::new("ignored.csv", &[], &["reason"], carry, input.plan.business_zone);
-    let reason = match input.plan.ignore_below {
+    let below = match input.plan.ignore_below {
         Some(limit) => format!("below_ignore_threshold ({limit})"),
         None => "below_ignore_threshold".to_string(),
     };
+    let mut rows: Vec<(&Record, &str)> = input
+        .set_aside
+        .iter()
+        .map(|s| (&s.record, s.reason.as_str()))
+        .collect();
     each_with(input, |record, d| {
         if *d == Disposition::Ignored {
-            sheet.row(record, &[], std::slice::from_ref(&reason), carry);
+            rows.push((record, below.as_str()));
         }
     });
+    rows.sort_by_key(|(r, _)| r.row_ref());
+    for (record, reason) in rows {
+        sheet.row(record, &[], &[reason.to_string()], carry);
+    }
     sheet.finish()
 }
 
@@ -412,6 +425,16 @@ mod tests {
     use super::*;
     use crate::rules::report::OutputKind;
 
+    #[test]
+    fn formula_starts_get_a_quote_and_numbers_do_not() {
+        for risky in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "-", "+"] {
+            assert_eq!(safe(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["-12.50", "+5", "-0", "P001", "", "a=b", " =1"] {
+            assert_eq!(safe(plain), plain, "{plain:?}");
+        }
+    }
+
     /// `[report]` templates are checked against `OutputKind::columns`: it must
     /// list exactly the columns each file is rendered with.
     #[test]
@@ -441,6 +464,7 @@ mod tests {
             rejected: &[],
             inputs: [&id, &id],
             carried_from: None,
+            set_aside: &[],
             causes: &causes,
         });
         for kind in OutputKind::ALL {

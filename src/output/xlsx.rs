@@ -278,7 +278,7 @@ fn data_sheets(book: &mut Workbook, file: &str, bytes: &[u8], f: &Formats) -> Re
     let mut records = reader.records();
     let parts = layout.rows.div_ceil(MAX_ROWS).max(1);
     for part in 1..=parts {
-        let sheet = book.add_worksheet_with_constant_memory();
+        let sheet = book.add_worksheet_with_constant_memory()?;
         sheet.set_name(sheet_name(file, part))?;
         for (i, name) in layout.header.iter().enumerate() {
             sheet.set_column_width(at[i], layout.widths[i].min(MAX_WIDTH) as f64)?;

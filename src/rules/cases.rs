@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use super::plan::RuleIdentity;
 use crate::run::{execute, RunRequest};
 
 /// The outcome of one case.
@@ -17,12 +18,15 @@ pub struct CaseResult {
     pub name: String,
     /// What differed; empty when the case passed.
     pub failures: Vec<String>,
+    /// The case's rules, when they could be loaded.
+    pub rules: Option<RuleIdentity>,
 }
 
-/// Runs `dir` as one case when it holds rules.toml, else every case folder inside it.
-pub fn run_all(dir: &Path) -> std::io::Result<Vec<CaseResult>> {
+/// Runs `dir` as one case when it holds rules.toml, else every case folder
+/// inside it; `run_id` names the runs in their summaries.
+pub fn run_all(dir: &Path, run_id: &str) -> std::io::Result<Vec<CaseResult>> {
     if dir.join("rules.toml").is_file() {
-        return Ok(vec![run_case(dir)?]);
+        return Ok(vec![run_case(dir, run_id)?]);
     }
     let mut folders: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -35,10 +39,10 @@ pub fn run_all(dir: &Path) -> std::io::Result<Vec<CaseResult>> {
             "no case folders (folders holding rules.toml, ledger.csv, bank.csv, expected/)",
         ));
     }
-    folders.iter().map(|f| run_case(f)).collect()
+    folders.iter().map(|f| run_case(f, run_id)).collect()
 }
 
-fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
+fn run_case(dir: &Path, run_id: &str) -> std::io::Result<CaseResult> {
     let name = dir
         .file_name()
         .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
@@ -48,6 +52,7 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
             return Ok(CaseResult {
                 name,
                 failures: vec![message],
+                rules: None,
             })
         }
     };
@@ -64,14 +69,23 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         lang: None,
         reports: Vec::new(),
         xlsx: false,
+        ledger_profile: None,
+        bank_profile: None,
         encryption: None,
+        role: None,
+        run_id: run_id.to_string(),
+        confirmations: Vec::new(),
     };
-    if let Err(e) = execute(&request) {
-        return Ok(CaseResult {
-            name,
-            failures: vec![format!("the run failed: {e}")],
-        });
-    }
+    let rules = match execute(&request) {
+        Ok(outcome) => Some(outcome.summary.rules),
+        Err(e) => {
+            return Ok(CaseResult {
+                name,
+                failures: vec![format!("the run failed: {e}")],
+                rules: super::load_file(&request.rules).ok().map(|p| p.identity),
+            })
+        }
+    };
     let expected_dir = dir.join("expected");
     let mut expected: Vec<PathBuf> = fs::read_dir(&expected_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -82,10 +96,15 @@ fn run_case(dir: &Path) -> std::io::Result<CaseResult> {
         return Ok(CaseResult {
             name,
             failures: vec![format!("{}: no expected .csv files", expected_dir.display())],
+            rules,
         });
     }
     let failures = expected.iter().filter_map(|e| compare(e, &out)).collect();
-    Ok(CaseResult { name, failures })
+    Ok(CaseResult {
+        name,
+        failures,
+        rules,
+    })
 }
 
 /// A case's settings beside its inputs.

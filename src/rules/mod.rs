@@ -1,12 +1,16 @@
 //! Rule files: the TOML schema (`schema`), its checked form (`plan`), the
-//! business calendar (`business`), and loading one file or choosing the
-//! effective version from a directory.
+//! built-in reading profiles (`profiles`), drafting a first rule file from
+//! two data files (`init`), the business calendar (`business`), and loading
+//! one file or choosing the effective version from a directory.
 
 pub mod business;
 pub mod cases;
 pub mod filter;
+pub mod init;
 pub mod plan;
+pub mod profiles;
 pub mod report;
+pub mod roles;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -28,8 +32,7 @@ pub enum RulesError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The TOML is malformed, has unknown keys or wrong types, or a
-    /// `[report]` setting is wrong (an unknown column, a bad filter).
+    /// The TOML is malformed, has unknown keys or wrong types.
     #[error("{path}:{line}:{column}: {message}")]
     Toml {
         /// The rule file.
@@ -39,6 +42,18 @@ pub enum RulesError {
         /// 1-based column.
         column: usize,
         /// What the TOML reader said.
+        message: String,
+    },
+    /// A setting is impossible, at this position of the rule file.
+    #[error("{path}:{line}:{column}: {message}")]
+    At {
+        /// The rule file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong and how to fix it.
         message: String,
     },
     /// The TOML is well formed but the settings are impossible.
@@ -98,6 +113,15 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
             path: path.into(),
             message,
         })?;
+    plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan)).map_err(|e| {
+        let (line, column) = line_column(text, e.span.start);
+        RulesError::At {
+            path: path.into(),
+            line,
+            column,
+            message: e.message,
+        }
+    })?;
     let carried: Vec<String> = plan
         .ledger
         .columns
@@ -106,27 +130,34 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
         .chain(&plan.bank.columns.carry)
         .cloned()
         .collect();
-    plan.report = report::build(&file.report, &carried, text)
-        .map_err(|e| located(path, text, e.span.start, e.message))?;
+    plan.report = report::build(&file.report, &carried, text).map_err(|e| {
+        let (line, column) = line_column(text, e.span.start);
+        RulesError::At {
+            path: path.into(),
+            line,
+            column,
+            message: e.message,
+        }
+    })?;
     Ok(plan)
 }
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {
-    let offset = error.span().map_or(0, |s| s.start);
-    located(path, text, offset, error.message().trim().to_string())
-}
-
-/// A rule file error at byte `offset` of `text`, as `FILE:LINE:COL`.
-fn located(path: &Path, text: &str, offset: usize, message: String) -> RulesError {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let (line, column) = line_column(text, error.span().map_or(0, |s| s.start));
     RulesError::Toml {
         path: path.into(),
         line,
         column,
-        message,
+        message: error.message().trim().to_string(),
     }
+}
+
+/// 1-based line and character column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// Every `.toml` file directly in `dir`, loaded, sorted by effective date.

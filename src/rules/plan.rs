@@ -10,8 +10,10 @@ use regex::Regex;
 use rust_decimal::Decimal;
 
 use super::business::{BusinessDay, Cutoff};
+use super::profiles;
 use super::report::ReportPlan;
-use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, ValueSpec};
+use super::roles::Roles;
+use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, StatusSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
 use crate::input::time::TimeLayout;
 
@@ -58,6 +60,8 @@ pub struct Plan {
     pub review_above: Option<Decimal>,
     /// How far apart a repeated row may be to count as a duplicate.
     pub duplicate_window: TimeDelta,
+    /// Who sees which columns.
+    pub roles: Roles,
     /// `[report]`: language, column templates and named reports (set by `rules::load_file`).
     pub report: ReportPlan,
 }
@@ -88,8 +92,16 @@ pub struct SidePlan {
     pub columns: ColumnPlan,
     /// Direction and type words.
     pub values: ValueWords,
+    /// Status words (used when `columns.status` is set).
+    pub status: StatusWords,
     /// Per-column clean-ups.
     pub cleaners: Vec<Cleaner>,
+    /// The built-in profile the settings come from, if any.
+    pub profile: Option<String>,
+    /// Set when the column roles are guessed from the header at read time
+    /// (the `generic-bank` profile): the explicitly set columns, which win
+    /// over the guess. `columns` is only a placeholder then.
+    pub guess_columns: Option<ColumnSpec>,
 }
 
 /// Which columns carry the amount.
@@ -142,6 +154,10 @@ pub struct ColumnPlan {
     pub merchant: Option<String>,
     /// Type column (refund marker).
     pub kind: Option<String>,
+    /// Status column (success, refund or set aside).
+    pub status: Option<String>,
+    /// Column holding a refund row's amount, when not `amount`.
+    pub refund_amount: Option<String>,
     /// Columns copied to outputs.
     pub carry: Vec<String>,
 }
@@ -178,10 +194,49 @@ impl ColumnPlan {
         }
         push(&self.merchant);
         push(&self.kind);
+        push(&self.status);
+        push(&self.refund_amount);
         for c in &self.carry {
             push(&Some(c.clone()));
         }
         names
+    }
+}
+
+impl ColumnPlan {
+    /// The mapping as a rule file's `[*.columns]` section would write it.
+    pub fn to_spec(&self) -> ColumnSpec {
+        let (amount, direction, debit, credit) = match &self.amount {
+            AmountColumns::Single { amount, direction } => {
+                (Some(amount.clone()), direction.clone(), None, None)
+            }
+            AmountColumns::DebitCredit { debit, credit } => {
+                (None, None, Some(debit.clone()), Some(credit.clone()))
+            }
+        };
+        let (date, time) = match &self.time {
+            TimeColumns::None => (None, None),
+            TimeColumns::One(t) => (None, Some(t.clone())),
+            TimeColumns::DateAndTime { date, time } => (Some(date.clone()), Some(time.clone())),
+        };
+        ColumnSpec {
+            key: self.key.clone(),
+            amount,
+            debit,
+            credit,
+            direction,
+            time,
+            date,
+            time_format: match &self.time_layout {
+                TimeLayout::Auto => None,
+                TimeLayout::Format(f) => Some(f.clone()),
+            },
+            merchant: self.merchant.clone(),
+            kind: self.kind.clone(),
+            status: self.status.clone(),
+            refund_amount: self.refund_amount.clone(),
+            carry: self.carry.clone(),
+        }
     }
 }
 
@@ -196,6 +251,46 @@ pub struct ValueWords {
     pub neutral: Vec<String>,
     /// Type words for refunds and reversals.
     pub refund: Vec<String>,
+}
+
+/// Values of a status column.
+#[derive(Debug, Clone, Default)]
+pub struct StatusWords {
+    /// Completed payments.
+    pub success: Vec<String>,
+    /// Completed refunds.
+    pub refund: Vec<String>,
+    /// Closed, failed or cancelled: set aside.
+    pub ignore: Vec<String>,
+}
+
+/// What a status value means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusClass {
+    /// The row counts.
+    Success,
+    /// The row counts as a refund.
+    Refund,
+    /// The row is set aside.
+    Ignore,
+    /// The value is in no list.
+    Unknown,
+}
+
+impl StatusWords {
+    /// Classifies a cleaned status value.
+    pub fn classify(&self, status: &str) -> StatusClass {
+        let has = |list: &[String]| list.iter().any(|w| w == status);
+        if has(&self.success) {
+            StatusClass::Success
+        } else if has(&self.refund) {
+            StatusClass::Refund
+        } else if has(&self.ignore) {
+            StatusClass::Ignore
+        } else {
+            StatusClass::Unknown
+        }
+    }
 }
 
 /// A clean-up applied to one column's text.
@@ -323,7 +418,8 @@ impl StagePlan {
     }
 }
 
-/// Builds a plan from a parsed rule file; every message names the offending key.
+/// Builds a plan from a parsed rule file; every message names the offending
+/// key. Roles are checked afterwards against the plan's columns (`rules::roles`).
 pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> {
     let effective_from = toml_date(&file.rules.effective_from)
         .ok_or("[rules] effective_from must be a date such as 2026-11-01")?;
@@ -363,6 +459,7 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> 
         ignore_below,
         review_above,
         duplicate_window,
+        roles: Roles::default(),
         report: ReportPlan::default(),
     })
 }
@@ -580,7 +677,23 @@ fn fallback(what: &str, s: &StageSpec, tolerance: Tolerance) -> Result<StagePlan
     })
 }
 
-fn side(name: &str, spec: &SideSpec, business_zone: Tz) -> Result<SidePlan, String> {
+/// Builds the reading plan of one side (`name` is `ledger` or `bank`, for
+/// messages), starting from its profile when it names one.
+pub fn side(name: &str, spec: &SideSpec, business_zone: Tz) -> Result<SidePlan, String> {
+    let Some(profile_name) = &spec.profile else {
+        return side_settings(name, spec, business_zone, None);
+    };
+    let profile = profiles::find(profile_name).map_err(|e| format!("[{name}] profile: {e}"))?;
+    let merged = profiles::overlay(&profile.side, spec);
+    side_settings(name, &merged, business_zone, Some(profile))
+}
+
+fn side_settings(
+    name: &str,
+    spec: &SideSpec,
+    business_zone: Tz,
+    profile: Option<&profiles::Profile>,
+) -> Result<SidePlan, String> {
     let encoding = match spec.encoding.as_deref() {
         None | Some("auto") => EncodingChoice::Auto,
         Some(label) => {
@@ -595,17 +708,47 @@ fn side(name: &str, spec: &SideSpec, business_zone: Tz) -> Result<SidePlan, Stri
         Some(z) => zone(&format!("[{name}] timezone"), z)?,
         None => business_zone,
     };
+    let c = &spec.columns;
+    let guess = profile.is_some_and(|p| p.guess_columns)
+        && c.amount.is_none()
+        && c.debit.is_none()
+        && c.credit.is_none();
     Ok(SidePlan {
         encoding,
         delimiter,
         header_line: spec.header_line,
         zone,
         amount_decimals: Some(spec.amount_decimals.unwrap_or(2)),
-        flip_sign: spec.flip_sign,
-        columns: columns(name, &spec.columns)?,
+        flip_sign: spec.flip_sign.unwrap_or(false),
+        columns: if guess {
+            placeholder_columns()
+        } else {
+            columns(name, c)?
+        },
         values: values(&spec.values),
+        status: status_words(name, &spec.status)?,
         cleaners: cleaners(name, &spec.clean)?,
+        profile: profile.map(|p| p.name.clone()),
+        guess_columns: guess.then(|| c.clone()),
     })
+}
+
+/// Column roles to be filled in later (guessed from a header).
+pub fn placeholder_columns() -> ColumnPlan {
+    ColumnPlan {
+        key: None,
+        amount: AmountColumns::Single {
+            amount: String::new(),
+            direction: None,
+        },
+        time: TimeColumns::None,
+        time_layout: TimeLayout::Auto,
+        merchant: None,
+        kind: None,
+        status: None,
+        refund_amount: None,
+        carry: Vec::new(),
+    }
 }
 
 /// Parses a delimiter setting: one character, or `tab`.
@@ -622,7 +765,8 @@ pub fn parse_delimiter(text: &str) -> Result<u8, String> {
     }
 }
 
-fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
+/// Checks a `[*.columns]` mapping and resolves it into column roles.
+pub fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
     let what = format!("[{side}.columns]");
     let amount = match (&c.amount, &c.debit, &c.credit) {
         (Some(amount), None, None) => AmountColumns::Single {
@@ -659,13 +803,17 @@ fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
         Some(f) => TimeLayout::Format(f.clone()),
         None => TimeLayout::Auto,
     };
+    // An empty name switches a profile's column off.
+    let named = |n: &Option<String>| n.clone().filter(|n| !n.is_empty());
     Ok(ColumnPlan {
-        key: c.key.clone(),
+        key: named(&c.key),
         amount,
         time,
         time_layout,
-        merchant: c.merchant.clone(),
-        kind: c.kind.clone(),
+        merchant: named(&c.merchant),
+        kind: named(&c.kind),
+        status: named(&c.status),
+        refund_amount: c.refund_amount.clone(),
         carry: c.carry.clone(),
     })
 }
@@ -696,6 +844,63 @@ fn values(v: &ValueSpec) -> ValueWords {
         neutral: v.neutral.clone().unwrap_or(d.neutral),
         refund: v.refund.clone().unwrap_or(d.refund),
     }
+}
+
+/// The status words used when a rule file or profile names none.
+pub fn default_status_words() -> StatusWords {
+    StatusWords {
+        success: words(&[
+            "交易成功",
+            "支付成功",
+            "已收钱",
+            "已收款",
+            "已到账",
+            "已存入零钱",
+            "已转账",
+            "朋友已收钱",
+            "提现已到账",
+            "充值完成",
+            "充值成功",
+            "还款成功",
+            "SUCCESS",
+        ]),
+        refund: words(&["退款成功", "已全额退款", "REFUND"]),
+        ignore: words(&[
+            "交易关闭",
+            "已关闭",
+            "支付失败",
+            "还款失败",
+            "等待付款",
+            "对方已退还",
+            "已退还",
+            "REVOKED",
+        ]),
+    }
+}
+
+/// The status lists, each value in at most one of them.
+fn status_words(side: &str, s: &StatusSpec) -> Result<StatusWords, String> {
+    let d = default_status_words();
+    let words = StatusWords {
+        success: s.success.clone().unwrap_or(d.success),
+        refund: s.refund.clone().unwrap_or(d.refund),
+        ignore: s.ignore.clone().unwrap_or(d.ignore),
+    };
+    let lists = [
+        ("success", &words.success),
+        ("refund", &words.refund),
+        ("ignore", &words.ignore),
+    ];
+    for (i, (first, a)) in lists.iter().enumerate() {
+        for (second, b) in &lists[i + 1..] {
+            if let Some(both) = a.iter().find(|w| b.contains(w)) {
+                return Err(format!(
+                    "[{side}.status]: \"{both}\" is in both {first} and {second} (a profile's lists count too: set the list that should not hold it in full)"
+                ));
+            }
+        }
+    }
+    Ok(words)
 }
 
 fn cleaners(side: &str, specs: &[CleanSpec]) -> Result<Vec<Cleaner>, String> {

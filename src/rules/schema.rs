@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 
+use super::roles::RolesSpec;
+
 /// A whole rule file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +29,8 @@ pub struct RuleFile {
     /// `[[stage]]`: match stages, applied in order.
     #[serde(default, rename = "stage")]
     pub stages: Vec<StageSpec>,
+    /// `[roles]`: who sees which columns (see `rules::roles`).
+    pub roles: Option<RolesSpec>,
     /// `[report]`: language, column templates and named reports.
     #[serde(default)]
     pub report: super::report::ReportSpec,
@@ -79,10 +83,14 @@ pub struct DuplicateSpec {
     pub window: Option<String>,
 }
 
-/// `[ledger]` / `[bank]`: reading one file.
-#[derive(Debug, Clone, Deserialize)]
+/// `[ledger]` / `[bank]`: reading one file. Also the `[side]` section of a
+/// built-in profile (see `profiles`).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SideSpec {
+    /// A built-in profile (`recon rules profiles` lists them) supplying every
+    /// setting below that this section does not set itself.
+    pub profile: Option<String>,
     /// `"auto"` (default) or an encoding label such as `"gbk"`.
     pub encoding: Option<String>,
     /// `"auto"` (default), `","`, `"tab"`, `";"` or `"|"`.
@@ -94,19 +102,23 @@ pub struct SideSpec {
     /// Most decimal places an amount may have (default 2).
     pub amount_decimals: Option<u32>,
     /// Negate every amount (for files that write money in as negative).
-    #[serde(default)]
-    pub flip_sign: bool,
+    pub flip_sign: Option<bool>,
     /// `[*.columns]`: which column holds what.
+    #[serde(default)]
     pub columns: ColumnSpec,
     /// `[*.values]`: words used in direction and type columns.
     #[serde(default)]
     pub values: ValueSpec,
+    /// `[*.status]`: which values of the `status` column count.
+    #[serde(default)]
+    pub status: StatusSpec,
     /// `[[*.clean]]`: per-column clean-ups applied before use.
     #[serde(default)]
     pub clean: Vec<CleanSpec>,
 }
 
-/// `[*.columns]`: header names of the columns to use.
+/// `[*.columns]`: header names of the columns to use. An empty name (`key =
+/// ""`) switches off a column a profile would map.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
@@ -131,6 +143,10 @@ pub struct ColumnSpec {
     /// Transaction type column; rows whose value is in `values.refund` are refunds.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// Transaction status column, judged by `[*.status]`.
+    pub status: Option<String>,
+    /// Where a refund row's amount is, when not in `amount` (WeChat Pay merchant bills: 退款金额).
+    pub refund_amount: Option<String>,
     /// Further columns copied into every output.
     #[serde(default)]
     pub carry: Vec<String>,
@@ -148,6 +164,19 @@ pub struct ValueSpec {
     pub neutral: Option<Vec<String>>,
     /// Type values marking a refund or reversal (default 退款, 冲正, refund, reversal, …).
     pub refund: Option<Vec<String>>,
+}
+
+/// `[*.status]`: values of the `status` column. A row whose status is in
+/// none of the lists is a bad row (the message says which list to add it to).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSpec {
+    /// Completed payments: the row counts (e.g. 交易成功, 支付成功, SUCCESS).
+    pub success: Option<Vec<String>>,
+    /// Completed refunds: the row counts as a refund (e.g. 退款成功, REFUND).
+    pub refund: Option<Vec<String>>,
+    /// Closed, failed or cancelled: the row is set aside in ignored.csv with its status as the reason.
+    pub ignore: Option<Vec<String>>,
 }
 
 /// `[[*.clean]]`: a clean-up for one column.

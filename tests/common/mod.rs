@@ -15,11 +15,19 @@ pub fn data(path: &str) -> PathBuf {
     root().join("tests/data").join(path)
 }
 
-/// The built `recon` binary, run from the repository root.
+/// The built `recon` binary, run from the repository root. Audit logs that
+/// default to the user's state directory (`rules test`) go under target/,
+/// never into the developer's home.
 pub fn recon() -> Command {
     let mut cmd = Command::cargo_bin("recon").expect("binary built");
     cmd.current_dir(root());
+    cmd.env("XDG_STATE_HOME", state_home());
     cmd
+}
+
+/// Where tests keep the user state directory (`$XDG_STATE_HOME`).
+pub fn state_home() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("state")
 }
 
 /// Rows of a result CSV as maps from column name to value.

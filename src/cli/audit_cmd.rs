@@ -1,0 +1,168 @@
+//! `recon audit verify FILE` and `recon audit show [FILE]`: check the audit
+//! log's hash chain, and list what it records.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::Value;
+
+use super::{Format, Outcome};
+use crate::audit::{self, Contents};
+
+/// Subcommands of `recon audit`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Check the hash chain and name the first line that was altered or removed
+    #[command(after_long_help = "\
+Each line carries its number (seq), the SHA-256 of the line before it (prev) and its own
+SHA-256. An edited line, a removed or inserted line, and a cut last line are all caught,
+and the first one is named. Keep the printed head hash somewhere else (e.g. the nightly
+mail): comparing it later also catches lines cut from the end.
+
+Examples:
+  recon audit verify /data/recon/audit.log
+
+Exit codes: 0 the chain is intact, 1 it is broken (the line is named), 2 the file cannot be read.")]
+    Verify {
+        /// The audit log
+        file: PathBuf,
+    },
+    /// List the runs, rule tests and confirmations recorded in an audit log
+    #[command(after_long_help = "\
+Examples:
+  recon audit show                              ./audit.log as a table
+  recon audit show /data/recon/audit.log --format json
+
+Exit codes: 0 listed and the chain is intact, 1 listed but the chain is broken
+(see `recon audit verify`), 2 the file cannot be read.")]
+    Show {
+        /// The audit log [default: audit.log in the current directory]
+        file: Option<PathBuf>,
+        /// A table for people, or the entries as a JSON array
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+/// Runs a `recon audit` subcommand.
+pub fn run(command: Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Verify { file } => verify(&file),
+        Command::Show { file, format } => {
+            let file = file.unwrap_or_else(|| PathBuf::from(audit::FILE_NAME));
+            show(&file, format)
+        }
+    }
+}
+
+fn read(file: &Path) -> anyhow::Result<Contents> {
+    audit::chain::read(file).context("cannot check the audit log")
+}
+
+fn verify(file: &Path) -> anyhow::Result<Outcome> {
+    let v = read(file)?.verification;
+    match v.problem {
+        None => {
+            println!(
+                "ok  {}: {} line(s), chain intact; head sha256 {}",
+                file.display(),
+                v.lines,
+                v.head
+            );
+            Ok(Outcome::Clean)
+        }
+        Some(p) => {
+            println!("BROKEN  {}:{}: {}", file.display(), p.line, p.message);
+            Ok(Outcome::Exceptions)
+        }
+    }
+}
+
+fn show(file: &Path, format: Format) -> anyhow::Result<Outcome> {
+    let contents = read(file)?;
+    match format {
+        Format::Json => {
+            let lines: Vec<&str> = contents.entries.iter().map(|l| l.text.as_str()).collect();
+            println!("[\n{}\n]", lines.join(",\n"));
+        }
+        Format::Text => {
+            println!(
+                "{:<5} {:<10} {:<24} {:<20} {:>4}  what",
+                "line", "kind", "finished (UTC)", "user@host", "exit"
+            );
+            for line in &contents.entries {
+                println!("{}", table_row(line.number, &line.entry));
+            }
+        }
+    }
+    match &contents.verification.problem {
+        None => Ok(Outcome::Clean),
+        Some(p) => {
+            eprintln!(
+                "recon: the audit chain is broken at line {}: {} (see `recon audit verify`)",
+                p.line, p.message
+            );
+            Ok(Outcome::Exceptions)
+        }
+    }
+}
+
+fn text<'a>(entry: &'a Value, key: &str) -> &'a str {
+    entry.get(key).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn table_row(line: u64, e: &Value) -> String {
+    let exit = e
+        .get("exit_code")
+        .and_then(Value::as_u64)
+        .map_or("-".to_string(), |c| c.to_string());
+    format!(
+        "{:<5} {:<10} {:<24} {:<20} {:>4}  {}",
+        line,
+        text(e, "kind"),
+        text(e, "finished_at"),
+        format!("{}@{}", text(e, "user"), text(e, "host")),
+        exit,
+        what(e)
+    )
+}
+
+/// One line saying what an entry did.
+fn what(e: &Value) -> String {
+    match text(e, "kind") {
+        "run" => {
+            let rules = e
+                .get("rules")
+                .filter(|r| !r.is_null())
+                .map_or("-".to_string(), |r| {
+                    format!("{} {}", text(r, "name"), text(r, "version"))
+                });
+            let outcome = match e.get("error").and_then(Value::as_str) {
+                Some(error) => format!("failed: {}", error.lines().next().unwrap_or("")),
+                None => text(e, "status").to_string(),
+            };
+            format!(
+                "{} {} -> {}: {}",
+                text(e, "business_date"),
+                rules,
+                text(e, "results"),
+                outcome
+            )
+        }
+        "rules_test" => {
+            let cases = e.get("cases").and_then(Value::as_array);
+            let passed = cases.map_or(0, |c| c.iter().filter(|c| c["passed"] == true).count());
+            let total = cases.map_or(0, Vec::len);
+            format!("{}: {passed} of {total} case(s) passed", text(e, "cases_dir"))
+        }
+        "confirm" => format!(
+            "{} ({}) in {} by {}: {}",
+            text(e, "item"),
+            text(e, "item_kind"),
+            text(e, "results"),
+            text(e, "by"),
+            text(e, "note")
+        ),
+        _ => String::new(),
+    }
+}

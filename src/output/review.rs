@@ -1,0 +1,284 @@
+//! The review worklist (`review.csv`): every match flagged `review = true`
+//! and every unmatched or duplicate row, each with a stable identity, and
+//! whether a reviewer has confirmed it (`recon confirm`, read back from the
+//! audit log).
+//!
+//! Identities do not depend on line numbers or match ids, which change when
+//! a file is re-exported or a row is added. A row's fingerprint is the
+//! SHA-256 of its side, key, amount, time (UTC) and merchant, plus its
+//! occurrence among identical rows of its file (1 for the first in line
+//! order). An item's identity is the SHA-256 of its kind and its rows'
+//! fingerprints, sorted. Identities hold no row data, so they are safe in the
+//! audit log.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::tables::{match_id, safe};
+use crate::matching::{Disposition, Reconciliation, Sides};
+use crate::model::{Record, RowRef, Side};
+use crate::rules::hex;
+
+/// File name of the worklist.
+pub const FILE_NAME: &str = "review.csv";
+
+/// What kind of second look an item needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A match flagged `review = true`.
+    Review,
+    /// An unmatched row.
+    Unmatched,
+    /// A duplicate row.
+    Duplicate,
+}
+
+impl ItemKind {
+    /// The name written in review.csv and the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Review => "review",
+            ItemKind::Unmatched => "unmatched",
+            ItemKind::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// One entry of the worklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewItem {
+    /// `M000003` for a match, `ledger:10` for a row (`carried:ledger:10` for a
+    /// row carried in from the previous run).
+    pub item: String,
+    /// Its kind.
+    pub kind: ItemKind,
+    /// Review reasons, unmatched reason and counterpart, or the row it duplicates.
+    pub detail: String,
+    /// Stable identity (64 hex digits).
+    pub identity: String,
+}
+
+/// A reviewer's confirmation, as recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The item's identity.
+    pub identity: String,
+    /// Who confirmed.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Their note (account-like numbers already masked).
+    pub note: String,
+    /// The audit log line that records it.
+    pub audit_line: u64,
+}
+
+/// Confirmation status of a run's worklist, for summary.json.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReviewStatus {
+    /// Items in review.csv.
+    pub items: u64,
+    /// How many of them a reviewer has confirmed.
+    pub confirmed: u64,
+    /// The confirmed ones.
+    pub confirmed_items: Vec<ConfirmedItem>,
+}
+
+/// One confirmed item, for summary.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfirmedItem {
+    /// `M000003` or `ledger:10`, as numbered in this run.
+    pub item: String,
+    /// Its kind.
+    pub kind: ItemKind,
+    /// Who confirmed.
+    pub by: String,
+    /// When.
+    pub at: String,
+    /// Their note.
+    pub note: String,
+    /// The audit log line that records it.
+    pub audit_line: u64,
+}
+
+/// The worklist of a reconciliation, flagged matches first, then rows (ledger
+/// first, by line, this run's rows before carried-in ones).
+pub fn items(sides: Sides, result: &Reconciliation) -> Vec<ReviewItem> {
+    let mut wanted: Vec<(Side, usize)> = Vec::new();
+    for m in result.matches.iter().filter(|m| !m.review_reasons.is_empty()) {
+        wanted.extend(m.ledger.iter().map(|&i| (Side::Ledger, i)));
+        wanted.extend(m.bank.iter().map(|&i| (Side::Bank, i)));
+    }
+    for side in Side::BOTH {
+        for (i, d) in dispositions(result, side).iter().enumerate() {
+            if matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }) {
+                wanted.push((side, i));
+            }
+        }
+    }
+    let prints = fingerprints(sides, &wanted);
+    let mut items = Vec::new();
+    for (n, m) in result.matches.iter().enumerate() {
+        if m.review_reasons.is_empty() {
+            continue;
+        }
+        let rows = m
+            .ledger
+            .iter()
+            .map(|&i| (Side::Ledger, i))
+            .chain(m.bank.iter().map(|&i| (Side::Bank, i)));
+        items.push(ReviewItem {
+            item: match_id(n),
+            kind: ItemKind::Review,
+            detail: m.review_reasons.join("; "),
+            identity: identity(ItemKind::Review, rows.map(|r| prints[&r].as_str())),
+        });
+    }
+    for side in Side::BOTH {
+        let records = sides.of(side);
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by_key(|&i| records[i].row_ref());
+        for i in order {
+            let (kind, detail) = match &dispositions(result, side)[i] {
+                Disposition::Unmatched { reason, counterpart } => {
+                    let refs: Vec<String> = counterpart.iter().map(ToString::to_string).collect();
+                    (
+                        ItemKind::Unmatched,
+                        format!("{reason} {}", refs.join(" ")).trim().to_string(),
+                    )
+                }
+                Disposition::Duplicate { of } => (ItemKind::Duplicate, format!("duplicate_of {of}")),
+                _ => continue,
+            };
+            items.push(ReviewItem {
+                item: records[i].row_ref().to_string(),
+                kind,
+                detail,
+                identity: identity(kind, std::iter::once(prints[&(side, i)].as_str())),
+            });
+        }
+    }
+    items
+}
+
+fn dispositions(result: &Reconciliation, side: Side) -> &[Disposition] {
+    match side {
+        Side::Ledger => &result.ledger,
+        Side::Bank => &result.bank,
+    }
+}
+
+/// What makes two rows "the same row": everything but the line number.
+type RowContent<'a> = (&'a str, Decimal, Option<DateTime<Utc>>, &'a str);
+
+fn content(r: &Record) -> RowContent<'_> {
+    (&r.key, r.amount.normalize(), r.time, &r.merchant)
+}
+
+/// Fingerprints of the wanted rows; one pass over each side counts identical earlier rows.
+fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize), String> {
+    let mut prints = HashMap::new();
+    for side in Side::BOTH {
+        let records = sides.of(side);
+        let mut refs: HashMap<RowContent, Vec<RowRef>> = HashMap::new();
+        for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
+            refs.entry(content(&records[i])).or_default();
+        }
+        if refs.is_empty() {
+            continue;
+        }
+        for r in records {
+            if let Some(same) = refs.get_mut(&content(r)) {
+                same.push(r.row_ref());
+            }
+        }
+        for same in refs.values_mut() {
+            same.sort_unstable();
+        }
+        for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
+            let r = &records[i];
+            let here = r.row_ref();
+            let occurrence = refs[&content(r)].partition_point(|&other| other <= here);
+            prints.insert((side, i), fingerprint(r, occurrence));
+        }
+    }
+    prints
+}
+
+fn fingerprint(r: &Record, occurrence: usize) -> String {
+    let time = r
+        .time
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    let text = format!(
+        "recon-row-v1\n{}\n{}\n{}\n{}\n{}\n{}",
+        r.side,
+        r.key,
+        r.amount.normalize(),
+        time,
+        r.merchant,
+        occurrence
+    );
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn identity<'a>(kind: ItemKind, rows: impl Iterator<Item = &'a str>) -> String {
+    let mut prints: Vec<&str> = rows.collect();
+    prints.sort_unstable();
+    let text = format!("recon-item-v1\n{}\n{}", kind.name(), prints.join("\n"));
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Renders review.csv and the confirmation status; the latest confirmation of an identity wins.
+pub fn render(items: &[ReviewItem], confirmations: &[Confirmation]) -> (Vec<u8>, ReviewStatus) {
+    let latest: BTreeMap<&str, &Confirmation> =
+        confirmations.iter().map(|c| (c.identity.as_str(), c)).collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record([
+            "item",
+            "kind",
+            "detail",
+            "identity",
+            "confirmed_by",
+            "confirmed_at",
+            "confirm_note",
+        ])
+        .expect("writing to memory");
+    let mut status = ReviewStatus {
+        items: items.len() as u64,
+        ..ReviewStatus::default()
+    };
+    for item in items {
+        let confirmation = latest.get(item.identity.as_str());
+        let (by, at, note) = confirmation.map_or(("", "", ""), |c| (&c.by, &c.at, &c.note));
+        writer
+            .write_record([
+                item.item.as_str(),
+                item.kind.name(),
+                &safe(&item.detail),
+                &item.identity,
+                &safe(by),
+                at,
+                &safe(note),
+            ])
+            .expect("writing to memory");
+        if let Some(c) = confirmation {
+            status.confirmed += 1;
+            status.confirmed_items.push(ConfirmedItem {
+                item: item.item.clone(),
+                kind: item.kind,
+                by: c.by.clone(),
+                at: c.at.clone(),
+                note: c.note.clone(),
+                audit_line: c.audit_line,
+            });
+        }
+    }
+    (writer.into_inner().expect("writing to memory"), status)
+}
