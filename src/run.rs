@@ -25,7 +25,9 @@ use crate::output::causes;
 use crate::output::mask::{self, View, ViewError};
 use crate::output::reports::{self, ViewRequest};
 use crate::output::review::{self, Confirmation};
-use crate::output::summary::{self, CarriedInFacts, Encryption, InputFacts, PeriodFacts, Summary};
+use crate::output::summary::{
+    self, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
+};
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, SideTallies};
 use crate::rules::business::BusinessDay;
 use crate::rules::report::Lang;
@@ -181,12 +183,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .map(CarriedInFacts::tallies)
         .unwrap_or_default();
     let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
-    if let Some((side, c)) = conservation.iter().find(|(_, c)| !c.holds) {
-        return Err(RunError::Conservation(format!(
-            "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
-            c.input.count, c.input.amount, c.outputs.count, c.outputs.amount
-        )));
-    }
+    require_conservation(&conservation)?;
     let exceptions = !rejected.is_empty()
         || [&result.ledger, &result.bank]
             .iter()
@@ -292,6 +289,18 @@ fn owned(bytes: std::borrow::Cow<[u8]>) -> Option<Vec<u8>> {
     match bytes {
         std::borrow::Cow::Owned(b) => Some(b),
         std::borrow::Cow::Borrowed(_) => None,
+    }
+}
+
+/// Stops the run, before anything is written, when a side's outputs do not
+/// add up to its input (a bug: it must never produce a published result).
+fn require_conservation(conservation: &BTreeMap<&'static str, Conservation>) -> Result<(), RunError> {
+    match conservation.iter().find(|(_, c)| !c.holds) {
+        Some((side, c)) => Err(RunError::Conservation(format!(
+            "{side}: read {} rows summing to {}, outputs hold {} rows summing to {}",
+            c.input.count, c.input.amount, c.outputs.count, c.outputs.amount
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -417,4 +426,42 @@ fn collect_rejected(
 /// The plan's stage names, in order.
 pub fn stage_names(plan: &Plan) -> Vec<String> {
     plan.stages.iter().map(|s| s.name().to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn side(input: (u64, i64), outputs: (u64, i64)) -> Conservation {
+        let tally = |(count, cents): (u64, i64)| Tally {
+            count,
+            amount: Decimal::new(cents, 2),
+        };
+        Conservation {
+            input: tally(input),
+            carried_in: Tally::default(),
+            outputs: tally(outputs),
+            holds: input == outputs,
+        }
+    }
+
+    #[test]
+    fn a_broken_conservation_stops_the_run_naming_the_side() {
+        let ok = BTreeMap::from([
+            ("ledger", side((2, 300), (2, 300))),
+            ("bank", side((1, 300), (1, 300))),
+        ]);
+        assert!(require_conservation(&ok).is_ok());
+        let broken = BTreeMap::from([
+            ("ledger", side((2, 300), (2, 300))),
+            ("bank", side((2, 300), (1, 100))),
+        ]);
+        let error = require_conservation(&broken).unwrap_err();
+        assert!(matches!(error, RunError::Conservation(_)));
+        assert_eq!(
+            error.to_string(),
+            "conservation check failed, nothing was written: bank: read 2 rows summing to 3.00, outputs hold 1 rows summing to 1.00"
+        );
+    }
 }

@@ -94,7 +94,7 @@ fn rules_check_explains_what_is_wrong() {
     );
     let contradiction = rule_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = \"6000.00\""));
     assert!(
-        contradiction.contains("ignore_below (6000.00) is above review_above (5000.00)"),
+        contradiction.contains("ignore_below (6000.00) is not below review_above (5000.00)"),
         "{contradiction}"
     );
     let bad_stage = rule_error(|t| t.replace("match = \"split\"", "match = \"fuzzy\""));

@@ -11,6 +11,12 @@ use crate::audit::{self, Contents};
 
 /// Subcommands of `recon audit`.
 #[derive(Debug, clap::Subcommand)]
+#[command(after_help = "\
+Examples:
+  recon audit verify out/audit.log         check that no line was altered or removed
+  recon audit show out/audit.log           list the runs, rule tests and confirmations
+
+Exit codes: 0 the chain is intact, 1 it is broken (the line is named), 2 the log cannot be read.")]
 pub enum Command {
     /// Check the hash chain and name the first line that was altered or removed
     #[command(after_long_help = "\

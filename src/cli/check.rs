@@ -23,10 +23,18 @@ Problems are printed as FILE:LINE:COL: message, where COL is the field number
 (for encoding errors: the byte within the line).
 
 Examples:
-  recon check bank.csv
-  recon check alipay.csv --profile auto
-  recon check statement.xlsx --profile citic-credit --format json
-  recon check bank.csv --rules rules/default.toml --side bank --format json
+  Pre-check a statement: encoding, delimiter, header, skipped lines, guessed columns:
+    recon check bank.csv
+  Read an Alipay or WeChat bill with the built-in profile it is recognised as:
+    recon check alipay.csv --profile auto
+  A workbook with a named profile, as JSON for a CI job:
+    recon check statement.xlsx --profile citic-credit --format json
+  Check a file against the rule file's bank columns:
+    recon check bank.csv --rules rules/default.toml --side bank
+  Name the encoding and delimiter when detection cannot tell:
+    recon check bank.csv --encoding gb18030 --delimiter ';'
+  List every problem, not only the first 50:
+    recon check bank.csv --max-problems 0
 
 Exit codes: 0 clean, 1 problems found, 2 the file could not be read at all.")]
 pub struct Args {
@@ -36,7 +44,7 @@ pub struct Args {
     #[arg(long, value_name = "PATH", requires = "side")]
     rules: Option<PathBuf>,
     /// Which side of the rule file the file is
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, requires = "rules")]
     side: Option<SideArg>,
     /// Business date choosing the rule version in a rules directory (default today)
     #[arg(long, value_name = "YYYY-MM-DD")]

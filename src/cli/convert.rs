@@ -19,12 +19,19 @@ use crate::output::atomic::replace_file;
 /// Arguments of `recon convert`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "\
-With --rules and --side, two columns are appended: recon_amount (signed plain decimal)
-and recon_time (ISO-8601 with offset); rows that cannot be typed stop the conversion.
+Writes comma-separated UTF-8 with the header row and the data rows only: no preamble,
+trailer or blank lines, padding and spreadsheet guards (\\t, `, ') stripped. With --rules
+and --side, two columns are appended: recon_amount (signed plain decimal) and recon_time
+(ISO-8601 with offset); a row that cannot be typed stops the conversion. OUT is replaced
+atomically, and is never the input file under any name or link.
 
 Examples:
-  recon convert alipay.csv -o alipay.utf8.csv
-  recon convert bank.csv --rules rules/default.toml --side bank -o bank.clean.csv")]
+  Turn a GBK export with a preamble into clean UTF-8 CSV:
+    recon convert alipay.csv -o alipay.utf8.csv
+  Add normalized amount and time columns using the rule file's bank mapping:
+    recon convert bank.csv --rules rules/default.toml --side bank -o bank.clean.csv
+
+Exit codes: 0 written, 2 unreadable file, untypable row or OUT = input (nothing written).")]
 pub struct Args {
     /// The file to convert
     file: PathBuf,
@@ -35,7 +42,7 @@ pub struct Args {
     #[arg(long, value_name = "PATH", requires = "side")]
     rules: Option<PathBuf>,
     /// Which side of the rule file the file is
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, requires = "rules")]
     side: Option<SideArg>,
     /// Business date choosing the rule version in a rules directory
     #[arg(long, value_name = "YYYY-MM-DD")]
@@ -122,20 +129,26 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// Stops when OUT is the input file itself (same path after resolving links).
+/// Stops when OUT is the input file itself, under any name: the same path
+/// spelled differently (`./x`, `d/../x`), a symbolic link, or a hard link.
 fn refuse_overwriting_input(input: &Path, output: &Path) -> anyhow::Result<()> {
-    let Ok(input) = input.canonicalize() else {
-        return Ok(());
-    };
-    let same = match output.canonicalize() {
-        Ok(out) => out == input,
-        Err(_) => false,
-    };
-    if same {
+    if same_file(input, output) {
         bail!(
-            "{}: the output is the input file; convert never overwrites its input, choose another -o",
+            "{}: the output is the input file (under this name or another); convert never overwrites its input, choose another -o",
             output.display()
         );
     }
     Ok(())
+}
+
+/// Whether two paths name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }

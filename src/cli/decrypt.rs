@@ -24,7 +24,10 @@ Plain files are private to their owner (mode 0600); delete them when done.
 Examples:
   recon decrypt out/2026-11-24/matched.csv.sm4 --key-file K        writes out/2026-11-24/matched.csv
   recon decrypt out/2026-11-24/summary.json.sm4 -o - --key-file K   prints it
-  RECON_KEY_FILE=K recon decrypt --dir out/2026-11-24 -o /tmp/day   every file into /tmp/day")]
+  RECON_KEY_FILE=K recon decrypt --dir out/2026-11-24 -o /tmp/day   every file into /tmp/day
+
+Exit codes: 0 every file decrypted, 2 refused key file, authentication failure, or an
+existing plain file without --force (nothing written).")]
 pub struct Args {
     /// An encrypted result file (NAME.sm4)
     #[arg(value_name = "FILE", required_unless_present = "dir", conflicts_with = "dir")]

@@ -15,7 +15,9 @@ never replaced: it may still be needed to decrypt earlier results. The key id pr
 
 Examples:
   recon keygen -o /etc/recon/results-2026.key
-  RECON_KEY_FILE=/etc/recon/results-2026.key recon run ... --out out/day")]
+  RECON_KEY_FILE=/etc/recon/results-2026.key recon run ... --out out/day
+
+Exit codes: 0 key written, 2 the file exists or cannot be written.")]
 pub struct Args {
     /// Where to create the key file (must not exist)
     #[arg(short, long, value_name = "KEY_FILE")]

@@ -18,13 +18,13 @@ use clap::{Parser, Subcommand};
 /// Exit codes, shared by every subcommand (a macro so `concat!` can use it).
 macro_rules! exit_codes {
     () => {
-        "Exit codes:
-  0  clean: everything reconciled (run), no problems (check), all cases pass (rules test),
-     chain intact (audit verify/show), confirmation recorded (confirm)
-  1  exceptions: unmatched, duplicate or rejected rows (run); problems found (check); a case failed
-     (rules test); the audit chain is broken (audit verify/show)
-  2  trouble: bad input, bad rules, bad usage, a refused key file, an authentication failure,
-     or results or the audit log that could not be written; nothing was changed"
+        "Exit codes (every command):
+  0  clean: run reconciled everything; check found no problems; all rule cases pass;
+     audit chain intact (audit verify/show); confirmation recorded (confirm)
+  1  exceptions: run left unmatched, duplicate or rejected rows; check found problems;
+     a rule case failed; the audit chain is broken (audit verify/show)
+  2  trouble: bad input, rules or usage, a refused key file, an authentication failure,
+     or results or the audit log not writable; nothing was changed"
     };
 }
 
@@ -32,6 +32,7 @@ macro_rules! exit_codes {
 #[command(
     name = "recon",
     version,
+    max_term_width = 100,
     about = "Batch payment reconciliation (对账): prove every ledger entry is backed by a bank row, and the reverse",
     long_about = "recon reads a platform ledger export and a bank or channel statement (any encoding: \
 UTF-8, GBK/GB18030, UTF-16, or .xlsx/.xls workbooks; preambles, trailers and spreadsheet prefixes \
@@ -41,16 +42,24 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
     after_help = exit_codes!(),
     after_long_help = concat!(
         "Examples:\n",
-        "  recon check statement.csv                         pre-check a file's format\n",
-        "  recon check alipay.csv --profile auto             read it with the recognised built-in profile\n",
-        "  recon rules init --ledger L.csv --bank B.xlsx -o rules/mine.toml   draft a rule file\n",
-        "  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/2026-11-24 --date 2026-11-24\n",
-        "  recon rules check rules/default.toml              validate a rule file\n",
-        "  recon rules test tests/cases                      run rule regression cases\n",
-        "  recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'checked'\n",
-        "  recon audit verify out/audit.log                  check the audit trail\n",
-        "  recon keygen -o results.key                       create a key for encrypted results\n",
-        "  recon decrypt --dir out/2026-11-24 --key-file results.key   read encrypted results\n\n",
+        "  Pre-check a statement file's format (encoding, delimiter, header, columns):\n",
+        "    recon check statement.csv\n",
+        "  Read a bill with the built-in profile it is recognised as:\n",
+        "    recon check alipay.csv --profile auto\n",
+        "  Draft a rule file from a ledger and a bank file:\n",
+        "    recon rules init --ledger L.csv --bank B.xlsx -o rules/mine.toml\n",
+        "  Reconcile one business day with the rule version effective on that date:\n",
+        "    recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\\n",
+        "              --out out/2026-11-24\n",
+        "  Validate a rule file, then run the rule regression cases:\n",
+        "    recon rules check rules/default.toml\n",
+        "    recon rules test examples\n",
+        "  Record a second confirmation of a flagged match, then check the audit trail:\n",
+        "    recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'checked'\n",
+        "    recon audit verify out/audit.log\n",
+        "  Create a key for encrypted results, then read them:\n",
+        "    recon keygen -o results.key\n",
+        "    recon decrypt --dir out/2026-11-24 --key-file results.key\n\n",
         exit_codes!()
     )
 )]

@@ -16,35 +16,56 @@ use crate::rules::{self, profiles};
 
 /// Subcommands of `recon rules`.
 #[derive(Debug, clap::Subcommand)]
+#[command(after_help = "\
+Examples:
+  recon rules check rules/default.toml     validate one rule file
+  recon rules check rules/                 validate every version in a directory
+  recon rules test examples                run the shipped regression cases
+  recon rules init --ledger L.csv --bank B.xlsx -o rules/mine.toml   draft a rule file
+  recon rules profiles                     list the built-in profiles
+
+Exit codes: 0 done (valid rules, all cases pass, file written, profiles listed),
+            1 a case failed, 2 invalid rules, no cases, or a file that cannot be read
+            or written.")]
 pub enum Command {
     /// Validate a rule file, or every version in a directory
     #[command(after_long_help = "\
-Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings
-(e.g. ignore_below above review_above), and the [report] section: unknown columns in
-templates and named reports, and filters that do not parse (FILE:LINE:COL pointing into the
-filter text). With a directory, lists every version by effective date. Column templates and
-named reports are listed under each file.")]
+Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings:
+ignore_below at or above review_above, a window that starts after it ends, no stages, two
+stages with one name, settings that do not apply to a stage's kind, and more; in [report],
+unknown columns in templates and named reports and filters that do not parse
+(FILE:LINE:COL pointing into the filter text). With a directory, checks every version and
+lists them by effective date (no two may share one). Column templates and named reports are
+listed under each file.
+
+Examples:
+  recon rules check rules/default.toml
+  recon rules check rules/
+
+Exit codes: 0 valid, 2 invalid (the message says where and why).")]
     Check {
         /// A rule file or a directory of rule files
         path: PathBuf,
     },
-    /// Run regression cases: each case folder holds ledger.csv, bank.csv, rules.toml and expected/*.csv
+    /// Run rule regression cases (ledger.csv, bank.csv, rules.toml, expected/*.csv)
     #[command(after_long_help = "\
-A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result CSVs
-(matched.csv, unmatched.csv, duplicates.csv, ignored.csv, pending.csv, out_of_period.csv) the rules
-must produce, byte for byte. An optional case.toml with `date = 2026-11-24` runs the case for that
-business day, as `recon run --date` does.
-DIR is a case, or a folder of cases.
+A case is a folder with ledger.csv, bank.csv, rules.toml and expected/ holding the result
+CSVs (matched.csv, unmatched.csv, duplicates.csv, ignored.csv, pending.csv, out_of_period.csv)
+the rules must produce, byte for byte; only the expected files present are compared. An
+optional case.toml with `date = 2026-11-24` runs the case for that business day, as
+`recon run --date` does. DIR is a case, or a folder of cases.
 
 Every invocation appends one line to an audit log (which rules, by SHA-256, passed or failed):
 by default the user's $XDG_STATE_HOME/recon/audit.log (else ~/.local/state/recon/audit.log),
 so testing rules in a repository leaves no file in it.
 
 Examples:
-  recon rules test examples
+  recon rules test examples                  every shipped case
+  recon rules test examples/thresholds       one case
   recon rules test rules/cases --audit /data/recon/audit.log
 
-Exit codes: 0 all cases pass, 1 a case failed, 2 the cases could not be run or recorded.")]
+Exit codes: 0 all cases pass, 1 a case failed (its first differing line is shown),
+            2 DIR holds no cases, cannot be read, or the run cannot be recorded.")]
     Test {
         /// A case folder, or a folder of case folders
         dir: PathBuf,
@@ -96,7 +117,9 @@ section (the section's own keys win), with `recon run --bank-profile NAME`, or w
 
 Examples:
   recon rules profiles
-  recon rules profiles wechat-merchant")]
+  recon rules profiles wechat-merchant
+
+Exit codes: 0 listed or printed, 2 no profile has that name.")]
     Profiles {
         /// Print this profile's TOML
         name: Option<String>,

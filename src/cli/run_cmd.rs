@@ -21,26 +21,32 @@ use crate::run::{execute, RunOutcome, RunRequest};
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "\
 Examples:
-  recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
-            --rules rules/default.toml --out out/basic
-  recon run --ledger L.csv --bank B.csv --rules rules/ --date 2026-11-24 \\
-            --out out/2026-11-24 --format json
-  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day \\
-            --encrypt-key-file results.key
-  recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --lang zh --xlsx
-  recon run --ledger L.csv --bank B.csv --rules R.toml --out out/day --report big-exceptions
-  recon run --ledger L.csv --bank alipay.csv --bank-profile alipay --rules rules/mine.toml \\
-            --out out/alipay
-  recon run ... --out /data/recon/2026-11-24 --role auditor --quiet     (cron: errors only)
+  Reconcile the shipped example day (exits 1: it has exceptions on purpose):
+    recon run --ledger examples/basic/ledger.csv --bank examples/basic/bank.csv \\
+              --rules rules/default.toml --date 2026-11-24 --out out/basic
+  Nightly at the T+1 cutoff, for yesterday, carrying in the day before's pending rows,
+  printing summary.json:
+    recon run --ledger L-1125.csv --bank B-1125.csv --rules rules/ --date 2026-11-25 \\
+              --carry-in out/2026-11-24/pending.csv --out out/2026-11-25 --format json
+  Set unreadable rows aside in rejected.csv instead of stopping:
+    recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --skip-bad-rows
+  Write every result encrypted with SM4-GCM (create the key with recon keygen):
+    recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day \\
+              --encrypt-key-file results.key
+  Reconcile against an Alipay bill read with its built-in profile:
+    recon run --ledger L.csv --bank alipay.csv --bank-profile alipay \\
+              --rules rules/mine.toml --out out/alipay
+  Cron: write for the auditor role (masked fields), print only errors:
+    recon run ... --out /data/recon/2026-11-24 --role auditor --quiet
+  Chinese likely causes and report.html, plus results.xlsx:
+    recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --lang zh --xlsx
+  Also write the rules' named report big-exceptions as report-big-exceptions.csv:
+    recon run --ledger L.csv --bank B.csv --rules R.toml --out out/day --report big-exceptions
 
-The bank file may be CSV/TSV in any common encoding, or an .xlsx/.xls workbook (first sheet with
-data). A built-in profile (`recon rules profiles` lists them) reads Alipay and WeChat Pay bills and
-the big banks' exports without a column mapping; rows whose status is closed or failed go to
-ignored.csv, refund statuses become refunds.
-
-Nightly at the T+1 cutoff, for yesterday, carrying in the day before's pending rows:
-  recon run --ledger L-1125.csv --bank B-1125.csv --rules rules/ --date 2026-11-25 \\
-            --carry-in out/2026-11-24/pending.csv --out out/2026-11-25
+The bank file may be CSV/TSV in any common encoding, or an .xlsx/.xls workbook (first sheet
+with data). A built-in profile (`recon rules profiles` lists them) reads Alipay and WeChat Pay
+bills and the big banks' exports without a column mapping; rows whose status is closed or
+failed go to ignored.csv, refund statuses become refunds.
 
 Business day (--date D; [business] timezone, cutoff and pending_grace in the rules):
   Ledger rows of D, and statement rows from D 00:00 up to the cutoff (e.g. T+1 10:00),
@@ -50,25 +56,28 @@ Business day (--date D; [business] timezone, cutoff and pending_grace in the rul
   day's run takes them with --carry-in and reports those still alone as
   no_counterpart_after_grace. Without --date every row is reconciled, none pending.
 
-Outputs in --out (replaced as a whole only when the run succeeds; files 0640, directory 0750):
-  matched.csv        match_id, stage, side, line, key, amount, time, merchant,
-                     difference, review, review_reason, likely_cause (rows under review)
-  unmatched.csv      ... reason (no_counterpart | amount_mismatch | ambiguous |
-                     no_counterpart_after_grace), counterpart (side:line), likely_cause
-                     (a guess in words: channel fee, double submission, T+1, ...)
-  duplicates.csv     ... duplicate_of (side:line of the matched row it repeats),
-                     likely_cause
-  ignored.csv        ... reason: below_ignore_threshold (LIMIT) or
-                     status_ignored (STATUS: 交易关闭, REVOKED, ... via a profile)
-  pending.csv        ... reason (awaiting_counterpart), business_date, source_file,
+Outputs in --out (replaced as a whole, and only when the run succeeds; files 0640,
+directory 0750). Every row has side, line, key, amount, time, merchant and the rule
+file's carried columns, plus:
+  matched.csv        match_id, stage, difference (ledger - bank), review, review_reason,
+                     likely_cause (for rows under review)
+  unmatched.csv      reason (no_counterpart, amount_mismatch, ambiguous,
+                     counterpart_matched, no_counterpart_after_grace),
+                     counterpart (side:line of the rows to look at), likely_cause (a
+                     guess in words: channel fee, double submission, T+1, ...)
+  duplicates.csv     duplicate_of (side:line of the matched row it repeats), likely_cause
+  ignored.csv        reason: below_ignore_threshold (LIMIT) for unmatched rows below
+                     ignore_below, or status_ignored (STATUS: 交易关闭, REVOKED, ... via a
+                     profile)
+  pending.csv        reason (awaiting_counterpart), business_date, source_file,
                      source_sha256
-  out_of_period.csv  ... reason (other_business_day | already_in_previous_run),
-                     business_date
-  rejected.csv       ... rows that could not be read (only with --skip-bad-rows)
+  out_of_period.csv  reason (other_business_day | already_in_previous_run), business_date
+  rejected.csv       rows that could not be read (only with --skip-bad-rows)
   review.csv         flagged matches and exception rows, their stable identity, and
                      who confirmed them (`recon confirm`)
-  summary.json       counts and sums per output and side, conservation proof,
-                     rule and input SHA-256, run id, role, confirmations
+  summary.json       counts and sums per output and side, the conservation proof, rule
+                     name, version and SHA-256, input SHA-256, tool version, business
+                     date and period, start and end time, run id, role, confirmations
   report.html        one self-contained page: summary, proof, hashes, charts and a
                      sortable, filterable exception table
   results.xlsx       (with --xlsx) the summary and every CSV as typed Excel sheets
@@ -78,18 +87,19 @@ every CSV, report.html and results.xlsx show the columns as that role may see th
 With --carry-in every CSV also has carried_from (the file a carried-in row was first
 read from), and references to carried-in rows read carried:ledger:12.
 
-With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted with
-SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., report.html.sm4, summary.json.sm4); plain results
-never touch the disk.
-Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`. --carry-in
-reads encrypted previous results with the same key.
+With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted
+with SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., report.html.sm4, summary.json.sm4); plain
+results never touch the disk. Create K with `recon keygen -o K`; read the results with
+`recon decrypt --dir DIR`.
+--carry-in reads encrypted previous results with the same key.
 
 Every run, failed ones included, appends one line to the audit log (default DIR/../audit.log):
 check it with `recon audit verify`, list it with `recon audit show`. With --role (or the rules'
 default_role) the role's masks apply to every file, the summary, and error messages.
 
 Exit codes: 0 everything reconciled (pending and out-of-period rows are no exceptions),
-1 reconciled with exceptions, 2 bad input, usage or key file (nothing written).")]
+            1 reconciled with exceptions,
+            2 bad input, rules, usage or key file, or results not writable (nothing written).")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]

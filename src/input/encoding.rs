@@ -8,10 +8,12 @@
 use std::fmt;
 
 use chardetng::EncodingDetector;
-use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use encoding_rs::{DecoderResult, Encoding, BIG5, GBK, UTF_16BE, UTF_16LE, UTF_8};
 
 /// How many bytes, starting at the first non-ASCII byte, chardetng may see.
 const DETECT_WINDOW: usize = 1 << 20;
+/// Below this many non-ASCII bytes, chardetng's guess leans to GBK.
+const LEAN_GBK_BELOW: usize = 64;
 /// How many leading bytes are inspected for the BOM-less UTF-16 pattern.
 const UTF16_SAMPLE: usize = 4096;
 /// A valid-UTF-8 prefix with at least this many multi-byte sequences is UTF-8
@@ -104,7 +106,8 @@ pub struct Decoded {
     pub had_bom: bool,
 }
 
-/// Why a file could not be turned into text. Positions: `line` and `column`
+/// Why a file could not be turned into text. The message leaves the line and
+/// column to the caller, who puts them after the file name. Positions: `line` and `column`
 /// are 1-based (`column` counts bytes within the line), `offset` is the
 /// 0-based byte offset from the start of the file (BOM included).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,8 +120,8 @@ pub enum EncodingError {
     },
     /// A NUL byte in a file that is not UTF-16.
     #[error(
-        "line {line}, column {column} (byte offset {offset}): NUL byte; text files contain \
-         none, so the file is damaged or not a text export: export the statement as CSV again"
+        "NUL byte (byte offset {offset}); text files contain none, so the file is damaged or \
+         not a text export: export the statement as CSV again"
     )]
     NulByte {
         /// 1-based line of the NUL byte.
@@ -129,7 +132,7 @@ pub enum EncodingError {
         offset: usize,
     },
     /// The first byte sequence that is invalid in the encoding used.
-    #[error("line {line}, column {column} (byte offset {offset}): {}", malformed_advice(.encoding, *.mixed))]
+    #[error("{} (byte offset {offset})", malformed_advice(.encoding, *.mixed))]
     Malformed {
         /// Name of the encoding the file was decoded with.
         encoding: &'static str,
@@ -276,21 +279,41 @@ fn guess(bytes: &[u8]) -> Guess {
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
     let end = bytes.len().min(first_non_ascii.saturating_add(DETECT_WINDOW));
+    let lean_gbk = bytes[start..end].iter().filter(|&&b| b >= 0x80).count() < LEAN_GBK_BELOW;
     let mut detector = EncodingDetector::new();
     let mut multi_byte = None;
     for line in bytes[start..end].split_inclusive(|&b| b == b'\n') {
         detector.feed(line, false);
-        let encoding = detector.guess(None, false);
+        let (encoding, _) = chinese_first(&detector, lean_gbk);
         if !encoding.is_single_byte() {
             multi_byte = Some(encoding);
         }
     }
-    let (encoding, confident) = detector.guess_assess(None, false);
+    let (encoding, confident) = chinese_first(&detector, lean_gbk);
     let abandoned = multi_byte.filter(|_| encoding.is_single_byte());
     Guess {
         encoding,
         confident,
         abandoned,
+    }
+}
+
+/// chardetng's guess, leaning to GBK on little evidence. Statements come
+/// mostly from mainland China, and on a short file (a Chinese header over
+/// ASCII rows) chardetng's neutral guess is often EUC-KR or KOI8-U. So with
+/// `lean_gbk` (few non-ASCII bytes), a neutral guess other than GBK or Big5
+/// gives way to GBK when chardetng picks GBK for a `.cn` source; with more
+/// text, chardetng's neutral guess stands (a Korean statement stays EUC-KR).
+fn chinese_first(detector: &EncodingDetector, lean_gbk: bool) -> (&'static Encoding, bool) {
+    let neutral = detector.guess_assess(None, false);
+    if !lean_gbk || neutral.0 == GBK || neutral.0 == BIG5 {
+        return neutral;
+    }
+    let chinese = detector.guess_assess(Some(b"cn"), false);
+    if chinese.0 == GBK {
+        chinese
+    } else {
+        neutral
     }
 }
 
@@ -474,7 +497,6 @@ fn decoded(text: String, encoding: &'static Encoding, detection: Detection, had_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use encoding_rs::{BIG5, GBK};
 
     const STATEMENT: &str = "交易时间,金额\n2023-02-12,49.74\n";
 
@@ -523,6 +545,29 @@ mod tests {
         assert_eq!(decoded.encoding, GBK);
         assert_eq!(decoded.detection, Detection::Guessed { confident: true });
         assert!(!decoded.had_bom);
+    }
+
+    #[test]
+    fn short_gbk_files_are_gbk_not_korean_or_cyrillic() {
+        // chardetng alone says EUC-KR and KOI8-U for these.
+        for text in ["订单号,金额\nA1,1.00\n合计,1.00\n", "名,额\n张,1\n"] {
+            let decoded = auto(&gbk(text)).unwrap();
+            assert_eq!((decoded.encoding, decoded.text.as_str()), (GBK, text));
+        }
+    }
+
+    #[test]
+    fn korean_and_japanese_sentences_keep_their_encodings() {
+        let korean = "거래일시,금액,적요\n2026-11-24 10:15:03,12500,수도요금 자동이체 출금 안내드립니다\n\
+                      2026-11-24 11:00:00,3000,전기요금 납부 완료되었습니다 감사합니다\n";
+        let japanese = "取引日,金額,摘要\n2026-11-24,12500,水道料金のお支払いありがとうございました\n\
+                        2026-11-24,3000,電気料金の口座振替が完了しました\n";
+        for (text, encoding) in [(korean, encoding_rs::EUC_KR), (japanese, encoding_rs::SHIFT_JIS)] {
+            let (bytes, _, unmappable) = encoding.encode(text);
+            assert!(!unmappable);
+            let decoded = auto(&bytes).unwrap();
+            assert_eq!((decoded.encoding, decoded.text.as_str()), (encoding, text));
+        }
     }
 
     #[test]
@@ -687,9 +732,9 @@ mod tests {
         assert_eq!(error, malformed_at("UTF-8", 1, 1, 0, false));
         assert_eq!(
             error.to_string(),
-            "line 1, column 1 (byte offset 0): bytes that are not valid UTF-8: either the file \
-             is damaged here (e.g. a character cut in half) or it is not in UTF-8; fix this \
-             spot, set --encoding to the file's real encoding, or re-export it"
+            "bytes that are not valid UTF-8: either the file is damaged here (e.g. a character \
+             cut in half) or it is not in UTF-8; fix this spot, set --encoding to the file's \
+             real encoding, or re-export it (byte offset 0)"
         );
     }
 

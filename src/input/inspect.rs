@@ -102,8 +102,9 @@ pub struct Inspection {
     pub mapping: Option<BTreeMap<&'static str, String>>,
     /// Data rows.
     pub rows: u64,
-    /// Rows that typed cleanly and count (payments and refunds).
-    pub records: u64,
+    /// Rows that typed cleanly and count (payments and refunds); `None` when
+    /// there is no column mapping to type them with.
+    pub records: Option<u64>,
     /// Rows set aside by their status (closed, failed).
     pub ignored_by_status: u64,
     /// Sum of amounts.
@@ -314,7 +315,7 @@ impl Inspection {
             mapping_source: String::new(),
             mapping: None,
             rows: table.rows.len() as u64,
-            records: 0,
+            records: None,
             ignored_by_status: 0,
             amount_total: None,
             income_total: None,
@@ -332,7 +333,7 @@ impl Inspection {
             self.problems
                 .push(format!("{}:{}:{}: {}", self.file, e.line, e.column, e.message));
         }
-        self.records = typed.records.len() as u64;
+        self.records = Some(typed.records.len() as u64);
         self.ignored_by_status = sorted.set_aside.len() as u64;
         let amounts = typed.records.iter().map(|r| r.amount);
         self.amount_total = Some(amounts.clone().sum());
@@ -401,6 +402,15 @@ pub fn describe(c: &ColumnPlan) -> BTreeMap<&'static str, String> {
     m
 }
 
+/// The JSON document: the report (in field order), then the number of
+/// problems before `--max-problems` cut the list.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a Inspection,
+    problems_total: usize,
+}
+
 impl Inspection {
     /// The report as one JSON document (problems cut to `max`, 0 = all).
     pub fn to_json(&self, max: usize) -> String {
@@ -409,9 +419,11 @@ impl Inspection {
         if max > 0 {
             shown.problems.truncate(max);
         }
-        let mut value = serde_json::to_value(&shown).expect("report serializes");
-        value["problems_total"] = total.into();
-        serde_json::to_string_pretty(&value).expect("report serializes")
+        let document = JsonReport {
+            report: &shown,
+            problems_total: total,
+        };
+        serde_json::to_string_pretty(&document).expect("report serializes")
     }
 
     /// The report as lines for a person (problems cut to `max`, 0 = all).
@@ -444,17 +456,26 @@ impl Inspection {
         for (role, column) in self.mapping.iter().flatten() {
             let _ = writeln!(s, "  {role:<9} {column}");
         }
-        if self.ignored_by_status == 0 {
-            let _ = writeln!(s, "rows        {} ({} read cleanly)", self.rows, self.records);
-        } else {
-            let _ = writeln!(
-                s,
-                "rows        {} ({} read cleanly: {} counted, {} ignored by status)",
-                self.rows,
-                self.records + self.ignored_by_status,
-                self.records,
-                self.ignored_by_status
-            );
+        match self.records {
+            None => {
+                let why = match self.mapping {
+                    None => "no column mapping",
+                    Some(_) => "the mapping does not fit the header, see problems",
+                };
+                let _ = writeln!(s, "rows        {} (not typed: {why})", self.rows);
+            }
+            Some(records) if self.ignored_by_status == 0 => {
+                let _ = writeln!(s, "rows        {} ({records} read cleanly)", self.rows);
+            }
+            Some(records) => {
+                let _ = writeln!(
+                    s,
+                    "rows        {} ({} read cleanly: {records} counted, {} ignored by status)",
+                    self.rows,
+                    records + self.ignored_by_status,
+                    self.ignored_by_status
+                );
+            }
         }
         if let Some(total) = self.amount_total {
             let _ = writeln!(

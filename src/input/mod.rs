@@ -11,6 +11,7 @@ pub mod field;
 pub mod guess;
 pub mod inspect;
 pub mod records;
+pub mod sniff;
 pub mod status;
 pub mod table;
 pub mod time;

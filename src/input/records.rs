@@ -187,7 +187,7 @@ fn type_row(row: &RawRow, side: Side, plan: &SidePlan, layout: &Layout) -> Resul
     let mut amount = read_amount(&cell, plan, layout, &error)?;
     if let Some(i) = layout.kind {
         let kind = cell(i);
-        if plan.values.refund.iter().any(|w| w == kind) {
+        if plan.values.is_refund(kind) {
             amount = -amount.abs();
         }
     }
@@ -281,11 +281,11 @@ fn read_amount<'r>(
             let value = parse_amount(cell(amount), decimals).map_err(|e| error(amount, e.to_string()))?;
             let Some(d) = direction else { return Ok(value) };
             let word = cell(d);
-            if plan.values.income.iter().any(|w| w == word) {
+            if plan.values.is_income(word) {
                 Ok(value.abs())
-            } else if plan.values.expense.iter().any(|w| w == word) {
+            } else if plan.values.is_expense(word) {
                 Ok(-value.abs())
-            } else if plan.values.neutral.iter().any(|w| w == word) {
+            } else if plan.values.is_neutral(word) {
                 Ok(value)
             } else {
                 Err(error(

@@ -8,12 +8,10 @@ use csv::StringRecord;
 use thiserror::Error;
 
 use super::field::clean_field;
+use super::sniff::sniff_delimiter;
 
-/// How many leading rows are examined to sniff the delimiter and find the header.
+/// How many leading rows are examined to find the header.
 const SNIFF_ROWS: usize = 400;
-
-/// Delimiters tried when none is set, in order of preference on a tie.
-const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
 
 /// Settings that override detection.
 #[derive(Debug, Clone, Default)]
@@ -213,49 +211,6 @@ fn count_lines(text: &str) -> u64 {
 
 fn memchr_count(bytes: &[u8], needle: u8) -> usize {
     bytes.iter().filter(|&&b| b == needle).count()
-}
-
-/// Picks the delimiter whose most common field count (≥ 2) covers the most rows.
-pub fn sniff_delimiter(text: &str) -> u8 {
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(SNIFF_ROWS)
-        .collect();
-    let mut best = (b',', 0usize);
-    for &delimiter in &CANDIDATE_DELIMITERS {
-        let score = modal_field_count_support(&lines, delimiter);
-        if score > best.1 {
-            best = (delimiter, score);
-        }
-    }
-    best.0
-}
-
-/// How many lines share the most common field count, counting only counts ≥ 2.
-fn modal_field_count_support(lines: &[&str], delimiter: u8) -> usize {
-    let mut counts = std::collections::HashMap::new();
-    for line in lines {
-        let n = split_count(line.as_bytes(), delimiter);
-        if n >= 2 {
-            *counts.entry(n).or_insert(0usize) += 1;
-        }
-    }
-    counts.values().copied().max().unwrap_or(0)
-}
-
-/// Counts fields in one line, ignoring delimiters inside double quotes.
-fn split_count(line: &[u8], delimiter: u8) -> usize {
-    let mut in_quotes = false;
-    let mut fields = 1;
-    for &b in line {
-        if b == b'"' {
-            in_quotes = !in_quotes;
-        } else if b == delimiter && !in_quotes {
-            fields += 1;
-        }
-    }
-    fields
 }
 
 fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
@@ -568,14 +523,6 @@ mod tests {
     }
 
     #[test]
-    fn sniffs_semicolon_tab_and_pipe() {
-        assert_eq!(sniff_delimiter("a;b;c\n1;2,5;3\n"), b';');
-        assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n"), b'\t');
-        assert_eq!(sniff_delimiter("a|b|c\n1|2|3\n"), b'|');
-        assert_eq!(sniff_delimiter("name\nx\n"), b',');
-    }
-
-    #[test]
     fn quoted_commas_do_not_count() {
         let text = "时间,金额,备注\n2026-01-01,\"1,234.00\",x\n2026-01-02,\"2,000.00\",y\n";
         assert_eq!(sniff_delimiter(text), b',');
@@ -690,12 +637,6 @@ mod tests {
     fn unclosed_quote_is_reported_at_its_line() {
         let err = read_table("a,b\n1,2\n\"3,4\n5,6\n7,8\n", &TableOptions::default()).unwrap_err();
         assert_eq!(err, TableError::UnbalancedQuote { line: 3 });
-    }
-
-    #[test]
-    fn tab_padding_inside_fields_does_not_win_over_comma() {
-        let text = "日期,金额\n2023-04-22 \t,\"0.01 \t\",\n2023-05-05 \t,\"18.00 \t\",\n";
-        assert_eq!(sniff_delimiter(text), b',');
     }
 
     #[test]

@@ -85,30 +85,37 @@ pub(crate) fn closeness(ledger: &Record, bank: &Record) -> (rust_decimal::Decima
     ((ledger.amount - bank.amount).abs(), seconds, bank.line)
 }
 
+/// A row and its record index.
+type Indexed = (RowRef, usize);
+
 /// Every record's row, by (key, direction) and side, to name counterparts of unmatched rows.
 pub(crate) struct KeyIndex<'a> {
-    rows: HashMap<(&'a str, bool), [Vec<RowRef>; 2]>,
+    /// Per (key, direction): for each side, its rows in file order.
+    rows: HashMap<(&'a str, bool), [Vec<Indexed>; 2]>,
 }
-
-/// Most counterparts listed for one unmatched row.
-const MAX_COUNTERPARTS: usize = 5;
 
 /// Indexes every keyed record of both sides.
 pub(crate) fn index_by_key(sides: Sides<'_>) -> KeyIndex<'_> {
-    let mut rows: HashMap<(&str, bool), [Vec<RowRef>; 2]> = HashMap::new();
+    let mut rows: HashMap<(&str, bool), [Vec<Indexed>; 2]> = HashMap::new();
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
-        for r in sides.of(side).iter().filter(|r| !r.key.is_empty()) {
-            rows.entry((&r.key, r.is_outflow())).or_default()[slot].push(r.row_ref());
+        for (i, r) in sides
+            .of(side)
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.key.is_empty())
+        {
+            rows.entry((&r.key, r.is_outflow())).or_default()[slot].push((r.row_ref(), i));
         }
     }
     KeyIndex { rows }
 }
 
 impl KeyIndex<'_> {
-    /// Rows on the other side with the same key and direction (at most five).
-    pub(crate) fn counterparts(&self, record: &Record) -> Vec<RowRef> {
+    /// Rows on the other side with the same key and direction, with their
+    /// record indices, in file order.
+    pub(crate) fn counterparts<'s>(&'s self, record: &'s Record) -> &'s [Indexed] {
         if record.key.is_empty() {
-            return Vec::new();
+            return &[];
         }
         let other = match record.side {
             Side::Ledger => 1,
@@ -116,7 +123,6 @@ impl KeyIndex<'_> {
         };
         self.rows
             .get(&(&*record.key, record.is_outflow()))
-            .map(|slots| slots[other].iter().take(MAX_COUNTERPARTS).copied().collect())
-            .unwrap_or_default()
+            .map_or(&[], |slots| slots[other].as_slice())
     }
 }

@@ -46,6 +46,8 @@ pub enum Reason {
     AmountMismatch,
     /// A fallback stage found several equally good candidates and the rule says not to choose.
     Ambiguous,
+    /// The other side has the key and direction, but every such row is matched to another row.
+    CounterpartMatched,
     /// A row carried in from the previous run's pending.csv still found no counterpart.
     NoCounterpartAfterGrace,
 }
@@ -57,6 +59,7 @@ impl Reason {
             Reason::NoCounterpart => "no_counterpart",
             Reason::AmountMismatch => "amount_mismatch",
             Reason::Ambiguous => "ambiguous",
+            Reason::CounterpartMatched => "counterpart_matched",
             Reason::NoCounterpartAfterGrace => "no_counterpart_after_grace",
         }
     }
@@ -243,7 +246,7 @@ fn classify(
             dispositions[slot][i] = if let Some(of) = duplicates.get(&record.row_ref()) {
                 Disposition::Duplicate { of: *of }
             } else {
-                let (reason, counterpart) = unmatched_reason(record, &by_key, ambiguous);
+                let (reason, counterpart) = unmatched_reason(record, &by_key, free, ambiguous);
                 let below = plan.ignore_below.is_some_and(|limit| record.amount.abs() < limit);
                 if below {
                     Disposition::Ignored
@@ -261,9 +264,17 @@ fn classify(
     }
 }
 
+/// Most counterparts listed for one unmatched row.
+const MAX_COUNTERPARTS: usize = 5;
+
+/// Why `record` is unmatched, and which rows on the other side to look at:
+/// the candidates it was ambiguous with; else the free rows with its key
+/// and direction (their amounts differ beyond every tolerance); else the
+/// rows with its key that other rows matched; else none.
 fn unmatched_reason(
     record: &Record,
     by_key: &key::KeyIndex,
+    free: &Free,
     ambiguous: &HashMap<RowRef, Vec<RowRef>>,
 ) -> (Reason, Vec<RowRef>) {
     if let Some(candidates) = ambiguous.get(&record.row_ref()) {
@@ -274,13 +285,53 @@ fn unmatched_reason(
     }
     let same_key = by_key.counterparts(record);
     if same_key.is_empty() {
-        (Reason::NoCounterpart, Vec::new())
+        return (Reason::NoCounterpart, Vec::new());
+    }
+    let other = free.of(record.side.other());
+    let unmatched: Vec<RowRef> = same_key
+        .iter()
+        .filter(|&&(_, i)| other[i])
+        .take(MAX_COUNTERPARTS)
+        .map(|&(r, _)| r)
+        .collect();
+    if unmatched.is_empty() {
+        let taken = same_key.iter().take(MAX_COUNTERPARTS).map(|&(r, _)| r).collect();
+        (Reason::CounterpartMatched, taken)
     } else {
-        (Reason::AmountMismatch, same_key)
+        (Reason::AmountMismatch, unmatched)
     }
 }
 
 /// Sorts record indices by (time, line): the fixed order inside a partition.
 pub(crate) fn by_time_then_line(records: &[Record], indices: &mut [usize]) {
     indices.sort_by_key(|&i| (records[i].time, records[i].line));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    #[test]
+    fn every_unmatched_reason_is_documented_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        let all = [
+            Reason::NoCounterpart,
+            Reason::AmountMismatch,
+            Reason::Ambiguous,
+            Reason::CounterpartMatched,
+            Reason::NoCounterpartAfterGrace,
+        ];
+        for reason in all {
+            // No wildcard: a new reason does not compile until it is listed above.
+            match reason {
+                Reason::NoCounterpart
+                | Reason::AmountMismatch
+                | Reason::Ambiguous
+                | Reason::CounterpartMatched
+                | Reason::NoCounterpartAfterGrace => {}
+            }
+            let row = format!("| `{}` |", reason.name());
+            assert!(readme.contains(&row), "README's reason table lacks {row}");
+        }
+    }
 }

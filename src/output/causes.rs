@@ -334,6 +334,9 @@ impl<'a> Evidence<'a> {
             }],
             Reason::AmountMismatch => vec![self.amount_mismatch(record, counterpart)],
             Reason::NoCounterpart => vec![self.no_counterpart(record)],
+            Reason::CounterpartMatched => vec![Cause::KeyAlreadyMatched {
+                matched: counterpart.to_vec(),
+            }],
             Reason::NoCounterpartAfterGrace => vec![Cause::StillAloneAfterGrace],
         }
     }

@@ -377,3 +377,83 @@ impl Summary {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn tally(count: u64, cents: i64) -> Tally {
+        Tally {
+            count,
+            amount: Decimal::new(cents, 2),
+        }
+    }
+
+    fn file(name: &'static str, ledger: Tally, bank: Tally) -> OutputFile {
+        OutputFile {
+            name,
+            bytes: Vec::new(),
+            tallies: SideTallies { ledger, bank },
+        }
+    }
+
+    #[test]
+    fn conservation_holds_when_outputs_add_up_to_the_inputs() {
+        let inputs = SideTallies {
+            ledger: tally(3, 30_000),
+            bank: tally(2, 25_000),
+        };
+        let files = [
+            file("matched.csv", tally(2, 25_000), tally(2, 25_000)),
+            file("unmatched.csv", tally(1, 5_000), Tally::default()),
+        ];
+        let c = conservation(&inputs, &SideTallies::default(), &files);
+        assert!(c["ledger"].holds && c["bank"].holds);
+        assert_eq!(c["ledger"].outputs, inputs.ledger);
+    }
+
+    #[test]
+    fn carried_in_rows_count_as_input() {
+        let read = SideTallies {
+            ledger: tally(1, 10_000),
+            bank: tally(1, 10_000),
+        };
+        let carried = SideTallies {
+            ledger: tally(1, 500),
+            bank: Tally::default(),
+        };
+        let files = [
+            file("matched.csv", tally(1, 10_000), tally(1, 10_000)),
+            file("unmatched.csv", tally(1, 500), Tally::default()),
+        ];
+        let c = conservation(&read, &carried, &files);
+        assert!(c["ledger"].holds && c["bank"].holds);
+        assert_eq!(c["ledger"].input, tally(2, 10_500));
+        assert!(!conservation(&read, &SideTallies::default(), &files)["ledger"].holds);
+    }
+
+    #[test]
+    fn conservation_fails_on_a_lost_row_a_double_row_or_a_changed_amount() {
+        let inputs = SideTallies {
+            ledger: tally(2, 20_000),
+            bank: tally(2, 20_000),
+        };
+        let lost = [file("matched.csv", tally(1, 10_000), tally(2, 20_000))];
+        let twice = [
+            file("matched.csv", tally(2, 20_000), tally(2, 20_000)),
+            file("duplicates.csv", Tally::default(), tally(1, 10_000)),
+        ];
+        let changed = [file("matched.csv", tally(2, 20_001), tally(2, 20_000))];
+        for (files, broken) in [
+            (&lost[..], "ledger"),
+            (&twice[..], "bank"),
+            (&changed[..], "ledger"),
+        ] {
+            let c = conservation(&inputs, &SideTallies::default(), files);
+            assert!(!c[broken].holds, "{broken}");
+            let other = if broken == "ledger" { "bank" } else { "ledger" };
+            assert!(c[other].holds, "{other}");
+        }
+    }
+}

@@ -253,6 +253,33 @@ pub struct ValueWords {
     pub refund: Vec<String>,
 }
 
+impl ValueWords {
+    /// Whether `word` is a money-in direction word.
+    pub fn is_income(&self, word: &str) -> bool {
+        holds(&self.income, word)
+    }
+
+    /// Whether `word` is a money-out direction word.
+    pub fn is_expense(&self, word: &str) -> bool {
+        holds(&self.expense, word)
+    }
+
+    /// Whether `word` is a direction word meaning neither.
+    pub fn is_neutral(&self, word: &str) -> bool {
+        holds(&self.neutral, word)
+    }
+
+    /// Whether `word` is a type word marking a refund or reversal.
+    pub fn is_refund(&self, word: &str) -> bool {
+        holds(&self.refund, word)
+    }
+}
+
+/// Exact for Chinese words, case-insensitive for Latin ones (`Income`, `DR`).
+fn holds(words: &[String], word: &str) -> bool {
+    words.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// Values of a status column.
 #[derive(Debug, Clone, Default)]
 pub struct StatusWords {
@@ -421,6 +448,13 @@ impl StagePlan {
 /// Builds a plan from a parsed rule file; every message names the offending
 /// key. Roles are checked afterwards against the plan's columns (`rules::roles`).
 pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> {
+    for (key, value) in [("name", &file.rules.name), ("version", &file.rules.version)] {
+        if value.trim().is_empty() {
+            return Err(format!(
+                "[rules] {key} is empty: every summary records the rules' name and version, so give both"
+            ));
+        }
+    }
     let effective_from = toml_date(&file.rules.effective_from)
         .ok_or("[rules] effective_from must be a date such as 2026-11-01")?;
     let business_zone = match &file.business.timezone {
@@ -430,9 +464,9 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, String> 
     let ignore_below = money("[thresholds] ignore_below", &file.thresholds.ignore_below)?;
     let review_above = money("[thresholds] review_above", &file.thresholds.review_above)?;
     if let (Some(i), Some(r)) = (ignore_below, review_above) {
-        if i > r {
+        if i >= r {
             return Err(format!(
-                "[thresholds] ignore_below ({i}) is above review_above ({r}): a row cannot be both ignored and flagged for review; lower ignore_below or raise review_above"
+                "[thresholds] ignore_below ({i}) is not below review_above ({r}): amounts that need a second confirmation cannot also be too small to matter; lower ignore_below or raise review_above"
             ));
         }
     }
@@ -562,6 +596,12 @@ fn stages(specs: &[StageSpec]) -> Result<Vec<StagePlan>, String> {
         .iter()
         .enumerate()
         .map(|(i, s)| {
+            if s.name.trim().is_empty() {
+                return Err(format!(
+                    "[[stage]] #{}: name is empty: matched.csv names the stage of every match, so give it a name",
+                    i + 1
+                ));
+            }
             if !seen.insert(s.name.as_str()) {
                 return Err(format!("[[stage]] #{}: name \"{}\" is used twice", i + 1, s.name));
             }
@@ -962,6 +1002,15 @@ mod tests {
         };
         assert_eq!(c.apply("`pay ORD-123 water"), "123");
         assert_eq!(c.apply("no order"), "");
+    }
+
+    #[test]
+    fn value_words_ignore_latin_case() {
+        let v = default_values();
+        assert!(v.is_income("Income") && v.is_income("CR") && v.is_income("收入"));
+        assert!(v.is_expense("EXPENSE") && v.is_expense("dr") && v.is_expense("借"));
+        assert!(v.is_refund("Refund") && v.is_refund("冲正"));
+        assert!(!v.is_income("支出") && !v.is_neutral("income"));
     }
 
     #[test]
