@@ -6,8 +6,8 @@
 
 use rust_decimal::Decimal;
 
-use super::html::own_columns;
 use super::tables::OutputFile;
+use crate::rules::report::OutputKind;
 
 /// What kind of exception a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -72,6 +72,14 @@ const SOURCES: [(&str, ExceptionKind, &str, &str); 3] = [
     ("duplicates.csv", ExceptionKind::Duplicate, "", "duplicate_of"),
     ("matched.csv", ExceptionKind::Review, "review_reason", "match_id"),
 ];
+
+/// The default columns of an output, for telling carried columns apart.
+fn own_columns(file: &str) -> &'static [&'static str] {
+    OutputKind::ALL
+        .into_iter()
+        .find(|k| k.file() == file)
+        .map_or(&[], |k| k.columns())
+}
 
 fn text(record: &csv::ByteRecord, at: Option<usize>) -> String {
     at.and_then(|i| record.get(i))

@@ -21,7 +21,7 @@ use super::summary::Summary;
 use super::tables::OutputFile;
 use super::words::{Words, EN, ZH};
 use crate::model::Tally;
-use crate::rules::report::{Lang, OutputKind};
+use crate::rules::report::Lang;
 
 /// Most exception rows listed in the table (the charts count them all).
 pub const MAX_TABLE_ROWS: usize = 5000;
@@ -454,14 +454,6 @@ fn table_section(page: &mut String, w: &Words, exceptions: &Exceptions, review_a
         page.push_str("</tr>\n");
     }
     page.push_str("</tbody>\n</table>\n</div>\n</section>\n");
-}
-
-/// The default columns of an output, for telling carried columns apart.
-pub(super) fn own_columns(file: &str) -> &'static [&'static str] {
-    OutputKind::ALL
-        .into_iter()
-        .find(|k| k.file() == file)
-        .map_or(&[], |k| k.columns())
 }
 
 #[cfg(test)]

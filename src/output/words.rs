@@ -91,8 +91,8 @@ pub struct Words {
     pub columns: [&'static str; 10],
     /// Kind labels: unmatched, duplicate, review.
     pub kinds: [&'static str; 3],
-    /// Reason labels: no_counterpart, amount_mismatch, ambiguous, duplicate, review.
-    pub reasons: [&'static str; 5],
+    /// Reason labels, in the order of `REASONS`.
+    pub reasons: [&'static str; 7],
 }
 
 /// Column keys of the exception table, and whether they sort as numbers.
@@ -109,10 +109,13 @@ const COLUMNS: [(&str, bool); 10] = [
     ("likely_cause", false),
 ];
 
-const REASONS: [&str; 5] = [
+/// The reason codes charted, as the CSVs write them.
+const REASONS: [&str; 7] = [
     "no_counterpart",
     "amount_mismatch",
     "ambiguous",
+    "counterpart_matched",
+    "no_counterpart_after_grace",
     "duplicate",
     "review",
 ];
@@ -252,5 +255,13 @@ pub const ZH: Words = Words {
         "可能原因",
     ],
     kinds: ["未匹配", "重复", "待复核"],
-    reasons: ["无对应记录", "金额不符", "候选不唯一", "重复", "待复核"],
+    reasons: [
+        "无对应记录",
+        "金额不符",
+        "候选不唯一",
+        "对方已匹配",
+        "宽限期后仍无对应",
+        "重复",
+        "待复核",
+    ],
 };
