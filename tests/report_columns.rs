@@ -224,7 +224,7 @@ fn rules_check_lists_templates_and_places_report_mistakes() {
         "{text}"
     );
     assert!(text.contains(
-        "    report tuition-exceptions (--report tuition-exceptions): rows of unmatched, duplicates where abs(amount) >= 1000 and merchant = \"M-TUITION\""
+        "    report tuition-exceptions (--report tuition-exceptions): rows of unmatched, duplicates where abs(amount) >= 1000 and merchant = \"M-TUITION\"\n        Exceptions of 1000 or more for the tuition merchant\n"
     ), "{text}");
 
     let unknown = |t: String| t.replace("\"account\", \"likely_cause\"", "\"acount\", \"likely_cause\"");

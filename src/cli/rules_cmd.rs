@@ -216,6 +216,9 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
                 n.name,
                 from.join(", ")
             );
+            if !n.description.is_empty() {
+                println!("        {}", n.description);
+            }
         }
     }
     Ok(Outcome::Clean)

@@ -30,7 +30,7 @@ pub const MAX_TABLE_ROWS: usize = 5000;
 pub struct HtmlInput<'a> {
     /// The run's summary.
     pub summary: &'a Summary,
-    /// The result files as rendered (before column templates).
+    /// The result files, masked for the run's role, before column templates.
     pub files: &'a [OutputFile],
     /// Rows at or above this absolute amount are highlighted.
     pub review_above: Option<Decimal>,

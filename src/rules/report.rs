@@ -8,7 +8,6 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -481,11 +480,6 @@ fn filter_error(what: &str, f: &Spanned<String>, text: &str, e: FilterError) -> 
         span: at..at,
         message: format!("{what} filter: {}", e.message),
     }
-}
-
-/// Reads a cell as a number, for numeric filters.
-pub fn cell_number(text: &str) -> Option<Decimal> {
-    Decimal::from_str_exact(text.trim()).ok()
 }
 
 #[cfg(test)]
