@@ -393,7 +393,8 @@ mod tests {
     fn file(name: &'static str, ledger: Tally, bank: Tally) -> OutputFile {
         OutputFile {
             name,
-            sha256: String::new(),
+            bytes: Vec::new(),
+            sha256: None,
             tallies: SideTallies { ledger, bank },
         }
     }

@@ -1,10 +1,14 @@
 //! Rendering a reconciliation into the result CSVs (matched, unmatched,
 //! duplicates, ignored, pending, out_of_period, rejected), tallying every row
 //! written per side so the summary can prove that nothing was lost or written
-//! twice. Files are written into the run's `Staging` directory as they are
-//! rendered, so no result file is ever held in memory whole, unless it is to
-//! be encrypted or the requested role masks columns (`View::apply_csv` then
-//! masks the finished file).
+//! twice.
+//!
+//! Where files go is the caller's choice (`RenderTo`): into memory, whole,
+//! for a run that transforms them before publishing (masking, column
+//! templates, named reports, the workbook); or straight into the run's
+//! `Staging` directory as they are rendered, keeping in memory only the rows
+//! report.html reads back (every file but matched.csv, and of matched.csv
+//! the rows flagged for review), so the large files never sit in memory.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -15,23 +19,26 @@ use rust_decimal::Decimal;
 
 use rayon::prelude::*;
 
+use super::causes::LikelyCauses;
 use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{Disposition, Match, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
-use crate::output::mask::View;
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
-/// One result file written.
+/// One result file rendered.
 #[derive(Debug, Clone)]
 pub struct OutputFile {
     /// File name inside the output directory.
     pub name: &'static str,
-    /// SHA-256 (lowercase hex) of the file as published (masked, before any encryption).
-    pub sha256: String,
+    /// CSV bytes: the whole file when rendered to memory; when streamed to
+    /// staging, the rows report.html reads (see the module docs), under the header.
+    pub bytes: Vec<u8>,
+    /// SHA-256 (lowercase hex) of the file as written, when streamed to staging.
+    pub sha256: Option<String>,
     /// Rows written, per side.
     pub tallies: SideTallies,
 }
@@ -87,19 +94,28 @@ pub struct RenderInput<'a> {
     /// With `--carry-in`: the file each side's carried rows were first read
     /// from; every output then has a `carried_from` column.
     pub carried_from: Option<[Option<&'a SourceId>; 2]>,
-    /// The requested role's view: columns it masks or drops.
-    pub view: &'a View,
+    /// The `likely_cause` of each exception.
+    pub causes: &'a LikelyCauses,
 }
 
-/// Renders all result files into `staging` (concurrently) and lists them in a fixed order.
-pub fn render(input: &RenderInput, staging: &Staging) -> Result<Vec<OutputFile>, PublishError> {
+/// Where `render` puts the files.
+#[derive(Clone, Copy)]
+pub enum RenderTo<'a> {
+    /// Whole files in memory, for the caller to transform and publish.
+    Memory,
+    /// Straight into the staging directory (see the module docs).
+    Staging(&'a Staging<'a>),
+}
+
+/// Renders all result files (concurrently) and lists them in a fixed order.
+pub fn render(input: &RenderInput, to: RenderTo) -> Result<Vec<OutputFile>, PublishError> {
     let carry = CarriedColumns::new(input.plan, input.carried_from);
     let order = RowOrder::new(input.sides);
     let parts = Parts {
         input,
         carry: &carry,
         order: &order,
-        staging,
+        to,
     };
     let sheets: [SheetFn; 6] = [matched, unmatched, duplicates, ignored, pending, out_of_period];
     let mut files: Vec<OutputFile> = sheets
@@ -120,7 +136,7 @@ struct Parts<'a> {
     input: &'a RenderInput<'a>,
     carry: &'a CarriedColumns<'a>,
     order: &'a RowOrder,
-    staging: &'a Staging<'a>,
+    to: RenderTo<'a>,
 }
 
 /// Each side's record indices in `RowRef` order (this run's rows by line,
@@ -230,7 +246,7 @@ impl<'a> Sheet<Target<'a>> {
         name: &'static str,
         (before, after): (&[&str], &[&str]),
     ) -> Result<Self, PublishError> {
-        let mut sheet = Sheet::on(Target::open(parts, name)?, parts.input.plan.business_zone);
+        let mut sheet = Sheet::on(Target::open(parts, name, true)?, parts.input.plan.business_zone);
         sheet
             .writer
             .write_record(header(before, after, parts.carry))
@@ -245,46 +261,33 @@ impl<'a> Sheet<Target<'a>> {
     }
 }
 
-/// Where a result file's rows go: straight into its staging file, or, when
-/// the role masks columns, into memory, to be masked whole when finished.
+/// Where a result file's rows go (see `RenderTo`).
 enum Target<'a> {
-    File(&'static str, ResultFile<'a>),
-    Masked {
-        name: &'static str,
-        bytes: Vec<u8>,
-        view: &'a View,
-        staging: &'a Staging<'a>,
-    },
+    Memory(&'static str, Vec<u8>),
+    /// The staging file, and a copy of what is kept in memory, if anything.
+    Stream(&'static str, Box<ResultFile<'a>>, Option<Vec<u8>>),
 }
 
 impl<'a> Target<'a> {
-    fn open(parts: &Parts<'a>, name: &'static str) -> Result<Target<'a>, PublishError> {
-        let view = parts.input.view;
-        Ok(if view.hides_anything() {
-            Target::Masked {
-                name,
-                bytes: Vec::new(),
-                view,
-                staging: parts.staging,
+    /// A target for file `name`; when streamed, a copy is kept with `keep`.
+    fn open(parts: &Parts<'a>, name: &'static str, keep: bool) -> Result<Target<'a>, PublishError> {
+        Ok(match parts.to {
+            RenderTo::Memory => Target::Memory(name, Vec::new()),
+            RenderTo::Staging(staging) => {
+                Target::Stream(name, Box::new(staging.create(name)?), keep.then(Vec::new))
             }
-        } else {
-            Target::File(name, parts.staging.create(name)?)
         })
     }
 
     /// Completes the file, which holds rows tallying `tallies`.
     fn finish(self, tallies: SideTallies) -> Result<OutputFile, PublishError> {
-        let (name, sha256) = match self {
-            Target::File(name, file) => (name, file.finish()?),
-            Target::Masked {
-                name,
-                bytes,
-                view,
-                staging,
-            } => (name, staging.write(name, &view.apply_csv(&bytes))?),
+        let (name, bytes, sha256) = match self {
+            Target::Memory(name, bytes) => (name, bytes, None),
+            Target::Stream(name, file, kept) => (name, kept.unwrap_or_default(), Some(file.finish()?)),
         };
         Ok(OutputFile {
             name,
+            bytes,
             sha256,
             tallies,
         })
@@ -294,9 +297,15 @@ impl<'a> Target<'a> {
 impl Write for Target<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
-            Target::File(_, file) => file.write(buf),
-            Target::Masked { bytes, .. } => bytes.write(buf),
+            Target::Memory(_, bytes) => bytes.extend_from_slice(buf),
+            Target::Stream(_, file, kept) => {
+                file.write_all(buf)?;
+                if let Some(kept) = kept {
+                    kept.extend_from_slice(buf);
+                }
+            }
         }
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -404,25 +413,28 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "matched.csv";
     let columns = (
         &["match_id", "stage"][..],
-        &["difference", "review", "review_reason"][..],
+        &["difference", "review", "review_reason", "likely_cause"][..],
     );
-    let mut file = Target::open(parts, name)?;
+    let mut file = Target::open(parts, name, false)?;
     let mut header_line = csv::Writer::from_writer(Vec::new());
     header_line
         .write_record(header(columns.0, columns.1, parts.carry))
         .expect(DEFERRED);
-    file.write_all(&header_line.into_inner().map_err(|_| ()).expect(DEFERRED))
-        .expect(DEFERRED);
+    let header_line = header_line.into_inner().map_err(|_| ()).expect(DEFERRED);
+    file.write_all(&header_line).expect(DEFERRED);
+    // What report.html reads of matched.csv when it is streamed: the review rows.
+    let mut review_rows = header_line;
     let mut tallies = SideTallies::default();
-    let mut append = |block: Sheet<Vec<u8>>| {
+    let mut append = |(block, review): (Sheet<Vec<u8>>, Vec<u8>)| {
         let (bytes, block_tallies) = block.into_parts();
         tallies.ledger += block_tallies.ledger;
         tallies.bank += block_tallies.bank;
         file.write_all(&bytes).expect(DEFERRED);
+        review_rows.extend_from_slice(&review);
     };
     let blocks: Vec<&[Match]> = parts.input.result.matches.chunks(MATCHES_PER_TASK).collect();
     let wave = 2 * rayon::current_num_threads();
-    let render_wave = |first: usize| -> Vec<Sheet<Vec<u8>>> {
+    let render_wave = |first: usize| -> Vec<(Sheet<Vec<u8>>, Vec<u8>)> {
         let end = blocks.len().min(first + wave);
         (first..end)
             .into_par_iter()
@@ -445,14 +457,21 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
         ready = rendered;
         next += wave;
     }
-    file.finish(tallies)
+    let mut matched = file.finish(tallies)?;
+    if matched.sha256.is_some() {
+        matched.bytes = review_rows;
+    }
+    Ok(matched)
 }
 
-/// The rows of `matches`, the first of which is match number `first`.
-fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> Sheet<Vec<u8>> {
+/// The rows of `matches`, the first of which is match number `first`, and
+/// (when streamed) those of the matches flagged for review again.
+fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u8>>, Vec<u8>) {
     let (input, carry) = (parts.input, parts.carry);
     let sides = input.sides;
     let mut body = Sheet::on(Vec::new(), input.plan.business_zone);
+    let mut review_rows = Sheet::on(Vec::new(), input.plan.business_zone);
+    let streamed = matches!(parts.to, RenderTo::Staging(_));
     for (k, m) in matches.iter().enumerate() {
         let sum =
             |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
@@ -466,15 +485,27 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> Sheet<Vec<u8
         } else {
             "true"
         };
-        let after = [difference.as_str(), review, reasons.as_str()];
-        for &l in &m.ledger {
-            body.row(&sides.ledger[l], &before, &after, carry);
-        }
-        for &b in &m.bank {
-            body.row(&sides.bank[b], &before, &after, carry);
+        let after = [
+            difference.as_str(),
+            review,
+            reasons.as_str(),
+            input.causes.of_match(first + k),
+        ];
+        let sheets = if streamed && !m.review_reasons.is_empty() {
+            [Some(&mut body), Some(&mut review_rows)]
+        } else {
+            [Some(&mut body), None]
+        };
+        for sheet in sheets.into_iter().flatten() {
+            for &l in &m.ledger {
+                sheet.row(&sides.ledger[l], &before, &after, carry);
+            }
+            for &b in &m.bank {
+                sheet.row(&sides.bank[b], &before, &after, carry);
+            }
         }
     }
-    body
+    (body, review_rows.into_parts().0)
 }
 
 /// Every row with its disposition, ledger first, each side in `RowRef` order.
@@ -506,7 +537,7 @@ fn row_sheet<'a>(
 
 fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "unmatched.csv";
-    let mut sheet = row_sheet(parts, name, &["reason", "counterpart"])?;
+    let mut sheet = row_sheet(parts, name, &["reason", "counterpart", "likely_cause"])?;
     each_with(parts, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
@@ -514,7 +545,8 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" ");
-            sheet.row(record, &[], &[reason.name(), &refs], parts.carry);
+            let cause = parts.input.causes.of_row(record.row_ref());
+            sheet.row(record, &[], &[reason.name(), &refs, cause], parts.carry);
         }
     });
     sheet.finish()
@@ -522,10 +554,11 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
 
 fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "duplicates.csv";
-    let mut sheet = row_sheet(parts, name, &["duplicate_of"])?;
+    let mut sheet = row_sheet(parts, name, &["duplicate_of", "likely_cause"])?;
     each_with(parts, |record, d| {
         if let Disposition::Duplicate { of } = d {
-            sheet.row(record, &[], &[&of.to_string()], parts.carry);
+            let cause = parts.input.causes.of_row(record.row_ref());
+            sheet.row(record, &[], &[&of.to_string(), cause], parts.carry);
         }
     });
     sheet.finish()
@@ -594,7 +627,7 @@ fn out_of_period(parts: &Parts) -> Result<OutputFile, PublishError> {
 }
 
 fn rejected(rows: &[RejectedRow], parts: &Parts) -> Result<OutputFile, PublishError> {
-    let mut writer = csv::Writer::from_writer(Target::open(parts, "rejected.csv")?);
+    let mut writer = csv::Writer::from_writer(Target::open(parts, "rejected.csv", true)?);
     writer
         .write_record(["side", "line", "column", "error", "raw"])
         .expect(DEFERRED);
@@ -619,7 +652,8 @@ fn rejected(rows: &[RejectedRow], parts: &Parts) -> Result<OutputFile, PublishEr
 
 #[cfg(test)]
 mod tests {
-    use super::safe;
+    use super::*;
+    use crate::rules::report::OutputKind;
 
     #[test]
     fn formula_starts_get_a_quote_and_numbers_do_not() {
@@ -629,5 +663,50 @@ mod tests {
         for plain in ["-12.50", "+5", "-0", "P001", "", "a=b", " =1"] {
             assert_eq!(safe(plain), plain, "{plain:?}");
         }
+    }
+
+    /// `[report]` templates are checked against `OutputKind::columns`: it must
+    /// list exactly the columns each file is rendered with.
+    #[test]
+    fn rule_file_column_names_match_the_rendered_headers() {
+        let text = "[rules]\nname = \"t\"\nversion = \"1\"\neffective_from = 2026-01-01\n\
+                    [ledger.columns]\namount = \"a\"\ncarry = [\"x\"]\n[bank.columns]\namount = \"a\"\n\
+                    [[stage]]\nname = \"id\"\nmatch = \"key\"\n";
+        let file: crate::rules::schema::RuleFile = toml::from_str(text).unwrap();
+        let plan = crate::rules::plan::build(&file, "t.toml", "0").unwrap();
+        let id = SourceId {
+            path: "f".into(),
+            sha256: "0".into(),
+        };
+        let result = Reconciliation {
+            matches: Vec::new(),
+            ledger: Vec::new(),
+            bank: Vec::new(),
+        };
+        let causes = LikelyCauses::default();
+        let files = render(
+            &RenderInput {
+                sides: Sides {
+                    ledger: &[],
+                    bank: &[],
+                },
+                result: &result,
+                plan: &plan,
+                rejected: &[],
+                inputs: [&id, &id],
+                carried_from: None,
+                set_aside: &[],
+                causes: &causes,
+            },
+            RenderTo::Memory,
+        )
+        .unwrap();
+        for kind in OutputKind::ALL {
+            let file = files.iter().find(|f| f.name == kind.file()).unwrap();
+            let header = String::from_utf8(file.bytes.clone()).unwrap();
+            let expected = kind.columns().join(",") + ",x\n";
+            assert_eq!(header, expected, "{}", kind.file());
+        }
+        assert_eq!(files.len(), OutputKind::ALL.len(), "every output file has a kind");
     }
 }
