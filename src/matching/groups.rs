@@ -70,21 +70,27 @@ impl Groups {
         let texts = |e: &Entry| text(&sides.of(e.side)[e.index]).unwrap_or_default();
         let mut members = Vec::with_capacity(entries.len());
         let mut spans = Vec::new();
+        let mut push = |group: &[Entry]| {
+            let start = members.len();
+            members.extend(group.iter().map(|e| e.index));
+            let ledger = group.iter().take_while(|e| e.side == Side::Ledger).count();
+            spans.push(Span {
+                start,
+                split: start + ledger,
+                end: members.len(),
+            });
+        };
         for run in entries.chunk_by_mut(|a, b| a.hash == b.hash && a.outflow == b.outflow) {
+            // Each text is read once here (every read is a likely cache miss).
             let first = texts(&run[0]);
-            if run.iter().any(|e| texts(e) != first) {
-                // A hash collision: order by text, keeping (side, time, line) order within.
-                run.sort_by(|a, b| texts(a).cmp(texts(b)).then(a.cmp(b)));
+            if run[1..].iter().all(|e| texts(e) == first) {
+                push(run);
+                continue;
             }
+            // A hash collision: order by text, keeping (side, time, line) order within.
+            run.sort_by(|a, b| texts(a).cmp(texts(b)).then(a.cmp(b)));
             for group in run.chunk_by(|a, b| texts(a) == texts(b)) {
-                let start = members.len();
-                members.extend(group.iter().map(|e| e.index));
-                let ledger = group.iter().take_while(|e| e.side == Side::Ledger).count();
-                spans.push(Span {
-                    start,
-                    split: start + ledger,
-                    end: members.len(),
-                });
+                push(group);
             }
         }
         Groups { members, spans }
