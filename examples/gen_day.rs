@@ -1,7 +1,11 @@
 //! Generates one business day for `rules/default.toml`: a ledger (UTF-8 with
 //! BOM), a bank statement (GBK, CRLF, preamble and totals trailer, debit and
-//! credit columns, UTC times) and `truth.csv`, the expected outcome of every
-//! row. Rows are streamed, so 10M orders fit in memory.
+//! credit columns, running balance, UTC times) and `truth.csv`, the expected
+//! outcome of every row. Rows carry the extra columns real exports have
+//! (payer name, channel and address in the ledger; serial number, merchant
+//! name, counterparty and remark in the bank file), so 1M orders make about
+//! 125 MB of ledger and 145 MB of bank statement. Rows are streamed, so 10M
+//! orders fit in memory.
 //!
 //! `cargo run --release --example gen_day -- --orders N --out DIR [--seed S]`
 
@@ -79,6 +83,32 @@ struct Writers {
     debit_cents: u64,
     credit_cents: u64,
     bank_rows: u64,
+    /// Running account balance in cents, written in the 余额 column.
+    balance_cents: u64,
+}
+
+/// Payer names (户名): family name and given name.
+const FAMILY: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+const GIVEN: [&str; 8] = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强"];
+/// Payment channels (缴费渠道).
+const CHANNELS: [&str; 4] = ["微信", "支付宝", "银联", "柜台"];
+/// Streets for the address column.
+const STREETS: [&str; 4] = ["幸福路", "人民路", "解放大道", "建设街"];
+/// Merchant names (商户名称) by the last digit of the merchant number.
+const MERCHANT_NAMES: [&str; 4] = [
+    "城市水务集团有限公司",
+    "市供电公司",
+    "市教育局学费专户",
+    "市社会保险基金专户",
+];
+
+/// A payer name derived from the order number.
+fn payer(order: u64) -> String {
+    format!(
+        "{}{}",
+        FAMILY[(order % 8) as usize],
+        GIVEN[(order / 8 % 8) as usize]
+    )
 }
 
 /// One ledger row (time is seconds after local midnight).
@@ -96,14 +126,20 @@ impl Writers {
         self.ledger_line += 1;
         writeln!(
             self.ledger,
-            "{},{},{},{},{},H{:08},6217{:012}",
+            "{},{},{},{},{},H{:08},6217{:012},{},{},{}{}号{}栋{}室",
             row.key,
             row.merchant,
             row.kind,
             money(row.cents, false),
             clock(DATE_EPOCH + row.local_seconds),
             row.order,
-            row.order * 7919 % 1_000_000_000_000
+            row.order * 7919 % 1_000_000_000_000,
+            payer(row.order),
+            CHANNELS[(row.order % 4) as usize],
+            STREETS[(row.order / 4 % 4) as usize],
+            1 + row.order % 300,
+            1 + row.order / 300 % 30,
+            101 + row.order % 1200,
         )?;
         writeln!(self.truth, "ledger,{},{outcome},{detail}", self.ledger_line)?;
         Ok(self.ledger_line)
@@ -126,9 +162,11 @@ impl Writers {
         self.bank_rows += 1;
         let (debit, credit) = if outflow {
             self.debit_cents += cents;
+            self.balance_cents -= cents;
             (money(cents, true), String::new())
         } else {
             self.credit_cents += cents;
+            self.balance_cents += cents;
             (String::new(), money(cents, true))
         };
         let key = if key.is_empty() {
@@ -136,9 +174,14 @@ impl Writers {
         } else {
             format!("`{key}")
         };
+        let merchant_name = MERCHANT_NAMES[usize::from(merchant.as_bytes()[merchant.len() - 1]) % 4];
         let line = format!(
-            "{},{key},{merchant},{debit},{credit},,{memo}\r\n",
-            clock(utc_seconds)
+            "{},{key},{merchant},{debit},{credit},{},{memo},BK20261124{:011},{merchant_name},{},附言:{}缴费\r\n",
+            clock(utc_seconds),
+            money(self.balance_cents, true),
+            self.bank_rows * 7 + 3,
+            payer(self.bank_rows),
+            CHANNELS[(self.bank_rows % 4) as usize],
         );
         self.bank.write_all(&encoding_rs::GBK.encode(&line).0)?;
         writeln!(self.truth, "bank,{},{outcome},{detail}", self.bank_line)?;
@@ -193,10 +236,12 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()
         debit_cents: 0,
         credit_cents: 0,
         bank_rows: 0,
+        balance_cents: 1_000_000_000,
     };
-    w.ledger
-        .write_all("\u{feff}订单号,商户号,缴费类型,金额,支付时间,户号,付款账号\n".as_bytes())?;
-    let preamble = "XX银行对公账户交易明细\r\n账号：6217000099990000,户名：城市公共缴费平台\r\n查询日期：2026-11-24\r\n\r\n交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要\r\n";
+    w.ledger.write_all(
+        "\u{feff}订单号,商户号,缴费类型,金额,支付时间,户号,付款账号,户名,缴费渠道,地址\n".as_bytes(),
+    )?;
+    let preamble = "XX银行对公账户交易明细\r\n账号：6217000099990000,户名：城市公共缴费平台\r\n查询日期：2026-11-24\r\n\r\n交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要,流水号,商户名称,对方户名,备注\r\n";
     w.bank.write_all(&encoding_rs::GBK.encode(preamble).0)?;
     writeln!(w.truth, "side,line,outcome,detail")?;
     let mut rng = Rng(seed.max(1));
@@ -377,7 +422,7 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()
         }
     }
     let trailer = format!(
-        "合计,,,{},{},,\r\n共{}笔,,,,,,\r\n",
+        "合计,,,{},{},,,,,,\r\n共{}笔,,,,,,,,,,\r\n",
         money(w.debit_cents, true),
         money(w.credit_cents, true),
         w.bank_rows

@@ -13,5 +13,6 @@ pub mod input;
 pub mod matching;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod rules;
 pub mod run;

@@ -92,45 +92,31 @@ pub struct Record {
     pub side: Side,
     /// The 1-based physical line where the row starts in its original file.
     pub line: u64,
-    /// The matching key (order id); empty when the source has none for this row.
-    pub key: Box<str>,
     /// Signed amount: money in (payments) positive, money out (refunds, reversals) negative.
     pub amount: Decimal,
     /// The absolute instant of the transaction, when the source has a time.
     pub time: Option<DateTime<Utc>>,
-    /// Merchant or counterparty, used by fallback matching; may be empty.
-    pub merchant: Box<str>,
-    /// Values of the side's carried columns, in the rule file's order.
-    pub carried: Vec<Box<str>>,
+    /// Key, merchant and carried values (read them with `key`, `merchant`, `carried`).
+    pub text: RecordText,
     /// This run's file, or carried in from the previous run.
     pub origin: Origin,
 }
 
 /// A record's content in a fixed order, its line last (see `Record::content_order`).
-pub type ContentOrder<'a> = (
-    Option<DateTime<Utc>>,
-    Decimal,
-    u32,
-    &'a str,
-    &'a str,
-    &'a [Box<str>],
-    Origin,
-    u64,
-);
+pub type ContentOrder<'a> = (Option<DateTime<Utc>>, Decimal, u32, &'a str, Origin, u64);
 
 impl Record {
-    /// The order stages take rows in and break ties by: time, amount, key,
-    /// merchant, carried values, and only then the line. Which of two rows
-    /// is chosen so never depends on where they stand in the file: rows
-    /// that differ only in their line are interchangeable.
+    /// The order stages take rows in and break ties by: time, amount, then
+    /// key, merchant and carried values (as packed together), and only then
+    /// the line. Which of two rows is chosen so never depends on where they
+    /// stand in the file: rows that differ only in their line are
+    /// interchangeable.
     pub fn content_order(&self) -> ContentOrder<'_> {
         (
             self.time,
             self.amount,
             self.amount.scale(),
-            &self.key,
-            &self.merchant,
-            &self.carried,
+            &self.text.0,
             self.origin,
             self.line,
         )
@@ -149,6 +135,101 @@ impl Record {
     pub fn is_outflow(&self) -> bool {
         self.amount.is_sign_negative() && !self.amount.is_zero()
     }
+
+    /// The matching key (order id); empty when the source has none for this row.
+    pub fn key(&self) -> &str {
+        split_value(&self.text.0).map_or("", |(key, _)| key)
+    }
+
+    /// Merchant or counterparty, used by fallback matching; may be empty.
+    pub fn merchant(&self) -> &str {
+        split_value(&self.text.0)
+            .and_then(|(_, rest)| split_value(rest))
+            .map_or("", |(merchant, _)| merchant)
+    }
+
+    /// Values of the side's carried columns, in the rule file's order.
+    pub fn carried(&self) -> impl Iterator<Item = &str> {
+        self.text.values().skip(2)
+    }
+}
+
+/// A record's text values (key, merchant, then the carried values) in one
+/// allocation, so a record costs one small heap block instead of one per
+/// value: millions of records must fit in memory. Each value is preceded by
+/// its byte length, written as characters below U+4000 holding 14 bits each
+/// (U+4000 set on all but the last), so the whole stays valid UTF-8 and a
+/// length under 128 takes one byte.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordText(Box<str>);
+
+/// Bits of a length held by one length character.
+const LENGTH_BITS: u32 = 14;
+/// Set on a length character that more follow.
+const LENGTH_MORE: u32 = 1 << LENGTH_BITS;
+
+impl RecordText {
+    /// Packs `key`, `merchant` and the carried values.
+    pub fn new<'v>(
+        key: &'v str,
+        merchant: &'v str,
+        carried: impl IntoIterator<Item = &'v str> + Clone,
+    ) -> RecordText {
+        let values = || [key, merchant].into_iter().chain(carried.clone());
+        let size: usize = values()
+            .map(|v| length_chars(v.len()).map(char::len_utf8).sum::<usize>() + v.len())
+            .sum();
+        let mut text = String::with_capacity(size);
+        for value in values() {
+            text.extend(length_chars(value.len()));
+            text.push_str(value);
+        }
+        RecordText(text.into_boxed_str())
+    }
+
+    /// The values, in order.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        let mut rest: &str = &self.0;
+        std::iter::from_fn(move || {
+            let (value, after) = split_value(rest)?;
+            rest = after;
+            Some(value)
+        })
+    }
+}
+
+/// The first value of packed text and the text after it.
+fn split_value(text: &str) -> Option<(&str, &str)> {
+    let first = *text.as_bytes().first()?;
+    // Almost every value is shorter than 128 bytes: one length byte.
+    if first < 0x80 {
+        return Some(text[1..].split_at(usize::from(first)));
+    }
+    let mut rest = text;
+    let mut len = 0usize;
+    loop {
+        let c = rest.chars().next()?;
+        rest = &rest[c.len_utf8()..];
+        let c = u32::from(c);
+        len = (len << LENGTH_BITS) | (c & (LENGTH_MORE - 1)) as usize;
+        if c & LENGTH_MORE == 0 {
+            return Some(rest.split_at(len));
+        }
+    }
+}
+
+/// `len` as length characters, most significant first.
+fn length_chars(len: usize) -> impl Iterator<Item = char> + Clone {
+    let len = len as u64;
+    let mut digits = 1;
+    while digits < 5 && len >> (LENGTH_BITS * digits) != 0 {
+        digits += 1;
+    }
+    (0..digits).rev().map(move |i| {
+        let digit = (len >> (LENGTH_BITS * i)) as u32 & (LENGTH_MORE - 1);
+        let more = if i > 0 { LENGTH_MORE } else { 0 };
+        char::from_u32(digit | more).expect("below U+8000, never a surrogate")
+    })
 }
 
 /// A record count and the sum of its amounts.
@@ -182,5 +263,31 @@ impl std::ops::AddAssign for Tally {
     fn add_assign(&mut self, other: Tally) {
         self.count += other.count;
         self.amount += other.amount;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_text_gives_back_every_value_whatever_its_length() {
+        let long: Vec<String> = [0, 1, 127, 128, 2047, 2048, 16383, 16384, 70_000, 300_000]
+            .iter()
+            .map(|&n| "é".repeat(n / 2) + &"x".repeat(n % 2))
+            .collect();
+        let carried: Vec<&str> = long.iter().map(String::as_str).collect();
+        let text = RecordText::new("P2026112400000000", "城市水务", carried.iter().copied());
+        let values: Vec<&str> = text.values().collect();
+        assert_eq!(values[..2], ["P2026112400000000", "城市水务"]);
+        assert_eq!(values[2..], carried[..]);
+    }
+
+    #[test]
+    fn empty_values_cost_one_byte_each() {
+        let text = RecordText::new("", "", ["", ""]);
+        assert_eq!(text.0.len(), 4);
+        assert_eq!(text.values().collect::<Vec<_>>(), ["", "", "", ""]);
+        assert_eq!(RecordText::default().values().count(), 0);
     }
 }

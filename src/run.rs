@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
-use sha2::{Digest, Sha256};
+
 use thiserror::Error;
 
 use crate::crypto::Sm4Key;
@@ -20,14 +20,18 @@ use crate::input::{self, ReadError, SourceFile};
 use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
-use crate::output::atomic::{self, PublishError};
+use crate::output::atomic::{PublishError, Staging};
+use crate::output::causes;
 use crate::output::mask::{self, View, ViewError};
+use crate::output::reports::{self, ViewRequest};
 use crate::output::review::{self, Confirmation};
 use crate::output::summary::{
     self, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
 };
-use crate::output::tables::{self, RejectedRow, RenderInput, SideTallies};
+use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
+use crate::progress::RunProgress;
 use crate::rules::business::BusinessDay;
+use crate::rules::report::Lang;
 use crate::rules::{self, profiles, Plan, RulesError};
 
 /// What to reconcile and where to put the results.
@@ -47,6 +51,12 @@ pub struct RunRequest {
     pub carry_in: Option<PathBuf>,
     /// Set bad rows aside in `rejected.csv` instead of stopping.
     pub skip_bad_rows: bool,
+    /// Language of likely causes and report.html (default: the rules' `[report] lang`).
+    pub lang: Option<Lang>,
+    /// Named reports (`[[report.named]]`) to write as `report-NAME.csv`.
+    pub reports: Vec<String>,
+    /// Also write results.xlsx.
+    pub xlsx: bool,
     /// Read the ledger with this built-in profile instead of the rule file's `[ledger]`.
     pub ledger_profile: Option<String>,
     /// Read the bank file with this built-in profile instead of the rule file's `[bank]`.
@@ -69,6 +79,8 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// True when anything is unmatched, duplicated or rejected.
     pub exceptions: bool,
+    /// Named reports written: (name, file name, rows).
+    pub reports: Vec<(String, String, usize)>,
     /// SHA-256 of every published file, by name.
     pub published: BTreeMap<String, String>,
     /// The id (16 hex digits) of the key the results were encrypted with, if
@@ -108,6 +120,19 @@ pub enum RunError {
     /// The results could not be written.
     #[error("{error}{advice}", error = .0, advice = publish_advice(.0))]
     Publish(#[from] PublishError),
+    /// `--report NAME` names no `[[report.named]]` of the rules.
+    #[error("{rules}: no [[report.named]] called \"{name}\" (defined: {known})")]
+    UnknownReport {
+        /// The name asked for.
+        name: String,
+        /// The rule file.
+        rules: String,
+        /// The names defined, or "none".
+        known: String,
+    },
+    /// results.xlsx could not be built.
+    #[error("cannot build results.xlsx, nothing was written: {0}")]
+    Workbook(#[from] rust_xlsxwriter::XlsxError),
 }
 
 /// What to do when the results could not be written (the refusals say it themselves).
@@ -127,6 +152,9 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let mut plan = rules::load(&request.rules, date)?;
     use_profiles(&mut plan, request)?;
     let view = View::resolve(&plan, request.role.as_deref())?;
+    check_report_names(&plan, &request.reports)?;
+    let lang = request.lang.unwrap_or(plan.report.lang);
+    let progress = RunProgress::start();
     let (ledger, bank) = rayon::join(
         || input::read_source(&request.ledger, Side::Ledger, &plan.ledger),
         || input::read_source(&request.bank, Side::Bank, &plan.bank),
@@ -148,18 +176,37 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         bank: input_tally(&bank.typed.records, &bank),
     };
     let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day);
+    progress.next();
     let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
+    progress.next();
+    let causes = causes::find(scope.all(), &result, &plan, lang);
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
-    let files = tables::render(&RenderInput {
-        sides: scope.all(),
-        result: &result,
-        plan: &plan,
-        rejected: &rejected,
-        inputs: [&inputs[0], &inputs[1]],
-        carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
-        set_aside: &set_aside,
-    });
+    let staging = Staging::begin(&request.out, request.encryption.as_ref())?;
+    // Result files go straight to disk, unless the run rewrites them before publishing.
+    let rewrites = view.hides_anything()
+        || !plan.report.templates.is_empty()
+        || !request.reports.is_empty()
+        || request.xlsx;
+    let to = if rewrites {
+        RenderTo::Memory
+    } else {
+        RenderTo::Staging(&staging)
+    };
+    let files = tables::render(
+        &RenderInput {
+            sides: scope.all(),
+            result: &result,
+            plan: &plan,
+            rejected: &rejected,
+            inputs: [&inputs[0], &inputs[1]],
+            carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
+            causes: &causes,
+            set_aside: &set_aside,
+        },
+        to,
+    )?;
+    progress.next();
     let carried_tallies = carried_in
         .as_ref()
         .map(CarriedInFacts::tallies)
@@ -203,23 +250,79 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         status: if exceptions { "exceptions" } else { "reconciled" },
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
+    progress.next();
     let summary_json = summary.to_json();
-    let masked: Vec<(&str, std::borrow::Cow<[u8]>)> =
-        files.iter().map(|f| (f.name, view.apply_csv(&f.bytes))).collect();
-    let mut named: Vec<(&str, &[u8])> = masked.iter().map(|(n, b)| (*n, b.as_ref())).collect();
-    named.push((review::FILE_NAME, &review_csv));
-    named.push(("summary.json", &summary_json));
-    let published = named
-        .iter()
-        .map(|(name, bytes)| (name.to_string(), rules::hex(&Sha256::digest(bytes))))
+    // Masking first: every view below is built from the CSVs as the role sees them.
+    let masked: Vec<OutputFile> = files
+        .into_iter()
+        .map(|mut f| {
+            if let Some(bytes) = owned(view.apply_csv(&f.bytes)) {
+                f.bytes = bytes;
+            }
+            f
+        })
         .collect();
-    atomic::publish(&request.out, &named, request.encryption.as_ref())?;
+    let views = reports::build(
+        masked,
+        &ViewRequest {
+            summary: &summary,
+            report: &plan.report,
+            review_above: plan.review_above,
+            zone: plan.business_zone.name(),
+            lang,
+            named: &request.reports,
+            xlsx: request.xlsx,
+            more_sheets: &[(review::FILE_NAME, &review_csv)],
+        },
+    )?;
+    let mut published = BTreeMap::new();
+    for f in &views.files {
+        let sha256 = match &f.sha256 {
+            Some(streamed) => streamed.clone(),
+            None => staging.write(f.name, &f.bytes)?,
+        };
+        published.insert(f.name.to_string(), sha256);
+    }
+    let more = [(review::FILE_NAME, review_csv.as_slice())]
+        .into_iter()
+        .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+        .chain([("summary.json", summary_json.as_slice())]);
+    for (name, bytes) in more {
+        published.insert(name.to_string(), staging.write(name, bytes)?);
+    }
+    staging.commit()?;
     Ok(RunOutcome {
         summary,
         exceptions,
+        reports: views.named,
         published,
         key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
     })
+}
+
+/// Every `--report NAME` must be defined in the rules.
+fn check_report_names(plan: &Plan, names: &[String]) -> Result<(), RunError> {
+    let Some(name) = names.iter().find(|n| plan.report.named(n).is_none()) else {
+        return Ok(());
+    };
+    let known: Vec<&str> = plan.report.named.iter().map(|n| n.name.as_str()).collect();
+    Err(RunError::UnknownReport {
+        name: name.clone(),
+        rules: plan.identity.path.clone(),
+        known: if known.is_empty() {
+            "none".into()
+        } else {
+            known.join(", ")
+        },
+    })
+}
+
+/// The bytes of a rewritten file; `None` when it came back unchanged.
+fn owned(bytes: std::borrow::Cow<[u8]>) -> Option<Vec<u8>> {
+    match bytes {
+        std::borrow::Cow::Owned(b) => Some(b),
+        std::borrow::Cow::Borrowed(_) => None,
+    }
 }
 
 /// Stops the run, before anything is written, when a side's outputs do not

@@ -85,6 +85,13 @@ fn comparable_summary(bytes: &[u8]) -> serde_json::Value {
     v
 }
 
+/// report.html without its header, which shows the run's start and end times.
+fn comparable_report(bytes: &[u8]) -> String {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let (start, end) = (text.find("<header>").unwrap(), text.find("</header>").unwrap());
+    format!("{}{}", &text[..start], &text[end..])
+}
+
 #[test]
 fn every_output_round_trips_and_no_plain_result_reaches_the_disk() {
     let tmp = tempfile::tempdir().unwrap();
@@ -145,6 +152,8 @@ fn every_output_round_trips_and_no_plain_result_reaches_the_disk() {
             let summary: serde_json::Value = serde_json::from_slice(&got).unwrap();
             assert_eq!(summary["encryption"]["cipher"], "SM4-GCM");
             assert_eq!(summary["encryption"]["key_id"], id.as_str());
+        } else if name == "report.html" {
+            assert_eq!(comparable_report(&got), comparable_report(&want));
         } else {
             assert!(got == want, "{name} differs after the round trip");
         }
@@ -191,7 +200,8 @@ fn key_file_from_the_environment_and_encrypted_results_are_replaced_whole() {
     assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
     let summary: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(summary["encryption"]["key_id"], key_id(FIXED_KEY).as_str());
-    assert_eq!(names(&out).len(), 9, "-o - wrote nothing to disk");
+    // Main's nine files plus report.html, all sealed.
+    assert_eq!(names(&out).len(), 9 + 1, "-o - wrote nothing to disk");
 }
 
 #[test]
@@ -469,7 +479,7 @@ fn decrypt_never_replaces_a_plain_file_without_force() {
     assert_eq!(refused_dir.status.code(), Some(2));
     assert_eq!(
         names(&out).len(),
-        10,
+        10 + 1,
         "nothing written beside the existing plain file"
     );
 
@@ -528,7 +538,7 @@ fn a_failed_write_in_a_directory_removes_the_plain_files_it_created() {
     let err = stderr_of(&result);
     assert_eq!(result.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("removed the 7 plain file(s) already created"),
+        err.contains("removed the 8 plain file(s) already created"),
         "{err}"
     );
     assert_eq!(

@@ -16,12 +16,13 @@ fn shipped_examples_pass_as_regression_cases() {
         "cutoff",
         "memo-key",
         "refund-not-netted",
+        "report-columns",
         "split-n-to-1",
         "thresholds",
     ] {
         assert!(text.contains(&format!("pass  {case}")), "{case}: {text}");
     }
-    assert!(text.contains("7 passed, 0 failed"), "{text}");
+    assert!(text.contains("8 passed, 0 failed"), "{text}");
 }
 
 #[test]

@@ -93,7 +93,7 @@ fn thresholds_must_leave_room_between_ignore_and_review() {
 fn stage_lists_and_names_are_checked() {
     assert_rejected(
         |t| t[..t.find("[[stage]]").unwrap()].to_string(),
-        "r.toml: no [[stage]] defined",
+        "r.toml:1:1: no [[stage]] defined",
     );
     assert_rejected(
         |t| t.replace("name = \"split\"", "name = \"order-id\""),

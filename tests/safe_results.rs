@@ -102,7 +102,11 @@ fn a_run_killed_before_the_swap_leaves_the_previous_results_intact() {
         assert_eq!(staging.len(), 1, "killed at {point}");
         let written: Vec<String> = snapshot(&staging[0]).into_iter().map(|(n, _)| n).collect();
         if point == "write" {
-            assert_eq!(written, ["matched.csv"], "the kill was not mid-write");
+            // Result files are rendered concurrently, straight into staging:
+            // at the first one finished, which others exist depends on timing.
+            let mid_write =
+                written.iter().any(|n| n.ends_with(".csv")) && !written.contains(&"summary.json".to_string());
+            assert!(mid_write, "the kill was not mid-write: {written:?}");
         } else {
             assert!(written.contains(&"summary.json".to_string()), "{written:?}");
         }

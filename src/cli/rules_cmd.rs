@@ -32,8 +32,11 @@ pub enum Command {
     #[command(after_long_help = "\
 Checks TOML syntax (errors as FILE:LINE:COL), unknown keys, types, and impossible settings:
 ignore_below at or above review_above, a window that starts after it ends, no stages, two
-stages with one name, settings that do not apply to a stage's kind, and more. With a
-directory, checks every version and lists them by effective date (no two may share one).
+stages with one name, settings that do not apply to a stage's kind, and more; in [report],
+unknown columns in templates and named reports and filters that do not parse
+(FILE:LINE:COL pointing into the filter text). With a directory, checks every version and
+lists them by effective date (no two may share one). Column templates and named reports are
+listed under each file.
 
 Examples:
   recon rules check rules/default.toml
@@ -197,6 +200,26 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
             plan.stages.len(),
             id.sha256
         )?;
+        for (kind, columns) in &plan.report.templates {
+            outln!("    columns {}: {}", kind.file(), columns.join(", "))?;
+        }
+        for n in &plan.report.named {
+            let from: Vec<&str> = n.from.iter().map(|k| k.name()).collect();
+            let filter = if n.filter_text.is_empty() {
+                String::new()
+            } else {
+                format!(" where {}", n.filter_text)
+            };
+            outln!(
+                "    report {} (--report {}): rows of {}{filter}",
+                n.name,
+                n.name,
+                from.join(", ")
+            )?;
+            if !n.description.is_empty() {
+                outln!("        {}", n.description)?;
+            }
+        }
     }
     Ok(Outcome::Clean)
 }

@@ -13,6 +13,7 @@ use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts,
 use crate::audit::{self, Log};
 use crate::crypto::Sm4Key;
 use crate::output::mask::{redact_numbers, View};
+use crate::rules::report::Lang;
 use crate::rules::{self, Plan};
 use crate::run::{execute, RunOutcome, RunRequest};
 
@@ -37,6 +38,10 @@ Examples:
               --rules rules/mine.toml --out out/alipay
   Cron: write for the auditor role (masked fields), print only errors:
     recon run ... --out /data/recon/2026-11-24 --role auditor --quiet
+  Chinese likely causes and report.html, plus results.xlsx:
+    recon run --ledger L.csv --bank B.csv --rules rules/ --out out/day --lang zh --xlsx
+  Also write the rules' named report big-exceptions as report-big-exceptions.csv:
+    recon run --ledger L.csv --bank B.csv --rules R.toml --out out/day --report big-exceptions
 
 The bank file may be CSV/TSV in any common encoding, or an .xlsx/.xls workbook (first sheet
 with data). A built-in profile (`recon rules profiles` lists them) reads Alipay and WeChat Pay
@@ -54,11 +59,13 @@ Business day (--date D; [business] timezone, cutoff and pending_grace in the rul
 Outputs in --out (replaced as a whole, and only when the run succeeds; files 0640,
 directory 0750). Every row has side, line, key, amount, time, merchant and the rule
 file's carried columns, plus:
-  matched.csv        match_id, stage, difference (ledger - bank), review, review_reason
+  matched.csv        match_id, stage, difference (ledger - bank), review, review_reason,
+                     likely_cause (for rows under review)
   unmatched.csv      reason (no_counterpart, amount_mismatch, ambiguous,
                      counterpart_matched, no_counterpart_after_grace),
-                     counterpart (side:line of the rows to look at)
-  duplicates.csv     duplicate_of (side:line of the matched row it repeats)
+                     counterpart (side:line of the rows to look at), likely_cause (a
+                     guess in words: channel fee, double submission, T+1, ...)
+  duplicates.csv     duplicate_of (side:line of the matched row it repeats), likely_cause
   ignored.csv        reason: below_ignore_threshold (LIMIT) for unmatched rows below
                      ignore_below, or status_ignored (STATUS: 交易关闭, REVOKED, ... via a
                      profile)
@@ -71,12 +78,19 @@ file's carried columns, plus:
   summary.json       counts and sums per output and side, the conservation proof, rule
                      name, version and SHA-256, input SHA-256, tool version, business
                      date and period, start and end time, run id, role, confirmations
+  report.html        one self-contained page: summary, proof, hashes, charts and a
+                     sortable, filterable exception table
+  results.xlsx       (with --xlsx) the summary and every CSV as typed Excel sheets
+  report-NAME.csv    (with --report NAME) a [[report.named]] filtered report
+A [report.columns] template in the rules chooses and orders each CSV's columns; with --role
+every CSV, report.html and results.xlsx show the columns as that role may see them.
 With --carry-in every CSV also has carried_from (the file a carried-in row was first
 read from), and references to carried-in rows read carried:ledger:12.
 
 With --encrypt-key-file K (or RECON_KEY_FILE=K), every one of these is written encrypted
-with SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., summary.json.sm4); plain results never touch
-the disk. Create K with `recon keygen -o K`; read the results with `recon decrypt --dir DIR`.
+with SM4-GCM as NAME.sm4 (matched.csv.sm4, ..., report.html.sm4, summary.json.sm4); plain
+results never touch the disk. Create K with `recon keygen -o K`; read the results with
+`recon decrypt --dir DIR`.
 --carry-in reads encrypted previous results with the same key.
 
 Every run, failed ones included, appends one line to the audit log (default DIR/../audit.log):
@@ -109,6 +123,15 @@ pub struct Args {
     /// Set rows that cannot be read aside in rejected.csv instead of stopping
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Language of likely_cause and report.html: zh or en (default: the rules' [report] lang, else en)
+    #[arg(long, value_name = "zh|en")]
+    lang: Option<Lang>,
+    /// Also write results.xlsx (sheets Summary, Matched, Unmatched, Duplicates, Ignored, …)
+    #[arg(long)]
+    xlsx: bool,
+    /// Write the rules' [[report.named]] NAME as report-NAME.csv (repeatable)
+    #[arg(long, value_name = "NAME")]
+    report: Vec<String>,
     /// Read the ledger with a built-in profile instead of the rule file's [ledger] section
     #[arg(long, value_name = "NAME")]
     ledger_profile: Option<String>,
@@ -165,6 +188,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         date: args.date,
         carry_in: args.carry_in.clone(),
         skip_bad_rows: args.skip_bad_rows,
+        lang: args.lang,
+        reports: args.report.clone(),
+        xlsx: args.xlsx,
         ledger_profile: args.ledger_profile.clone(),
         bank_profile: args.bank_profile.clone(),
         encryption,
@@ -216,6 +242,9 @@ fn print_summary(args: &Args, outcome: &RunOutcome, log: &Log, seq: u64) -> anyh
     match args.format {
         Format::Text => {
             out!("{}", outcome.summary.to_text())?;
+            for (name, file, rows) in &outcome.reports {
+                outln!("report   {name}: {rows} row(s) in {file}")?;
+            }
             match &outcome.key_id {
                 Some(id) => outln!(
                     "results  {} (encrypted: SM4-GCM, key id {id})",

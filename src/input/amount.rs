@@ -57,7 +57,11 @@ pub fn parse_amount(text: &str, max_decimals: Option<u32>) -> Result<Decimal, Am
         return Err(AmountError::Empty);
     }
     let unsigned = cleaned.strip_prefix('-').unwrap_or(cleaned);
-    if unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    // Digits, '.' and ',' only: normalizing would change nothing.
+    if unsigned
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+    {
         return parse_plain(cleaned, cleaned, max_decimals);
     }
     let normalized = normalize(cleaned);

@@ -20,7 +20,7 @@ use thiserror::Error;
 use super::time::{parse_time, TimeLayout};
 use crate::crypto::{self, Sm4Key};
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::model::{Origin, Record, Side, SourceId};
+use crate::model::{Origin, Record, RecordText, Side, SourceId};
 use crate::output::tables::safe;
 use crate::rules::Plan;
 
@@ -132,7 +132,7 @@ pub fn read(
             &other
         };
         for row in &table.rows {
-            settled.add(table.common(row)?);
+            settled.add(table.common(row, None)?);
         }
     }
     Ok(CarryIn {
@@ -205,16 +205,8 @@ fn read_pending(table: &ResultTable, plan: &Plan, date: Option<NaiveDate>) -> Re
     };
     let mut seen = std::collections::HashSet::new();
     for row in &table.rows {
-        let mut record = table.common(row)?;
+        let mut record = table.common(row, Some(plan))?;
         record.origin = Origin::CarriedIn;
-        let columns = match record.side {
-            Side::Ledger => &plan.ledger.columns.carry,
-            Side::Bank => &plan.bank.columns.carry,
-        };
-        record.carried = columns
-            .iter()
-            .map(|name| table.index(name).map_or("", |i| table.text(row, i)).into())
-            .collect();
         if table.text(row, table.column("reason")?) != AWAITING_COUNTERPART {
             return Err(table.value_error(row, "reason", "pending rows have reason awaiting_counterpart"));
         }
@@ -312,8 +304,9 @@ impl ResultTable {
         unguard(row.get(index).unwrap_or(""))
     }
 
-    /// The columns every result file shares, as a record (not yet carried in).
-    fn common(&self, row: &(u64, csv::StringRecord)) -> Result<Record, CarryError> {
+    /// The columns every result file shares, as a record (not yet carried
+    /// in), with the values of the carried columns `plan` names for its side.
+    fn common(&self, row: &(u64, csv::StringRecord), plan: Option<&Plan>) -> Result<Record, CarryError> {
         let field = |name: &str| -> Result<&str, CarryError> { Ok(self.text(row, self.column(name)?)) };
         let side = match field("side")? {
             "ledger" => Side::Ledger,
@@ -332,14 +325,20 @@ impl ResultTable {
                     .map_err(|e| self.value_error(row, "time", &e.to_string()))?,
             ),
         };
+        let carry: &[String] = match (plan, side) {
+            (None, _) => &[],
+            (Some(plan), Side::Ledger) => &plan.ledger.columns.carry,
+            (Some(plan), Side::Bank) => &plan.bank.columns.carry,
+        };
+        let carried = carry
+            .iter()
+            .map(|name| self.index(name).map_or("", |i| self.text(row, i)));
         Ok(Record {
             side,
             line,
-            key: field("key")?.into(),
             amount,
             time,
-            merchant: field("merchant")?.into(),
-            carried: Vec::new(),
+            text: RecordText::new(field("key")?, field("merchant")?, carried),
             origin: Origin::Input,
         })
     }
@@ -401,18 +400,17 @@ struct SettledRow {
 
 impl Settled {
     fn add(&mut self, r: Record) {
-        let rows = self.by_key.entry(r.key).or_default();
+        let rows = self.by_key.entry(r.key().into()).or_default();
         let amount = r.amount.normalize();
-        match rows
-            .iter_mut()
-            .find(|s| s.side == r.side && s.amount == amount && s.time == r.time && s.merchant == r.merchant)
-        {
+        match rows.iter_mut().find(|s| {
+            s.side == r.side && s.amount == amount && s.time == r.time && *s.merchant == *r.merchant()
+        }) {
             Some(s) => s.remaining += 1,
             None => rows.push(SettledRow {
                 side: r.side,
                 amount,
                 time: r.time,
-                merchant: r.merchant,
+                merchant: r.merchant().into(),
                 remaining: 1,
             }),
         }
@@ -420,7 +418,7 @@ impl Settled {
 
     /// True (once per settled row) when the previous run settled a row like `r`.
     pub fn claim(&mut self, r: &Record) -> bool {
-        let Some(rows) = self.by_key.get_mut(&r.key) else {
+        let Some(rows) = self.by_key.get_mut(r.key()) else {
             return false;
         };
         let amount = r.amount.normalize();
@@ -429,7 +427,7 @@ impl Settled {
                 && s.side == r.side
                 && s.amount == amount
                 && s.time == r.time
-                && s.merchant == r.merchant
+                && *s.merchant == *r.merchant()
         });
         match found {
             Some(s) => {

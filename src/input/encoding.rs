@@ -5,10 +5,12 @@
 //! with U+FFFD: the first undecodable byte is reported with its line, column
 //! and byte offset so the user can fix the file or name its encoding.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chardetng::EncodingDetector;
 use encoding_rs::{DecoderResult, Encoding, BIG5, GBK, UTF_16BE, UTF_16LE, UTF_8};
+use rayon::prelude::*;
 
 /// How many bytes, starting at the first non-ASCII byte, chardetng may see.
 const DETECT_WINDOW: usize = 1 << 20;
@@ -95,9 +97,10 @@ impl fmt::Display for Detection {
 
 /// A file decoded to text, with how its encoding was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    /// The decoded text, without the byte-order mark.
-    pub text: String,
+pub struct Decoded<'b> {
+    /// The decoded text, without the byte-order mark: the file's own bytes
+    /// when they are UTF-8 (no copy), else a new string.
+    pub text: Cow<'b, str>,
     /// The encoding the bytes were decoded with.
     pub encoding: &'static Encoding,
     /// How that encoding was determined.
@@ -174,7 +177,7 @@ pub fn encoding_from_label(label: &str) -> Result<&'static Encoding, EncodingErr
 }
 
 /// Decodes a whole file strictly, detecting its encoding unless one is fixed.
-pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<Decoded, EncodingError> {
+pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<Decoded<'_>, EncodingError> {
     if let Some(kind) = binary_kind(bytes) {
         return Err(EncodingError::Binary { kind });
     }
@@ -193,7 +196,7 @@ fn binary_kind(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Decodes with the user's encoding, stripping a BOM only if it matches.
-fn decode_fixed(bytes: &[u8], encoding: &'static Encoding) -> Result<Decoded, EncodingError> {
+fn decode_fixed<'b>(bytes: &'b [u8], encoding: &'static Encoding) -> Result<Decoded<'b>, EncodingError> {
     let bom_len = match Encoding::for_bom(bytes) {
         Some((bom_encoding, len)) if bom_encoding == encoding => len,
         _ => 0,
@@ -202,7 +205,7 @@ fn decode_fixed(bytes: &[u8], encoding: &'static Encoding) -> Result<Decoded, En
 }
 
 /// Detection steps for `EncodingChoice::Auto`, after the binary check.
-fn decode_auto(bytes: &[u8]) -> Result<Decoded, EncodingError> {
+fn decode_auto(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         return decode_known(bytes, bom_len, encoding, Detection::Bom);
     }
@@ -211,7 +214,7 @@ fn decode_auto(bytes: &[u8]) -> Result<Decoded, EncodingError> {
     }
     reject_nul(bytes)?;
     let error = match std::str::from_utf8(bytes) {
-        Ok(text) => return Ok(decoded(text.to_owned(), UTF_8, Detection::ValidUtf8, false)),
+        Ok(text) => return Ok(decoded(Cow::Borrowed(text), UTF_8, Detection::ValidUtf8, false)),
         Err(error) => error,
     };
     let invalid = Invalid::from_utf8_error(&error);
@@ -222,12 +225,12 @@ fn decode_auto(bytes: &[u8]) -> Result<Decoded, EncodingError> {
 }
 
 /// Decodes `bytes[bom_len..]` strictly with an encoding known beforehand.
-fn decode_known(
-    bytes: &[u8],
+fn decode_known<'b>(
+    bytes: &'b [u8],
     bom_len: usize,
     encoding: &'static Encoding,
     detection: Detection,
-) -> Result<Decoded, EncodingError> {
+) -> Result<Decoded<'b>, EncodingError> {
     if !is_utf16(encoding) {
         reject_nul(bytes)?;
     }
@@ -240,7 +243,7 @@ fn decode_known(
 }
 
 /// Lets chardetng pick a legacy encoding, then decodes strictly with it.
-fn decode_guessed(bytes: &[u8]) -> Result<Decoded, EncodingError> {
+fn decode_guessed(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
     let guess = guess(bytes);
     if let Some(abandoned) = guess.abandoned {
         if let Some(invalid) = first_malformed(bytes, abandoned) {
@@ -280,23 +283,39 @@ fn guess(bytes: &[u8]) -> Guess {
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
     let end = bytes.len().min(first_non_ascii.saturating_add(DETECT_WINDOW));
-    let lean_gbk = bytes[start..end].iter().filter(|&&b| b >= 0x80).count() < LEAN_GBK_BELOW;
+    let window = &bytes[start..end];
+    let lean_gbk = window.iter().filter(|&&b| b >= 0x80).count() < LEAN_GBK_BELOW;
+    let mut detector = EncodingDetector::new();
+    for line in window.split_inclusive(|&b| b == b'\n') {
+        detector.feed(line, false);
+    }
+    let (encoding, confident) = chinese_first(&detector, lean_gbk);
+    // Asking chardetng after every line is slow, so it is done only when the
+    // final guess is single-byte, to find a multi-byte guess it gave up.
+    let abandoned = if encoding.is_single_byte() {
+        last_multi_byte_guess(window, lean_gbk)
+    } else {
+        None
+    };
+    Guess {
+        encoding,
+        confident,
+        abandoned,
+    }
+}
+
+/// The last multi-byte encoding guessed (as `guess` does) after any line of `window`.
+fn last_multi_byte_guess(window: &[u8], lean_gbk: bool) -> Option<&'static Encoding> {
     let mut detector = EncodingDetector::new();
     let mut multi_byte = None;
-    for line in bytes[start..end].split_inclusive(|&b| b == b'\n') {
+    for line in window.split_inclusive(|&b| b == b'\n') {
         detector.feed(line, false);
         let (encoding, _) = chinese_first(&detector, lean_gbk);
         if !encoding.is_single_byte() {
             multi_byte = Some(encoding);
         }
     }
-    let (encoding, confident) = chinese_first(&detector, lean_gbk);
-    let abandoned = multi_byte.filter(|_| encoding.is_single_byte());
-    Guess {
-        encoding,
-        confident,
-        abandoned,
-    }
+    multi_byte
 }
 
 /// chardetng's guess, leaning to GBK on little evidence. Statements come
@@ -397,24 +416,81 @@ impl Invalid {
 }
 
 /// Decodes all of `bytes` in one pass, or says where the first bad sequence is.
-fn decode_strict(bytes: &[u8], encoding: &'static Encoding) -> Result<String, Invalid> {
+fn decode_strict<'b>(bytes: &'b [u8], encoding: &'static Encoding) -> Result<Cow<'b, str>, Invalid> {
     if encoding == UTF_8 {
         return std::str::from_utf8(bytes)
-            .map(str::to_owned)
+            .map(Cow::Borrowed)
             .map_err(|error| Invalid::from_utf8_error(&error));
     }
+    decode_in_pieces(bytes, encoding, DECODE_PIECE).map(Cow::Owned)
+}
+
+/// Decodes a legacy encoding in pieces of about `piece_bytes`, in parallel
+/// (one piece for an encoding that is not ASCII-compatible).
+fn decode_in_pieces(
+    bytes: &[u8],
+    encoding: &'static Encoding,
+    piece_bytes: usize,
+) -> Result<String, Invalid> {
+    let pieces = if encoding.is_ascii_compatible() {
+        newline_pieces(bytes, piece_bytes)
+    } else {
+        std::iter::once(0..bytes.len()).collect()
+    };
+    // `collect` keeps the error of the first failing piece in file order,
+    // which holds the first bad sequence of the whole.
+    let decoded: Vec<String> = pieces
+        .into_par_iter()
+        .map(|piece| {
+            decode_piece(&bytes[piece.clone()], encoding).map_err(|invalid| invalid.shifted(piece.start))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(join_pieces(decoded))
+}
+
+/// Bytes per piece when a legacy encoding is decoded in parallel.
+const DECODE_PIECE: usize = 4 << 20;
+
+/// Ranges of about `target` bytes, each ending after a line break (or at
+/// the end). In an ASCII-compatible encoding a line break is never part of
+/// a character and the decoder is back in its initial state after it, so
+/// each piece decodes on its own exactly as it would within the whole.
+fn newline_pieces(bytes: &[u8], target: usize) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let from = (start + target).min(bytes.len());
+        let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
+        pieces.push(start..end);
+        start = end;
+    }
+    pieces
+}
+
+/// Decodes one piece strictly.
+fn decode_piece(bytes: &[u8], encoding: &'static Encoding) -> Result<String, Invalid> {
     match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
-        Some(text) => {
-            let mut text = text.into_owned();
-            text.shrink_to_fit();
-            Ok(text)
-        }
+        Some(text) => Ok(text.into_owned()),
         // Decoding failed, so there is a malformed sequence to find.
         None => Err(first_malformed(bytes, encoding).unwrap_or(Invalid {
             offset: bytes.len(),
             at_eof: true,
         })),
     }
+}
+
+/// The pieces as one string, each freed once copied.
+fn join_pieces(pieces: Vec<String>) -> String {
+    if pieces.len() == 1 {
+        let mut text = pieces.into_iter().next().unwrap_or_default();
+        text.shrink_to_fit();
+        return text;
+    }
+    let mut text = String::with_capacity(pieces.iter().map(String::len).sum());
+    for piece in pieces {
+        text.push_str(&piece);
+    }
+    text
 }
 
 /// The first malformed sequence, if any, found by decoding into a small
@@ -486,7 +562,12 @@ fn is_utf16(encoding: &'static Encoding) -> bool {
 }
 
 /// Assembles a `Decoded`.
-fn decoded(text: String, encoding: &'static Encoding, detection: Detection, had_bom: bool) -> Decoded {
+fn decoded<'b>(
+    text: Cow<'b, str>,
+    encoding: &'static Encoding,
+    detection: Detection,
+    had_bom: bool,
+) -> Decoded<'b> {
     Decoded {
         text,
         encoding,
@@ -519,7 +600,7 @@ mod tests {
             .collect()
     }
 
-    fn auto(bytes: &[u8]) -> Result<Decoded, EncodingError> {
+    fn auto(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
         decode(bytes, EncodingChoice::Auto)
     }
 
@@ -541,7 +622,8 @@ mod tests {
 
     #[test]
     fn gbk_statement_is_guessed_as_gbk() {
-        let decoded = auto(&gbk(STATEMENT)).unwrap();
+        let bytes = gbk(STATEMENT);
+        let decoded = auto(&bytes).unwrap();
         assert_eq!(decoded.text, STATEMENT);
         assert_eq!(decoded.encoding, GBK);
         assert_eq!(decoded.detection, Detection::Guessed { confident: true });
@@ -552,8 +634,9 @@ mod tests {
     fn short_gbk_files_are_gbk_not_korean_or_cyrillic() {
         // chardetng alone says EUC-KR and KOI8-U for these.
         for text in ["订单号,金额\nA1,1.00\n合计,1.00\n", "名,额\n张,1\n"] {
-            let decoded = auto(&gbk(text)).unwrap();
-            assert_eq!((decoded.encoding, decoded.text.as_str()), (GBK, text));
+            let bytes = gbk(text);
+            let decoded = auto(&bytes).unwrap();
+            assert_eq!((decoded.encoding, &*decoded.text), (GBK, text));
         }
     }
 
@@ -567,7 +650,7 @@ mod tests {
             let (bytes, _, unmappable) = encoding.encode(text);
             assert!(!unmappable);
             let decoded = auto(&bytes).unwrap();
-            assert_eq!((decoded.encoding, decoded.text.as_str()), (encoding, text));
+            assert_eq!((decoded.encoding, &*decoded.text), (encoding, text));
         }
     }
 
@@ -607,7 +690,8 @@ mod tests {
     #[test]
     fn utf16_without_bom_is_detected_by_nul_pattern() {
         for (little_endian, encoding) in [(true, UTF_16LE), (false, UTF_16BE)] {
-            let decoded = auto(&utf16(STATEMENT, little_endian)).unwrap();
+            let bytes = utf16(STATEMENT, little_endian);
+            let decoded = auto(&bytes).unwrap();
             assert_eq!(decoded.text, STATEMENT);
             assert_eq!(decoded.encoding, encoding);
             assert_eq!(decoded.detection, Detection::Utf16Pattern);
@@ -720,7 +804,8 @@ mod tests {
 
     #[test]
     fn fixed_gbk_decodes_gbk() {
-        let decoded = decode(&gbk(STATEMENT), EncodingChoice::Fixed(GBK)).unwrap();
+        let bytes = gbk(STATEMENT);
+        let decoded = decode(&bytes, EncodingChoice::Fixed(GBK)).unwrap();
         assert_eq!(decoded.text, STATEMENT);
         assert_eq!(decoded.encoding, GBK);
         assert_eq!(decoded.detection, Detection::Explicit);
@@ -744,12 +829,9 @@ mod tests {
     fn fixed_strips_only_a_matching_bom() {
         let bytes = [b"\xEF\xBB\xBF".as_slice(), STATEMENT.as_bytes()].concat();
         let decoded = decode(&bytes, EncodingChoice::Fixed(UTF_8)).unwrap();
-        assert_eq!((decoded.text.as_str(), decoded.had_bom), (STATEMENT, true));
+        assert_eq!((&*decoded.text, decoded.had_bom), (STATEMENT, true));
         let decoded = decode(b"\xFF\xFEa\x00", EncodingChoice::Fixed(UTF_16BE)).unwrap();
-        assert_eq!(
-            (decoded.text.as_str(), decoded.had_bom),
-            ("\u{FFFE}\u{6100}", false)
-        );
+        assert_eq!((&*decoded.text, decoded.had_bom), ("\u{FFFE}\u{6100}", false));
     }
 
     #[test]
@@ -798,6 +880,23 @@ mod tests {
         ];
         for (detection, phrase) in phrases {
             assert_eq!(detection.to_string(), phrase);
+        }
+    }
+
+    #[test]
+    fn pieces_decode_like_the_whole() {
+        let text = "交易时间,金额\n2023-02-12,49.74\n摘要,代收\n".repeat(7);
+        let good = gbk(&text);
+        let mut bad = good.clone();
+        bad.insert(good.len() / 2 + 3, 0x81);
+        bad.insert(good.len() / 2 + 4, b',');
+        let whole = |bytes: &[u8]| decode_piece(bytes, GBK).map_err(|i| (i.offset, i.at_eof));
+        for piece_bytes in [1, 2, 7, 40, 1 << 20] {
+            let pieces =
+                |bytes: &[u8]| decode_in_pieces(bytes, GBK, piece_bytes).map_err(|i| (i.offset, i.at_eof));
+            assert_eq!(pieces(&good), Ok(text.clone()), "pieces of {piece_bytes}");
+            assert_eq!(pieces(&bad), whole(&bad), "pieces of {piece_bytes}");
+            assert!(pieces(&bad).is_err());
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod amount;
 pub mod carry;
+pub mod chunked;
 pub mod encoding;
 pub mod excel;
 pub mod field;
@@ -17,6 +18,7 @@ pub mod table;
 pub mod time;
 pub mod workbook_guard;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -151,6 +153,56 @@ pub struct SourceFile {
 
 /// Reads `path`, decodes it and locates its table.
 pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> Result<Located, ReadError> {
+    let content = read_content(path, encoding, options, |text, facts| {
+        let table = chunked::read_rows(text, options).map_err(|error| ReadError::Table {
+            path: path.into(),
+            error,
+        })?;
+        Ok(facts.with_table(table))
+    })?;
+    Ok(match content {
+        Content::Workbook(located) | Content::Text(located) => located,
+    })
+}
+
+/// A file read: what was made of its decoded text, or a workbook already located.
+enum Content<T> {
+    Text(T),
+    Workbook(Located),
+}
+
+/// A text file's facts before its table is located.
+struct FileFacts {
+    path: PathBuf,
+    sha256: String,
+    size: u64,
+    encoding: &'static encoding_rs::Encoding,
+    detection: encoding::Detection,
+}
+
+impl FileFacts {
+    fn with_table(self, table: Table) -> Located {
+        Located {
+            path: self.path,
+            sha256: self.sha256,
+            size: self.size,
+            encoding: self.encoding,
+            detection: self.detection,
+            workbook: None,
+            table,
+        }
+    }
+}
+
+/// Reads `path`: a workbook's table, or what `parse` makes of the decoded
+/// text, which is hashed while it is decoded. UTF-8 text is parsed in the
+/// file's own bytes; text in another encoding once the bytes are freed.
+fn read_content<T>(
+    path: &Path,
+    encoding: EncodingChoice,
+    options: &TableOptions,
+    parse: impl FnOnce(&str, FileFacts) -> Result<T, ReadError>,
+) -> Result<Content<T>, ReadError> {
     if path.is_dir() {
         return Err(ReadError::IsDirectory(path.into()));
     }
@@ -158,15 +210,15 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
         path: path.into(),
         source,
     })?;
-    let sha256 = crate::rules::hex(&Sha256::digest(&bytes));
     let size = bytes.len() as u64;
     if let Some(kind) = excel::workbook_kind(&bytes) {
+        let sha256 = crate::rules::hex(&Sha256::digest(&bytes));
         let excel_error = |error| ReadError::Excel {
             path: path.into(),
             error,
         };
         let (table, source) = excel::read_workbook(bytes, kind, options).map_err(excel_error)?;
-        return Ok(Located {
+        return Ok(Content::Workbook(Located {
             path: path.into(),
             sha256,
             size,
@@ -174,7 +226,7 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
             detection: encoding::Detection::Workbook,
             workbook: Some(source),
             table,
-        });
+        }));
     }
     if excel::is_html_disguised_as_workbook(path, &bytes) {
         return Err(ReadError::Excel {
@@ -182,32 +234,39 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
             error: ExcelError::HtmlPage,
         });
     }
+    let (sha256, decoded) = rayon::join(
+        || crate::rules::hex(&Sha256::digest(&bytes)),
+        || encoding::decode(&bytes, encoding),
+    );
     let Decoded {
         text,
         encoding,
         detection,
         ..
-    } = encoding::decode(&bytes, encoding).map_err(|error| ReadError::Encoding {
+    } = decoded.map_err(|error| ReadError::Encoding {
         path: path.into(),
         error,
     })?;
-    drop(bytes);
-    let table = table::read_table(&text, options).map_err(|error| ReadError::Table {
-        path: path.into(),
-        error,
-    })?;
-    Ok(Located {
+    let facts = FileFacts {
         path: path.into(),
         sha256,
         size,
         encoding,
         detection,
-        workbook: None,
-        table,
-    })
+    };
+    match text {
+        Cow::Borrowed(text) => parse(text, facts).map(Content::Text),
+        Cow::Owned(text) => {
+            drop(bytes);
+            parse(&text, facts).map(Content::Text)
+        }
+    }
 }
 
 /// Reads one side's file with its rule-file settings and types its rows.
+/// A text file whose columns are known up front and that has no status
+/// column is parsed and typed in parallel chunks (`chunked`); guessed
+/// columns, status sorting and workbooks take the whole table first.
 pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFile, ReadError> {
     let options = TableOptions {
         delimiter: plan.delimiter,
@@ -218,7 +277,35 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
             plan.columns.names()
         },
     };
-    let mut located = locate(path, plan.encoding, &options)?;
+    let table_error = |error| ReadError::Table {
+        path: path.into(),
+        error,
+    };
+    let chunked = plan.guess_columns.is_none() && plan.columns.status.is_none();
+    let content = read_content(path, plan.encoding, &options, |text, facts| {
+        if !chunked {
+            let table = chunked::read_rows(text, &options).map_err(table_error)?;
+            return Ok((facts.with_table(table), None));
+        }
+        let (table, typed) = chunked::read_typed(text, &options, side, plan).map_err(table_error)?;
+        let typed = typed.map_err(|error| ReadError::Mapping {
+            path: path.into(),
+            line: table.header_line,
+            error,
+        })?;
+        Ok((facts.with_table(table), Some(typed)))
+    })?;
+    let mut located = match content {
+        Content::Text((located, Some(typed))) => {
+            return Ok(SourceFile {
+                located,
+                typed,
+                set_aside: Vec::new(),
+                profile: plan.profile.clone(),
+            });
+        }
+        Content::Text((located, None)) | Content::Workbook(located) => located,
+    };
     let plan = profiles::with_guessed_columns(plan, side.name(), &located.table).map_err(|message| {
         ReadError::Guess {
             path: path.into(),

@@ -10,7 +10,7 @@ use super::amount::{parse_amount, parse_optional_amount};
 use super::field::{clean_field, excerpt};
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
-use crate::model::{Origin, Record, Side};
+use crate::model::{Origin, Record, RecordText, Side};
 use crate::rules::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 
 /// A mapped column that the header does not have, or has twice.
@@ -71,8 +71,38 @@ pub struct Typed {
     pub rejected: Vec<(RowError, RawRow)>,
 }
 
+/// The fields of one raw row, however they are stored.
+pub trait Fields {
+    /// Number of fields.
+    fn count(&self) -> usize;
+    /// Field `i` as written (unquoted), if the row has it.
+    fn get(&self, i: usize) -> Option<&str>;
+}
+
+impl Fields for csv::StringRecord {
+    fn count(&self) -> usize {
+        csv::StringRecord::len(self)
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        csv::StringRecord::get(self, i)
+    }
+}
+
+impl Fields for csv::ByteRecord {
+    fn count(&self) -> usize {
+        csv::ByteRecord::len(self)
+    }
+
+    /// Fields split from UTF-8 text at ASCII delimiters are UTF-8; anything
+    /// else reads as absent.
+    fn get(&self, i: usize) -> Option<&str> {
+        csv::ByteRecord::get(self, i).and_then(|f| std::str::from_utf8(f).ok())
+    }
+}
+
 /// Column positions (0-based) resolved against the header.
-struct Layout<'p> {
+pub(crate) struct Layout<'p> {
     key: Option<usize>,
     amount: AmountAt,
     time: TimeAt,
@@ -101,7 +131,7 @@ pub fn type_rows(table: &mut Table, side: Side, plan: &SidePlan) -> Result<Typed
     let rows = std::mem::take(&mut table.rows);
     let results: Vec<Result<Record, RowError>> = rows
         .par_iter()
-        .map(|row| type_row(row, side, plan, &layout))
+        .map(|row| type_row(row.line, &row.fields, side, plan, &layout))
         .collect();
     let mut typed = Typed {
         records: Vec::with_capacity(results.len()),
@@ -116,7 +146,8 @@ pub fn type_rows(table: &mut Table, side: Side, plan: &SidePlan) -> Result<Typed
     Ok(typed)
 }
 
-fn resolve<'p>(table: &Table, plan: &'p SidePlan) -> Result<Layout<'p>, MappingError> {
+/// Resolves the plan's column names against the table's header.
+pub(crate) fn resolve<'p>(table: &Table, plan: &'p SidePlan) -> Result<Layout<'p>, MappingError> {
     let find = |name: &str| position(table, name);
     let opt = |name: &Option<String>| name.as_deref().map(find).transpose();
     let c = &plan.columns;
@@ -181,17 +212,24 @@ pub fn position(table: &Table, name: &str) -> Result<usize, MappingError> {
     Ok(first)
 }
 
-fn type_row(row: &RawRow, side: Side, plan: &SidePlan, layout: &Layout) -> Result<Record, RowError> {
-    check_width(row, layout)?;
+/// Types one row (starting on physical `line`) into a record, or says what is wrong.
+pub(crate) fn type_row(
+    line: u64,
+    fields: &impl Fields,
+    side: Side,
+    plan: &SidePlan,
+    layout: &Layout,
+) -> Result<Record, RowError> {
+    check_width(line, fields, layout)?;
     let cell = |i: usize| -> &str {
-        let text = clean_field(row.fields.get(i).unwrap_or(""));
+        let text = clean_field(fields.get(i).unwrap_or(""));
         match layout.cleaners[i] {
             Some(c) => clean_field(c.apply(text)),
             None => text,
         }
     };
     let error = |i: usize, message: String| RowError {
-        line: row.line,
+        line,
         column: i + 1,
         message,
     };
@@ -217,24 +255,28 @@ fn type_row(row: &RawRow, side: Side, plan: &SidePlan, layout: &Layout) -> Resul
     };
     Ok(Record {
         side,
-        line: row.line,
-        key: layout.key.map_or("", cell).into(),
+        line,
         amount,
         time,
-        merchant: layout.merchant.map_or("", cell).into(),
-        carried: layout.carry.iter().map(|&i| cell(i).into()).collect(),
+        text: RecordText::new(
+            layout.key.map_or("", cell),
+            layout.merchant.map_or("", cell),
+            layout.carry.iter().map(|&i| cell(i)),
+        ),
         origin: Origin::Input,
     })
 }
 
 /// Rows shorter than the header must still hold every mapped column; rows
 /// longer than it may only have empty extra fields (trailing delimiters).
-fn check_width(row: &RawRow, layout: &Layout) -> Result<(), RowError> {
-    let len = row.fields.len();
+fn check_width(line: u64, fields: &impl Fields, layout: &Layout) -> Result<(), RowError> {
+    let len = fields.count();
     if len > layout.width {
-        if let Some(extra) = (layout.width..len).find(|&i| !clean_field(&row.fields[i]).is_empty()) {
+        if let Some(extra) =
+            (layout.width..len).find(|&i| !clean_field(fields.get(i).unwrap_or("")).is_empty())
+        {
             return Err(RowError {
-                line: row.line,
+                line,
                 column: extra + 1,
                 message: format!(
                     "row has {len} fields but the header has {}: the extra fields hold data (an unquoted delimiter inside a value?)",
@@ -246,7 +288,7 @@ fn check_width(row: &RawRow, layout: &Layout) -> Result<(), RowError> {
     if len < layout.width {
         if let Some(needed) = layout.mapped().filter(|&i| i >= len).min() {
             return Err(RowError {
-                line: row.line,
+                line,
                 column: needed + 1,
                 message: format!(
                     "row has {len} fields but the header has {}: mapped column {} is missing",

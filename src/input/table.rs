@@ -11,7 +11,7 @@ use super::field::clean_field;
 use super::sniff::sniff_delimiter;
 
 /// How many leading rows are examined to find the header.
-const SNIFF_ROWS: usize = 400;
+pub(crate) const SNIFF_ROWS: usize = 400;
 
 /// The longest field accepted, in bytes. Real statement fields are short
 /// (a memo of a few hundred characters at most); a longer one means a damaged
@@ -220,7 +220,7 @@ pub fn locate_region(
 }
 
 /// Turns old-Mac CR-only line ends into LF so line numbers count physical lines.
-fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains('\r') && !text.contains('\n') {
         std::borrow::Cow::Owned(text.replace('\r', "\n"))
     } else {
@@ -228,8 +228,8 @@ fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn count_lines(text: &str) -> u64 {
-    let newlines = memchr_count(text.as_bytes(), b'\n') as u64;
+pub(crate) fn count_lines(text: &str) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
     if text.is_empty() || text.ends_with('\n') {
         newlines
     } else {
@@ -237,30 +237,37 @@ fn count_lines(text: &str) -> u64 {
     }
 }
 
-fn memchr_count(bytes: &[u8], needle: u8) -> usize {
-    bytes.iter().filter(|&&b| b == needle).count()
+fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
+    parse_rows_until(text, delimiter, |_| false).map(|(rows, _)| rows)
 }
 
-fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut lines = LineCounter::new(text.as_bytes());
+/// Parses rows until `stop` says enough (or the text ends); also returns,
+/// for each row, the byte offset where the text after it starts.
+pub(crate) fn parse_rows_until(
+    text: &str,
+    delimiter: u8,
+    mut stop: impl FnMut(&[RawRow]) -> bool,
+) -> Result<(Vec<RawRow>, Vec<usize>), TableError> {
+    let mut reader = csv_reader(text.as_bytes(), delimiter);
+    let mut lines = LineCounter::starting_at(text.as_bytes(), 1);
     let mut rows = Vec::new();
+    let mut ends = Vec::new();
     let mut record = csv::ByteRecord::new();
-    loop {
+    while !stop(&rows) {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
+                if let Some(error) = field_too_long(line, record.iter()) {
+                    return Err(error);
+                }
                 // The input is a &str, so every field is valid UTF-8.
                 let fields = StringRecord::from_byte_record(record.clone()).map_err(|e| TableError::Csv {
                     line,
                     message: e.to_string(),
                 })?;
                 rows.push(RawRow { line, fields });
+                ends.push(reader.position().byte() as usize);
             }
             Err(e) => {
                 let line = lines.line_of(e.position().map_or(0, |p| p.byte() as usize));
@@ -271,43 +278,50 @@ fn parse_rows(text: &str, delimiter: u8) -> Result<Vec<RawRow>, TableError> {
             }
         }
     }
-    Ok(rows)
+    Ok((rows, ends))
+}
+
+/// The CSV reader every table is parsed with: no header handling, rows of any width.
+pub(crate) fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes)
 }
 
 /// Physical line numbers from byte offsets, counted incrementally. (The csv
 /// crate's own line numbers are off for CRLF files; its byte offsets point at
 /// the line end before a record, so those are skipped first.)
-struct LineCounter<'a> {
+pub(crate) struct LineCounter<'a> {
     bytes: &'a [u8],
     counted_to: usize,
     line: u64,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    /// A counter over `bytes`, whose first byte is on line `first_line`.
+    pub(crate) fn starting_at(bytes: &'a [u8], first_line: u64) -> Self {
         LineCounter {
             bytes,
             counted_to: 0,
-            line: 1,
+            line: first_line,
         }
     }
 
     /// 1-based line of the first content byte at or after `offset` (offsets must not decrease).
-    fn line_of(&mut self, offset: usize) -> u64 {
+    pub(crate) fn line_of(&mut self, offset: usize) -> u64 {
         let mut start = offset.max(self.counted_to);
         while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        self.line += self.bytes[self.counted_to..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        self.line += memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..start]).count() as u64;
         self.counted_to = start;
         self.line
     }
 }
 
-fn is_blank_row(row: &RawRow) -> bool {
+pub(crate) fn is_blank_row(row: &RawRow) -> bool {
     row.fields.iter().all(|f| clean_field(f).is_empty())
 }
 
@@ -315,7 +329,7 @@ fn filled(row: &RawRow) -> usize {
     row.fields.iter().filter(|f| !clean_field(f).is_empty()).count()
 }
 
-fn find_header(rows: &[RawRow], options: &TableOptions) -> Result<usize, TableError> {
+pub(crate) fn find_header(rows: &[RawRow], options: &TableOptions) -> Result<usize, TableError> {
     if let Some(line) = options.header_line {
         return rows
             .iter()
@@ -388,13 +402,60 @@ fn looks_numeric(text: &str) -> bool {
 /// a summary header with its narrow value row (WeChat Pay merchant bills end
 /// with `总交易单数,应结订单总金额,…` and then `` `2,`9.90,… ``).
 fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize {
+    let shapes: Vec<RowShape> = rows[data_start..]
+        .iter()
+        .map(|row| {
+            let first = row.fields.iter().map(clean_field).find(|f| !f.is_empty());
+            RowShape::of(first, filled(row), row.fields.len(), width)
+        })
+        .collect();
+    data_start + trailer_start(&shapes)
+}
+
+/// What the trailer search needs to know about a row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowShape {
+    /// Every field empty.
+    pub(crate) blank: bool,
+    /// The first filled field starts a summary line.
+    pub(crate) summary: bool,
+    /// At most one filled field in a table of three or more columns.
+    pub(crate) note: bool,
+    /// At most half as many fields as the table has.
+    pub(crate) narrow: bool,
+}
+
+impl RowShape {
+    /// The shape of a row from its first filled (cleaned) field, its number
+    /// of filled fields (counting to 2 is enough) and of fields.
+    pub(crate) fn of(first_filled: Option<&str>, filled: usize, fields: usize, width: usize) -> RowShape {
+        RowShape {
+            blank: filled == 0,
+            summary: first_filled.is_some_and(is_trailer_first_field),
+            note: width >= 3 && filled <= 1,
+            narrow: fields * 2 <= width,
+        }
+    }
+
+    /// Blank, a summary line or a note: a trailer row wherever it stands at the end.
+    pub(crate) fn trailer_like(self) -> bool {
+        self.blank || self.summary || self.note
+    }
+
+    /// Never part of a trailer: the search stops at such a row.
+    pub(crate) fn is_data(self) -> bool {
+        !self.trailer_like() && !self.narrow
+    }
+}
+
+/// Index of the first trailer row among the rows after the header (or
+/// after a row that `RowShape::is_data`): `find_trailer_start` on shapes.
+pub(crate) fn trailer_start(rows: &[RowShape]) -> usize {
     let mut end = rows.len();
-    while end > data_start {
-        let row = &rows[end - 1];
-        let note = width >= 3 && filled(row) <= 1;
-        if is_blank_row(row) || is_trailer_text(row) || note {
+    while end > 0 {
+        if rows[end - 1].trailer_like() {
             end -= 1;
-        } else if let Some(summary) = summary_block_start(rows, data_start, end, width) {
+        } else if let Some(summary) = summary_block_start(rows, end) {
             end = summary;
         } else {
             break;
@@ -405,18 +466,24 @@ fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize
 
 /// The start of a summary header row followed (up to `end`) only by rows
 /// less than half as wide as the table, looking at most 3 rows back.
-fn summary_block_start(rows: &[RawRow], data_start: usize, end: usize, width: usize) -> Option<usize> {
-    (data_start.max(end.saturating_sub(3))..end)
+fn summary_block_start(rows: &[RowShape], end: usize) -> Option<usize> {
+    (end.saturating_sub(3)..end)
         .rev()
-        .find(|&k| is_trailer_text(&rows[k]))
-        .filter(|&k| rows[k + 1..end].iter().all(|r| r.fields.len() * 2 <= width))
+        .find(|&k| rows[k].summary)
+        .filter(|&k| rows[k + 1..end].iter().all(|r| r.narrow))
 }
 
 /// Summary and rule lines that exports append: totals, counts, dashes.
 fn is_trailer_text(row: &RawRow) -> bool {
-    let Some(first) = row.fields.iter().map(clean_field).find(|f| !f.is_empty()) else {
-        return false;
-    };
+    row.fields
+        .iter()
+        .map(clean_field)
+        .find(|f| !f.is_empty())
+        .is_some_and(is_trailer_first_field)
+}
+
+/// Whether a row's first filled field starts a summary line.
+fn is_trailer_first_field(first: &str) -> bool {
     const PREFIXES: [&str; 12] = [
         "合计",
         "总交易单数",
@@ -443,27 +510,31 @@ fn is_count_line(text: &str) -> bool {
     digits > 0 && rest[digits..].starts_with('笔')
 }
 
-/// Refuses a field longer than `MAX_FIELD_BYTES` (reported as an unclosed
-/// quote when it spans several lines, as one that swallowed rows does).
+/// Refuses a field longer than `MAX_FIELD_BYTES` (checked on rows that
+/// did not come through `parse_rows_until`: spreadsheet cells).
 fn check_field_lengths(rows: &[RawRow]) -> Result<(), TableError> {
-    for row in rows {
-        if let Some((i, field)) = row
-            .fields
-            .iter()
-            .enumerate()
-            .find(|(_, f)| f.len() > MAX_FIELD_BYTES)
-        {
-            if field.matches('\n').nth(1).is_some() {
-                return Err(TableError::UnbalancedQuote { line: row.line });
-            }
-            return Err(TableError::FieldTooLong {
-                line: row.line,
-                column: i + 1,
-                bytes: field.len(),
-            });
-        }
+    match rows
+        .iter()
+        .find_map(|row| field_too_long(row.line, row.fields.iter().map(str::as_bytes)))
+    {
+        Some(error) => Err(error),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The error for the first field of a row (starting on `line`) longer than
+/// `MAX_FIELD_BYTES`: an unclosed quote when it spans several lines, as one
+/// that swallowed rows does, else a field too long.
+pub(crate) fn field_too_long<'f>(line: u64, fields: impl Iterator<Item = &'f [u8]>) -> Option<TableError> {
+    let (i, field) = fields.enumerate().find(|(_, f)| f.len() > MAX_FIELD_BYTES)?;
+    if memchr::memchr_iter(b'\n', field).nth(1).is_some() {
+        return Some(TableError::UnbalancedQuote { line });
+    }
+    Some(TableError::FieldTooLong {
+        line,
+        column: i + 1,
+        bytes: field.len(),
+    })
 }
 
 /// A quoted field that swallowed several lines in a row of the wrong width is
@@ -482,70 +553,92 @@ fn check_unbalanced_quote(rows: &[RawRow], width: usize) -> Result<(), TableErro
 /// rows and unparsed blank lines above the header are preamble, below the
 /// data trailer, and blank ones in between blank.
 fn skipped_lines(rows: &[RawRow], header: usize, data_end: usize, total_lines: u64) -> Vec<SkippedLines> {
-    let header_line = rows[header].line;
     // Lines after the last data row (or the header, when there is none) are trailer.
-    let data_end_line = rows[data_end - 1].line + 1;
-    let reason_at = |line: u64| {
-        if line < header_line {
+    let mut runs = SkipRuns::new(rows[header].line, rows[data_end - 1].line + 1);
+    let mut next_line = 1;
+    for (i, row) in rows.iter().enumerate() {
+        runs.add_blank(next_line, row.line);
+        let end_line = row.line + newlines_in(&row.fields);
+        let is_data = i > header && i < data_end && !is_blank_row(row);
+        if i != header && !is_data {
+            runs.add_row(row, end_line);
+        }
+        next_line = end_line + 1;
+    }
+    runs.add_blank(next_line, total_lines + 1);
+    runs.finish()
+}
+
+/// Line breaks inside a row's fields (a row spans this many lines more than one).
+pub(crate) fn newlines_in(fields: &StringRecord) -> u64 {
+    fields
+        .iter()
+        .map(|f| memchr::memchr_iter(b'\n', f.as_bytes()).count() as u64)
+        .sum()
+}
+
+/// Builds runs of skipped lines from lines given in increasing order.
+pub(crate) struct SkipRuns {
+    header_line: u64,
+    data_end_line: u64,
+    runs: Vec<SkippedLines>,
+}
+
+impl SkipRuns {
+    /// Lines before `header_line` are preamble, from `data_end_line` on trailer, blank in between.
+    pub(crate) fn new(header_line: u64, data_end_line: u64) -> SkipRuns {
+        SkipRuns {
+            header_line,
+            data_end_line,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds lines `first..end` that hold nothing.
+    pub(crate) fn add_blank(&mut self, first: u64, end: u64) {
+        for line in first..end {
+            self.add(line, String::new());
+        }
+    }
+
+    /// Adds the lines of a skipped row (`row.line..=end_line`), sampled by its text.
+    pub(crate) fn add_row(&mut self, row: &RawRow, end_line: u64) {
+        let text = row.fields.iter().map(clean_field).collect::<Vec<_>>().join(" ");
+        self.add(row.line, shorten(&text));
+        self.add_blank(row.line + 1, end_line + 1);
+    }
+
+    fn add(&mut self, line: u64, text: String) {
+        let reason = if line < self.header_line {
             SkipReason::Preamble
-        } else if line >= data_end_line {
+        } else if line >= self.data_end_line {
             SkipReason::Trailer
         } else {
             SkipReason::Blank
-        }
-    };
-    let mut runs: Vec<SkippedLines> = Vec::new();
-    let mut add = |line: u64, text: String| {
-        let reason = reason_at(line);
-        match runs.last_mut() {
+        };
+        match self.runs.last_mut() {
             Some(last) if last.reason == reason && last.last + 1 == line => {
                 last.last = line;
                 if last.sample.is_empty() {
                     last.sample = text;
                 }
             }
-            _ => runs.push(SkippedLines {
+            _ => self.runs.push(SkippedLines {
                 first: line,
                 last: line,
                 reason,
                 sample: text,
             }),
         }
-    };
-    let mut next_line = 1;
-    for (i, row) in rows.iter().enumerate() {
-        for gap in next_line..row.line {
-            add(gap, String::new());
-        }
-        let end_line = row.line
-            + row
-                .fields
-                .iter()
-                .map(|f| f.matches('\n').count() as u64)
-                .sum::<u64>();
-        let is_data = i > header && i < data_end && !is_blank_row(row);
-        if i != header && !is_data {
-            let text = row.fields.iter().map(clean_field).collect::<Vec<_>>().join(" ");
-            for line in row.line..=end_line {
-                add(
-                    line,
-                    if line == row.line {
-                        shorten(&text)
-                    } else {
-                        String::new()
-                    },
-                );
-            }
-        }
-        next_line = end_line + 1;
     }
-    for gap in next_line..=total_lines {
-        add(gap, String::new());
+
+    /// The runs, in line order.
+    pub(crate) fn finish(self) -> Vec<SkippedLines> {
+        self.runs
     }
-    runs
 }
 
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let trimmed = text.trim();
     if trimmed.chars().count() <= 48 {
         trimmed.to_string()

@@ -4,7 +4,8 @@
 //! hot path); a rule file's `time_format` uses chrono's strftime parser.
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Timelike, Utc,
 };
 use chrono_tz::Tz;
 use thiserror::Error;
@@ -124,6 +125,98 @@ pub fn format_in_zone(t: DateTime<Utc>, zone: Tz) -> String {
         "%Y-%m-%dT%H:%M:%S%.f%::z"
     };
     local.format(format).to_string()
+}
+
+/// Writes instants in one zone as `format_in_zone` does, without a format
+/// string: the zone's offset is looked up once per hour of UTC (an hour whose
+/// start and end have the same offset has it throughout), the digits are
+/// written by hand. Years outside 0..=9999, leap seconds and offsets with
+/// seconds take chrono's formatter.
+#[derive(Debug, Clone)]
+pub struct ZonedWriter {
+    zone: Tz,
+    /// The last UTC hour looked up and its offset in seconds, when constant.
+    hour: Option<(i64, i32)>,
+}
+
+impl ZonedWriter {
+    /// A writer for `zone`.
+    pub fn new(zone: Tz) -> ZonedWriter {
+        ZonedWriter { zone, hour: None }
+    }
+
+    /// Appends `t` as `2026-11-24T10:15:03+08:00` (`10:15:03.250` with a fraction).
+    pub fn write(&mut self, t: DateTime<Utc>, out: &mut String) {
+        let hour = t.timestamp().div_euclid(3600);
+        let offset = match self.hour {
+            Some((h, offset)) if h == hour => Some(offset),
+            _ => {
+                let at = |s: i64| {
+                    DateTime::from_timestamp(s, 0)
+                        .map(|u| self.zone.offset_from_utc_datetime(&u.naive_utc()).fix())
+                };
+                let (start, end) = (at(hour * 3600), at(hour * 3600 + 3599));
+                let offset = start.filter(|s| Some(*s) == end).map(|o| o.local_minus_utc());
+                self.hour = offset.map(|o| (hour, o));
+                offset
+            }
+        };
+        let local = offset.and_then(|o| {
+            t.naive_utc()
+                .checked_add_signed(chrono::TimeDelta::seconds(i64::from(o)))
+        });
+        match (offset, local) {
+            (Some(o), Some(local))
+                if o % 60 == 0
+                    && (0..=9999).contains(&local.year())
+                    && local.nanosecond() < 1_000_000_000 =>
+            {
+                write_local(local, o, out);
+            }
+            _ => out.push_str(&format_in_zone(t, self.zone)),
+        }
+    }
+}
+
+fn write_local(local: NaiveDateTime, offset: i32, out: &mut String) {
+    let two = |out: &mut String, n: u32| {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    };
+    let year = local.year() as u32;
+    two(out, year / 100);
+    two(out, year % 100);
+    out.push('-');
+    two(out, local.month());
+    out.push('-');
+    two(out, local.day());
+    out.push('T');
+    two(out, local.hour());
+    out.push(':');
+    two(out, local.minute());
+    out.push(':');
+    two(out, local.second());
+    write_fraction(local.nanosecond(), out);
+    out.push(if offset < 0 { '-' } else { '+' });
+    let minutes = offset.unsigned_abs() / 60;
+    two(out, minutes / 60);
+    out.push(':');
+    two(out, minutes % 60);
+}
+
+/// Appends `.250`, `.250100` or `.250100300` as chrono's `%.f` does: nothing
+/// for a whole second, else 3, 6 or 9 digits, whichever is exact.
+fn write_fraction(nanos: u32, out: &mut String) {
+    let (value, digits) = match nanos {
+        0 => return,
+        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+        n if n % 1_000 == 0 => (n / 1_000, 6),
+        n => (n, 9),
+    };
+    out.push('.');
+    for place in (0..digits).rev() {
+        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+    }
 }
 
 fn resolve(parsed: Parsed, zone: Tz, text: &str) -> Result<DateTime<Utc>, TimeError> {
@@ -448,6 +541,32 @@ mod tests {
         let written = format_in_zone(t, monrovia);
         assert_eq!(written, "1971-06-01T12:00:00-00:44:30");
         assert_eq!(parse_time(&written, &TimeLayout::Auto, SH).unwrap(), t);
+    }
+
+    #[test]
+    fn zoned_writer_agrees_with_chrono() {
+        let ny = chrono_tz::America::New_York;
+        let mut instants: Vec<DateTime<Utc>> = Vec::new();
+        // Across New York's 2026 fall-back hour, minute by minute, and odd years.
+        let start = parse_time("2026-11-01 04:00:00", &TimeLayout::Auto, Tz::UTC).unwrap();
+        instants.extend((0..240).map(|m| start + chrono::TimeDelta::minutes(m)));
+        // Years no payment time has (parse_time refuses them), but writing must not care.
+        for (y, m, d) in [(1, 1, 1), (1900, 6, 30), (9999, 12, 31)] {
+            let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            instants.push(day.and_hms_opt(23, 59, 59).unwrap().and_utc());
+        }
+        instants.push(instants[10] + chrono::TimeDelta::milliseconds(1500));
+        for nanos in [1, 120, 250_000, 250_100, 7_000_000, 999_999_999] {
+            instants.push(instants[20] + chrono::TimeDelta::nanoseconds(nanos));
+        }
+        for zone in [SH, ny, Tz::UTC, chrono_tz::Asia::Kolkata] {
+            let mut writer = ZonedWriter::new(zone);
+            for &t in &instants {
+                let mut out = String::new();
+                writer.write(t, &mut out);
+                assert_eq!(out, format_in_zone(t, zone), "{t} in {zone}");
+            }
+        }
     }
 
     #[test]

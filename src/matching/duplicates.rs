@@ -1,40 +1,49 @@
 //! Duplicates: a free row that repeats a matched row on the same side (same
 //! key and amount, within the time window), as a double submission does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
 
-use super::{Free, Match, Sides};
+use super::{Free, Match, RowMap, Sides};
 use crate::model::{Record, RowRef, Side};
 
+type FastState = foldhash::fast::RandomState;
+
 /// Maps each duplicate row to the matched row it repeats.
-pub(crate) fn find(
-    sides: Sides,
-    free: &Free,
-    matches: &[Match],
-    window: TimeDelta,
-) -> HashMap<RowRef, RowRef> {
-    let mut found = HashMap::new();
+pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDelta) -> RowMap<RowRef> {
+    let mut found = RowMap::default();
     for side in Side::BOTH {
         let records = sides.of(side);
-        let mut matched: HashMap<(&str, Decimal), Vec<&Record>> = HashMap::new();
+        let candidates: Vec<&Record> = records
+            .iter()
+            .enumerate()
+            .filter(|&(i, r)| free.of(side)[i] && !r.key().is_empty())
+            .map(|(_, r)| r)
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        // Only matched rows sharing a key with a free row can be repeated.
+        let keys: HashSet<&str, FastState> = candidates.iter().map(|r| r.key()).collect();
+        let mut matched: HashMap<(&str, Decimal), Vec<&Record>, FastState> = HashMap::default();
         for m in matches {
             let indices = match side {
                 Side::Ledger => &m.ledger,
                 Side::Bank => &m.bank,
             };
-            for &i in indices.iter().filter(|&&i| !records[i].key.is_empty()) {
-                let r = &records[i];
-                matched.entry((&r.key, r.amount.normalize())).or_default().push(r);
+            for r in indices.iter().map(|&i| &records[i]) {
+                if keys.contains(r.key()) {
+                    matched
+                        .entry((r.key(), r.amount.normalize()))
+                        .or_default()
+                        .push(r);
+                }
             }
         }
-        for (i, r) in records.iter().enumerate() {
-            if !free.of(side)[i] || r.key.is_empty() {
-                continue;
-            }
-            let Some(originals) = matched.get(&(&*r.key, r.amount.normalize())) else {
+        for r in candidates {
+            let Some(originals) = matched.get(&(r.key(), r.amount.normalize())) else {
                 continue;
             };
             let nearest = originals

@@ -3,14 +3,13 @@
 //! the bank time lies within the window after the ledger time, compared as
 //! absolute instants. Rows whose keys are both present and differ never pair.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
-use super::key::{closeness, KeyGroup};
-use super::{in_content_order, Free, Match, Sides, StageResult};
-use crate::model::{Record, RowRef, Side};
+use super::groups::{Group, Groups};
+use super::key::closeness;
+use super::{Free, Match, Rows, Sides, StageResult};
+use crate::model::{Record, RowRef};
 use crate::rules::plan::{Ambiguity, StagePlan};
 
 /// Runs a fallback stage; `stage` must be a `StagePlan::Fallback`.
@@ -18,25 +17,12 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan) ->
     let StagePlan::Fallback { on, .. } = stage else {
         return StageResult::default();
     };
-    let mut buckets: HashMap<(&str, bool), KeyGroup> = HashMap::new();
-    for side in Side::BOTH {
-        for (i, r) in sides.of(side).iter().enumerate() {
-            let usable = free.of(side)[i] && r.time.is_some() && !(on.merchant && r.merchant.is_empty());
-            if usable {
-                let merchant = if on.merchant { &*r.merchant } else { "" };
-                let bucket = buckets.entry((merchant, r.is_outflow())).or_default();
-                match side {
-                    Side::Ledger => bucket.0.push(i),
-                    Side::Bank => bucket.1.push(i),
-                }
-            }
-        }
-    }
+    let buckets = Groups::build(sides, free, |r| {
+        let usable = r.time.is_some() && !(on.merchant && r.merchant().is_empty());
+        usable.then_some(if on.merchant { r.merchant() } else { "" })
+    });
     let results: Vec<StageResult> = buckets
-        .into_values()
-        .filter(|(l, b)| !l.is_empty() && !b.is_empty())
-        .collect::<Vec<_>>()
-        .into_par_iter()
+        .par_both_sides()
         .map(|bucket| match_bucket(sides, bucket, index, stage))
         .collect();
     let mut merged = StageResult::default();
@@ -47,12 +33,8 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan) ->
     merged
 }
 
-fn match_bucket(
-    sides: Sides,
-    (mut ledger, mut bank): KeyGroup,
-    index: usize,
-    stage: &StagePlan,
-) -> StageResult {
+/// Matches one (merchant, direction) bucket; both sides come in content order.
+fn match_bucket(sides: Sides, (ledger, bank): Group, index: usize, stage: &StagePlan) -> StageResult {
     let StagePlan::Fallback {
         window_from,
         window_to,
@@ -63,12 +45,10 @@ fn match_bucket(
     else {
         return StageResult::default();
     };
-    in_content_order(sides.ledger, &mut ledger);
-    in_content_order(sides.bank, &mut bank);
     let times: Vec<DateTime<Utc>> = bank.iter().map(|&b| instant(&sides.bank[b])).collect();
     let mut used = vec![false; bank.len()];
     let mut result = StageResult::default();
-    for &l in &ledger {
+    for &l in ledger {
         let lr = &sides.ledger[l];
         let t = instant(lr);
         let start = times.partition_point(|&x| x < t + *window_from);
@@ -109,8 +89,8 @@ fn match_bucket(
         }
         result.matches.push(Match {
             stage: index,
-            ledger: vec![l],
-            bank: vec![bank[chosen]],
+            ledger: Rows::One(l),
+            bank: Rows::One(bank[chosen]),
             review_reasons,
         });
     }
@@ -122,5 +102,5 @@ fn instant(r: &Record) -> DateTime<Utc> {
 }
 
 fn keys_compatible(a: &Record, b: &Record) -> bool {
-    a.key.is_empty() || b.key.is_empty() || a.key == b.key
+    a.key().is_empty() || b.key().is_empty() || a.key() == b.key()
 }

@@ -3,39 +3,24 @@
 
 use std::collections::HashMap;
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 
-use super::{in_content_order, Free, Match, Sides, StageResult};
+use super::groups::{Group, Groups};
+use super::{Free, Match, Rows, Sides, StageResult};
 use crate::model::{ContentOrder, Record, RowRef, Side};
 use crate::rules::plan::Tolerance;
 
-/// Free ledger and bank indices that share one (key, direction).
-pub(crate) type KeyGroup = (Vec<usize>, Vec<usize>);
-
 /// Groups the free records with a non-empty key by (key, is outflow).
-pub(crate) fn free_groups(sides: Sides, free: &Free) -> Vec<KeyGroup> {
-    let mut groups: HashMap<(&str, bool), KeyGroup> = HashMap::new();
-    for side in Side::BOTH {
-        for (i, r) in sides.of(side).iter().enumerate() {
-            if free.of(side)[i] && !r.key.is_empty() {
-                let group = groups.entry((&r.key, r.is_outflow())).or_default();
-                match side {
-                    Side::Ledger => group.0.push(i),
-                    Side::Bank => group.1.push(i),
-                }
-            }
-        }
-    }
-    groups
-        .into_values()
-        .filter(|(l, b)| !l.is_empty() && !b.is_empty())
-        .collect()
+pub(crate) fn free_groups(sides: Sides<'_>, free: &Free) -> Groups {
+    Groups::build(sides, free, |r| Some(r.key()).filter(|k| !k.is_empty()))
 }
 
 /// Runs the key stage.
 pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance) -> StageResult {
-    let matches = free_groups(sides, free)
-        .into_par_iter()
+    let groups = free_groups(sides, free);
+    let matches = groups
+        .par_both_sides()
         .flat_map_iter(|group| pair_group(sides, group, stage, tolerance))
         .collect();
     StageResult {
@@ -48,15 +33,24 @@ pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance)
 /// smallest amount difference, then nearest time, then content order.
 fn pair_group(
     sides: Sides,
-    (mut ledger, mut bank): KeyGroup,
+    (ledger, bank): Group,
     stage: usize,
     tolerance: Tolerance,
-) -> Vec<Match> {
-    in_content_order(sides.ledger, &mut ledger);
-    in_content_order(sides.bank, &mut bank);
+) -> impl Iterator<Item = Match> {
+    let pair = |l: usize, b: usize| Match {
+        stage,
+        ledger: Rows::One(l),
+        bank: Rows::One(b),
+        review_reasons: Vec::new(),
+    };
+    if let ([l], [b]) = (ledger, bank) {
+        // The common case: one row on each side, no allocation.
+        let allowed = tolerance.allows(sides.ledger[*l].amount, sides.bank[*b].amount);
+        return Either::Left(allowed.then(|| pair(*l, *b)).into_iter());
+    }
     let mut used = vec![false; bank.len()];
     let mut matches = Vec::new();
-    for &l in &ledger {
+    for &l in ledger {
         let lr = &sides.ledger[l];
         let best = bank
             .iter()
@@ -65,50 +59,62 @@ fn pair_group(
             .min_by_key(|&(_, &b)| closeness(lr, &sides.bank[b]));
         if let Some((j, &b)) = best {
             used[j] = true;
-            matches.push(Match {
-                stage,
-                ledger: vec![l],
-                bank: vec![b],
-                review_reasons: Vec::new(),
-            });
+            matches.push(pair(l, b));
         }
     }
-    matches
+    Either::Right(matches.into_iter())
 }
 
-/// Sort key for candidates: amount difference, time distance, then the
-/// bank row's content order (line last).
-pub(crate) fn closeness<'b>(
-    ledger: &Record,
-    bank: &'b Record,
-) -> (rust_decimal::Decimal, i64, ContentOrder<'b>) {
-    let seconds = match (ledger.time, bank.time) {
+/// Sort key for the candidates for `row` (of either side): amount
+/// difference, time distance, then the candidate's content order (line last).
+pub(crate) fn closeness<'c>(
+    row: &Record,
+    candidate: &'c Record,
+) -> (rust_decimal::Decimal, i64, ContentOrder<'c>) {
+    let seconds = match (row.time, candidate.time) {
         (Some(a), Some(b)) => (b - a).num_seconds().abs(),
         _ => 0,
     };
-    ((ledger.amount - bank.amount).abs(), seconds, bank.content_order())
+    (
+        (row.amount - candidate.amount).abs(),
+        seconds,
+        candidate.content_order(),
+    )
 }
 
 /// A row and its record index.
 type Indexed = (RowRef, usize);
 
-/// Every record's row, by (key, direction) and side, to name counterparts of unmatched rows.
+/// Rows by (key, direction) and side, to name counterparts of unmatched rows.
 pub(crate) struct KeyIndex<'a> {
     /// Per (key, direction): for each side, its rows in file order.
-    rows: HashMap<(&'a str, bool), [Vec<Indexed>; 2]>,
+    rows: HashMap<(&'a str, bool), [Vec<Indexed>; 2], foldhash::fast::RandomState>,
 }
 
-/// Indexes every keyed record of both sides.
-pub(crate) fn index_by_key(sides: Sides<'_>) -> KeyIndex<'_> {
-    let mut rows: HashMap<(&str, bool), [Vec<Indexed>; 2]> = HashMap::new();
+/// Indexes the keyed records that share a (key, direction) with a free
+/// record: only those can be asked for counterparts.
+pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
+    let mut rows: HashMap<(&str, bool), [Vec<Indexed>; 2], _> = HashMap::default();
+    for side in Side::BOTH {
+        for (i, r) in sides.of(side).iter().enumerate() {
+            if free.of(side)[i] && !r.key().is_empty() {
+                rows.entry((r.key(), r.is_outflow())).or_default();
+            }
+        }
+    }
+    if rows.is_empty() {
+        return KeyIndex { rows };
+    }
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
         for (i, r) in sides
             .of(side)
             .iter()
             .enumerate()
-            .filter(|(_, r)| !r.key.is_empty())
+            .filter(|(_, r)| !r.key().is_empty())
         {
-            rows.entry((&r.key, r.is_outflow())).or_default()[slot].push((r.row_ref(), i));
+            if let Some(slots) = rows.get_mut(&(r.key(), r.is_outflow())) {
+                slots[slot].push((r.row_ref(), i));
+            }
         }
     }
     KeyIndex { rows }
@@ -116,9 +122,9 @@ pub(crate) fn index_by_key(sides: Sides<'_>) -> KeyIndex<'_> {
 
 impl KeyIndex<'_> {
     /// Rows on the other side with the same key and direction, with their
-    /// record indices, in file order.
+    /// record indices, in file order (for a free record).
     pub(crate) fn counterparts<'s>(&'s self, record: &'s Record) -> &'s [Indexed] {
-        if record.key.is_empty() {
+        if record.key().is_empty() {
             return &[];
         }
         let other = match record.side {
@@ -126,7 +132,7 @@ impl KeyIndex<'_> {
             Side::Bank => 0,
         };
         self.rows
-            .get(&(&*record.key, record.is_outflow()))
+            .get(&(record.key(), record.is_outflow()))
             .map_or(&[], |slots| slots[other].as_slice())
     }
 }

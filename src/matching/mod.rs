@@ -12,6 +12,7 @@
 
 mod duplicates;
 mod fallback;
+mod groups;
 mod key;
 pub mod period;
 mod split;
@@ -19,6 +20,7 @@ mod split;
 use std::collections::HashMap;
 use std::fmt;
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::model::{Record, RowRef, Side};
@@ -29,12 +31,52 @@ use crate::rules::plan::{Plan, StagePlan};
 pub struct Match {
     /// Index of the stage (in the plan) that made it.
     pub stage: usize,
-    /// Ledger record indices, in (time, line) order.
-    pub ledger: Vec<usize>,
-    /// Bank record indices, in (time, line) order.
-    pub bank: Vec<usize>,
+    /// Ledger record indices, in content order.
+    pub ledger: Rows,
+    /// Bank record indices, in content order.
+    pub bank: Rows,
     /// Why the match needs a second look, if it does.
     pub review_reasons: Vec<String>,
+}
+
+/// The record indices of one side of a match. Most matches pair one row
+/// with one row, so a single index is held inline: a million matches do
+/// not need two million small allocations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rows {
+    /// One record.
+    One(usize),
+    /// Several records (a split payment).
+    Many(Box<[usize]>),
+}
+
+impl std::ops::Deref for Rows {
+    type Target = [usize];
+
+    fn deref(&self) -> &[usize] {
+        match self {
+            Rows::One(index) => std::slice::from_ref(index),
+            Rows::Many(indices) => indices,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Rows {
+    type Item = &'a usize;
+    type IntoIter = std::slice::Iter<'a, usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl From<&[usize]> for Rows {
+    fn from(indices: &[usize]) -> Rows {
+        match indices {
+            [index] => Rows::One(*index),
+            _ => Rows::Many(indices.into()),
+        }
+    }
 }
 
 /// Why a record stayed unmatched.
@@ -170,7 +212,7 @@ pub(crate) struct StageResult {
 pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
     let mut free = Free::new(sides);
     let mut matches = Vec::new();
-    let mut ambiguous: HashMap<RowRef, Vec<RowRef>> = HashMap::new();
+    let mut ambiguous: RowMap<Vec<RowRef>> = RowMap::default();
     for (index, stage) in plan.stages.iter().enumerate() {
         let result = match stage {
             StagePlan::Key { tolerance, .. } => key::run(sides, &free, index, *tolerance),
@@ -195,9 +237,43 @@ pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
     classify(sides, plan, matches, &free, &ambiguous)
 }
 
+/// A map keyed by input row (foldhash: fast, and lookups only, never iterated into output).
+pub(crate) type RowMap<V> = HashMap<RowRef, V, foldhash::fast::RandomState>;
+
 fn sort_matches(sides: Sides, matches: &mut [Match]) {
     let first_row = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].row_ref()).min();
-    matches.sort_by_key(|m| (first_row(Side::Ledger, &m.ledger), first_row(Side::Bank, &m.bank)));
+    let mut order: Vec<_> = matches
+        .par_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                (first_row(Side::Ledger, &m.ledger), first_row(Side::Bank, &m.bank)),
+                i,
+            )
+        })
+        .collect();
+    // Keys are unique (a row is in one match at most), so an unstable sort is deterministic.
+    order.par_sort_unstable_by_key(|&(key, _)| key);
+    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    permute(matches, &order);
+}
+
+/// Rearranges `items` in place so that position `k` holds what was at
+/// `order[k]` (`order` is a permutation), following each cycle once.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut at = start;
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
@@ -223,7 +299,7 @@ fn classify(
     plan: &Plan,
     matches: Vec<Match>,
     free: &Free,
-    ambiguous: &HashMap<RowRef, Vec<RowRef>>,
+    ambiguous: &RowMap<Vec<RowRef>>,
 ) -> Reconciliation {
     let mut dispositions = [
         vec![Disposition::Ignored; sides.ledger.len()],
@@ -238,7 +314,7 @@ fn classify(
         }
     }
     let duplicates = duplicates::find(sides, free, &matches, plan.duplicate_window);
-    let by_key = key::index_by_key(sides);
+    let by_key = key::index_by_key(sides, free);
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
         for (i, record) in sides.of(side).iter().enumerate() {
             if !free.of(side)[i] {
@@ -247,7 +323,7 @@ fn classify(
             dispositions[slot][i] = if let Some(of) = duplicates.get(&record.row_ref()) {
                 Disposition::Duplicate { of: *of }
             } else {
-                let (reason, counterpart) = unmatched_reason(record, &by_key, free, ambiguous);
+                let (reason, counterpart) = unmatched_reason(sides, record, &by_key, free, ambiguous);
                 let below = plan.ignore_below.is_some_and(|limit| record.amount.abs() < limit);
                 if below {
                     Disposition::Ignored
@@ -271,12 +347,16 @@ const MAX_COUNTERPARTS: usize = 5;
 /// Why `record` is unmatched, and which rows on the other side to look at:
 /// the candidates it was ambiguous with; else the free rows with its key
 /// and direction (their amounts differ beyond every tolerance); else the
-/// rows with its key that other rows matched; else none.
+/// rows with its key that other rows matched; else none. Of many rows with
+/// its key, the `MAX_COUNTERPARTS` closest in amount, then time, then
+/// content are named (in line order), so the choice does not depend on the
+/// rows' order in the files.
 fn unmatched_reason(
+    sides: Sides,
     record: &Record,
     by_key: &key::KeyIndex,
     free: &Free,
-    ambiguous: &HashMap<RowRef, Vec<RowRef>>,
+    ambiguous: &RowMap<Vec<RowRef>>,
 ) -> (Reason, Vec<RowRef>) {
     if let Some(candidates) = ambiguous.get(&record.row_ref()) {
         let mut c = candidates.clone();
@@ -288,30 +368,43 @@ fn unmatched_reason(
     if same_key.is_empty() {
         return (Reason::NoCounterpart, Vec::new());
     }
-    let other = free.of(record.side.other());
-    let unmatched: Vec<RowRef> = same_key
-        .iter()
-        .filter(|&&(_, i)| other[i])
-        .take(MAX_COUNTERPARTS)
-        .map(|&(r, _)| r)
-        .collect();
+    let other_side = record.side.other();
+    let other = free.of(other_side);
+    let closest = |rows: Vec<&(RowRef, usize)>| -> Vec<RowRef> {
+        let records = sides.of(other_side);
+        let mut rows = rows;
+        rows.sort_by_key(|&&(_, i)| key::closeness(record, &records[i]));
+        let mut named: Vec<RowRef> = rows.iter().take(MAX_COUNTERPARTS).map(|&&(r, _)| r).collect();
+        named.sort();
+        named
+    };
+    let unmatched = closest(same_key.iter().filter(|&&(_, i)| other[i]).collect());
     if unmatched.is_empty() {
-        let taken = same_key.iter().take(MAX_COUNTERPARTS).map(|&(r, _)| r).collect();
-        (Reason::CounterpartMatched, taken)
+        (Reason::CounterpartMatched, closest(same_key.iter().collect()))
     } else {
         (Reason::AmountMismatch, unmatched)
     }
 }
 
-/// Sorts record indices by content (time first, line last): the fixed order
-/// inside a partition.
-pub(crate) fn in_content_order(records: &[Record], indices: &mut [usize]) {
-    indices.sort_by_key(|&i| records[i].content_order());
-}
-
 #[cfg(test)]
 mod tests {
-    use super::Reason;
+    use super::*;
+
+    #[test]
+    fn permute_follows_every_cycle() {
+        let order = [3, 0, 4, 1, 2, 5, 7, 6];
+        let mut items: Vec<char> = "abcdefgh".chars().collect();
+        permute(&mut items, &order);
+        let want: String = order.iter().map(|&i| (b'a' + i as u8) as char).collect();
+        assert_eq!(items.into_iter().collect::<String>(), want);
+    }
+
+    #[test]
+    fn rows_read_as_slices() {
+        assert_eq!(&*Rows::from(&[7][..]), &[7]);
+        assert!(matches!(Rows::from(&[7][..]), Rows::One(7)));
+        assert_eq!(&*Rows::from(&[1, 2][..]), &[1, 2]);
+    }
 
     #[test]
     fn every_unmatched_reason_is_documented_in_the_readme() {

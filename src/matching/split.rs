@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::key::free_groups;
-use super::{in_content_order, Free, Match, Sides, StageResult};
+use super::{Free, Match, Sides, StageResult};
 use crate::rules::plan::Tolerance;
 
 /// Runs the split stage.
@@ -18,21 +18,21 @@ pub(crate) fn run(
     tolerance: Tolerance,
     max_parts: usize,
 ) -> StageResult {
-    let matches = free_groups(sides, free)
-        .into_par_iter()
+    let groups = free_groups(sides, free);
+    let matches = groups
+        .par_both_sides()
         .filter(|(l, b)| l.len() + b.len() >= 3 && l.len() <= max_parts && b.len() <= max_parts)
-        .filter_map(|(mut ledger, mut bank)| {
+        .filter_map(|(ledger, bank)| {
             let sum_l: Decimal = ledger.iter().map(|&i| sides.ledger[i].amount).sum();
             let sum_b: Decimal = bank.iter().map(|&i| sides.bank[i].amount).sum();
             if !tolerance.allows(sum_l, sum_b) {
                 return None;
             }
-            in_content_order(sides.ledger, &mut ledger);
-            in_content_order(sides.bank, &mut bank);
+            // Groups list each side in content order already.
             Some(Match {
                 stage,
-                ledger,
-                bank,
+                ledger: ledger.into(),
+                bank: bank.into(),
                 review_reasons: Vec::new(),
             })
         })

@@ -13,6 +13,8 @@
 //! stderr and waits for its standard input to close, so a test can kill it
 //! exactly there. It only ever waits; it changes nothing.
 //!
+//! Result files are written into the staging directory as they are rendered
+//! (`Staging`, `ResultFile`), so a large result never has to fit in memory.
 //! When a key is given, every file is encrypted (SM4-GCM, see
 //! `crypto::sealed`) in memory before it is written and stored as `NAME.sm4`,
 //! so plain results never reach the disk, whatever files a run produces.
@@ -21,7 +23,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::crypto::{self, SealError, Sm4Key};
@@ -68,41 +72,163 @@ fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -
     }
 }
 
-/// Writes `files` (name, bytes) as the complete contents of `dir`; with a
-/// key, each as `NAME.sm4` encrypted under it.
-pub fn publish(dir: &Path, files: &[(&str, &[u8])], key: Option<&Sm4Key>) -> Result<(), PublishError> {
-    let sealed = key.map(|key| seal_all(key, files)).transpose()?;
-    let files: Vec<(&str, &[u8])> = match &sealed {
-        Some(sealed) => sealed
-            .iter()
-            .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
-            .collect(),
-        None => files.to_vec(),
-    };
-    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
-        return Err(PublishError::NotADirectory(file.into()));
+/// A results directory being written: result files go into a temporary
+/// directory beside the target as they are produced, and `commit` swaps it
+/// in. The parent directory stays locked from `begin` to the end. Dropped
+/// without `commit` (a failed run), the staging directory is removed with
+/// whatever was written, and the target is untouched.
+pub struct Staging<'k> {
+    target: PathBuf,
+    dir: tempfile::TempDir,
+    key: Option<&'k Sm4Key>,
+    /// Held for its lock on the parent directory.
+    _lock: fs::File,
+    /// Whether a file has been written yet (for the `write` pause).
+    first_written: AtomicBool,
+}
+
+impl<'k> Staging<'k> {
+    /// Locks the parent of `target`, clears what killed runs left there,
+    /// checks that `target` may be replaced and creates the staging
+    /// directory beside it; with a key, every file will be encrypted.
+    pub fn begin(target: &Path, key: Option<&'k Sm4Key>) -> Result<Staging<'k>, PublishError> {
+        if let Some(file) = target.ancestors().find(|a| a.is_file()) {
+            return Err(PublishError::NotADirectory(file.into()));
+        }
+        let parent = parent_of(target);
+        fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the parent directory"))?;
+        let lock = fs::File::open(&parent).map_err(io(&parent, "cannot open the parent directory"))?;
+        lock.lock()
+            .map_err(io(&parent, "cannot lock the parent directory"))?;
+        clear_debris(target)?;
+        check_replaceable(target)?;
+        let dir = tempfile::Builder::new()
+            .prefix(&debris_prefix(target, "new"))
+            .tempdir_in(&parent)
+            .map_err(io(&parent, "cannot create a temporary directory for the results"))?;
+        Ok(Staging {
+            target: target.to_path_buf(),
+            dir,
+            key,
+            _lock: lock,
+            first_written: AtomicBool::new(false),
+        })
     }
-    let parent = parent_of(dir);
-    fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the parent directory"))?;
-    let lock = fs::File::open(&parent).map_err(io(&parent, "cannot open the parent directory"))?;
-    lock.lock()
-        .map_err(io(&parent, "cannot lock the parent directory"))?;
-    clear_debris(dir)?;
-    check_replaceable(dir)?;
-    let staging = tempfile::Builder::new()
-        .prefix(&debris_prefix(dir, "new"))
-        .tempdir_in(&parent)
-        .map_err(io(&parent, "cannot create a temporary directory for the results"))?;
-    for (i, (name, bytes)) in files.iter().enumerate() {
-        write_synced(&staging.path().join(name), bytes)?;
-        if i == 0 {
+
+    /// Starts result file `name`: written to disk as it comes when plain;
+    /// with a key, kept in memory and written encrypted as `NAME.sm4` by
+    /// `ResultFile::finish`, so plain results never reach the disk.
+    pub fn create(&self, name: &str) -> Result<ResultFile<'_>, PublishError> {
+        let (path, sink) = match self.key {
+            None => {
+                let path = self.dir.path().join(name);
+                let file = fs::File::create(&path).map_err(io(&path, "cannot create"))?;
+                (path, Sink::Plain(file))
+            }
+            Some(key) => {
+                let sealed_name = format!("{name}.{}", crypto::sealed::EXTENSION);
+                (self.dir.path().join(sealed_name), Sink::Sealed(Vec::new(), key))
+            }
+        };
+        Ok(ResultFile {
+            staging: self,
+            name: name.to_string(),
+            path,
+            sink,
+            sha256: Sha256::new(),
+            error: None,
+        })
+    }
+
+    /// Writes a whole result file at once; returns its SHA-256 (lowercase hex).
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<String, PublishError> {
+        let mut file = self.create(name)?;
+        file.write_all(bytes).map_err(io(&file.path, "cannot write"))?;
+        file.finish()
+    }
+
+    /// Makes the written files the complete contents of the target directory.
+    pub fn commit(self) -> Result<(), PublishError> {
+        restrict(self.dir.path(), 0o750)?;
+        sync_dir(self.dir.path())?;
+        pause_at("swap");
+        swap_in(self.dir.keep(), &self.target)
+    }
+}
+
+/// One result file being written into a `Staging` directory. Writes never
+/// fail: the first error is kept and reported by `finish`, so renderers can
+/// write rows without checking each one.
+pub struct ResultFile<'s> {
+    staging: &'s Staging<'s>,
+    name: String,
+    path: PathBuf,
+    sink: Sink<'s>,
+    /// Of the plain bytes, as the audit log records them.
+    sha256: Sha256,
+    error: Option<std::io::Error>,
+}
+
+enum Sink<'k> {
+    /// Straight to the file.
+    Plain(fs::File),
+    /// Kept for encryption under the key at `finish`.
+    Sealed(Vec<u8>, &'k Sm4Key),
+}
+
+impl Write for ResultFile<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if self.error.is_none() {
+            self.sha256.update(buf);
+            match &mut self.sink {
+                Sink::Plain(file) => self.error = file.write_all(buf).err(),
+                Sink::Sealed(bytes, _) => bytes.extend_from_slice(buf),
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl ResultFile<'_> {
+    /// Completes the file: synced to disk (encrypted first, with a key), or
+    /// the first error met while writing it. Returns the SHA-256 (lowercase
+    /// hex) of its plain bytes.
+    pub fn finish(self) -> Result<String, PublishError> {
+        if let Some(source) = self.error {
+            return Err(PublishError::Io {
+                path: self.path,
+                action: "cannot write",
+                source,
+            });
+        }
+        match self.sink {
+            Sink::Plain(file) => {
+                file.sync_all().map_err(io(&self.path, "cannot sync"))?;
+                restrict(&self.path, 0o640)?;
+            }
+            Sink::Sealed(plain, key) => {
+                let sealed = crypto::seal(key, &plain).map_err(|source| PublishError::Seal {
+                    name: self.name,
+                    source,
+                })?;
+                drop(plain);
+                write_synced(&self.path, &sealed)?;
+            }
+        }
+        if !self.staging.first_written.swap(true, Ordering::SeqCst) {
             pause_at("write");
         }
+        Ok(crate::rules::hex(&self.sha256.finalize()))
     }
-    restrict(staging.path(), 0o750)?;
-    sync_dir(staging.path())?;
-    pause_at("swap");
-    swap_in(staging.keep(), dir)
 }
 
 /// Waits at `point` when `RECON_TEST_PAUSE_AT` names it (see the module docs).
@@ -139,20 +265,6 @@ fn clear_debris(dir: &Path) -> Result<(), PublishError> {
         }
     }
     Ok(())
-}
-
-/// Encrypts every file, in parallel, naming each `NAME.sm4`.
-fn seal_all(key: &Sm4Key, files: &[(&str, &[u8])]) -> Result<Vec<(String, Vec<u8>)>, PublishError> {
-    files
-        .par_iter()
-        .map(|(name, bytes)| {
-            let sealed = crypto::seal(key, bytes).map_err(|source| PublishError::Seal {
-                name: name.to_string(),
-                source,
-            })?;
-            Ok((format!("{name}.{}", crypto::sealed::EXTENSION), sealed))
-        })
-        .collect()
 }
 
 /// Writes one file beside `path` and renames it over `path`.

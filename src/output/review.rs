@@ -11,7 +11,9 @@
 //! fingerprints, sorted. Identities hold no row data, so they are safe in the
 //! audit log.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rayon::prelude::*;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -177,7 +179,7 @@ fn dispositions(result: &Reconciliation, side: Side) -> &[Disposition] {
 type RowContent<'a> = (&'a str, Decimal, Option<DateTime<Utc>>, &'a str);
 
 fn content(r: &Record) -> RowContent<'_> {
-    (&r.key, r.amount.normalize(), r.time, &r.merchant)
+    (r.key(), r.amount.normalize(), r.time, r.merchant())
 }
 
 /// Fingerprints of the wanted rows; one pass over each side counts identical earlier rows.
@@ -185,17 +187,23 @@ fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize)
     let mut prints = HashMap::new();
     for side in Side::BOTH {
         let records = sides.of(side);
-        let mut refs: HashMap<RowContent, Vec<RowRef>> = HashMap::new();
+        let mut refs: HashMap<RowContent, Vec<RowRef>, FastState> = HashMap::default();
         for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
             refs.entry(content(&records[i])).or_default();
         }
         if refs.is_empty() {
             continue;
         }
-        for r in records {
-            if let Some(same) = refs.get_mut(&content(r)) {
-                same.push(r.row_ref());
-            }
+        // Most rows share no key with a wanted row: test the key (cheap) before the whole content.
+        let keys: HashSet<&str, FastState> = refs.keys().map(|c| c.0).collect();
+        let same: Vec<(RowContent, RowRef)> = records
+            .par_iter()
+            .filter(|r| keys.contains(r.key()))
+            .map(|r| (content(r), r.row_ref()))
+            .filter(|(c, _)| refs.contains_key(c))
+            .collect();
+        for (c, row) in same {
+            refs.get_mut(&c).expect("filtered on it").push(row);
         }
         for same in refs.values_mut() {
             same.sort_unstable();
@@ -210,6 +218,9 @@ fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize)
     prints
 }
 
+/// Hashes the lookups above (never iterated into output).
+type FastState = foldhash::fast::RandomState;
+
 fn fingerprint(r: &Record, occurrence: usize) -> String {
     let time = r
         .time
@@ -218,10 +229,10 @@ fn fingerprint(r: &Record, occurrence: usize) -> String {
     let text = format!(
         "recon-row-v1\n{}\n{}\n{}\n{}\n{}\n{}",
         r.side,
-        r.key,
+        r.key(),
         r.amount.normalize(),
         time,
-        r.merchant,
+        r.merchant(),
         occurrence
     );
     hex(&Sha256::digest(text.as_bytes()))

@@ -394,6 +394,7 @@ mod tests {
         OutputFile {
             name,
             bytes: Vec::new(),
+            sha256: None,
             tallies: SideTallies { ledger, bank },
         }
     }

@@ -2,28 +2,43 @@
 //! duplicates, ignored, pending, out_of_period, rejected), tallying every row
 //! written per side so the summary can prove that nothing was lost or written
 //! twice.
+//!
+//! Where files go is the caller's choice (`RenderTo`): into memory, whole,
+//! for a run that transforms them before publishing (masking, column
+//! templates, named reports, the workbook); or straight into the run's
+//! `Staging` directory as they are rendered, keeping in memory only the rows
+//! report.html reads back (every file but matched.csv, and of matched.csv
+//! the rows flagged for review), so the large files never sit in memory.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use rayon::prelude::*;
+
+use super::causes::LikelyCauses;
 use crate::input::status::SetAside;
-use crate::input::time::format_in_zone;
+use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::matching::{Disposition, Reconciliation, Sides};
+use crate::matching::{Disposition, Match, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side, SourceId, Tally};
+use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
-/// One finished output file.
+/// One result file rendered.
 #[derive(Debug, Clone)]
 pub struct OutputFile {
     /// File name inside the output directory.
     pub name: &'static str,
-    /// CSV bytes.
+    /// CSV bytes: the whole file when rendered to memory; when streamed to
+    /// staging, the rows report.html reads (see the module docs), under the header.
     pub bytes: Vec<u8>,
+    /// SHA-256 (lowercase hex) of the file as written, when streamed to staging.
+    pub sha256: Option<String>,
     /// Rows written, per side.
     pub tallies: SideTallies,
 }
@@ -79,42 +94,95 @@ pub struct RenderInput<'a> {
     /// With `--carry-in`: the file each side's carried rows were first read
     /// from; every output then has a `carried_from` column.
     pub carried_from: Option<[Option<&'a SourceId>; 2]>,
+    /// The `likely_cause` of each exception.
+    pub causes: &'a LikelyCauses,
 }
 
-/// Renders all result files, in a fixed order.
-pub fn render(input: &RenderInput) -> Vec<OutputFile> {
+/// Where `render` puts the files.
+#[derive(Clone, Copy)]
+pub enum RenderTo<'a> {
+    /// Whole files in memory, for the caller to transform and publish.
+    Memory,
+    /// Straight into the staging directory (see the module docs).
+    Staging(&'a Staging<'a>),
+}
+
+/// Renders all result files (concurrently) and lists them in a fixed order.
+pub fn render(input: &RenderInput, to: RenderTo) -> Result<Vec<OutputFile>, PublishError> {
     let carry = CarriedColumns::new(input.plan, input.carried_from);
-    let mut files = vec![
-        matched(input, &carry),
-        unmatched(input, &carry),
-        duplicates(input, &carry),
-        ignored(input, &carry),
-        pending(input, &carry),
-        out_of_period(input, &carry),
-    ];
+    let order = RowOrder::new(input.sides);
+    let parts = Parts {
+        input,
+        carry: &carry,
+        order: &order,
+        to,
+    };
+    let sheets: [SheetFn; 6] = [matched, unmatched, duplicates, ignored, pending, out_of_period];
+    let mut files: Vec<OutputFile> = sheets
+        .par_iter()
+        .map(|sheet| sheet(&parts))
+        .collect::<Result<_, _>>()?;
     if !input.rejected.is_empty() {
-        files.push(rejected(input.rejected));
+        files.push(rejected(input.rejected, &parts)?);
     }
-    files
+    Ok(files)
+}
+
+/// Renders one result file.
+type SheetFn = fn(&Parts) -> Result<OutputFile, PublishError>;
+
+/// What every sheet is rendered from, and where it goes.
+struct Parts<'a> {
+    input: &'a RenderInput<'a>,
+    carry: &'a CarriedColumns<'a>,
+    order: &'a RowOrder,
+    to: RenderTo<'a>,
+}
+
+/// Each side's record indices in `RowRef` order (this run's rows by line,
+/// then carried-in rows), worked out once for all sheets.
+struct RowOrder([Vec<usize>; 2]);
+
+impl RowOrder {
+    fn new(sides: Sides) -> RowOrder {
+        RowOrder(Side::BOTH.map(|side| {
+            let records = sides.of(side);
+            let mut order: Vec<usize> = (0..records.len()).collect();
+            order.par_sort_by_key(|&i| records[i].row_ref());
+            order
+        }))
+    }
+}
+
+/// What fills one carried column for a record of one side.
+#[derive(Debug, Clone, Copy)]
+enum CarriedValue {
+    /// The record's `carried[i]`.
+    Own(usize),
+    /// The source file path of a carried-in row (`carried_from`).
+    Source,
+    /// Nothing: the side does not carry this column.
+    Empty,
 }
 
 /// The union of both sides' carried column names, ledger's first; with
 /// `--carry-in`, a `carried_from` column before them.
 struct CarriedColumns<'a> {
     names: Vec<String>,
-    /// For each side, the position in `names` of each carried value.
-    slots: [Vec<usize>; 2],
+    /// For each side, what fills each column of `names`.
+    values: [Vec<CarriedValue>; 2],
     /// Per side, the source file path shown for carried-in rows.
-    carried_from: Option<[&'a str; 2]>,
+    sources: [&'a str; 2],
 }
 
 impl<'a> CarriedColumns<'a> {
     fn new(plan: &Plan, carried_from: Option<[Option<&'a SourceId>; 2]>) -> CarriedColumns<'a> {
         let mut names: Vec<String> = Vec::new();
-        let carried_from = carried_from.map(|sources| {
+        let mut values = [Vec::new(), Vec::new()];
+        if carried_from.is_some() {
             names.push("carried_from".to_string());
-            sources.map(|s| s.map_or("", |s| s.path.as_str()))
-        });
+            values = [vec![CarriedValue::Source], vec![CarriedValue::Source]];
+        }
         let mut slots = [Vec::new(), Vec::new()];
         for (s, columns) in [&plan.ledger.columns.carry, &plan.bank.columns.carry]
             .into_iter()
@@ -128,92 +196,194 @@ impl<'a> CarriedColumns<'a> {
                 slots[s].push(at);
             }
         }
+        for (side, slots) in slots.iter().enumerate() {
+            values[side].resize(names.len(), CarriedValue::Empty);
+            for (i, &at) in slots.iter().enumerate() {
+                values[side][at] = CarriedValue::Own(i);
+            }
+        }
+        let sources = carried_from
+            .unwrap_or_default()
+            .map(|s| s.map_or("", |s| s.path.as_str()));
         CarriedColumns {
             names,
-            slots,
-            carried_from,
+            values,
+            sources,
         }
     }
 
-    fn values<'r>(&self, record: &'r Record) -> Vec<&'r str>
-    where
-        'a: 'r,
-    {
-        let mut values = vec![""; self.names.len()];
-        if let Some(sources) = self.carried_from {
-            if record.origin == Origin::CarriedIn {
-                values[0] = sources[record.side as usize];
-            }
-        }
-        let slots = &self.slots[record.side as usize];
-        for (value, &slot) in record.carried.iter().zip(slots) {
-            values[slot] = value;
-        }
-        values
+    /// The record's carried values, one per column of `names`.
+    fn values<'r>(&'r self, record: &'r Record) -> impl Iterator<Item = &'r str> {
+        self.values[record.side as usize].iter().map(move |v| match *v {
+            CarriedValue::Own(i) => record.carried().nth(i).unwrap_or_default(),
+            CarriedValue::Source if record.origin == Origin::CarriedIn => self.sources[record.side as usize],
+            CarriedValue::Source | CarriedValue::Empty => "",
+        })
     }
 }
 
 const COMMON: [&str; 6] = ["side", "line", "key", "amount", "time", "merchant"];
 
-struct Sheet {
-    name: &'static str,
-    writer: csv::Writer<Vec<u8>>,
+/// Rows of one result file (or of a block of one, rendered apart) going
+/// into `W`. Writing never fails: memory does not, and a `ResultFile` keeps
+/// its first error for `ResultFile::finish`.
+struct Sheet<W: Write> {
+    writer: csv::Writer<W>,
     tallies: SideTallies,
-    zone: Tz,
+    times: ZonedWriter,
+    /// Reused for numbers and times, so rows allocate nothing.
+    scratch: String,
 }
 
-impl Sheet {
-    /// A sheet whose header is `before`, the common columns, `after`, then the carried names.
-    fn new(name: &'static str, before: &[&str], after: &[&str], carry: &CarriedColumns, zone: Tz) -> Sheet {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let header: Vec<&str> = before
-            .iter()
-            .copied()
-            .chain(COMMON)
-            .chain(after.iter().copied())
-            .chain(carry.names.iter().map(String::as_str))
-            .collect();
-        writer.write_record(&header).expect("writing to memory");
-        Sheet {
+/// Bytes the csv writer gathers before passing them on.
+const SHEET_BUFFER: usize = 1 << 18;
+
+impl<'a> Sheet<Target<'a>> {
+    /// Starts result file `name`, whose header is `before`, the common
+    /// columns, `after`, then the carried names.
+    fn create(
+        parts: &Parts<'a>,
+        name: &'static str,
+        (before, after): (&[&str], &[&str]),
+    ) -> Result<Self, PublishError> {
+        let mut sheet = Sheet::on(Target::open(parts, name, true)?, parts.input.plan.business_zone);
+        sheet
+            .writer
+            .write_record(header(before, after, parts.carry))
+            .expect(DEFERRED);
+        Ok(sheet)
+    }
+
+    /// Completes the file.
+    fn finish(self) -> Result<OutputFile, PublishError> {
+        let (target, tallies) = self.into_parts();
+        target.finish(tallies)
+    }
+}
+
+/// Where a result file's rows go (see `RenderTo`).
+enum Target<'a> {
+    Memory(&'static str, Vec<u8>),
+    /// The staging file, and a copy of what is kept in memory, if anything.
+    Stream(&'static str, Box<ResultFile<'a>>, Option<Vec<u8>>),
+}
+
+impl<'a> Target<'a> {
+    /// A target for file `name`; when streamed, a copy is kept with `keep`.
+    fn open(parts: &Parts<'a>, name: &'static str, keep: bool) -> Result<Target<'a>, PublishError> {
+        Ok(match parts.to {
+            RenderTo::Memory => Target::Memory(name, Vec::new()),
+            RenderTo::Staging(staging) => {
+                Target::Stream(name, Box::new(staging.create(name)?), keep.then(Vec::new))
+            }
+        })
+    }
+
+    /// Completes the file, which holds rows tallying `tallies`.
+    fn finish(self, tallies: SideTallies) -> Result<OutputFile, PublishError> {
+        let (name, bytes, sha256) = match self {
+            Target::Memory(name, bytes) => (name, bytes, None),
+            Target::Stream(name, file, kept) => (name, kept.unwrap_or_default(), Some(file.finish()?)),
+        };
+        Ok(OutputFile {
             name,
-            writer,
-            tallies: SideTallies::default(),
-            zone,
+            bytes,
+            sha256,
+            tallies,
+        })
+    }
+}
+
+impl Write for Target<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Target::Memory(_, bytes) => bytes.extend_from_slice(buf),
+            Target::Stream(_, file, kept) => {
+                file.write_all(buf)?;
+                if let Some(kept) = kept {
+                    kept.extend_from_slice(buf);
+                }
+            }
         }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A header: `before`, the common columns, `after`, then the carried names.
+fn header<'h>(before: &[&'h str], after: &[&'h str], carry: &'h CarriedColumns) -> Vec<&'h str> {
+    before
+        .iter()
+        .copied()
+        .chain(COMMON)
+        .chain(after.iter().copied())
+        .chain(carry.names.iter().map(String::as_str))
+        .collect()
+}
+
+/// Why the `expect`s on sheet writes hold.
+const DEFERRED: &str = "sheet writes go to memory or to a ResultFile, which defers errors";
+
+impl<W: Write> Sheet<W> {
+    /// A sheet without a header, writing into `sink`.
+    fn on(sink: W, zone: Tz) -> Sheet<W> {
+        Sheet {
+            writer: csv::WriterBuilder::new()
+                .buffer_capacity(SHEET_BUFFER)
+                .from_writer(sink),
+            tallies: SideTallies::default(),
+            times: ZonedWriter::new(zone),
+            scratch: String::new(),
+        }
+    }
+
+    /// The rows written and their tallies.
+    fn into_parts(self) -> (W, SideTallies) {
+        let sink = self.writer.into_inner().map_err(|_| ()).expect(DEFERRED);
+        (sink, self.tallies)
     }
 
     /// Writes one record row: `before` columns, the common ones, `after`, then carried values.
-    fn row(&mut self, record: &Record, before: &[String], after: &[String], carry: &CarriedColumns) {
+    fn row(&mut self, record: &Record, before: &[&str], after: &[&str], carry: &CarriedColumns) {
+        use std::fmt::Write as _;
         self.tallies.side_mut(record.side).add(record.amount);
-        let time = record
-            .time
-            .map(|t| format_in_zone(t, self.zone))
-            .unwrap_or_default();
-        let line = record.line.to_string();
-        let amount = record.amount.to_string();
-        let mut fields: Vec<Cow<str>> = before.iter().map(|s| safe(s)).collect();
-        fields.extend([
-            Cow::Borrowed(record.side.name()),
-            Cow::Borrowed(line.as_str()),
-            safe(&record.key),
-            Cow::Borrowed(amount.as_str()),
-            Cow::Borrowed(time.as_str()),
-            safe(&record.merchant),
-        ]);
-        fields.extend(after.iter().map(|s| safe(s)));
-        fields.extend(carry.values(record).into_iter().map(safe));
-        self.writer
-            .write_record(fields.iter().map(|f| f.as_bytes()))
-            .expect("writing to memory");
+        for field in before {
+            self.field(field);
+        }
+        self.field(record.side.name());
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{}", record.line);
+        self.scratch_field();
+        self.field(record.key());
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{}", record.amount);
+        self.scratch_field();
+        self.scratch.clear();
+        if let Some(t) = record.time {
+            self.times.write(t, &mut self.scratch);
+        }
+        self.scratch_field();
+        self.field(record.merchant());
+        for field in after {
+            self.field(field);
+        }
+        for value in carry.values(record) {
+            self.field(value);
+        }
+        self.writer.write_record(None::<&[u8]>).expect(DEFERRED);
     }
 
-    fn finish(self) -> OutputFile {
-        let bytes = self.writer.into_inner().expect("writing to memory");
-        OutputFile {
-            name: self.name,
-            bytes,
-            tallies: self.tallies,
-        }
+    /// Writes one field, guarded by `safe`.
+    fn field(&mut self, text: &str) {
+        self.writer.write_field(safe(text).as_bytes()).expect(DEFERRED);
+    }
+
+    /// Writes the scratch text (a number or a time: never a formula) as a field.
+    fn scratch_field(&mut self) {
+        self.writer.write_field(self.scratch.as_bytes()).expect(DEFERRED);
     }
 }
 
@@ -233,111 +403,189 @@ pub fn match_id(index: usize) -> String {
     format!("M{:06}", index + 1)
 }
 
-fn matched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "matched.csv",
-        &["match_id", "stage"],
-        &["difference", "review", "review_reason"],
-        carry,
-        input.plan.business_zone,
+/// Matches rendered per parallel task.
+const MATCHES_PER_TASK: usize = 1 << 15;
+
+/// `matched.csv`: blocks of matches are rendered in parallel, a wave of them
+/// at a time, and appended in order while the next wave renders, so only
+/// two waves are ever in memory.
+fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "matched.csv";
+    let columns = (
+        &["match_id", "stage"][..],
+        &["difference", "review", "review_reason", "likely_cause"][..],
     );
+    let mut file = Target::open(parts, name, false)?;
+    let mut header_line = csv::Writer::from_writer(Vec::new());
+    header_line
+        .write_record(header(columns.0, columns.1, parts.carry))
+        .expect(DEFERRED);
+    let header_line = header_line.into_inner().map_err(|_| ()).expect(DEFERRED);
+    file.write_all(&header_line).expect(DEFERRED);
+    // What report.html reads of matched.csv when it is streamed: the review rows.
+    let mut review_rows = header_line;
+    let mut tallies = SideTallies::default();
+    let mut append = |(block, review): (Sheet<Vec<u8>>, Vec<u8>)| {
+        let (bytes, block_tallies) = block.into_parts();
+        tallies.ledger += block_tallies.ledger;
+        tallies.bank += block_tallies.bank;
+        file.write_all(&bytes).expect(DEFERRED);
+        review_rows.extend_from_slice(&review);
+    };
+    let blocks: Vec<&[Match]> = parts.input.result.matches.chunks(MATCHES_PER_TASK).collect();
+    let wave = 2 * rayon::current_num_threads();
+    let render_wave = |first: usize| -> Vec<(Sheet<Vec<u8>>, Vec<u8>)> {
+        let end = blocks.len().min(first + wave);
+        (first..end)
+            .into_par_iter()
+            .map(|b| matched_block(parts, b * MATCHES_PER_TASK, blocks[b]))
+            .collect()
+    };
+    let mut ready = render_wave(0);
+    let mut next = wave;
+    while !ready.is_empty() {
+        let (_, rendered) = rayon::join(
+            || ready.drain(..).for_each(&mut append),
+            || {
+                if next < blocks.len() {
+                    render_wave(next)
+                } else {
+                    Vec::new()
+                }
+            },
+        );
+        ready = rendered;
+        next += wave;
+    }
+    let mut matched = file.finish(tallies)?;
+    if matched.sha256.is_some() {
+        matched.bytes = review_rows;
+    }
+    Ok(matched)
+}
+
+/// The rows of `matches`, the first of which is match number `first`, and
+/// (when streamed) those of the matches flagged for review again.
+fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u8>>, Vec<u8>) {
+    let (input, carry) = (parts.input, parts.carry);
     let sides = input.sides;
-    for (i, m) in input.result.matches.iter().enumerate() {
+    let mut body = Sheet::on(Vec::new(), input.plan.business_zone);
+    let mut review_rows = Sheet::on(Vec::new(), input.plan.business_zone);
+    let streamed = matches!(parts.to, RenderTo::Staging(_));
+    for (k, m) in matches.iter().enumerate() {
         let sum =
             |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
         let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
-        let before = [match_id(i), input.plan.stages[m.stage].name().to_string()];
+        let id = match_id(first + k);
+        let before = [id.as_str(), input.plan.stages[m.stage].name()];
+        let difference = difference.to_string();
+        let reasons = m.review_reasons.join("; ");
+        let review = if m.review_reasons.is_empty() {
+            "false"
+        } else {
+            "true"
+        };
         let after = [
-            difference.to_string(),
-            (!m.review_reasons.is_empty()).to_string(),
-            m.review_reasons.join("; "),
+            difference.as_str(),
+            review,
+            reasons.as_str(),
+            input.causes.of_match(first + k),
         ];
-        for &l in &m.ledger {
-            sheet.row(&sides.ledger[l], &before, &after, carry);
-        }
-        for &b in &m.bank {
-            sheet.row(&sides.bank[b], &before, &after, carry);
+        let sheets = if streamed && !m.review_reasons.is_empty() {
+            [Some(&mut body), Some(&mut review_rows)]
+        } else {
+            [Some(&mut body), None]
+        };
+        for sheet in sheets.into_iter().flatten() {
+            for &l in &m.ledger {
+                sheet.row(&sides.ledger[l], &before, &after, carry);
+            }
+            for &b in &m.bank {
+                sheet.row(&sides.bank[b], &before, &after, carry);
+            }
         }
     }
-    sheet.finish()
+    (body, review_rows.into_parts().0)
 }
 
-/// Rows of one disposition kind, ledger first, in line order.
-fn each_with<'a, F>(input: &'a RenderInput, mut f: F)
+/// Every row with its disposition, ledger first, each side in `RowRef` order.
+fn each_with<'a, F>(parts: &Parts<'a>, mut f: F)
 where
     F: FnMut(&'a Record, &'a Disposition),
 {
+    let (input, order) = (parts.input, parts.order);
     for side in Side::BOTH {
         let records = input.sides.of(side);
         let dispositions = match side {
             Side::Ledger => &input.result.ledger,
             Side::Bank => &input.result.bank,
         };
-        let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by_key(|&i| records[i].row_ref());
-        for i in order {
+        for &i in &order.0[side as usize] {
             f(&records[i], &dispositions[i]);
         }
     }
 }
 
-fn unmatched(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "unmatched.csv",
-        &[],
-        &["reason", "counterpart"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, |record, d| {
+/// Starts a per-row sheet: the common columns, then `after`.
+fn row_sheet<'a>(
+    parts: &Parts<'a>,
+    name: &'static str,
+    after: &[&str],
+) -> Result<Sheet<Target<'a>>, PublishError> {
+    Sheet::create(parts, name, (&[], after))
+}
+
+fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "unmatched.csv";
+    let mut sheet = row_sheet(parts, name, &["reason", "counterpart", "likely_cause"])?;
+    each_with(parts, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" ");
-            sheet.row(record, &[], &[reason.name().to_string(), refs], carry);
+            let cause = parts.input.causes.of_row(record.row_ref());
+            sheet.row(record, &[], &[reason.name(), &refs, cause], parts.carry);
         }
     });
     sheet.finish()
 }
 
-fn duplicates(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "duplicates.csv",
-        &[],
-        &["duplicate_of"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, |record, d| {
+fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "duplicates.csv";
+    let mut sheet = row_sheet(parts, name, &["duplicate_of", "likely_cause"])?;
+    each_with(parts, |record, d| {
         if let Disposition::Duplicate { of } = d {
-            sheet.row(record, &[], &[of.to_string()], carry);
+            let cause = parts.input.causes.of_row(record.row_ref());
+            sheet.row(record, &[], &[&of.to_string(), cause], parts.carry);
         }
     });
     sheet.finish()
 }
 
 /// Rows below the ignore threshold and rows set aside by status, per side in line order.
-fn ignored(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
-    let mut sheet = Sheet::new("ignored.csv", &[], &["reason"], carry, input.plan.business_zone);
-    let below = match input.plan.ignore_below {
+fn ignored(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "ignored.csv";
+    let mut sheet = row_sheet(parts, name, &["reason"])?;
+    let below = match parts.input.plan.ignore_below {
         Some(limit) => format!("below_ignore_threshold ({limit})"),
         None => "below_ignore_threshold".to_string(),
     };
-    let mut rows: Vec<(&Record, &str)> = input
+    let mut rows: Vec<(&Record, &str)> = parts
+        .input
         .set_aside
         .iter()
         .map(|s| (&s.record, s.reason.as_str()))
         .collect();
-    each_with(input, |record, d| {
+    each_with(parts, |record, d| {
         if *d == Disposition::Ignored {
             rows.push((record, below.as_str()));
         }
     });
     rows.sort_by_key(|(r, _)| r.row_ref());
     for (record, reason) in rows {
-        sheet.row(record, &[], &[reason.to_string()], carry);
+        sheet.row(record, &[], &[reason], parts.carry);
     }
     sheet.finish()
 }
@@ -350,51 +598,39 @@ fn business_date(record: &Record, plan: &Plan) -> String {
         .unwrap_or_default()
 }
 
-fn pending(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "pending.csv",
-        &[],
-        &["reason", "business_date", "source_file", "source_sha256"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, |record, d| {
+fn pending(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "pending.csv";
+    let after = ["reason", "business_date", "source_file", "source_sha256"];
+    let mut sheet = row_sheet(parts, name, &after)?;
+    let input = parts.input;
+    each_with(parts, |record, d| {
         if *d == Disposition::Pending {
             let source = input.inputs[record.side as usize];
-            let after = [
-                AWAITING_COUNTERPART.to_string(),
-                business_date(record, input.plan),
-                source.path.clone(),
-                source.sha256.clone(),
-            ];
-            sheet.row(record, &[], &after, carry);
+            let date = business_date(record, input.plan);
+            let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
+            sheet.row(record, &[], &after, parts.carry);
         }
     });
     sheet.finish()
 }
 
-fn out_of_period(input: &RenderInput, carry: &CarriedColumns) -> OutputFile {
-    let mut sheet = Sheet::new(
-        "out_of_period.csv",
-        &[],
-        &["reason", "business_date"],
-        carry,
-        input.plan.business_zone,
-    );
-    each_with(input, |record, d| {
+fn out_of_period(parts: &Parts) -> Result<OutputFile, PublishError> {
+    let name = "out_of_period.csv";
+    let mut sheet = row_sheet(parts, name, &["reason", "business_date"])?;
+    each_with(parts, |record, d| {
         if let Disposition::OutOfPeriod(reason) = d {
-            let after = [reason.name().to_string(), business_date(record, input.plan)];
-            sheet.row(record, &[], &after, carry);
+            let date = business_date(record, parts.input.plan);
+            sheet.row(record, &[], &[reason.name(), &date], parts.carry);
         }
     });
     sheet.finish()
 }
 
-fn rejected(rows: &[RejectedRow]) -> OutputFile {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+fn rejected(rows: &[RejectedRow], parts: &Parts) -> Result<OutputFile, PublishError> {
+    let mut writer = csv::Writer::from_writer(Target::open(parts, "rejected.csv", true)?);
     writer
         .write_record(["side", "line", "column", "error", "raw"])
-        .expect("writing to memory");
+        .expect(DEFERRED);
     let mut counts: BTreeMap<Side, u64> = BTreeMap::new();
     for r in rows {
         *counts.entry(r.side).or_default() += 1;
@@ -402,21 +638,22 @@ fn rejected(rows: &[RejectedRow]) -> OutputFile {
         let column = r.column.to_string();
         writer
             .write_record([r.side.name(), &line, &column, &safe(&r.error), &safe(&r.raw)])
-            .expect("writing to memory");
+            .expect(DEFERRED);
     }
     let mut tallies = SideTallies::default();
     tallies.ledger.count = counts.get(&Side::Ledger).copied().unwrap_or(0);
     tallies.bank.count = counts.get(&Side::Bank).copied().unwrap_or(0);
-    OutputFile {
-        name: "rejected.csv",
-        bytes: writer.into_inner().expect("writing to memory"),
-        tallies,
-    }
+    writer
+        .into_inner()
+        .map_err(|_| ())
+        .expect(DEFERRED)
+        .finish(tallies)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::safe;
+    use super::*;
+    use crate::rules::report::OutputKind;
 
     #[test]
     fn formula_starts_get_a_quote_and_numbers_do_not() {
@@ -426,5 +663,50 @@ mod tests {
         for plain in ["-12.50", "+5", "-0", "P001", "", "a=b", " =1"] {
             assert_eq!(safe(plain), plain, "{plain:?}");
         }
+    }
+
+    /// `[report]` templates are checked against `OutputKind::columns`: it must
+    /// list exactly the columns each file is rendered with.
+    #[test]
+    fn rule_file_column_names_match_the_rendered_headers() {
+        let text = "[rules]\nname = \"t\"\nversion = \"1\"\neffective_from = 2026-01-01\n\
+                    [ledger.columns]\namount = \"a\"\ncarry = [\"x\"]\n[bank.columns]\namount = \"a\"\n\
+                    [[stage]]\nname = \"id\"\nmatch = \"key\"\n";
+        let file: crate::rules::schema::RuleFile = toml::from_str(text).unwrap();
+        let plan = crate::rules::plan::build(&file, "t.toml", "0").unwrap();
+        let id = SourceId {
+            path: "f".into(),
+            sha256: "0".into(),
+        };
+        let result = Reconciliation {
+            matches: Vec::new(),
+            ledger: Vec::new(),
+            bank: Vec::new(),
+        };
+        let causes = LikelyCauses::default();
+        let files = render(
+            &RenderInput {
+                sides: Sides {
+                    ledger: &[],
+                    bank: &[],
+                },
+                result: &result,
+                plan: &plan,
+                rejected: &[],
+                inputs: [&id, &id],
+                carried_from: None,
+                set_aside: &[],
+                causes: &causes,
+            },
+            RenderTo::Memory,
+        )
+        .unwrap();
+        for kind in OutputKind::ALL {
+            let file = files.iter().find(|f| f.name == kind.file()).unwrap();
+            let header = String::from_utf8(file.bytes.clone()).unwrap();
+            let expected = kind.columns().join(",") + ",x\n";
+            assert_eq!(header, expected, "{}", kind.file());
+        }
+        assert_eq!(files.len(), OutputKind::ALL.len(), "every output file has a kind");
     }
 }

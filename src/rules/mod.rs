@@ -5,9 +5,11 @@
 
 pub mod business;
 pub mod cases;
+pub mod filter;
 pub mod init;
 pub mod plan;
 pub mod profiles;
+pub mod report;
 pub mod roles;
 pub mod schema;
 
@@ -112,6 +114,23 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
         }
     })?;
     plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan)).map_err(|e| {
+        let (line, column) = line_and_column(text, e.span.start);
+        RulesError::Invalid {
+            path: path.into(),
+            line,
+            column,
+            message: e.message,
+        }
+    })?;
+    let carried: Vec<String> = plan
+        .ledger
+        .columns
+        .carry
+        .iter()
+        .chain(&plan.bank.columns.carry)
+        .cloned()
+        .collect();
+    plan.report = report::build(&file.report, &carried, text).map_err(|e| {
         let (line, column) = line_and_column(text, e.span.start);
         RulesError::Invalid {
             path: path.into(),

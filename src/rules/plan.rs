@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use super::business::{BusinessDay, Cutoff};
 use super::profiles;
+use super::report::ReportPlan;
 use super::roles::Roles;
 use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, StatusSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
@@ -61,6 +62,8 @@ pub struct Plan {
     pub duplicate_window: TimeDelta,
     /// Who sees which columns.
     pub roles: Roles,
+    /// `[report]`: language, column templates and named reports (set by `rules::load_file`).
+    pub report: ReportPlan,
 }
 
 impl Plan {
@@ -517,6 +520,7 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, Invalid>
         review_above,
         duplicate_window,
         roles: Roles::default(),
+        report: ReportPlan::default(),
     })
 }
 

@@ -31,6 +31,9 @@ pub struct RuleFile {
     pub stages: Vec<StageSpec>,
     /// `[roles]`: who sees which columns (see `rules::roles`).
     pub roles: Option<RolesSpec>,
+    /// `[report]`: language, column templates and named reports.
+    #[serde(default)]
+    pub report: super::report::ReportSpec,
 }
 
 /// `[rules]`: which rules these are.

@@ -1,0 +1,61 @@
+//! Micro-benchmarks of matching with `rules/default.toml`: the key stage
+//! (every bank row echoes its order id) and the fallback stage (no bank row
+//! has a key: merchant + amount + time window). Run with
+//! `cargo bench --bench matching`; figures go in BENCHMARKS.md.
+
+use std::hint::black_box;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use recon::matching::{reconcile, Sides};
+use recon::model::{Origin, Record, RecordText, Side};
+use rust_decimal::Decimal;
+
+fn record(side: Side, line: u64, key: &str, merchant: &str, cents: i64, time: DateTime<Utc>) -> Record {
+    Record {
+        side,
+        line,
+        amount: Decimal::new(cents, 2),
+        time: Some(time),
+        text: RecordText::new(key, merchant, []),
+        origin: Origin::Input,
+    }
+}
+
+/// `n` orders on both sides; bank rows carry the key only when `keyed`.
+fn day(n: u64, keyed: bool) -> (Vec<Record>, Vec<Record>) {
+    let start = DateTime::from_timestamp(1_763_942_400, 0).expect("valid instant");
+    let mut ledger = Vec::new();
+    let mut bank = Vec::new();
+    for i in 0..n {
+        let key = format!("P20261124{i:08}");
+        let merchant = format!("M{:04}", i % 500);
+        let cents = 1_000 + (i * 7_919 % 400_000) as i64;
+        let t = start + TimeDelta::seconds((i * 86_000 / n) as i64);
+        ledger.push(record(Side::Ledger, i + 2, &key, &merchant, cents, t));
+        let bank_key = if keyed { key.as_str() } else { "" };
+        let lag = TimeDelta::seconds((i % 90) as i64);
+        bank.push(record(Side::Bank, i + 6, bank_key, &merchant, cents, t + lag));
+    }
+    (ledger, bank)
+}
+
+fn matching(c: &mut Criterion) {
+    let plan = recon::rules::load_file(std::path::Path::new("rules/default.toml"))
+        .expect("rules/default.toml loads");
+    let mut group = c.benchmark_group("matching");
+    group.sample_size(10);
+    for (name, n, keyed) in [("key_100k", 100_000, true), ("fallback_20k", 20_000, false)] {
+        let (ledger, bank) = day(n, keyed);
+        let sides = Sides {
+            ledger: &ledger,
+            bank: &bank,
+        };
+        group.throughput(Throughput::Elements(n * 2));
+        group.bench_function(name, |b| b.iter(|| black_box(reconcile(black_box(sides), &plan))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, matching);
+criterion_main!(benches);

@@ -1,0 +1,99 @@
+//! Micro-benchmarks of reading: field parsing (amounts, times), encoding
+//! detection and decoding, and reading a whole table in parallel chunks.
+//! Run with `cargo bench --bench parsing`; figures go in BENCHMARKS.md.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use recon::input::amount::parse_amount;
+use recon::input::chunked::read_typed;
+use recon::input::encoding::{decode, EncodingChoice};
+use recon::input::table::TableOptions;
+use recon::input::time::{parse_time, TimeLayout};
+use recon::model::Side;
+
+const AMOUNTS: [&str; 6] = ["12.50", "1,234.56", "-0.01", "¥88.00", "(300.00)", "400000.00"];
+const TIMES: [&str; 4] = [
+    "2026-11-24 10:15:03",
+    "2026/11/24 10:15:03",
+    "20261124101503",
+    "2026-11-24T02:15:03Z",
+];
+
+fn fields(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fields");
+    group.throughput(Throughput::Elements(AMOUNTS.len() as u64));
+    group.bench_function("parse_amount", |b| {
+        b.iter(|| {
+            for a in AMOUNTS {
+                black_box(parse_amount(black_box(a), Some(2)).unwrap());
+            }
+        })
+    });
+    group.throughput(Throughput::Elements(TIMES.len() as u64));
+    group.bench_function("parse_time", |b| {
+        let zone = chrono_tz::Asia::Shanghai;
+        b.iter(|| {
+            for t in TIMES {
+                black_box(parse_time(black_box(t), &TimeLayout::Auto, zone).unwrap());
+            }
+        })
+    });
+    group.finish();
+}
+
+/// A bank statement of `rows` rows in the generator's shape.
+fn statement(rows: usize) -> String {
+    let mut text =
+        String::from("XX银行对公账户交易明细\n交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "2026-11-24 {:02}:{:02}:{:02},`P2026112400{i:06},M{:04},,\"1,{:03}.50\",,代收\n",
+            i / 3600 % 24,
+            i / 60 % 60,
+            i % 60,
+            i % 500,
+            i % 1000
+        ));
+    }
+    text.push_str("合计,,,,,,\n");
+    text
+}
+
+fn encoding(c: &mut Criterion) {
+    let text = statement(20_000);
+    let gbk = encoding_rs::GBK.encode(&text).0.into_owned();
+    let mut group = c.benchmark_group("encoding");
+    group.throughput(Throughput::Bytes(gbk.len() as u64));
+    group.bench_function("detect_and_decode_gbk", |b| {
+        b.iter(|| black_box(decode(black_box(&gbk), EncodingChoice::Auto).unwrap()))
+    });
+    let utf8 = text.into_bytes();
+    group.throughput(Throughput::Bytes(utf8.len() as u64));
+    group.bench_function("detect_and_decode_utf8", |b| {
+        b.iter(|| black_box(decode(black_box(&utf8), EncodingChoice::Auto).unwrap()))
+    });
+    group.finish();
+}
+
+fn table(c: &mut Criterion) {
+    let text = statement(50_000);
+    let plan = recon::rules::load_file(std::path::Path::new("rules/default.toml"))
+        .expect("rules/default.toml loads");
+    let options = TableOptions {
+        expected_columns: plan.bank.columns.names(),
+        ..TableOptions::default()
+    };
+    let mut group = c.benchmark_group("table");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("read_typed_bank_50k_rows", |b| {
+        b.iter(|| {
+            let (_, typed) = read_typed(black_box(&text), &options, Side::Bank, &plan.bank).unwrap();
+            black_box(typed.unwrap().records.len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fields, encoding, table);
+criterion_main!(benches);
