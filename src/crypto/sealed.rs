@@ -15,7 +15,7 @@
 //! returns plain bytes only after the tag has been verified.
 
 use aes_gcm::aead::consts::U12;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInOut, KeyInit, Payload};
 use aes_gcm::{AesGcm, Nonce};
 use sm4::Sm4;
 use thiserror::Error;
@@ -76,22 +76,27 @@ pub enum OpenError {
 
 /// Encrypts `plain` into the version 1 format under `key`.
 pub fn seal(key: &Sm4Key, plain: &[u8]) -> Result<Vec<u8>, SealError> {
+    let mut sealed = Vec::with_capacity(HEADER_LEN + plain.len() + TAG_LEN);
+    sealed.resize(HEADER_LEN, 0);
+    sealed.extend_from_slice(plain);
+    seal_in_place(key, &mut sealed)?;
+    Ok(sealed)
+}
+
+/// Like `seal`, without a second copy of a large file: `buffer` holds
+/// `HEADER_LEN` bytes of room, then the plain bytes; it becomes the version 1
+/// file (header, ciphertext, tag).
+pub fn seal_in_place(key: &Sm4Key, buffer: &mut Vec<u8>) -> Result<(), SealError> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).map_err(SealError::Random)?;
     let header = header(&nonce, &key.id());
-    let body = cipher(key)
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plain,
-                aad: &header,
-            },
-        )
+    let (head, body) = buffer.split_at_mut(HEADER_LEN);
+    head.copy_from_slice(&header);
+    let tag = cipher(key)
+        .encrypt_inout_detached(&Nonce::from(nonce), &header, body.into())
         .map_err(|_| SealError::TooLarge)?;
-    let mut sealed = Vec::with_capacity(HEADER_LEN + body.len());
-    sealed.extend_from_slice(&header);
-    sealed.extend_from_slice(&body);
-    Ok(sealed)
+    buffer.extend_from_slice(&tag);
+    Ok(())
 }
 
 /// Verifies and decrypts a file written by `seal`.

@@ -437,15 +437,33 @@ fn decode_in_pieces(
     } else {
         std::iter::once(0..bytes.len()).collect()
     };
-    // `collect` keeps the error of the first failing piece in file order,
-    // which holds the first bad sequence of the whole.
-    let decoded: Vec<String> = pieces
-        .into_par_iter()
-        .map(|piece| {
-            decode_piece(&bytes[piece.clone()], encoding).map_err(|invalid| invalid.shifted(piece.start))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(join_pieces(decoded))
+    if pieces.len() == 1 {
+        let mut text = decode_piece(bytes, encoding)?;
+        text.shrink_to_fit();
+        return Ok(text);
+    }
+    // Decoded a wave at a time and appended, so the pieces never all sit in
+    // memory beside the whole; the room reserved up front is only touched as
+    // it is filled. Waves go in file order and a wave's first failing piece
+    // comes first, so the error is the file's first bad sequence.
+    let wave = 2 * rayon::current_num_threads();
+    let room = encoding
+        .new_decoder_without_bom_handling()
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len());
+    let mut text = String::with_capacity(room);
+    for pieces in pieces.chunks(wave) {
+        let decoded: Vec<String> = pieces
+            .par_iter()
+            .map(|piece| {
+                decode_piece(&bytes[piece.clone()], encoding).map_err(|invalid| invalid.shifted(piece.start))
+            })
+            .collect::<Result<_, _>>()?;
+        for piece in decoded {
+            text.push_str(&piece);
+        }
+    }
+    Ok(text)
 }
 
 /// Bytes per piece when a legacy encoding is decoded in parallel.
@@ -477,20 +495,6 @@ fn decode_piece(bytes: &[u8], encoding: &'static Encoding) -> Result<String, Inv
             at_eof: true,
         })),
     }
-}
-
-/// The pieces as one string, each freed once copied.
-fn join_pieces(pieces: Vec<String>) -> String {
-    if pieces.len() == 1 {
-        let mut text = pieces.into_iter().next().unwrap_or_default();
-        text.shrink_to_fit();
-        return text;
-    }
-    let mut text = String::with_capacity(pieces.iter().map(String::len).sum());
-    for piece in pieces {
-        text.push_str(&piece);
-    }
-    text
 }
 
 /// The first malformed sequence, if any, found by decoding into a small

@@ -166,7 +166,9 @@ impl TableError {
     }
 }
 
-/// Locates the table in `text`.
+/// Locates the table in `text`, on one thread: the reference definition
+/// that `chunked::read_rows` and `chunked::read_typed` (what recon runs) are
+/// tested against, row for row.
 pub fn read_table(text: &str, options: &TableOptions) -> Result<Table, TableError> {
     let text = normalize_line_ends(text);
     let total_lines = count_lines(&text);

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::TimeDelta;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::{Free, Match, RowMap, Sides};
@@ -27,20 +28,22 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
         }
         // Only matched rows sharing a key with a free row can be repeated.
         let keys: HashSet<&str, FastState> = candidates.iter().map(|r| r.key()).collect();
+        // Found in parallel, gathered in match order.
+        let sharing: Vec<&Record> = matches
+            .par_iter()
+            .flat_map_iter(|m| match side {
+                Side::Ledger => m.ledger.iter(),
+                Side::Bank => m.bank.iter(),
+            })
+            .map(|&i| &records[i])
+            .filter(|r| keys.contains(r.key()))
+            .collect();
         let mut matched: HashMap<(&str, Decimal), Vec<&Record>, FastState> = HashMap::default();
-        for m in matches {
-            let indices = match side {
-                Side::Ledger => &m.ledger,
-                Side::Bank => &m.bank,
-            };
-            for r in indices.iter().map(|&i| &records[i]) {
-                if keys.contains(r.key()) {
-                    matched
-                        .entry((r.key(), r.amount.normalize()))
-                        .or_default()
-                        .push(r);
-                }
-            }
+        for r in sharing {
+            matched
+                .entry((r.key(), r.amount.normalize()))
+                .or_default()
+                .push(r);
         }
         for r in candidates {
             let Some(originals) = matched.get(&(r.key(), r.amount.normalize())) else {

@@ -106,12 +106,14 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
         return KeyIndex { rows };
     }
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
-        for (i, r) in sides
+        // Found in parallel, gathered in file order.
+        let sharing: Vec<(usize, &Record)> = sides
             .of(side)
-            .iter()
+            .par_iter()
             .enumerate()
-            .filter(|(_, r)| !r.key().is_empty())
-        {
+            .filter(|(_, r)| !r.key().is_empty() && rows.contains_key(&(r.key(), r.is_outflow())))
+            .collect();
+        for (i, r) in sharing {
             if let Some(slots) = rows.get_mut(&(r.key(), r.is_outflow())) {
                 slots[slot].push((r.row_ref(), i));
             }

@@ -127,7 +127,9 @@ impl<'k> Staging<'k> {
             }
             Some(key) => {
                 let sealed_name = format!("{name}.{}", crypto::sealed::EXTENSION);
-                (self.dir.path().join(sealed_name), Sink::Sealed(Vec::new(), key))
+                // Room for the header: sealed in place at `finish`.
+                let room = vec![0; crypto::sealed::HEADER_LEN];
+                (self.dir.path().join(sealed_name), Sink::Sealed(room, key))
             }
         };
         Ok(ResultFile {
@@ -172,7 +174,7 @@ pub struct ResultFile<'s> {
 enum Sink<'k> {
     /// Straight to the file.
     Plain(fs::File),
-    /// Kept for encryption under the key at `finish`.
+    /// Kept for encryption under the key at `finish`, after room for the header.
     Sealed(Vec<u8>, &'k Sm4Key),
 }
 
@@ -215,13 +217,12 @@ impl ResultFile<'_> {
                 file.sync_all().map_err(io(&self.path, "cannot sync"))?;
                 restrict(&self.path, 0o640)?;
             }
-            Sink::Sealed(plain, key) => {
-                let sealed = crypto::seal(key, &plain).map_err(|source| PublishError::Seal {
+            Sink::Sealed(mut bytes, key) => {
+                crypto::sealed::seal_in_place(key, &mut bytes).map_err(|source| PublishError::Seal {
                     name: self.name,
                     source,
                 })?;
-                drop(plain);
-                write_synced(&self.path, &sealed)?;
+                write_synced(&self.path, &bytes)?;
             }
         }
         if !self.staging.first_written.swap(true, Ordering::SeqCst) {
