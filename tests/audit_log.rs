@@ -8,34 +8,15 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{data, recon, root, summary};
+use common::{data, recon, root, run_ledger, sha256_hex, summary};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn file_sha(path: &Path) -> String {
     sha256_hex(&std::fs::read(path).unwrap())
 }
 
 fn run(ledger: &Path, out: &Path, extra: &[&str]) -> Output {
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(ledger)
-        .args([
-            "--bank",
-            "examples/basic/bank.csv",
-            "--rules",
-            "rules/default.toml",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
+    run_ledger(ledger, out).args(extra).output().unwrap()
 }
 
 fn example_ledger() -> PathBuf {

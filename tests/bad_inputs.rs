@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{data, recon, root};
+use common::{data, recon, root, snapshot, stderr, stdout};
 
 const RULES: &str = "rules/default.toml";
 const GOOD_LEDGER: &str = "examples/basic/ledger.csv";
@@ -64,43 +64,11 @@ impl Previous {
     }
 }
 
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 fn run_files(ledger: &Path, bank: &Path, rules: &Path, out: &Path, extra: &[&str]) -> Output {
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(ledger)
-        .arg("--bank")
-        .arg(bank)
-        .arg("--rules")
-        .arg(rules)
-        .arg("--out")
-        .arg(out)
+    common::run(ledger, bank, rules, out)
         .args(extra)
         .output()
         .unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn assert_contains(text: &str, expected: &[&str], case: &str) {

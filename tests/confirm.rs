@@ -8,27 +8,15 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{data, recon, rows, summary};
+use common::{data, recon, rows, run_case, run_example, run_nightly, stderr, summary, DEFAULT_RULES};
 
 fn run_day(day: &str, out: &Path, audit: &Path) -> Output {
-    let out_ = recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(data(&format!("confirm/{day}/ledger.csv")))
-        .arg("--bank")
-        .arg(data(&format!("confirm/{day}/bank.csv")))
-        .args(["--rules", "rules/default.toml", "--out"])
-        .arg(out)
+    let out_ = run_case(&data(&format!("confirm/{day}")), Path::new(DEFAULT_RULES), out)
         .arg("--audit")
         .arg(audit)
         .output()
         .unwrap();
-    assert_eq!(
-        out_.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out_.stderr)
-    );
+    assert_eq!(out_.status.code(), Some(1), "{}", stderr(&out_));
     out_
 }
 
@@ -153,18 +141,7 @@ fn what_needs_no_confirmation_is_refused_and_nothing_is_recorded() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let log = tmp.path().join("audit.log");
-    let ran = recon()
-        .args([
-            "run",
-            "--ledger",
-            "examples/basic/ledger.csv",
-            "--bank",
-            "examples/basic/bank.csv",
-        ])
-        .args(["--rules", "rules/default.toml", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let ran = run_example(&out).output().unwrap();
     assert_eq!(ran.status.code(), Some(1));
     let before = std::fs::read(&log).unwrap();
     let cases: [(&[&str], &str); 7] = [
@@ -216,17 +193,8 @@ fn what_needs_no_confirmation_is_refused_and_nothing_is_recorded() {
 fn a_carried_in_row_still_alone_after_its_grace_can_be_confirmed() {
     let tmp = tempfile::tempdir().unwrap();
     let (day1, day2) = (tmp.path().join("d1"), tmp.path().join("d2"));
-    let nightly = |ledger: &str, bank: &str, date: &str, out: &Path| {
-        recon()
-            .arg("run")
-            .arg("--ledger")
-            .arg(data(&format!("nightly/{ledger}")))
-            .arg("--bank")
-            .arg(data(&format!("nightly/{bank}")))
-            .arg("--rules")
-            .arg(data("nightly/rules.toml"))
-            .args(["--date", date, "--out"])
-            .arg(out)
+    let nightly = |date: &str, out: &Path| {
+        run_nightly(date, out)
             .args(if date.ends_with("25") {
                 vec!["--carry-in".to_string(), day1.display().to_string()]
             } else {
@@ -235,18 +203,8 @@ fn a_carried_in_row_still_alone_after_its_grace_can_be_confirmed() {
             .output()
             .unwrap()
     };
-    assert_eq!(
-        nightly("ledger-1124.csv", "bank-1124.csv", "2026-11-24", &day1)
-            .status
-            .code(),
-        Some(0)
-    );
-    assert_eq!(
-        nightly("ledger-1125.csv", "bank-1125.csv", "2026-11-25", &day2)
-            .status
-            .code(),
-        Some(1)
-    );
+    assert_eq!(nightly("2026-11-24", &day1).status.code(), Some(0));
+    assert_eq!(nightly("2026-11-25", &day2).status.code(), Some(1));
     let items = review_rows(&day2);
     let carried = items
         .iter()

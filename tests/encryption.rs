@@ -10,26 +10,41 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::{data, recon};
+use assert_cmd::Command;
+use common::{data, recon, run_ledger, stderr};
 use sha2::{Digest, Sha256};
 
 /// The GB/T 32907 example key, used where a fixed key makes failures reproducible.
 const FIXED_KEY: &str = "0123456789abcdeffedcba9876543210";
 
-/// A ledger with two bad rows, so `--skip-bad-rows` produces every output, rejected.csv included.
-fn run_args(out: &Path) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = ["run", "--ledger"].map(Into::into).to_vec();
-    args.push(data("run/ledger_bad_rows.csv").into());
-    for a in [
-        "--bank",
-        "examples/basic/bank.csv",
-        "--rules",
-        "rules/default.toml",
-    ] {
-        args.push(a.into());
-    }
-    args.extend(["--skip-bad-rows".into(), "--out".into(), out.into()]);
-    args
+/// `recon run` on a ledger with two bad rows and `--skip-bad-rows`, so every
+/// output is produced, rejected.csv included.
+fn run_all_outputs(out: &Path) -> Command {
+    let mut cmd = run_ledger(data("run/ledger_bad_rows.csv"), out);
+    cmd.arg("--skip-bad-rows");
+    cmd
+}
+
+/// [`run_all_outputs`] with its results encrypted under the key file `key`.
+fn run_sealed(out: &Path, key: &Path) -> Command {
+    let mut cmd = run_all_outputs(out);
+    cmd.arg("--encrypt-key-file").arg(key);
+    cmd
+}
+
+/// [`run_sealed`], which finds the example day's exceptions (exit 1).
+fn run_encrypted(out: &Path, key: &Path) {
+    run_sealed(out, key).assert().code(1);
+}
+
+/// A temporary directory holding the key file `k` (the fixed key) and the
+/// results `out` of an encrypted run with it: `(directory, key, out)`.
+fn encrypted_results() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = write_key(&tmp.path().join("k"), FIXED_KEY, 0o600);
+    let out = tmp.path().join("out");
+    run_encrypted(&out, &key);
+    (tmp, key, out)
 }
 
 fn write_key(path: &Path, text: &str, mode: u32) -> PathBuf {
@@ -71,10 +86,6 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// summary.json without what differs between two runs of the same inputs.
 fn comparable_summary(bytes: &[u8]) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
@@ -96,17 +107,12 @@ fn comparable_report(bytes: &[u8]) -> String {
 fn every_output_round_trips_and_no_plain_result_reaches_the_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let plain = tmp.path().join("plain");
-    recon().args(run_args(&plain)).assert().code(1);
+    run_all_outputs(&plain).assert().code(1);
     let key = tmp.path().join("results.key");
     let id = keygen(&key);
     let enc = tmp.path().join("enc");
-    let run = recon()
-        .args(run_args(&enc))
-        .arg("--encrypt-key-file")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let run = run_sealed(&enc, &key).output().unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     assert!(String::from_utf8_lossy(&run.stdout).contains(&format!("key id {id}")));
 
     let plain_names = names(&plain);
@@ -167,25 +173,17 @@ fn key_file_from_the_environment_and_encrypted_results_are_replaced_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let key = write_key(&tmp.path().join("k"), &format!("{FIXED_KEY}\n"), 0o600);
     let out = tmp.path().join("out");
-    recon().args(run_args(&out)).assert().code(1);
+    run_all_outputs(&out).assert().code(1);
     for _ in 0..2 {
         // Plain results, then encrypted ones, are each replaced by an encrypted run.
-        recon()
-            .args(run_args(&out))
-            .env("RECON_KEY_FILE", &key)
-            .assert()
-            .code(1);
+        run_all_outputs(&out).env("RECON_KEY_FILE", &key).assert().code(1);
         assert!(
             names(&out).iter().all(|n| n.ends_with(".sm4")),
             "{:?}",
             names(&out)
         );
     }
-    let empty = recon()
-        .args(run_args(&out))
-        .env("RECON_KEY_FILE", "")
-        .output()
-        .unwrap();
+    let empty = run_all_outputs(&out).env("RECON_KEY_FILE", "").output().unwrap();
     assert_eq!(
         empty.status.code(),
         Some(2),
@@ -197,7 +195,7 @@ fn key_file_from_the_environment_and_encrypted_results_are_replaced_whole() {
         .env("RECON_KEY_FILE", &key)
         .output()
         .unwrap();
-    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr(&printed));
     let summary: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(summary["encryption"]["key_id"], key_id(FIXED_KEY).as_str());
     // Main's nine files plus report.html, all sealed.
@@ -206,15 +204,7 @@ fn key_file_from_the_environment_and_encrypted_results_are_replaced_whole() {
 
 #[test]
 fn a_changed_byte_anywhere_is_an_authentication_failure_and_writes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = write_key(&tmp.path().join("k"), FIXED_KEY, 0o600);
-    let out = tmp.path().join("out");
-    recon()
-        .args(run_args(&out))
-        .arg("--encrypt-key-file")
-        .arg(&key)
-        .assert()
-        .code(1);
+    let (tmp, key, out) = encrypted_results();
     let sealed = fs::read(out.join("matched.csv.sm4")).unwrap();
     let places = [
         ("magic", 0),
@@ -238,7 +228,7 @@ fn a_changed_byte_anywhere_is_an_authentication_failure_and_writes_nothing() {
             .arg(&key)
             .output()
             .unwrap();
-        let err = stderr_of(&result);
+        let err = stderr(&result);
         assert_eq!(result.status.code(), Some(2), "{what}: {err}");
         assert!(err.contains("authentication failed"), "{what}: {err}");
         assert!(err.contains("nothing was written"), "{what}: {err}");
@@ -261,24 +251,16 @@ fn a_changed_byte_anywhere_is_an_authentication_failure_and_writes_nothing() {
         .unwrap();
     assert_eq!(result.status.code(), Some(2));
     assert!(
-        stderr_of(&result).contains("changed or damaged"),
+        stderr(&result).contains("changed or damaged"),
         "{}",
-        stderr_of(&result)
+        stderr(&result)
     );
     assert!(result.stdout.is_empty(), "no plain bytes on stdout either");
 }
 
 #[test]
 fn one_tampered_file_stops_a_directory_before_any_plain_file_is_written() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = write_key(&tmp.path().join("k"), FIXED_KEY, 0o600);
-    let out = tmp.path().join("out");
-    recon()
-        .args(run_args(&out))
-        .arg("--encrypt-key-file")
-        .arg(&key)
-        .assert()
-        .code(1);
+    let (_tmp, key, out) = encrypted_results();
     let victim = out.join("unmatched.csv.sm4");
     let mut bytes = fs::read(&victim).unwrap();
     bytes[35] ^= 1;
@@ -292,7 +274,7 @@ fn one_tampered_file_stops_a_directory_before_any_plain_file_is_written() {
         .output()
         .unwrap();
     assert_eq!(result.status.code(), Some(2));
-    let err = stderr_of(&result);
+    let err = stderr(&result);
     assert!(
         err.contains("unmatched.csv.sm4: nothing was written: authentication failed"),
         "{err}"
@@ -306,17 +288,9 @@ fn one_tampered_file_stops_a_directory_before_any_plain_file_is_written() {
 
 #[test]
 fn the_wrong_key_is_named_and_nothing_is_written() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = write_key(&tmp.path().join("k"), FIXED_KEY, 0o600);
+    let (tmp, _, out) = encrypted_results();
     let other_hex = "00112233445566778899aabbccddeeff";
     let other = write_key(&tmp.path().join("other"), other_hex, 0o600);
-    let out = tmp.path().join("out");
-    recon()
-        .args(run_args(&out))
-        .arg("--encrypt-key-file")
-        .arg(&key)
-        .assert()
-        .code(1);
     let before = names(&out);
     for args in [vec!["decrypt", "--dir"], vec!["decrypt"]] {
         let target = if args.len() == 2 {
@@ -331,7 +305,7 @@ fn the_wrong_key_is_named_and_nothing_is_written() {
             .arg(&other)
             .output()
             .unwrap();
-        let err = stderr_of(&result);
+        let err = stderr(&result);
         assert_eq!(result.status.code(), Some(2), "{err}");
         assert!(err.contains("authentication failed"), "{err}");
         assert!(
@@ -353,13 +327,8 @@ fn a_key_file_others_can_access_or_that_is_malformed_is_refused() {
     let out = tmp.path().join("out");
     for mode in [0o644, 0o640, 0o604, 0o620] {
         let key = write_key(&tmp.path().join("open.key"), FIXED_KEY, mode);
-        let result = recon()
-            .args(run_args(&out))
-            .arg("--encrypt-key-file")
-            .arg(&key)
-            .output()
-            .unwrap();
-        let err = stderr_of(&result);
+        let result = run_sealed(&out, &key).output().unwrap();
+        let err = stderr(&result);
         assert_eq!(result.status.code(), Some(2), "{mode:o}: {err}");
         assert!(
             err.contains(&format!("accessible by group or others (mode {mode:04o})")),
@@ -380,13 +349,8 @@ fn a_key_file_others_can_access_or_that_is_malformed_is_refused() {
         ),
     ] {
         let key = write_key(&tmp.path().join("bad.key"), text, 0o600);
-        let result = recon()
-            .args(run_args(&out))
-            .arg("--encrypt-key-file")
-            .arg(&key)
-            .output()
-            .unwrap();
-        let err = stderr_of(&result);
+        let result = run_sealed(&out, &key).output().unwrap();
+        let err = stderr(&result);
         assert_eq!(result.status.code(), Some(2), "{err}");
         assert!(
             err.contains("not an SM4 key file") && err.contains(problem),
@@ -400,12 +364,7 @@ fn a_key_file_others_can_access_or_that_is_malformed_is_refused() {
         (0o400, format!("{FIXED_KEY}\r\n")),
     ] {
         let key = write_key(&tmp.path().join(format!("ok{mode:o}.key")), &text, mode);
-        recon()
-            .args(run_args(&out))
-            .arg("--encrypt-key-file")
-            .arg(&key)
-            .assert()
-            .code(1);
+        run_sealed(&out, &key).assert().code(1);
         assert!(out.join("summary.json.sm4").is_file());
     }
 }
@@ -424,11 +383,7 @@ fn keygen_writes_an_owner_only_key_and_never_overwrites() {
 
     let again = recon().args(["keygen", "-o"]).arg(&path).output().unwrap();
     assert_eq!(again.status.code(), Some(2));
-    assert!(
-        stderr_of(&again).contains("already exists"),
-        "{}",
-        stderr_of(&again)
-    );
+    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
     assert_eq!(fs::read_to_string(&path).unwrap(), text, "the key was changed");
 
     let second = tmp.path().join("second.key");
@@ -442,15 +397,7 @@ fn keygen_writes_an_owner_only_key_and_never_overwrites() {
 
 #[test]
 fn decrypt_never_replaces_a_plain_file_without_force() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = write_key(&tmp.path().join("k"), FIXED_KEY, 0o600);
-    let out = tmp.path().join("out");
-    recon()
-        .args(run_args(&out))
-        .arg("--encrypt-key-file")
-        .arg(&key)
-        .assert()
-        .code(1);
+    let (_tmp, key, out) = encrypted_results();
     let sealed = out.join("ignored.csv.sm4");
     let plain = out.join("ignored.csv");
     fs::write(&plain, "keep me\n").unwrap();
@@ -462,11 +409,7 @@ fn decrypt_never_replaces_a_plain_file_without_force() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
-    assert!(
-        stderr_of(&refused).contains("already exist"),
-        "{}",
-        stderr_of(&refused)
-    );
+    assert!(stderr(&refused).contains("already exist"), "{}", stderr(&refused));
     assert_eq!(fs::read_to_string(&plain).unwrap(), "keep me\n");
 
     let refused_dir = recon()
@@ -514,15 +457,7 @@ fn decrypt_never_replaces_a_plain_file_without_force() {
 
 #[test]
 fn a_failed_write_in_a_directory_removes_the_plain_files_it_created() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = write_key(&tmp.path().join("k"), FIXED_KEY, 0o600);
-    let out = tmp.path().join("out");
-    recon()
-        .args(run_args(&out))
-        .arg("--encrypt-key-file")
-        .arg(&key)
-        .assert()
-        .code(1);
+    let (tmp, key, out) = encrypted_results();
     let dec = tmp.path().join("dec");
     // A directory where summary.json should go: even --force cannot rename a file over it.
     fs::create_dir_all(dec.join("summary.json")).unwrap();
@@ -535,7 +470,7 @@ fn a_failed_write_in_a_directory_removes_the_plain_files_it_created() {
         .arg(&key)
         .output()
         .unwrap();
-    let err = stderr_of(&result);
+    let err = stderr(&result);
     assert_eq!(result.status.code(), Some(2), "{err}");
     assert!(
         err.contains("removed the 8 plain file(s) already created"),

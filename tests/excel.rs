@@ -4,23 +4,12 @@
 
 mod common;
 
-use common::{data, recon, rows, summary};
-
-fn check_json(path: &std::path::Path) -> (i32, serde_json::Value) {
-    let out = recon()
-        .arg("check")
-        .arg(path)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap(), json)
-}
+use common::{check_json, data, recon, rows, summary};
 
 #[test]
 fn numeric_and_date_cells_become_exact_text() {
     for file in ["excel/statement.xlsx", "excel/statement.xls"] {
-        let (code, j) = check_json(&data(file));
+        let (code, j) = check_json(&data(file), &[]);
         assert_eq!(code, 0, "{file}: {j}");
         let kind = file.rsplit('.').next().unwrap();
         assert_eq!(j["encoding"], kind, "{file}");
@@ -79,17 +68,14 @@ fn workbook_statements_reconcile_against_a_csv_ledger() {
     for file in ["excel/statement.xlsx", "excel/statement.xls"] {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
-        recon()
-            .args(["run", "--ledger"])
-            .arg(data("excel/ledger.csv"))
-            .arg("--bank")
-            .arg(data(file))
-            .arg("--rules")
-            .arg(data("excel/rules.toml"))
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(0);
+        common::run(
+            data("excel/ledger.csv"),
+            data(file),
+            data("excel/rules.toml"),
+            &out,
+        )
+        .assert()
+        .code(0);
         let matched = rows(&out.join("matched.csv"));
         let bank: Vec<(String, String)> = matched
             .iter()
@@ -115,7 +101,7 @@ fn workbook_statements_reconcile_against_a_csv_ledger() {
 
 #[test]
 fn a_bad_cell_is_reported_at_its_sheet_row_and_column() {
-    let (code, j) = check_json(&data("excel/bad_amount.xlsx"));
+    let (code, j) = check_json(&data("excel/bad_amount.xlsx"), &[]);
     assert_eq!(code, 1);
     let problem = j["problems"][0].as_str().unwrap();
     assert!(
@@ -125,18 +111,15 @@ fn a_bad_cell_is_reported_at_its_sheet_row_and_column() {
         "{problem}"
     );
     let tmp = tempfile::tempdir().unwrap();
-    recon()
-        .args(["run", "--ledger"])
-        .arg(data("excel/ledger.csv"))
-        .arg("--bank")
-        .arg(data("excel/bad_amount.xlsx"))
-        .arg("--rules")
-        .arg(data("excel/rules.toml"))
-        .arg("--out")
-        .arg(tmp.path().join("out"))
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("bad_amount.xlsx:6:4:"));
+    common::run(
+        data("excel/ledger.csv"),
+        data("excel/bad_amount.xlsx"),
+        data("excel/rules.toml"),
+        tmp.path().join("out"),
+    )
+    .assert()
+    .code(2)
+    .stderr(predicates::str::contains("bad_amount.xlsx:6:4:"));
     assert!(!tmp.path().join("out").exists());
 }
 

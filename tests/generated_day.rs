@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{recon, rows, summary};
+use common::{rows, summary};
 
 /// The gen_day example binary, built by `cargo test` beside the test binaries.
 fn gen_day() -> PathBuf {
@@ -49,14 +49,7 @@ fn generated_day_agrees_with_the_ground_truth_for_every_row() {
         .expect("gen_day runs (built by cargo test)");
     assert!(status.success());
     let out = tmp.path().join("out");
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(day.join("ledger.csv"))
-        .arg("--bank")
-        .arg(day.join("bank.csv"))
-        .args(["--rules", "rules/default.toml", "--out"])
-        .arg(&out)
+    common::run_case(&day, Path::new(common::DEFAULT_RULES), &out)
         .assert()
         .code(1);
 

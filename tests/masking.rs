@@ -8,24 +8,13 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{data, recon, root, rows, summary};
+use common::{data, default_rules_error, position_of, recon, root, rows, run_example, run_ledger, summary};
 
 const SALT: &str = "test-salt-not-for-production";
 
 fn run(ledger: &Path, out: &Path, extra: &[&str]) -> Output {
-    recon()
+    run_ledger(ledger, out)
         .env(recon::output::mask::SALT_VAR, SALT)
-        .arg("run")
-        .arg("--ledger")
-        .arg(ledger)
-        .args([
-            "--bank",
-            "examples/basic/bank.csv",
-            "--rules",
-            "rules/default.toml",
-            "--out",
-        ])
-        .arg(out)
         .args(extra)
         .output()
         .unwrap()
@@ -202,17 +191,9 @@ fn without_role_the_default_role_applies_and_finance_sees_everything() {
 fn hashing_needs_a_secret_salt_and_unknown_roles_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let no_salt = recon()
+    let no_salt = run_example(&out)
         .env_remove(recon::output::mask::SALT_VAR)
-        .args([
-            "run",
-            "--ledger",
-            "examples/basic/ledger.csv",
-            "--bank",
-            "examples/basic/bank.csv",
-        ])
-        .args(["--rules", "rules/default.toml", "--role", "auditor", "--out"])
-        .arg(&out)
+        .args(["--role", "auditor"])
         .output()
         .unwrap();
     assert_eq!(no_salt.status.code(), Some(2));
@@ -238,17 +219,9 @@ fn hashes_depend_on_the_salt() {
     let tmp = tempfile::tempdir().unwrap();
     let hash_with = |salt: &str, out: &str| -> String {
         let out = tmp.path().join(out);
-        recon()
+        run_example(&out)
             .env(recon::output::mask::SALT_VAR, salt)
-            .args([
-                "run",
-                "--ledger",
-                "examples/basic/ledger.csv",
-                "--bank",
-                "examples/basic/bank.csv",
-            ])
-            .args(["--rules", "rules/default.toml", "--role", "auditor", "--out"])
-            .arg(&out)
+            .args(["--role", "auditor"])
             .assert()
             .code(1);
         rows(&out.join("matched.csv"))[0]["户号"].clone()
@@ -258,22 +231,10 @@ fn hashes_depend_on_the_salt() {
     assert_ne!(a, hash_with("another-salt-of-enough-length", "c"));
 }
 
-fn rules_error(edit: impl Fn(&str) -> String) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("r.toml");
-    let text = std::fs::read_to_string(root().join("rules/default.toml")).unwrap();
-    std::fs::write(&path, edit(&text)).unwrap();
-    let out = recon().args(["rules", "check"]).arg(&path).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    String::from_utf8(out.stderr).unwrap()
-}
-
 /// `LINE:COL` of the first occurrence of `needle` in the default rules after `edit`.
 fn position(edit: impl Fn(&str) -> String, needle: &str) -> String {
     let text = edit(&std::fs::read_to_string(root().join("rules/default.toml")).unwrap());
-    let at = text.find(needle).unwrap();
-    let line = text[..at].matches('\n').count() + 1;
-    let column = text[..at].rsplit('\n').next().unwrap().chars().count() + 1;
+    let (line, column) = position_of(&text, needle);
     format!("r.toml:{line}:{column}:")
 }
 
@@ -295,7 +256,7 @@ fn rules_check_lists_the_roles() {
 #[test]
 fn rules_check_explains_role_mistakes_with_line_and_column() {
     let boss = |t: &str| t.replace("default_role = \"finance\"", "default_role = \"boss\"");
-    let err = rules_error(boss);
+    let err = default_rules_error(boss);
     assert!(err.contains(&position(boss, "\"boss\"")), "{err}");
     assert!(
         err.contains("default_role = \"boss\" is not a role defined here (roles: auditor, cashier, finance)"),
@@ -303,26 +264,26 @@ fn rules_check_explains_role_mistakes_with_line_and_column() {
     );
 
     let column = |t: &str| t.replace("\"户号\" = \"hash\"", "\"卡号\" = \"hash\"");
-    let err = rules_error(column);
+    let err = default_rules_error(column);
     assert!(err.contains(&position(column, "\"卡号\"")), "{err}");
     assert!(err.contains("unknown column \"卡号\""), "{err}");
     assert!(err.contains("key, merchant, 户号, 付款账号, 摘要"), "{err}");
 
     let kind = |t: &str| t.replace("\"户号\" = \"hash\"", "\"户号\" = \"stars\"");
-    let err = rules_error(kind);
+    let err = default_rules_error(kind);
     assert!(err.contains(&position(kind, "\"stars\"")), "{err}");
     assert!(err.contains("\"stars\" is not a mask kind"), "{err}");
 
     let amount = |t: &str| t.replace("\"户号\" = \"hash\"", "amount = \"drop\"");
-    let err = rules_error(amount);
+    let err = default_rules_error(amount);
     assert!(err.contains("\"amount\" cannot be masked"), "{err}");
 
     let no_default = |t: &str| t.replace("default_role = \"finance\"\n", "");
-    let err = rules_error(no_default);
+    let err = default_rules_error(no_default);
     assert!(err.contains("no default_role"), "{err}");
 
     let typo = |t: &str| t.replace("[roles.auditor]\n", "[roles.auditor]\nmasks = {}\n");
-    let err = rules_error(typo);
+    let err = default_rules_error(typo);
     assert!(err.contains(&position(typo, "masks = {}")), "{err}");
     assert!(err.contains("unknown field `masks`"), "{err}");
 }

@@ -20,16 +20,7 @@ fn run_day(
     extra: &[&std::ffi::OsStr],
     out: &Path,
 ) -> (i32, String) {
-    let mut cmd = recon();
-    cmd.arg("run")
-        .arg("--ledger")
-        .arg(data(ledger))
-        .arg("--bank")
-        .arg(data(bank))
-        .arg("--rules")
-        .arg(data(rules))
-        .arg("--out")
-        .arg(out);
+    let mut cmd = common::run(data(ledger), data(bank), data(rules), out);
     if let Some(date) = date {
         cmd.args(["--date", date]);
     }
@@ -378,25 +369,13 @@ fn carried_runs_are_identical_for_any_thread_count() {
         let dir: PathBuf = tmp.path().join(threads);
         let (first, second) = (dir.join("d1"), dir.join("d2"));
         for (out, carry) in [(&first, None), (&second, Some(&first))] {
-            let mut cmd = recon();
-            cmd.env("RAYON_NUM_THREADS", threads).arg("run");
-            let day = if carry.is_some() { "1125" } else { "1124" };
-            cmd.arg("--ledger")
-                .arg(data(&format!("nightly/ledger-{day}.csv")))
-                .arg("--bank")
-                .arg(data(&format!("nightly/bank-{day}.csv")))
-                .arg("--rules")
-                .arg(data("nightly/rules.toml"))
-                .args([
-                    "--date",
-                    if carry.is_some() {
-                        "2026-11-25"
-                    } else {
-                        "2026-11-24"
-                    },
-                ])
-                .arg("--out")
-                .arg(out);
+            let date = if carry.is_some() {
+                "2026-11-25"
+            } else {
+                "2026-11-24"
+            };
+            let mut cmd = common::run_nightly(date, out);
+            cmd.env("RAYON_NUM_THREADS", threads);
             if let Some(c) = carry {
                 cmd.arg("--carry-in").arg(c);
             }
@@ -424,14 +403,10 @@ fn carried_runs_are_identical_for_any_thread_count() {
 }
 
 fn rule_error(from: &str, to: &str) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("r.toml");
-    let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
-    assert!(text.contains(from), "{from}");
-    std::fs::write(&path, text.replace(from, to)).unwrap();
-    let out = recon().args(["rules", "check"]).arg(&path).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    String::from_utf8(out.stderr).unwrap()
+    common::default_rules_error(|text| {
+        assert!(text.contains(from), "{from}");
+        text.replace(from, to)
+    })
 }
 
 #[test]

@@ -16,16 +16,8 @@ fn run(
     extra: &[&str],
     out: &std::path::Path,
 ) -> assert_cmd::assert::Assert {
-    recon()
-        .args(["run", "--ledger"])
-        .arg(data(ledger))
-        .arg("--bank")
-        .arg(data(bank))
-        .arg("--rules")
-        .arg(data(rules))
+    common::run(data(ledger), data(bank), data(rules), out)
         .args(extra)
-        .arg("--out")
-        .arg(out)
         .assert()
 }
 
@@ -98,16 +90,8 @@ fn bank_profile_flag_replaces_the_rule_files_bank_section() {
         );
     std::fs::write(&rules, text).unwrap();
     let run_with = |extra: &[&str]| {
-        recon()
-            .args(["run", "--ledger"])
-            .arg(data("profiles/alipay_ledger.csv"))
-            .arg("--bank")
-            .arg(data(ALIPAY))
-            .arg("--rules")
-            .arg(&rules)
+        common::run(data("profiles/alipay_ledger.csv"), data(ALIPAY), &rules, &out)
             .args(extra)
-            .arg("--out")
-            .arg(&out)
             .assert()
     };
     // Without the flag the Alipay bill does not fit the WeChat merchant profile.
@@ -239,38 +223,36 @@ fn unknown_status_values_are_bad_rows_naming_the_lists() {
     );
 }
 
-#[test]
-fn a_status_in_two_lists_is_refused() {
+/// `recon rules check` on the Alipay rules with `status` appended as a
+/// `[bank.status]` section: refused with exit 2 and `message` on stderr.
+fn assert_bank_status_refused(status: &str, message: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules.toml");
-    let text = std::fs::read_to_string(data("profiles/alipay_rules.toml")).unwrap()
-        + "\n[bank.status]\nignore = [\"交易关闭\", \"等待确认收货\"]\n";
+    let text =
+        std::fs::read_to_string(data("profiles/alipay_rules.toml")).unwrap() + "\n[bank.status]\n" + status;
     std::fs::write(&rules, text).unwrap();
     recon()
         .args(["rules", "check"])
         .arg(&rules)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains(
-            "[bank.status]: \"等待确认收货\" is in both success and ignore",
-        ));
+        .stderr(predicates::str::contains(message));
+}
+
+#[test]
+fn a_status_in_two_lists_is_refused() {
+    assert_bank_status_refused(
+        "ignore = [\"交易关闭\", \"等待确认收货\"]\n",
+        "[bank.status]: \"等待确认收货\" is in both success and ignore",
+    );
 }
 
 #[test]
 fn status_lists_reject_unknown_keys_with_a_position() {
-    let tmp = tempfile::tempdir().unwrap();
-    let rules = tmp.path().join("rules.toml");
-    let text = std::fs::read_to_string(data("profiles/alipay_rules.toml")).unwrap()
-        + "\n[bank.status]\nsucess = [\"交易成功\"]\n";
-    std::fs::write(&rules, text).unwrap();
-    recon()
-        .args(["rules", "check"])
-        .arg(&rules)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "rules.toml:27:1: unknown field `sucess`",
-        ));
+    assert_bank_status_refused(
+        "sucess = [\"交易成功\"]\n",
+        "rules.toml:27:1: unknown field `sucess`",
+    );
 }
 
 #[test]

@@ -375,17 +375,8 @@ fn run(w: &Written, out: &Path, threads: &str) -> Output {
 }
 
 fn run_with(w: &Written, out: &Path, threads: &str, extra: &[&str]) -> Output {
-    recon()
+    common::run(&w.ledger, &w.bank, rules(), out)
         .env("RAYON_NUM_THREADS", threads)
-        .arg("run")
-        .arg("--ledger")
-        .arg(&w.ledger)
-        .arg("--bank")
-        .arg(&w.bank)
-        .arg("--rules")
-        .arg(rules())
-        .arg("--out")
-        .arg(out)
         .args(extra)
         .output()
         .unwrap()

@@ -3,18 +3,10 @@
 
 mod common;
 
-use common::{data, recon};
+use common::{check_json, data, recon};
 
 fn check(path: &std::path::Path) -> (i32, serde_json::Value) {
-    let out = recon()
-        .arg("check")
-        .arg(path)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (code, json)
+    check_json(path, &[])
 }
 
 fn shape(j: &serde_json::Value) -> (String, String, u64, u64) {

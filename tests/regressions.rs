@@ -8,14 +8,10 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{data, recon};
+use common::{data, recon, stderr};
 
 fn check(file: &Path) -> Output {
     recon().arg("check").arg(file).output().unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// A damaged `.xls` on which the workbook reader indexes out of bounds: a

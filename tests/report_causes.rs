@@ -6,23 +6,16 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{data, recon, rows};
+use common::{data, rows, run_case, run_nightly};
+
+/// `recon run` on the causes fixture with its rules.
+fn causes_run(out: &Path) -> assert_cmd::Command {
+    let dir = data("causes");
+    run_case(&dir, &dir.join("rules.toml"), out)
+}
 
 fn run(out: &Path, extra: &[&str]) {
-    let dir = data("causes");
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(dir.join("ledger.csv"))
-        .arg("--bank")
-        .arg(dir.join("bank.csv"))
-        .arg("--rules")
-        .arg(dir.join("rules.toml"))
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
-        .code(1);
+    causes_run(out).args(extra).assert().code(1);
 }
 
 /// `side:line` → likely_cause of every row of a result file.
@@ -128,16 +121,7 @@ fn lang_zh_words_causes_in_chinese_and_the_rules_can_make_it_the_default() {
         ),
     ] {
         let out = tmp.path().join(out_name);
-        let mut cmd = recon();
-        cmd.arg("run")
-            .arg("--ledger")
-            .arg(case.join("ledger.csv"))
-            .arg("--bank")
-            .arg(case.join("bank.csv"))
-            .arg("--rules")
-            .arg(case.join("rules.toml"))
-            .arg("--out")
-            .arg(&out);
+        let mut cmd = run_case(&case, &case.join("rules.toml"), &out);
         if let Some(l) = lang {
             cmd.args(["--lang", l]);
         }
@@ -150,20 +134,7 @@ fn lang_zh_words_causes_in_chinese_and_the_rules_can_make_it_the_default() {
 fn an_unknown_language_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let dir = data("causes");
-    let result = recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(dir.join("ledger.csv"))
-        .arg("--bank")
-        .arg(dir.join("bank.csv"))
-        .arg("--rules")
-        .arg(dir.join("rules.toml"))
-        .arg("--out")
-        .arg(&out)
-        .args(["--lang", "fr"])
-        .output()
-        .unwrap();
+    let result = causes_run(&out).args(["--lang", "fr"]).output().unwrap();
     assert_eq!(result.status.code(), Some(2));
     let err = String::from_utf8(result.stderr).unwrap();
     assert!(
@@ -185,18 +156,7 @@ fn the_rules_cutoff_and_carried_rows_are_named_in_the_cause() {
         .replace("[business]\n", "[business]\ncutoff = \"T+1 10:00\"\n");
     std::fs::write(case.join("rules.toml"), rules).unwrap();
     let out = tmp.path().join("out");
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(dir.join("ledger.csv"))
-        .arg("--bank")
-        .arg(dir.join("bank.csv"))
-        .arg("--rules")
-        .arg(case.join("rules.toml"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
+    run_case(&dir, &case.join("rules.toml"), &out).assert().code(1);
     assert_eq!(
         causes(&out.join("unmatched.csv"))["ledger:7"],
         "paid 23:50, cutoff tomorrow 10:00: likely arrives T+1"
@@ -204,32 +164,13 @@ fn the_rules_cutoff_and_carried_rows_are_named_in_the_cause() {
 
     // Two nightly runs: the row carried in as pending that again finds nothing,
     // and a repeat of a carried-in row, are explained with their carried references.
-    let nightly = data("nightly");
-    let day = |ledger: &str, bank: &str, date: &str, out: &Path, carry: Option<&Path>| {
-        let mut cmd = recon();
-        cmd.arg("run")
-            .arg("--ledger")
-            .arg(nightly.join(ledger))
-            .arg("--bank")
-            .arg(nightly.join(bank))
-            .arg("--rules")
-            .arg(nightly.join("rules.toml"))
-            .args(["--date", date, "--out"])
-            .arg(out);
-        if let Some(c) = carry {
-            cmd.arg("--carry-in").arg(c);
-        }
-        cmd.output().unwrap();
-    };
     let (first, second) = (tmp.path().join("d1"), tmp.path().join("d2"));
-    day("ledger-1124.csv", "bank-1124.csv", "2026-11-24", &first, None);
-    day(
-        "ledger-1125.csv",
-        "bank-1125.csv",
-        "2026-11-25",
-        &second,
-        Some(&first),
-    );
+    run_nightly("2026-11-24", &first).output().unwrap();
+    run_nightly("2026-11-25", &second)
+        .arg("--carry-in")
+        .arg(&first)
+        .output()
+        .unwrap();
     let unmatched = rows(&second.join("unmatched.csv"));
     let a4 = unmatched.iter().find(|r| r["key"] == "A4").unwrap();
     assert_eq!(a4["reason"], "no_counterpart_after_grace");

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook, Reader, Xlsx};
-use common::{recon, root, rows, summary};
+use common::{check_edited_rules, position_of, recon, root, rows, run_case, stderr, stdout, summary};
 
 fn example() -> PathBuf {
     root().join("examples/report-columns")
@@ -15,19 +15,7 @@ fn example() -> PathBuf {
 
 fn run(rules: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let dir = example();
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(dir.join("ledger.csv"))
-        .arg("--bank")
-        .arg(dir.join("bank.csv"))
-        .arg("--rules")
-        .arg(rules)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
+    run_case(&dir, rules, out).args(extra).output().unwrap()
 }
 
 /// The example's rules without its `[report]` section: the default columns.
@@ -194,12 +182,8 @@ fn shipped_example_passes_as_a_regression_case() {
 
 /// `recon rules check` on the example's rules with one edit: (exit code, stdout + stderr).
 fn check_edited(edit: impl Fn(String) -> String) -> (i32, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("r.toml");
-    let text = std::fs::read_to_string(example().join("rules.toml")).unwrap();
-    std::fs::write(&path, edit(text)).unwrap();
-    let out = recon().args(["rules", "check"]).arg(&path).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let (out, path) = check_edited_rules(&example().join("rules.toml"), |text| edit(text.to_string()));
+    let text = stdout(&out) + &stderr(&out);
     (
         out.status.code().unwrap(),
         text.replace(&path.display().to_string(), "RULES"),
@@ -209,10 +193,7 @@ fn check_edited(edit: impl Fn(String) -> String) -> (i32, String) {
 /// 1-based line and column of `needle` in the example's rules after `edit`.
 fn position(edit: impl Fn(String) -> String, needle: &str) -> (usize, usize) {
     let text = edit(std::fs::read_to_string(example().join("rules.toml")).unwrap());
-    let at = text.find(needle).unwrap();
-    let line = text[..at].matches('\n').count() + 1;
-    let column = text[..at].rsplit('\n').next().unwrap().chars().count() + 1;
-    (line, column)
+    position_of(&text, needle)
 }
 
 #[test]

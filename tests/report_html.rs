@@ -14,23 +14,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{data, recon, root, rows, summary};
+use common::{data, root, rows, run_case, run_example, summary};
 
-fn run_example(out: &Path, extra: &[&str]) {
-    recon()
-        .args([
-            "run",
-            "--ledger",
-            "examples/basic/ledger.csv",
-            "--bank",
-            "examples/basic/bank.csv",
-            "--rules",
-            "rules/default.toml",
-            "--date",
-            "2026-11-24",
-            "--out",
-        ])
-        .arg(out)
+/// The example day for its business date 2026-11-24, which must find exceptions.
+fn run_example_day(out: &Path, extra: &[&str]) {
+    run_example(out)
+        .args(["--date", "2026-11-24"])
         .args(extra)
         .assert()
         .code(1);
@@ -38,18 +27,7 @@ fn run_example(out: &Path, extra: &[&str]) {
 
 fn run_injection(out: &Path) {
     let dir = data("html-injection");
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(dir.join("ledger.csv"))
-        .arg("--bank")
-        .arg(dir.join("bank.csv"))
-        .arg("--rules")
-        .arg(dir.join("rules.toml"))
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .code(1);
+    run_case(&dir, &dir.join("rules.toml"), out).assert().code(1);
 }
 
 /// The text of the element with `id` in serialized HTML (ids we write hold only
@@ -134,7 +112,7 @@ fn exception_count(out: &Path) -> usize {
 fn the_page_is_self_contained_and_agrees_with_summary_json() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    run_example(&out, &[]);
+    run_example_day(&out, &[]);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     // Nothing is loaded from anywhere: no src/href attributes, no url(), no @import;
@@ -165,7 +143,7 @@ fn the_page_is_self_contained_and_agrees_with_summary_json() {
 fn lang_zh_translates_the_page_but_not_the_data() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    run_example(&out, &["--lang", "zh"]);
+    run_example_day(&out, &["--lang", "zh"]);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<html lang=\"zh-CN\">"));
     assert!(html.contains("<h2>汇总</h2>") && html.contains("可能原因"));
@@ -214,19 +192,8 @@ fn the_page_is_the_same_for_any_thread_count_but_for_its_run_times() {
     let mut pages = Vec::new();
     for threads in ["1", "8"] {
         let out = tmp.path().join(threads);
-        recon()
+        run_example(&out)
             .env("RAYON_NUM_THREADS", threads)
-            .args([
-                "run",
-                "--ledger",
-                "examples/basic/ledger.csv",
-                "--bank",
-                "examples/basic/bank.csv",
-                "--rules",
-                "rules/default.toml",
-                "--out",
-            ])
-            .arg(&out)
             .assert()
             .code(1);
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -301,7 +268,7 @@ fn chromium_renders_the_report_as_summary_json_says() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    run_example(&out, &[]);
+    run_example_day(&out, &[]);
     let url = file_url(&out.join("report.html"));
 
     let shot = tmp.path().join("report.png");

@@ -9,19 +9,10 @@ use std::path::Path;
 
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use chrono::NaiveDateTime;
-use common::{data, recon, summary};
+use common::{data, run_case, run_nightly, summary, DEFAULT_RULES};
 
 fn run(dir: &Path, rules: &Path, out: &Path, extra: &[&str]) -> i32 {
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(dir.join("ledger.csv"))
-        .arg("--bank")
-        .arg(dir.join("bank.csv"))
-        .arg("--rules")
-        .arg(rules)
-        .arg("--out")
-        .arg(out)
+    run_case(dir, rules, out)
         .args(extra)
         .output()
         .unwrap()
@@ -252,39 +243,17 @@ fn no_workbook_without_the_flag() {
 #[test]
 fn pending_and_out_of_period_rows_get_their_sheets() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = data("nightly");
-    let rules = dir.join("rules.toml");
-    let day = |ledger: &str, bank: &str, date: &str, out: &Path, carry: Option<&Path>| {
-        let mut cmd = recon();
-        cmd.arg("run")
-            .arg("--ledger")
-            .arg(dir.join(ledger))
-            .arg("--bank")
-            .arg(dir.join(bank))
-            .arg("--rules")
-            .arg(&rules)
-            .args(["--date", date, "--xlsx", "--out"])
-            .arg(out);
+    let day = |date: &str, out: &Path, carry: Option<&Path>| {
+        let mut cmd = run_nightly(date, out);
+        cmd.arg("--xlsx");
         if let Some(c) = carry {
             cmd.arg("--carry-in").arg(c);
         }
         cmd.output().unwrap().status.code().unwrap()
     };
     let (first, second) = (tmp.path().join("d1"), tmp.path().join("d2"));
-    assert_eq!(
-        day("ledger-1124.csv", "bank-1124.csv", "2026-11-24", &first, None),
-        0
-    );
-    assert_eq!(
-        day(
-            "ledger-1125.csv",
-            "bank-1125.csv",
-            "2026-11-25",
-            &second,
-            Some(&first)
-        ),
-        1
-    );
+    assert_eq!(day("2026-11-24", &first, None), 0);
+    assert_eq!(day("2026-11-25", &second, Some(&first)), 1);
     for out in [&first, &second] {
         let mut book: Xlsx<_> = open_workbook(out.join("results.xlsx")).unwrap();
         for (sheet, file) in [
@@ -305,21 +274,8 @@ fn a_role_sees_the_same_masked_values_in_every_view() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let basic = common::root().join("examples/basic");
-    let code = recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(basic.join("ledger.csv"))
-        .arg("--bank")
-        .arg(basic.join("bank.csv"))
-        .args([
-            "--rules",
-            "rules/default.toml",
-            "--role",
-            "auditor",
-            "--xlsx",
-            "--out",
-        ])
-        .arg(&out)
+    let code = run_case(&basic, Path::new(DEFAULT_RULES), &out)
+        .args(["--role", "auditor", "--xlsx"])
         .env("RECON_MASK_SALT", "0123456789abcdef0123")
         .output()
         .unwrap()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{recon, summary};
+use common::{default_rules_error, recon, summary, EXAMPLE_BANK, EXAMPLE_LEDGER};
 
 #[test]
 fn shipped_examples_pass_as_regression_cases() {
@@ -69,42 +69,34 @@ fn rules_check_accepts_the_default_rules() {
     );
 }
 
-fn rule_error(edit: impl Fn(String) -> String) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("r.toml");
-    let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
-    std::fs::write(&path, edit(text)).unwrap();
-    let out = recon().args(["rules", "check"]).arg(&path).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    String::from_utf8(out.stderr).unwrap()
-}
-
 #[test]
 fn rules_check_explains_what_is_wrong() {
-    let unknown = rule_error(|t| t.replace("review_above = ", "reveiw_above = "));
+    let unknown = default_rules_error(|t| t.replace("review_above = ", "reveiw_above = "));
     assert!(
         unknown
             .contains("r.toml:30:1: unknown field `reveiw_above`, expected `ignore_below` or `review_above`"),
         "{unknown}"
     );
-    let wrong_type = rule_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = 1.0"));
+    let wrong_type = default_rules_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = 1.0"));
     assert!(
         wrong_type.contains("r.toml:29:16: invalid type: floating point `1.0`, expected a string"),
         "{wrong_type}"
     );
-    let contradiction = rule_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = \"6000.00\""));
+    let contradiction =
+        default_rules_error(|t| t.replace("ignore_below = \"1.00\"", "ignore_below = \"6000.00\""));
     assert!(
         contradiction.contains("ignore_below (6000.00) is not below review_above (5000.00)"),
         "{contradiction}"
     );
-    let bad_stage = rule_error(|t| t.replace("match = \"split\"", "match = \"fuzzy\""));
+    let bad_stage = default_rules_error(|t| t.replace("match = \"split\"", "match = \"fuzzy\""));
     assert!(
         bad_stage.contains("match = \"fuzzy\" is not a stage kind"),
         "{bad_stage}"
     );
-    let bad_window = rule_error(|t| t.replace("window = [\"0s\", \"120s\"]", "window = [\"120s\", \"0s\"]"));
+    let bad_window =
+        default_rules_error(|t| t.replace("window = [\"0s\", \"120s\"]", "window = [\"120s\", \"0s\"]"));
     assert!(bad_window.contains("window starts after it ends"), "{bad_window}");
-    let no_amount = rule_error(|t| t.replace("amount = \"金额\"", ""));
+    let no_amount = default_rules_error(|t| t.replace("amount = \"金额\"", ""));
     assert!(
         no_amount.contains("[ledger.columns]: no amount column"),
         "{no_amount}"
@@ -137,18 +129,8 @@ fn a_rules_directory_uses_the_version_effective_on_the_date() {
     let dir = versions("from-today", "2026-11-24");
     let run = |dir: &std::path::Path, out: &str| {
         let out = tmp.path().join(out);
-        recon()
-            .args([
-                "run",
-                "--ledger",
-                "examples/basic/ledger.csv",
-                "--bank",
-                "examples/basic/bank.csv",
-                "--rules",
-            ])
-            .arg(dir)
-            .args(["--date", "2026-11-24", "--out"])
-            .arg(&out)
+        common::run(EXAMPLE_LEDGER, EXAMPLE_BANK, dir, &out)
+            .args(["--date", "2026-11-24"])
             .assert()
             .code(1);
         summary(&out)
@@ -164,18 +146,8 @@ fn a_rules_directory_uses_the_version_effective_on_the_date() {
     assert_eq!(old["stages"][2]["matches"], 1);
     assert_eq!(new["stages"][2]["matches"], 0);
 
-    let early = recon()
-        .args([
-            "run",
-            "--ledger",
-            "examples/basic/ledger.csv",
-            "--bank",
-            "examples/basic/bank.csv",
-            "--rules",
-        ])
-        .arg(&dir)
-        .args(["--date", "2025-12-31", "--out"])
-        .arg(tmp.path().join("early"))
+    let early = common::run(EXAMPLE_LEDGER, EXAMPLE_BANK, &dir, tmp.path().join("early"))
+        .args(["--date", "2025-12-31"])
         .output()
         .unwrap();
     assert_eq!(early.status.code(), Some(2));

@@ -9,18 +9,22 @@ use std::path::{Path, PathBuf};
 
 use common::{data, recon, root, rows, summary};
 
-/// Runs `rules init` into a fresh directory and returns the draft's path and text.
-fn init(ledger: &Path, bank: &Path, dir: &Path) -> (PathBuf, String, String) {
-    let out_file = dir.join("mine.toml");
-    let out = recon()
-        .args(["rules", "init", "--ledger"])
+/// `recon rules init` on two data files, drafting `target`.
+fn init_cmd(ledger: &Path, bank: &Path, target: &Path) -> assert_cmd::Command {
+    let mut cmd = recon();
+    cmd.args(["rules", "init", "--ledger"])
         .arg(ledger)
         .arg("--bank")
         .arg(bank)
         .arg("-o")
-        .arg(&out_file)
-        .output()
-        .unwrap();
+        .arg(target);
+    cmd
+}
+
+/// Runs `rules init` into a fresh directory and returns the draft's path and text.
+fn init(ledger: &Path, bank: &Path, dir: &Path) -> (PathBuf, String, String) {
+    let out_file = dir.join("mine.toml");
+    let out = init_cmd(ledger, bank, &out_file).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -32,18 +36,7 @@ fn init(ledger: &Path, bank: &Path, dir: &Path) -> (PathBuf, String, String) {
 }
 
 fn run(ledger: &Path, bank: &Path, rules: &Path, out: &Path) -> i32 {
-    let status = recon()
-        .args(["run", "--ledger"])
-        .arg(ledger)
-        .arg("--bank")
-        .arg(bank)
-        .arg("--rules")
-        .arg(rules)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
-        .status;
+    let status = common::run(ledger, bank, rules, out).output().unwrap().status;
     status.code().unwrap()
 }
 
@@ -171,13 +164,7 @@ fn an_existing_file_is_kept_unless_forced() {
     let target = tmp.path().join("mine.toml");
     std::fs::write(&target, "# hand-written rules\n").unwrap();
     let args = |force: bool| {
-        let mut cmd = recon();
-        cmd.args(["rules", "init", "--ledger"])
-            .arg(data("init/en_ledger.csv"))
-            .arg("--bank")
-            .arg(data("init/en_bank.csv"))
-            .arg("-o")
-            .arg(&target);
+        let mut cmd = init_cmd(&data("init/en_ledger.csv"), &data("init/en_bank.csv"), &target);
         if force {
             cmd.arg("--force");
         }
@@ -202,13 +189,7 @@ fn a_file_without_an_amount_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let names = tmp.path().join("names.csv");
     std::fs::write(&names, "name,city\nAda,London\nGrace,Arlington\n").unwrap();
-    recon()
-        .args(["rules", "init", "--ledger"])
-        .arg(&names)
-        .arg("--bank")
-        .arg(data("init/en_bank.csv"))
-        .arg("-o")
-        .arg(tmp.path().join("mine.toml"))
+    init_cmd(&names, &data("init/en_bank.csv"), &tmp.path().join("mine.toml"))
         .assert()
         .code(2)
         .stderr(predicates::str::contains(

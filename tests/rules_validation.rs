@@ -9,13 +9,11 @@ use common::recon;
 /// Writes `edit(default.toml)` to a temporary rule file and checks it:
 /// the exit code and stderr.
 fn check_edited(edit: impl Fn(&str) -> String) -> (i32, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("r.toml");
-    let text = std::fs::read_to_string(common::root().join("rules/default.toml")).unwrap();
-    let edited = edit(&text);
-    assert_ne!(edited, text, "the edit changed nothing");
-    std::fs::write(&path, edited).unwrap();
-    let out = recon().args(["rules", "check"]).arg(&path).output().unwrap();
+    let (out, _) = common::check_edited_rules(&common::root().join(common::DEFAULT_RULES), |text| {
+        let edited = edit(text);
+        assert_ne!(edited, text, "the edit changed nothing");
+        edited
+    });
     (out.status.code().unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 

@@ -3,27 +3,13 @@
 
 mod common;
 
-use common::{recon, refs, root, rows, summary};
-
-fn run_example(out: &std::path::Path) -> assert_cmd::assert::Assert {
-    recon()
-        .args([
-            "run",
-            "--ledger",
-            "examples/basic/ledger.csv",
-            "--bank",
-            "examples/basic/bank.csv",
-        ])
-        .args(["--rules", "rules/default.toml", "--out"])
-        .arg(out)
-        .assert()
-}
+use common::{refs, root, rows, run_example, summary};
 
 #[test]
 fn example_day_reconciles_with_known_exceptions() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    run_example(&out).code(1);
+    run_example(&out).assert().code(1);
 
     let matched = rows(&out.join("matched.csv"));
     let by_stage = |stage: &str| -> Vec<String> {
@@ -109,17 +95,8 @@ fn same_inputs_give_identical_outputs_for_any_thread_count() {
     let mut previous: Option<Vec<Vec<u8>>> = None;
     for threads in ["1", "2", "8"] {
         let out = tmp.path().join(format!("t{threads}"));
-        recon()
+        run_example(&out)
             .env("RAYON_NUM_THREADS", threads)
-            .args([
-                "run",
-                "--ledger",
-                "examples/basic/ledger.csv",
-                "--bank",
-                "examples/basic/bank.csv",
-            ])
-            .args(["--rules", "rules/default.toml", "--out"])
-            .arg(&out)
             .assert()
             .code(1);
         let files: Vec<Vec<u8>> = ["matched.csv", "unmatched.csv", "duplicates.csv", "ignored.csv"]

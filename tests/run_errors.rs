@@ -3,39 +3,10 @@
 
 mod common;
 
-use common::{data, recon, rows, summary};
+use common::{data, rows, run_ledger, snapshot, summary};
 
 fn run(ledger: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(ledger)
-        .args([
-            "--bank",
-            "examples/basic/bank.csv",
-            "--rules",
-            "rules/default.toml",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
-fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
+    run_ledger(ledger, out).args(extra).output().unwrap()
 }
 
 #[test]

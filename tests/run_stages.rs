@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{recon, rows};
+use common::{rows, run_case};
 
 /// Ledger times are Asia/Shanghai, bank times UTC; `extra` holds the
 /// thresholds, duplicates and stage sections.
@@ -51,18 +51,7 @@ fn reconcile(ledger: &str, bank: &str, extra: &str) -> (i32, BTreeMap<String, St
     std::fs::write(dir.join("bank.csv"), format!("{header}{bank}")).unwrap();
     std::fs::write(dir.join("rules.toml"), rules(extra)).unwrap();
     let out = dir.join("out");
-    let done = recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(dir.join("ledger.csv"))
-        .arg("--bank")
-        .arg(dir.join("bank.csv"))
-        .arg("--rules")
-        .arg(dir.join("rules.toml"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let done = run_case(dir, &dir.join("rules.toml"), &out).output().unwrap();
     let code = done.status.code().unwrap();
     assert!(code < 2, "{}", String::from_utf8_lossy(&done.stderr));
     (code, outcomes(&out))

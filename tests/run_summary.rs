@@ -7,30 +7,19 @@ mod common;
 
 use chrono::DateTime;
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 
-use common::{recon, root, summary};
+use common::{root, run_example, sha256_hex, summary};
 
 fn sha256_of(path: &str) -> String {
-    let digest = Sha256::digest(std::fs::read(root().join(path)).unwrap());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(&std::fs::read(root().join(path)).unwrap())
 }
 
 fn run_basic(out: &std::path::Path, date: Option<&str>) {
-    let mut cmd = recon();
-    cmd.args([
-        "run",
-        "--ledger",
-        "examples/basic/ledger.csv",
-        "--bank",
-        "examples/basic/bank.csv",
-        "--rules",
-        "rules/default.toml",
-    ]);
+    let mut cmd = run_example(out);
     if let Some(d) = date {
         cmd.args(["--date", d]);
     }
-    cmd.arg("--out").arg(out).assert().code(1);
+    cmd.assert().code(1);
 }
 
 #[test]

@@ -9,23 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{data, recon, root, rows, summary};
-
-/// `(name, bytes)` of every entry in `dir`, sorted.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
+use common::{data, recon, root, rows, snapshot, summary};
 
 /// Names in `dir` starting with `prefix`.
 fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {

@@ -87,10 +87,21 @@ const SAMPLES: [Expect; 10] = [
     },
 ];
 
+/// `recon check PATH --format json`: the parsed report of a file that must read cleanly.
 fn check_json(path: &std::path::Path) -> serde_json::Value {
+    check_with(path, &[])
+}
+
+/// [`check_json`] with `--profile PROFILE`.
+fn check_with_profile(path: &std::path::Path, profile: &str) -> serde_json::Value {
+    check_with(path, &["--profile", profile])
+}
+
+fn check_with(path: &std::path::Path, extra: &[&str]) -> serde_json::Value {
     let out = recon()
         .arg("check")
         .arg(path)
+        .args(extra)
         .args(["--format", "json"])
         .output()
         .unwrap();
@@ -320,23 +331,6 @@ const PROFILED: [Profiled; 12] = [
         amount_total: "23224.85",
     },
 ];
-
-fn check_with_profile(path: &std::path::Path, profile: &str) -> serde_json::Value {
-    let out = recon()
-        .arg("check")
-        .arg(path)
-        .args(["--profile", profile, "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn every_sample_is_read_with_its_profile_by_auto() {
