@@ -187,6 +187,20 @@ impl Writers {
         writeln!(self.truth, "bank,{},{outcome},{detail}", self.bank_line)?;
         Ok(self.bank_line)
     }
+
+    /// The bank's copy of a plain payment, matched to its ledger row by order id.
+    fn bank_echo(&mut self, key: &str, merchant: &str, cents: u64, utc_seconds: u64) -> std::io::Result<u64> {
+        self.bank(
+            key,
+            merchant,
+            cents,
+            false,
+            utc_seconds,
+            "代收",
+            "matched",
+            "order-id",
+        )
+    }
 }
 
 /// `1234.50`, or `"1,234.50"` with separators (quoted) when `grouped` and ≥ 1000.
@@ -271,18 +285,8 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()
         };
         match case {
             Case::Clean | Case::Large | Case::Midnight => {
-                let l = w.ledger(&row, "matched", "order-id")?;
-                let _ = l;
-                w.bank(
-                    &key,
-                    &merchant,
-                    cents,
-                    false,
-                    utc + lag,
-                    "代收",
-                    "matched",
-                    "order-id",
-                )?;
+                w.ledger(&row, "matched", "order-id")?;
+                w.bank_echo(&key, &merchant, cents, utc + lag)?;
             }
             Case::BlankKey => {
                 // A merchant of its own, so the fallback has exactly one candidate.
@@ -351,16 +355,7 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()
             }
             Case::DuplicateBank => {
                 w.ledger(&row, "matched", "order-id")?;
-                let first = w.bank(
-                    &key,
-                    &merchant,
-                    cents,
-                    false,
-                    utc + lag,
-                    "代收",
-                    "matched",
-                    "order-id",
-                )?;
+                let first = w.bank_echo(&key, &merchant, cents, utc + lag)?;
                 let again = utc + lag + rng.between(10, 60);
                 w.bank(
                     &key,

@@ -93,35 +93,20 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
     })?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
-        let (line, column) = line_and_column(&valid, valid.len());
-        RulesError::Invalid {
-            path: path.into(),
-            line,
-            column,
-            message: "this byte is not UTF-8: rule files must be saved as UTF-8 (re-save the file as UTF-8)"
+        invalid_at(
+            path,
+            &valid,
+            valid.len(),
+            "this byte is not UTF-8: rule files must be saved as UTF-8 (re-save the file as UTF-8)"
                 .to_string(),
-        }
+        )
     })?;
     let file: schema::RuleFile = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let sha = hex(&Sha256::digest(&bytes));
-    let mut plan = plan::build(&file, &path.display().to_string(), &sha).map_err(|invalid| {
-        let (line, column) = line_and_column(text, key_offset(text, &invalid.key));
-        RulesError::Invalid {
-            path: path.into(),
-            line,
-            column,
-            message: invalid.message,
-        }
-    })?;
-    plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan)).map_err(|e| {
-        let (line, column) = line_and_column(text, e.span.start);
-        RulesError::Invalid {
-            path: path.into(),
-            line,
-            column,
-            message: e.message,
-        }
-    })?;
+    let mut plan = plan::build(&file, &path.display().to_string(), &sha)
+        .map_err(|invalid| invalid_at(path, text, key_offset(text, &invalid.key), invalid.message))?;
+    plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan))
+        .map_err(|e| invalid_at(path, text, e.span.start, e.message))?;
     let carried: Vec<String> = plan
         .ledger
         .columns
@@ -130,16 +115,20 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
         .chain(&plan.bank.columns.carry)
         .cloned()
         .collect();
-    plan.report = report::build(&file.report, &carried, text).map_err(|e| {
-        let (line, column) = line_and_column(text, e.span.start);
-        RulesError::Invalid {
-            path: path.into(),
-            line,
-            column,
-            message: e.message,
-        }
-    })?;
+    plan.report = report::build(&file.report, &carried, text)
+        .map_err(|e| invalid_at(path, text, e.span.start, e.message))?;
     Ok(plan)
+}
+
+/// A rule file mistake at byte `offset` of its text, placed by line and column.
+fn invalid_at(path: &Path, text: &str, offset: usize, message: String) -> RulesError {
+    let (line, column) = line_and_column(text, offset);
+    RulesError::Invalid {
+        path: path.into(),
+        line,
+        column,
+        message,
+    }
 }
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> RulesError {
