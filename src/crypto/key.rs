@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::rules::hex;
+
 /// Bytes in an SM4 key.
 pub const KEY_LEN: usize = 16;
 
@@ -141,11 +143,6 @@ impl fmt::Debug for Sm4Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Sm4Key {{ id: {} }}", self.id_hex())
     }
-}
-
-/// Lowercase hex of some bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// 32 hex digits, then at most a line ending.

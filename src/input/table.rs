@@ -5,6 +5,7 @@
 use std::fmt;
 
 use csv::StringRecord;
+use rayon::prelude::*;
 use thiserror::Error;
 
 use super::field::clean_field;
@@ -231,7 +232,11 @@ pub(crate) fn normalize_line_ends(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 pub(crate) fn count_lines(text: &str) -> u64 {
-    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+    let newlines: u64 = text
+        .as_bytes()
+        .par_chunks(1 << 22)
+        .map(|piece| memchr::memchr_iter(b'\n', piece).count() as u64)
+        .sum();
     if text.is_empty() || text.ends_with('\n') {
         newlines
     } else {

@@ -56,12 +56,12 @@ impl Groups {
     {
         let mut entries: Vec<Entry> = Side::BOTH
             .into_par_iter()
-            .flat_map_iter(|side| {
+            .flat_map(|side| {
                 let free = free.of(side);
                 let text = &text;
                 sides
                     .of(side)
-                    .iter()
+                    .par_iter()
                     .enumerate()
                     .filter(move |&(i, _)| free[i])
                     .filter_map(move |(i, r)| text(r).map(|t| entry(t, r, i)))
@@ -90,10 +90,19 @@ impl Groups {
                 end: members.len(),
             });
         };
-        for run in entries.chunk_by_mut(|a, b| a.hash == b.hash && a.outflow == b.outflow) {
-            // Each text is read once here (every read is a likely cache miss).
-            let first = texts(&run[0]);
-            if run[1..].iter().all(|e| texts(e) == first) {
+        // Each text is read once, on every core (every read is a likely cache miss).
+        let runs: Vec<&mut [Entry]> = entries
+            .chunk_by_mut(|a, b| a.hash == b.hash && a.outflow == b.outflow)
+            .collect();
+        let one_text: Vec<bool> = runs
+            .par_iter()
+            .map(|run| {
+                let first = texts(&run[0]);
+                run[1..].iter().all(|e| texts(e) == first)
+            })
+            .collect();
+        for (run, one_text) in runs.into_iter().zip(one_text) {
+            if one_text {
                 push(run);
                 continue;
             }

@@ -278,7 +278,7 @@ fn permute<T>(items: &mut [T], order: &[usize]) {
 
 fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
     let Some(limit) = plan.review_above else { return };
-    for m in matches {
+    matches.par_iter_mut().for_each(|m| {
         let largest = m
             .ledger
             .iter()
@@ -291,7 +291,7 @@ fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
             m.review_reasons
                 .insert(0, format!("amount {largest} at or above review_above {limit}"));
         }
-    }
+    });
 }
 
 fn classify(
@@ -316,21 +316,26 @@ fn classify(
     let duplicates = duplicates::find(sides, free, &matches, plan.duplicate_window);
     let by_key = key::index_by_key(sides, free);
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
-        for (i, record) in sides.of(side).iter().enumerate() {
-            if !free.of(side)[i] {
-                continue;
-            }
-            dispositions[slot][i] = if let Some(of) = duplicates.get(&record.row_ref()) {
-                Disposition::Duplicate { of: *of }
-            } else {
-                let (reason, counterpart) = unmatched_reason(sides, record, &by_key, free, ambiguous);
-                let below = plan.ignore_below.is_some_and(|limit| record.amount.abs() < limit);
-                if below {
-                    Disposition::Ignored
+        let records = sides.of(side);
+        let left = records.par_iter().enumerate().filter(|&(i, _)| free.of(side)[i]);
+        let left: Vec<(usize, Disposition)> = left
+            .map(|(i, record)| {
+                let disposition = if let Some(of) = duplicates.get(&record.row_ref()) {
+                    Disposition::Duplicate { of: *of }
                 } else {
-                    Disposition::Unmatched { reason, counterpart }
-                }
-            };
+                    let (reason, counterpart) = unmatched_reason(sides, record, &by_key, free, ambiguous);
+                    let below = plan.ignore_below.is_some_and(|limit| record.amount.abs() < limit);
+                    if below {
+                        Disposition::Ignored
+                    } else {
+                        Disposition::Unmatched { reason, counterpart }
+                    }
+                };
+                (i, disposition)
+            })
+            .collect();
+        for (i, disposition) in left {
+            dispositions[slot][i] = disposition;
         }
     }
     let [ledger, bank] = dispositions;

@@ -10,6 +10,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
@@ -36,7 +38,10 @@ const ROUNDING: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 type MerchantAmount<'a> = (&'a str, Decimal);
 
 /// Rows with their times, per grouping value.
-type TimedRows<K> = HashMap<K, Vec<(DateTime<Utc>, RowRef)>>;
+type TimedRows<K> = HashMap<K, Vec<(DateTime<Utc>, RowRef)>, FastState>;
+
+/// Hashes the lookups of this module (never iterated into output).
+type FastState = foldhash::fast::RandomState;
 
 /// One piece of evidence about a row, before it is put into words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,8 +136,8 @@ pub enum Cause {
 /// Likely causes, worded, for the rows and matches that need one.
 #[derive(Debug, Clone, Default)]
 pub struct LikelyCauses {
-    rows: HashMap<RowRef, String>,
-    matches: HashMap<usize, String>,
+    rows: HashMap<RowRef, String, FastState>,
+    matches: HashMap<usize, String, FastState>,
 }
 
 impl LikelyCauses {
@@ -152,8 +157,8 @@ pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> L
     let evidence = Evidence::new(sides, result, plan);
     let mut found = LikelyCauses::default();
     for side in Side::BOTH {
-        for (i, d) in dispositions(result, side).iter().enumerate() {
-            let record = &sides.of(side)[i];
+        let rows = sides.of(side).par_iter().zip(dispositions(result, side));
+        found.rows.par_extend(rows.filter_map(|(record, d)| {
             let causes = match d {
                 Disposition::Unmatched { reason, counterpart } => {
                     evidence.unmatched(record, *reason, counterpart)
@@ -162,20 +167,20 @@ pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> L
                 Disposition::Matched(_)
                 | Disposition::Ignored
                 | Disposition::Pending
-                | Disposition::OutOfPeriod(_) => continue,
+                | Disposition::OutOfPeriod(_) => return None,
             };
-            found.rows.insert(record.row_ref(), words(&causes, lang));
-        }
+            Some((record.row_ref(), words(&causes, lang)))
+        }));
     }
-    for (i, m) in result.matches.iter().enumerate() {
-        if m.review_reasons.is_empty() {
-            continue;
-        }
+    let reviewed = result
+        .matches
+        .par_iter()
+        .enumerate()
+        .filter(|(_, m)| !m.review_reasons.is_empty());
+    found.matches.par_extend(reviewed.filter_map(|(i, m)| {
         let causes = evidence.review(m);
-        if !causes.is_empty() {
-            found.matches.insert(i, words(&causes, lang));
-        }
-    }
+        (!causes.is_empty()).then(|| (i, words(&causes, lang)))
+    }));
     found
 }
 
@@ -185,9 +190,12 @@ pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> L
 fn questions<'a>(
     sides: Sides<'a>,
     result: &Reconciliation,
-) -> (HashSet<RowRef>, [HashSet<MerchantAmount<'a>>; 2]) {
-    let mut wanted = HashSet::new();
-    let mut twin_keys = [HashSet::new(), HashSet::new()];
+) -> (
+    HashSet<RowRef, FastState>,
+    [HashSet<MerchantAmount<'a>, FastState>; 2],
+) {
+    let mut wanted = HashSet::default();
+    let mut twin_keys = [HashSet::default(), HashSet::default()];
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
         for (r, d) in sides.of(side).iter().zip(dispositions(result, side)) {
             match d {
@@ -223,13 +231,24 @@ fn words(causes: &[Cause], lang: Lang) -> String {
     causes.iter().map(|c| c.text(lang)).collect::<Vec<_>>().join(sep)
 }
 
+/// Which index of `Evidence` a row with a time goes into.
+#[derive(Clone, Copy)]
+enum Use {
+    /// A matched row that an unmatched row of its side may repeat.
+    MatchedTwin,
+    /// An unmatched ledger row.
+    OpenLedger,
+    /// An unmatched bank row without key.
+    OpenKeylessBank,
+}
+
 /// Indexes built once per run to answer the questions causes ask.
 struct Evidence<'a> {
     sides: Sides<'a>,
     result: &'a Reconciliation,
     plan: &'a Plan,
     /// Index of each record referenced as a counterpart or original.
-    referenced: HashMap<RowRef, usize>,
+    referenced: HashMap<RowRef, usize, FastState>,
     /// Matched rows per side by (merchant, amount), with their times.
     matched_twins: [TimedRows<MerchantAmount<'a>>; 2],
     /// Unmatched ledger rows by amount, sorted by time (for keyless bank rows).
@@ -246,33 +265,49 @@ struct Evidence<'a> {
 impl<'a> Evidence<'a> {
     fn new(sides: Sides<'a>, result: &'a Reconciliation, plan: &'a Plan) -> Evidence<'a> {
         let (wanted, twin_keys) = questions(sides, result);
-        let mut referenced = HashMap::new();
-        let mut matched_twins: [HashMap<_, Vec<_>>; 2] = [HashMap::new(), HashMap::new()];
-        let mut open_ledger: HashMap<Decimal, Vec<_>> = HashMap::new();
-        let mut open_keyless_bank: HashMap<Decimal, Vec<_>> = HashMap::new();
+        let mut referenced = HashMap::default();
+        let mut matched_twins: [TimedRows<_>; 2] = [HashMap::default(), HashMap::default()];
+        let mut open_ledger: TimedRows<Decimal> = HashMap::default();
+        let mut open_keyless_bank: TimedRows<Decimal> = HashMap::default();
         for (slot, side) in Side::BOTH.into_iter().enumerate() {
-            for (i, (r, d)) in sides.of(side).iter().zip(dispositions(result, side)).enumerate() {
-                if wanted.contains(&r.row_ref()) {
+            let records = sides.of(side);
+            // Find the few rows of interest on every core, then index them in line order.
+            let found: Vec<(usize, bool, Option<Use>)> = records
+                .par_iter()
+                .zip(dispositions(result, side))
+                .enumerate()
+                .filter_map(|(i, (r, d))| {
+                    let referenced = wanted.contains(&r.row_ref());
+                    let use_ = r.time.and_then(|_| match (d, side) {
+                        (Disposition::Matched(_), _)
+                            if twin_keys[slot].contains(&(r.merchant(), r.amount.normalize())) =>
+                        {
+                            Some(Use::MatchedTwin)
+                        }
+                        (Disposition::Unmatched { .. }, Side::Ledger) => Some(Use::OpenLedger),
+                        (Disposition::Unmatched { .. }, Side::Bank) if r.key().is_empty() => {
+                            Some(Use::OpenKeylessBank)
+                        }
+                        _ => None,
+                    });
+                    (referenced || use_.is_some()).then_some((i, referenced, use_))
+                })
+                .collect();
+            for (i, is_referenced, use_) in found {
+                let r = &records[i];
+                if is_referenced {
                     referenced.insert(r.row_ref(), i);
                 }
-                let Some(t) = r.time else { continue };
+                let (Some(use_), Some(t)) = (use_, r.time) else {
+                    continue;
+                };
                 let amount = r.amount.normalize();
-                match (d, side) {
-                    (Disposition::Matched(_), _) if twin_keys[slot].contains(&(r.merchant(), amount)) => {
-                        matched_twins[slot]
-                            .entry((r.merchant(), amount))
-                            .or_default()
-                            .push((t, r.row_ref()))
-                    }
-                    (Disposition::Unmatched { .. }, Side::Ledger) => {
-                        open_ledger.entry(amount).or_default().push((t, r.row_ref()))
-                    }
-                    (Disposition::Unmatched { .. }, Side::Bank) if r.key().is_empty() => open_keyless_bank
-                        .entry(amount)
-                        .or_default()
-                        .push((t, r.row_ref())),
-                    _ => {}
-                }
+                let list = match use_ {
+                    Use::MatchedTwin => matched_twins[slot].entry((r.merchant(), amount)).or_default(),
+                    Use::OpenLedger => open_ledger.entry(amount).or_default(),
+                    Use::OpenKeylessBank => open_keyless_bank.entry(amount).or_default(),
+                };
+                list.push((t, r.row_ref()));
             }
         }
         for list in open_ledger.values_mut().chain(open_keyless_bank.values_mut()) {

@@ -124,28 +124,28 @@ pub fn items(sides: Sides, result: &Reconciliation) -> Vec<ReviewItem> {
         }
     }
     let prints = fingerprints(sides, &wanted);
-    let mut items = Vec::new();
-    for (n, m) in result.matches.iter().enumerate() {
+    let reviews = result.matches.par_iter().enumerate().filter_map(|(n, m)| {
         if m.review_reasons.is_empty() {
-            continue;
+            return None;
         }
         let rows = m
             .ledger
             .iter()
             .map(|&i| (Side::Ledger, i))
             .chain(m.bank.iter().map(|&i| (Side::Bank, i)));
-        items.push(ReviewItem {
+        Some(ReviewItem {
             item: match_id(n),
             kind: ItemKind::Review,
             detail: m.review_reasons.join("; "),
             identity: identity(ItemKind::Review, rows.map(|r| prints[&r].as_str())),
-        });
-    }
+        })
+    });
+    let mut items: Vec<ReviewItem> = reviews.collect();
     for side in Side::BOTH {
         let records = sides.of(side);
         let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by_key(|&i| records[i].row_ref());
-        for i in order {
+        order.par_sort_by_key(|&i| records[i].row_ref());
+        let rows = order.par_iter().filter_map(|&i| {
             let (kind, detail) = match &dispositions(result, side)[i] {
                 Disposition::Unmatched { reason, counterpart } => {
                     let refs: Vec<String> = counterpart.iter().map(ToString::to_string).collect();
@@ -155,15 +155,16 @@ pub fn items(sides: Sides, result: &Reconciliation) -> Vec<ReviewItem> {
                     )
                 }
                 Disposition::Duplicate { of } => (ItemKind::Duplicate, format!("duplicate_of {of}")),
-                _ => continue,
+                _ => return None,
             };
-            items.push(ReviewItem {
+            Some(ReviewItem {
                 item: records[i].row_ref().to_string(),
                 kind,
                 detail,
                 identity: identity(kind, std::iter::once(prints[&(side, i)].as_str())),
-            });
-        }
+            })
+        });
+        items.par_extend(rows);
     }
     items
 }
@@ -183,8 +184,8 @@ fn content(r: &Record) -> RowContent<'_> {
 }
 
 /// Fingerprints of the wanted rows; one pass over each side counts identical earlier rows.
-fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize), String> {
-    let mut prints = HashMap::new();
+fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize), String, FastState> {
+    let mut prints = HashMap::default();
     for side in Side::BOTH {
         let records = sides.of(side);
         let mut refs: HashMap<RowContent, Vec<RowRef>, FastState> = HashMap::default();
@@ -208,12 +209,17 @@ fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize)
         for same in refs.values_mut() {
             same.sort_unstable();
         }
-        for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
-            let r = &records[i];
-            let here = r.row_ref();
-            let occurrence = refs[&content(r)].partition_point(|&other| other <= here);
-            prints.insert((side, i), fingerprint(r, occurrence));
-        }
+        let side_prints: Vec<((Side, usize), String)> = wanted
+            .par_iter()
+            .filter(|(s, _)| *s == side)
+            .map(|&(_, i)| {
+                let r = &records[i];
+                let here = r.row_ref();
+                let occurrence = refs[&content(r)].partition_point(|&other| other <= here);
+                ((side, i), fingerprint(r, occurrence))
+            })
+            .collect();
+        prints.extend(side_prints);
     }
     prints
 }
