@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod cli;
 pub mod crypto;
+pub mod digest;
 pub mod input;
 pub mod matching;
 pub mod model;

@@ -13,10 +13,9 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::rules::hex;
+use crate::digest::sha256_hex;
 
 /// `prev` of the first line: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -124,7 +123,9 @@ impl Log {
         self.file.lock().map_err(io(path, "cannot lock the audit log"))?;
         let existing = read_all(&self.file).map_err(io(path, "cannot read the audit log"))?;
         let lines = split_lines(&existing);
-        let prev = lines.last().map_or_else(|| GENESIS.to_string(), |l| sha256(l));
+        let prev = lines
+            .last()
+            .map_or_else(|| GENESIS.to_string(), |l| sha256_hex(l));
         let seq = lines.len() as u64 + 1;
         let sealed = seal(seq, &prev, body);
         let mut text = String::with_capacity(sealed.len() + 2);
@@ -204,10 +205,6 @@ fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
     body.split(|&b| b == b'\n').collect()
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 #[derive(Serialize)]
 struct Unsealed<'a, T> {
     seq: u64,
@@ -219,7 +216,7 @@ struct Unsealed<'a, T> {
 /// The line for `body`: `{"seq":…,"prev":…,<body>,"sha256":…}`.
 fn seal<T: Serialize>(seq: u64, prev: &str, body: &T) -> String {
     let mut text = serde_json::to_string(&Unsealed { seq, prev, body }).expect("audit entries serialize");
-    let digest = sha256(text.as_bytes());
+    let digest = sha256_hex(text.as_bytes());
     text.pop();
     text.push_str(",\"sha256\":\"");
     text.push_str(&digest);
@@ -241,7 +238,7 @@ fn seal_holds(line: &[u8]) -> bool {
     };
     let mut unsealed = body.to_vec();
     unsealed.push(b'}');
-    sha256(&unsealed).as_bytes() == digest
+    sha256_hex(&unsealed).as_bytes() == digest
 }
 
 /// Checks every line's shape, number, seal and link to the line before.
@@ -310,7 +307,7 @@ pub fn verify(bytes: &[u8]) -> Verification {
             };
             return fail(n.saturating_sub(1).max(1), message, prev);
         }
-        prev = sha256(line);
+        prev = sha256_hex(line);
     }
     Verification {
         lines: lines.len() as u64,
@@ -328,7 +325,7 @@ mod tests {
         let mut prev = GENESIS.to_string();
         for seq in 1..=n {
             let line = seal(seq, &prev, &serde_json::json!({"kind": "run", "n": seq}));
-            prev = sha256(line.as_bytes());
+            prev = sha256_hex(line.as_bytes());
             text.push_str(&line);
             text.push('\n');
         }
@@ -367,7 +364,7 @@ mod tests {
             .starts_with("line 1 was removed"));
 
         // Line 2 rewritten with a fresh, valid seal: caught by line 3's link.
-        let prev1 = sha256(lines[0].as_bytes());
+        let prev1 = sha256_hex(lines[0].as_bytes());
         let forged = seal(2, &prev1, &serde_json::json!({"kind": "run", "n": 99}));
         let p = problem(&format!("{}\n{forged}\n{}\n", lines[0], lines[2])).unwrap();
         assert_eq!(p.line, 2);

@@ -9,11 +9,10 @@ use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::digest::sha256_hex;
 use crate::model::Tally;
 use crate::output::mask::redact_numbers;
-use crate::rules::hex;
 use crate::rules::plan::RuleIdentity;
 
 /// `recon` and its version, as recorded in every entry.
@@ -76,7 +75,7 @@ pub fn new_run_id(started: DateTime<Utc>) -> String {
         std::process::id(),
         started.timestamp_nanos_opt().unwrap_or_default()
     );
-    let digest = hex(&Sha256::digest(seed.as_bytes()));
+    let digest = sha256_hex(seed.as_bytes());
     format!("{}-{}", started.format("%Y%m%dT%H%M%SZ"), &digest[..8])
 }
 
@@ -136,7 +135,7 @@ impl InputDigest {
     pub fn of(path: &Path) -> InputDigest {
         InputDigest {
             path: path.display().to_string(),
-            sha256: std::fs::read(path).ok().map(|b| hex(&Sha256::digest(&b))),
+            sha256: std::fs::read(path).ok().map(|b| sha256_hex(&b)),
         }
     }
 }

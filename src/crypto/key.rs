@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::rules::hex;
+use crate::digest::hex;
 
 /// Bytes in an SM4 key.
 pub const KEY_LEN: usize = 16;

@@ -21,7 +21,7 @@ use sm4::Sm4;
 use thiserror::Error;
 
 use super::key::{Sm4Key, KEY_ID_LEN};
-use crate::rules::hex;
+use crate::digest::hex;
 
 /// SM4 in GCM with a 96-bit nonce and a 128-bit tag (as in RFC 8998).
 pub type Sm4Gcm = AesGcm<Sm4, U12>;

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::time::{parse_time, TimeLayout};
@@ -160,7 +159,7 @@ fn stored_bytes(path: &Path, key: Option<&Sm4Key>) -> Result<(SourceId, Vec<u8>)
     })?;
     let stored = SourceId {
         path: file.display().to_string(),
-        sha256: crate::rules::hex(&Sha256::digest(&bytes)),
+        sha256: crate::digest::sha256_hex(&bytes),
     };
     if file == path {
         return Ok((stored, bytes));

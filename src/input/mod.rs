@@ -21,7 +21,6 @@ pub mod workbook_guard;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::model::Side;
@@ -212,7 +211,7 @@ fn read_content<T>(
     })?;
     let size = bytes.len() as u64;
     if let Some(kind) = excel::workbook_kind(&bytes) {
-        let sha256 = crate::rules::hex(&Sha256::digest(&bytes));
+        let sha256 = crate::digest::sha256_hex(&bytes);
         let excel_error = |error| ReadError::Excel {
             path: path.into(),
             error,
@@ -235,7 +234,7 @@ fn read_content<T>(
         });
     }
     let (sha256, decoded) = rayon::join(
-        || crate::rules::hex(&Sha256::digest(&bytes)),
+        || crate::digest::sha256_hex(&bytes),
         || encoding::decode(&bytes, encoding),
     );
     let Decoded {

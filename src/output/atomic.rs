@@ -228,7 +228,7 @@ impl ResultFile<'_> {
         if !self.staging.first_written.swap(true, Ordering::SeqCst) {
             pause_at("write");
         }
-        Ok(crate::rules::hex(&self.sha256.finalize()))
+        Ok(crate::digest::hex(&self.sha256.finalize()))
     }
 }
 

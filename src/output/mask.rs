@@ -147,7 +147,7 @@ impl View {
             MaskKind::Hash => {
                 let mut mac = Hmac::<Sha256>::new_from_slice(&self.salt).expect("HMAC takes any key length");
                 mac.update(value.as_bytes());
-                crate::rules::hex(&mac.finalize().into_bytes()[..8])
+                crate::digest::hex(&mac.finalize().into_bytes()[..8])
             }
             MaskKind::Drop => String::new(),
         }

@@ -18,12 +18,11 @@ use rayon::prelude::*;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::tables::{match_id, safe};
+use crate::digest::sha256_hex;
 use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
-use crate::rules::hex;
 
 /// File name of the worklist.
 pub const FILE_NAME: &str = "review.csv";
@@ -241,14 +240,14 @@ fn fingerprint(r: &Record, occurrence: usize) -> String {
         r.merchant(),
         occurrence
     );
-    hex(&Sha256::digest(text.as_bytes()))
+    sha256_hex(text.as_bytes())
 }
 
 fn identity<'a>(kind: ItemKind, rows: impl Iterator<Item = &'a str>) -> String {
     let mut prints: Vec<&str> = rows.collect();
     prints.sort_unstable();
     let text = format!("recon-item-v1\n{}\n{}", kind.name(), prints.join("\n"));
-    hex(&Sha256::digest(text.as_bytes()))
+    sha256_hex(text.as_bytes())
 }
 
 /// Renders review.csv and the confirmation status; the latest confirmation of an identity wins.

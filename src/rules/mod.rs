@@ -16,8 +16,9 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
+
+use crate::digest::sha256_hex;
 
 pub use plan::Plan;
 
@@ -102,7 +103,7 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
         )
     })?;
     let file: schema::RuleFile = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
-    let sha = hex(&Sha256::digest(&bytes));
+    let sha = sha256_hex(&bytes);
     let mut plan = plan::build(&file, &path.display().to_string(), &sha)
         .map_err(|invalid| invalid_at(path, text, key_offset(text, &invalid.key), invalid.message))?;
     plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan))
@@ -256,15 +257,4 @@ fn load_effective(dir: &Path, date: NaiveDate) -> Result<Plan, RulesError> {
             dir: dir.into(),
             date,
         })
-}
-
-/// Lowercase hex of some bytes (digests, key ids).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        text.push(char::from(DIGITS[usize::from(b >> 4)]));
-        text.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    text
 }
