@@ -86,6 +86,8 @@ pub struct RunOutcome {
     /// The id (16 hex digits) of the key the results were encrypted with, if
     /// any: what the audit log records instead of the key.
     pub key_id: Option<String>,
+    /// The language the run wrote in (`--lang`, `[report] lang`, the locale).
+    pub lang: Lang,
 }
 
 /// Why a run stopped without publishing results.
@@ -153,7 +155,12 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     use_profiles(&mut plan, request)?;
     let view = View::resolve(&plan, request.role.as_deref())?;
     check_report_names(&plan, &request.reports)?;
-    let lang = request.lang.unwrap_or(plan.report.lang);
+    let lang = request
+        .lang
+        .or(plan.report.lang)
+        .unwrap_or_else(Lang::from_locale);
+    // Matching words its review reasons in the run's language.
+    plan.report.lang = Some(lang);
     let progress = RunProgress::start();
     // One file after the other: each is decoded and parsed on every core
     // already, and this way one file's raw and decoded text never sit in
@@ -297,6 +304,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         reports: views.named,
         published,
         key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
+        lang,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts,
 use crate::audit::{self, Log};
 use crate::crypto::Sm4Key;
 use crate::output::mask::{redact_numbers, View};
+use crate::output::summary::label;
 use crate::rules::report::Lang;
 use crate::rules::{self, Plan};
 use crate::run::{execute, RunOutcome, RunRequest};
@@ -241,18 +242,31 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 fn print_summary(args: &Args, outcome: &RunOutcome, log: &Log, seq: u64) -> anyhow::Result<()> {
     match args.format {
         Format::Text => {
-            out!("{}", outcome.summary.to_text())?;
+            let zh = outcome.lang == Lang::Zh;
+            out!("{}", outcome.summary.to_text(outcome.lang))?;
             for (name, file, rows) in &outcome.reports {
-                outln!("report   {name}: {rows} row(s) in {file}")?;
+                if zh {
+                    outln!("{}{name}：{file} 共 {rows} 行", label("报表"))?;
+                } else {
+                    outln!("report   {name}: {rows} row(s) in {file}")?;
+                }
             }
-            match &outcome.key_id {
-                Some(id) => outln!(
-                    "results  {} (encrypted: SM4-GCM, key id {id})",
+            let results = label(if zh { "结果" } else { "results" });
+            match (&outcome.key_id, zh) {
+                (Some(id), false) => outln!(
+                    "{results}{} (encrypted: SM4-GCM, key id {id})",
                     args.out.display()
                 )?,
-                None => outln!("results  {}", args.out.display())?,
+                (Some(id), true) => {
+                    outln!("{results}{}（已加密：SM4-GCM，密钥 id {id}）", args.out.display())?
+                }
+                (None, _) => outln!("{results}{}", args.out.display())?,
             }
-            outln!("audit    {} line {seq}", log.path().display())?;
+            if zh {
+                outln!("{}{} 第 {seq} 行", label("审计"), log.path().display())?;
+            } else {
+                outln!("audit    {} line {seq}", log.path().display())?;
+            }
         }
         Format::Json => out!("{}", String::from_utf8_lossy(&outcome.summary.to_json()))?,
     }

@@ -25,6 +25,7 @@ use rust_decimal::Decimal;
 
 use crate::model::{Record, RowRef, Side};
 use crate::rules::plan::{Plan, StagePlan};
+use crate::rules::report::Lang;
 
 /// A group of records, from both sides, that reconcile with each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,7 +220,9 @@ pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
             StagePlan::Split {
                 tolerance, max_parts, ..
             } => split::run(sides, &free, index, *tolerance, *max_parts),
-            StagePlan::Fallback { .. } => fallback::run(sides, &free, index, stage),
+            StagePlan::Fallback { .. } => {
+                fallback::run(sides, &free, index, stage, plan.report.lang.unwrap_or_default())
+            }
         };
         for m in &result.matches {
             free.take(m);
@@ -288,8 +291,13 @@ fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
             .max()
             .unwrap_or(Decimal::ZERO);
         if largest >= limit {
-            m.review_reasons
-                .insert(0, format!("amount {largest} at or above review_above {limit}"));
+            m.review_reasons.insert(
+                0,
+                match plan.report.lang.unwrap_or_default() {
+                    Lang::En => format!("amount {largest} at or above review_above {limit}"),
+                    Lang::Zh => format!("金额 {largest} 达到复核阈值 review_above {limit}"),
+                },
+            );
         }
     });
 }

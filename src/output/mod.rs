@@ -15,6 +15,7 @@ pub mod mask;
 pub mod named;
 pub mod reports;
 pub mod review;
+pub mod sheet_words;
 pub mod summary;
 pub mod tables;
 pub mod words;

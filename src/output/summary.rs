@@ -2,8 +2,11 @@
 //! side, the conservation proof (this run's files plus rows carried in), and
 //! what produced the result (rules, inputs, tool version, business day).
 
+mod text;
+
+pub use text::label;
+
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -275,106 +278,6 @@ impl Summary {
         let mut bytes = serde_json::to_vec_pretty(self).expect("summary serializes");
         bytes.push(b'\n');
         bytes
-    }
-
-    /// The few lines printed after a run.
-    pub fn to_text(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "rules    {} {} (sha256 {}…)",
-            self.rules.name,
-            self.rules.version,
-            &self.rules.sha256[..12]
-        );
-        if let Some(date) = &self.business_date {
-            match &self.period {
-                Some(p) => {
-                    let _ = writeln!(
-                        s,
-                        "date     {date} (ledger until {}, statement until the cutoff {})",
-                        p.ends, p.cutoff
-                    );
-                }
-                None => {
-                    let _ = writeln!(s, "date     {date}");
-                }
-            }
-        }
-        if let Some(role) = &self.role {
-            let masks: Vec<String> = role
-                .masks
-                .iter()
-                .map(|(c, k)| format!("{c} {}", k.name()))
-                .collect();
-            let masks = if masks.is_empty() {
-                "nothing".to_string()
-            } else {
-                masks.join(", ")
-            };
-            let _ = writeln!(s, "role     {} (masks {masks})", role.name);
-        }
-        let _ = writeln!(
-            s,
-            "{:<14}{:>10} {:>16}{:>10} {:>16}",
-            "", "ledger", "amount", "bank", "amount"
-        );
-        let mut row = |name: &str, t: &SideTallies| {
-            let _ = writeln!(
-                s,
-                "{:<14}{:>10} {:>16}{:>10} {:>16}",
-                name, t.ledger.count, t.ledger.amount, t.bank.count, t.bank.amount
-            );
-        };
-        let input = SideTallies {
-            ledger: self.inputs["ledger"].records,
-            bank: self.inputs["bank"].records,
-        };
-        row("input", &input);
-        if let Some(c) = &self.carried_in {
-            row("carried_in", &c.tallies());
-        }
-        for (name, t) in &self.outputs {
-            row(name.trim_end_matches(".csv"), t);
-        }
-        let _ = writeln!(
-            s,
-            "review   {} match(es) flagged for a second confirmation",
-            self.review
-        );
-        for (reason, c) in &self.unmatched_by_reason {
-            let _ = writeln!(s, "unmatched {reason}: ledger {}, bank {}", c.ledger, c.bank);
-        }
-        if let Some(p) = self.outputs.get("pending.csv") {
-            if p.ledger.count + p.bank.count > 0 {
-                let _ = writeln!(
-                    s,
-                    "pending  ledger {}, bank {} awaiting_counterpart: pass this pending.csv to the next day's run with --carry-in",
-                    p.ledger.count, p.bank.count
-                );
-            }
-        }
-        let c = &self.confirmations;
-        let _ = writeln!(
-            s,
-            "confirmed {} of {} review item(s) (review.csv)",
-            c.confirmed, c.items
-        );
-        for item in &c.confirmed_items {
-            let _ = writeln!(
-                s,
-                "  {} {} by {} at {}: {}",
-                item.item,
-                item.kind.name(),
-                item.by,
-                item.at,
-                item.note
-            );
-        }
-        let holds = self.conservation.values().all(|c| c.holds);
-        let _ = writeln!(s, "conservation {}", if holds { "holds" } else { "FAILED" });
-        let _ = writeln!(s, "status   {}", self.status);
-        s
     }
 }
 
