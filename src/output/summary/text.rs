@@ -173,6 +173,10 @@ impl Summary {
         for (name, t) in &self.outputs {
             row(name.trim_end_matches(".csv"), t);
         }
+        for (currency, c) in &self.currencies {
+            row(&format!("{currency} input"), &c.input);
+            row(&format!("{currency} outputs"), &c.outputs);
+        }
         let _ = if zh {
             writeln!(s, "{}{} 笔匹配需要二次确认", label(w.review), self.review)
         } else {
