@@ -353,3 +353,37 @@ fn convert_reads_with_a_profile() {
     assert_eq!(none.status.code(), Some(2));
     assert!(!tmp.path().join("x.csv").exists());
 }
+
+#[test]
+fn a_sides_currency_setting_is_the_default_currency() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.toml");
+    let text = |currency: &str| {
+        format!(
+            "[rules]\nname = \"usd\"\nversion = \"1\"\neffective_from = 2025-01-01\n\
+             [ledger.columns]\namount = \"amount\"\n\
+             [bank]\ncurrency = \"{currency}\"\n[bank.columns]\nkey = \"交易单号\"\namount = \"金额\"\ntime = \"交易时间(UTC)\"\n\
+             [[stage]]\nname = \"id\"\nmatch = \"key\"\n"
+        )
+    };
+    std::fs::write(&rules, text("usd")).unwrap();
+    let j = check(
+        "quirks/utc-times.csv",
+        &["--rules", rules.to_str().unwrap(), "--side", "bank"],
+        0,
+    );
+    assert_eq!(j["currencies"]["USD"], "30.00");
+    std::fs::write(&rules, text("dollars")).unwrap();
+    let out = recon()
+        .arg("check")
+        .arg(data("quirks/utc-times.csv"))
+        .args(["--rules", rules.to_str().unwrap(), "--side", "bank"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("currency: \"dollars\" is not a three-letter currency code"),
+        "{stderr}"
+    );
+}
