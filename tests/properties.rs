@@ -560,7 +560,15 @@ fn check_soundness(out: &Path) {
 
 /// Lines that name the run itself (its id and clock times), in summary.json
 /// and report.html: the only bytes two runs of the same inputs may differ in.
-const RUN_LINES: [&str; 4] = ["\"started_at\"", "\"finished_at\"", "\"run_id\"", " · Run: "];
+const RUN_LINES: [&str; 7] = [
+    "\"started_at\"",
+    "\"finished_at\"",
+    "\"run_id\"",
+    " · Run: ",
+    "\"audit_log\"",
+    "\"audit_started_line\"",
+    "\"audit_started_sha256\"",
+];
 
 /// Everything a run wrote, with the lines that name the run left out.
 fn result_bytes(out: &Path) -> Vec<(String, Vec<u8>)> {

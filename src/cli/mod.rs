@@ -21,11 +21,12 @@ mod audit_cmd;
 mod check;
 mod confirm;
 mod convert;
+mod date_arg;
 mod decrypt;
 mod keygen;
-mod progress;
 mod rules_cmd;
 mod run_cmd;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -100,6 +101,8 @@ enum Command {
     /// Check and list the audit log
     #[command(subcommand)]
     Audit(audit_cmd::Command),
+    /// Check a results directory against the audit log: every file as its run published it
+    Verify(verify::Args),
     /// Restore plain result files from SM4-encrypted NAME.sm4 files
     Decrypt(decrypt::Args),
     /// Create a new SM4 key file (mode 0600) for encrypted results
@@ -141,9 +144,11 @@ pub fn main() -> ExitCode {
         Command::Rules(command) => rules_cmd::run(command),
         Command::Confirm(args) => confirm::run(args),
         Command::Audit(command) => audit_cmd::run(command),
+        Command::Verify(args) => verify::run(args),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Keygen(args) => keygen::run(args),
     };
+    crate::interrupt::yield_to_interrupt();
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
