@@ -96,13 +96,24 @@ results never touch the disk. Create K with `recon keygen -o K`; read the result
 `recon decrypt --dir DIR`.
 --carry-in reads encrypted previous results with the same key.
 
-Every run, failed ones included, appends one line to the audit log (default DIR/../audit.log):
-check it with `recon audit verify`, list it with `recon audit show`. With --role (or the rules'
+Every run, failed ones included, is recorded in the audit log (default DIR/../audit.log): a
+`started` line before any result file is written, then `published`, `failed` or `interrupted`.
+Check it with `recon audit verify`, list it with `recon audit show`, and check a results
+directory against it with `recon verify DIR`. With --role (or the rules'
 default_role) the role's masks apply to every file, the summary, and error messages.
+
+Nightly, with dated results (ROOT/YYYY-MM-DD) and the previous day carried in:
+    recon run --ledger L.csv --bank B.csv --rules rules/ --date yesterday \\
+              --out-root /data/recon --carry-in auto --quiet
 
 Exit codes: 0 everything reconciled (pending and out-of-period rows are no exceptions),
             1 reconciled with exceptions,
-            2 bad input, rules, usage or key file, or results not writable (nothing written).")]
+            2 bad input (amounts of 10^15 or more included), rules, usage or key file, results
+              not writable, or refused: no row in --date's day, identical ledger and bank, a
+              --carry-in not of the day before (see --allow-gap), another run writing the
+              same results (--no-wait); nothing written,
+            130, 143, 129 stopped by SIGINT, SIGTERM or SIGHUP: nothing published, the
+              interruption recorded in the audit log.")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]
