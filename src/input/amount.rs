@@ -43,9 +43,15 @@ pub enum AmountError {
         found: char,
     },
     /// Too large for exact decimal arithmetic.
-    #[error("\"{0}\" is too large to be an amount")]
+    #[error("\"{0}\" is too large to be an amount: amounts must be below 10^15 (1,000,000,000,000,000) so that every sum stays exact")]
     Overflow(String),
 }
+
+/// Amounts are below this in absolute value (10^15). Decimal arithmetic is
+/// exact up to about 7.9 × 10^28, so sums of any realistic number of rows
+/// (up to 10^13 of them), their differences and percentages of them can
+/// never overflow: a larger amount is a bad row, not a panic.
+pub const AMOUNT_LIMIT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
 /// Currency marks accepted before or after the number with no code of their own.
 const CURRENCY: [&str; 4] = ["¥", "￥", "元", "$"];
@@ -288,7 +294,9 @@ fn parse_plain(original: &str, text: &str, max_decimals: Option<u32>) -> Result<
     }
     let scale = frac_part.len() as u32;
     let mut value = Decimal::try_from_i128_with_scale(mantissa, scale)
-        .map_err(|_| AmountError::Overflow(excerpt(original)))?;
+        .ok()
+        .filter(|v| *v < AMOUNT_LIMIT)
+        .ok_or_else(|| AmountError::Overflow(excerpt(original)))?;
     value.set_sign_negative(negative);
     Ok(value)
 }
@@ -466,6 +474,21 @@ mod tests {
             parse_amount("99999999999999999999999999999999999", None),
             Err(AmountError::Overflow(_))
         ));
+    }
+
+    #[test]
+    fn the_amount_limit_is_ten_to_the_fifteenth() {
+        assert_eq!(AMOUNT_LIMIT.to_string(), "1000000000000000");
+        assert_eq!(ok("-999,999,999,999,999.99"), "-999999999999999.99");
+        for text in [
+            "1000000000000000",
+            "-1000000000000000.00",
+            "40000000000000000000000000000",
+        ] {
+            let err = parse_amount(text, None).unwrap_err();
+            assert!(matches!(err, AmountError::Overflow(_)), "{text}: {err:?}");
+            assert!(err.to_string().contains("below 10^15"), "{err}");
+        }
     }
 
     #[test]

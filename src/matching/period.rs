@@ -172,7 +172,7 @@ impl Scope {
 /// Whether a file row belongs to the day: ledger rows of the day itself,
 /// statement rows from the day's start up to the cutoff. Rows without a time
 /// cannot be placed and are taken as the day's.
-fn in_period(side: Side, day: &BusinessDay, record: &Record) -> bool {
+pub fn in_period(side: Side, day: &BusinessDay, record: &Record) -> bool {
     let Some(t) = record.time else { return true };
     let until = match side {
         Side::Ledger => day.end,

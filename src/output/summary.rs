@@ -64,6 +64,21 @@ pub struct Summary {
     /// How the result files are encrypted; absent for plain results.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
+    /// The audit log line that recorded this run's start (`recon verify DIR` checks it).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditMark>,
+}
+
+/// Where the audit log recorded a run's `started` line: cutting the log
+/// short or replacing it is caught by comparing the line with this mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditMark {
+    /// The audit log's path, as the run used it.
+    pub audit_log: String,
+    /// The `started` line's number (its `seq`).
+    pub audit_started_line: u64,
+    /// The `started` line's SHA-256 (the next line's `prev`).
+    pub audit_started_sha256: String,
 }
 
 /// How the result files of a run are encrypted at rest.

@@ -416,14 +416,21 @@ impl Tolerance {
 
     /// Whether `ledger` and `bank` amounts are close enough.
     pub fn allows(self, ledger: Decimal, bank: Decimal) -> bool {
-        (ledger - bank).abs() <= self.limit(ledger)
+        ledger
+            .checked_sub(bank)
+            .is_some_and(|d| d.abs() <= self.limit(ledger))
     }
 
-    /// The largest allowed difference for a given ledger amount.
+    /// The largest allowed difference for a given ledger amount (a
+    /// percentage too large to compute allows any difference).
     pub fn limit(self, ledger: Decimal) -> Decimal {
         match self {
             Tolerance::Absolute(limit) => limit,
-            Tolerance::Percent(p) => ledger.abs() * p / Decimal::ONE_HUNDRED,
+            Tolerance::Percent(p) => ledger
+                .abs()
+                .checked_mul(p)
+                .and_then(|v| v.checked_div(Decimal::ONE_HUNDRED))
+                .unwrap_or(Decimal::MAX),
         }
     }
 }
