@@ -17,16 +17,17 @@ use crate::input::carry::{self, CarryError, CarryIn};
 use crate::input::records::RowError;
 use crate::input::status::SetAside;
 use crate::input::{self, ReadError, SourceFile};
+use crate::matching;
 use crate::matching::period::{Scope, SideRows};
-use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, Staging};
 use crate::output::causes;
 use crate::output::mask::{self, View, ViewError};
 use crate::output::reports::{self, ViewRequest};
-use crate::output::review::{self, Confirmation};
+use crate::output::resolutions::{self, Resolution};
+use crate::output::review::{self, Confirmation, ItemKind};
 use crate::output::summary::{
-    self, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
+    self, CarriedInFacts, Conservation, Encryption, InputFacts, OpenFacts, PeriodFacts, Summary,
 };
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
 use crate::progress::RunProgress;
@@ -70,6 +71,8 @@ pub struct RunRequest {
     pub run_id: String,
     /// Reviewers' confirmations, from the audit log.
     pub confirmations: Vec<Confirmation>,
+    /// Resolutions of exceptions in force, from the audit log.
+    pub resolutions: Vec<Resolution>,
 }
 
 /// A finished run.
@@ -77,7 +80,8 @@ pub struct RunRequest {
 pub struct RunOutcome {
     /// What was written to `summary.json`.
     pub summary: Summary,
-    /// True when anything is unmatched, duplicated or rejected.
+    /// True when anything unmatched, duplicated or rejected is still open,
+    /// or a day with exceptions has review flags still unconfirmed.
     pub exceptions: bool,
     /// Named reports written: (name, file name, rows).
     pub reports: Vec<(String, String, usize)>,
@@ -177,9 +181,17 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     };
     let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day);
     progress.next();
-    let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
+    let mut result = scope.settle(matching::reconcile(scope.to_match(), &plan));
     progress.next();
     let causes = causes::find(scope.all(), &result, &plan, lang);
+    let date_text = request.date.map(|d| d.to_string());
+    let resolved = resolutions::apply(
+        scope.all(),
+        &mut result,
+        &request.resolutions,
+        date_text.as_deref(),
+        plan.stages.len(),
+    );
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let staging = Staging::begin(&request.out, request.encryption.as_ref())?;
@@ -203,6 +215,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
             causes: &causes,
             set_aside: &set_aside,
+            resolved: &resolved,
         },
         to,
     )?;
@@ -213,14 +226,34 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .unwrap_or_default();
     let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
     require_conservation(&conservation)?;
-    let exceptions = !rejected.is_empty()
-        || [&result.ledger, &result.bank]
-            .iter()
-            .flat_map(|d| d.iter())
-            .any(|d| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }));
-    let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
+    let mut names = stage_names(&plan);
+    if resolved.status.paired > 0 {
+        names.push(rules::plan::MANUAL_STAGE.to_string());
+    }
+    let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &names);
     let review_items = review::items(scope.all(), &result);
     let (review_csv, review_status) = review::render(&review_items, &request.confirmations);
+    let flags = review_items.iter().filter(|i| i.kind == ItemKind::Review).count() as u64;
+    let confirmed_flags = review_status
+        .confirmed_items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Review)
+        .count() as u64;
+    let open = OpenFacts {
+        rows: resolved.open(),
+        rejected: rejected.len() as u64,
+        review_flags: flags - confirmed_flags,
+    };
+    let status = if rejected.is_empty() && resolved.status.exceptions == 0 {
+        "reconciled"
+    } else if open.rows + open.rejected + open.review_flags == 0 {
+        "closed"
+    } else {
+        "exceptions"
+    };
+    let exceptions = status == "exceptions";
+    let resolutions_csv = resolved.render(scope.all(), &plan, &causes);
+    let resolutions_csv = view.apply_csv(&resolutions_csv).into_owned();
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
         run_id: request.run_id.clone(),
@@ -246,8 +279,10 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .count() as u64,
         unmatched_by_reason,
         confirmations: review_status,
+        resolutions: resolved.status.clone(),
+        open,
         conservation,
-        status: if exceptions { "exceptions" } else { "reconciled" },
+        status,
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
     progress.next();
@@ -272,7 +307,11 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             lang,
             named: &request.reports,
             xlsx: request.xlsx,
-            more_sheets: &[(review::FILE_NAME, &review_csv)],
+            handling: &resolutions_csv,
+            more_sheets: &[
+                (review::FILE_NAME, &review_csv),
+                (resolutions::FILE_NAME, &resolutions_csv),
+            ],
         },
     )?;
     let mut published = BTreeMap::new();
@@ -283,10 +322,13 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         };
         published.insert(f.name.to_string(), sha256);
     }
-    let more = [(review::FILE_NAME, review_csv.as_slice())]
-        .into_iter()
-        .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
-        .chain([("summary.json", summary_json.as_slice())]);
+    let more = [
+        (review::FILE_NAME, review_csv.as_slice()),
+        (resolutions::FILE_NAME, resolutions_csv.as_slice()),
+    ]
+    .into_iter()
+    .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+    .chain([("summary.json", summary_json.as_slice())]);
     for (name, bytes) in more {
         published.insert(name.to_string(), staging.write(name, bytes)?);
     }

@@ -92,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 /// `ledger:10` / `bank:7` / `carried:ledger:10`, normalized.
-fn parse_row(text: &str) -> anyhow::Result<String> {
+pub(super) fn parse_row(text: &str) -> anyhow::Result<String> {
     let lower = text.trim().to_lowercase();
     let (carried, rest) = match lower.strip_prefix("carried:") {
         Some(rest) => ("carried:", rest),

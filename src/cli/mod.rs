@@ -17,6 +17,7 @@ macro_rules! outln {
     };
 }
 
+mod acting;
 mod audit_cmd;
 mod check;
 mod confirm;
@@ -24,6 +25,7 @@ mod convert;
 mod decrypt;
 mod keygen;
 mod progress;
+mod resolve;
 mod rules_cmd;
 mod run_cmd;
 
@@ -97,6 +99,8 @@ enum Command {
     Rules(rules_cmd::Command),
     /// Record a reviewer's confirmation of a flagged match or an exception row
     Confirm(confirm::Args),
+    /// Close exceptions: pair rows by hand, accept explained ones with a reason, or undo either
+    Resolve(resolve::Args),
     /// Check and list the audit log
     #[command(subcommand)]
     Audit(audit_cmd::Command),
@@ -140,6 +144,7 @@ pub fn main() -> ExitCode {
         Command::Convert(args) => convert::run(args),
         Command::Rules(command) => rules_cmd::run(command),
         Command::Confirm(args) => confirm::run(args),
+        Command::Resolve(args) => resolve::run(args),
         Command::Audit(command) => audit_cmd::run(command),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Keygen(args) => keygen::run(args),

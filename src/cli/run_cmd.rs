@@ -164,16 +164,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .unwrap_or_else(|| audit::beside_results(&args.out));
     let log = Log::open(&audit_path).context("nothing was run: every run must be recorded")?;
     let contents = log.contents().context("nothing was run")?;
-    let confirmations = match &contents.verification.problem {
-        None => audit::confirmations(&contents),
+    let (confirmations, resolutions) = match &contents.verification.problem {
+        None => (audit::confirmations(&contents), audit::resolutions(&contents)),
         Some(p) => {
             eprintln!(
-                "recon: warning: {}: the audit chain is broken ({}); its confirmations are not applied. Check it with `recon audit verify {}`",
+                "recon: warning: {}: the audit chain is broken ({}); its confirmations and resolutions are not applied. Check it with `recon audit verify {}`",
                 audit_path.display(),
                 p.message,
                 audit_path.display()
             );
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
     };
     let (encryption, key_error) = match args.encrypt_key_file.as_deref().map(Sm4Key::load) {
@@ -197,6 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         role: args.role.clone(),
         run_id: entry::new_run_id(started),
         confirmations,
+        resolutions,
     };
     let result = match key_error {
         Some(e) => Err(anyhow::Error::new(e).context("cannot encrypt the results; nothing was written")),

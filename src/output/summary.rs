@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::mask::ViewFacts;
+use super::resolutions::ResolutionStatus;
 use super::review::ReviewStatus;
 use super::tables::{OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
@@ -50,9 +51,15 @@ pub struct Summary {
     pub unmatched_by_reason: BTreeMap<&'static str, SideCounts>,
     /// Items of review.csv and which of them reviewers have confirmed.
     pub confirmations: ReviewStatus,
+    /// Exception rows paired, accepted or open, and the resolutions applied
+    /// (`recon resolve`, read back from the audit log).
+    pub resolutions: ResolutionStatus,
+    /// What keeps the day from being closed.
+    pub open: OpenFacts,
     /// Per side: input tally, sum of output tallies, and whether they agree.
     pub conservation: BTreeMap<&'static str, Conservation>,
-    /// `reconciled` or `exceptions`.
+    /// `reconciled` (no exceptions), `closed` (every exception paired or
+    /// accepted and every review flag confirmed) or `exceptions`.
     pub status: &'static str,
     /// How the result files are encrypted; absent for plain results.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,6 +83,17 @@ impl Encryption {
             key_id: key.id_hex(),
         }
     }
+}
+
+/// What is still open in a run.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct OpenFacts {
+    /// Unmatched and duplicate rows neither paired nor accepted.
+    pub rows: u64,
+    /// Rows that could not be read (`--skip-bad-rows`).
+    pub rejected: u64,
+    /// Matches flagged for review and not confirmed.
+    pub review_flags: u64,
 }
 
 /// Facts about one input file.
@@ -370,6 +388,72 @@ impl Summary {
                 item.at,
                 item.note
             );
+        }
+        let r = &self.resolutions;
+        if r.exceptions > 0 {
+            let _ = writeln!(
+                s,
+                "resolved {} of {} exception row(s): {} paired, {} accepted (resolutions.csv)",
+                r.paired + r.accepted,
+                r.exceptions,
+                r.paired,
+                r.accepted
+            );
+        }
+        for a in &r.applied {
+            let what = match (&a.reason, &a.match_id) {
+                (Some(code), _) => format!(
+                    "accepted {code} ({})",
+                    a.reason_label.as_deref().unwrap_or_default()
+                ),
+                (None, Some(id)) => format!(
+                    "paired as {id}, difference {}",
+                    a.difference.as_deref().unwrap_or("0")
+                ),
+                (None, None) => "paired".to_string(),
+            };
+            let role = a.role.as_deref().map(|x| format!(" as {x}")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {} {} {what} by {} ({}{role}) at {}: {}",
+                a.id,
+                a.items.join(" "),
+                a.by,
+                a.user,
+                a.at,
+                a.note
+            );
+        }
+        for st in &r.stale {
+            let _ = writeln!(
+                s,
+                "warning: {} {} by {} no longer applies: {} changed or no longer an exception; resolve again or undo it (recon resolve --undo {})",
+                st.kind.name(),
+                st.id,
+                st.by,
+                st.rows_changed.join(" "),
+                st.id
+            );
+        }
+        let o = &self.open;
+        if self.status == "exceptions" {
+            let mut open = Vec::new();
+            if o.rows > 0 {
+                open.push(format!(
+                    "{} exception row(s) to pair or accept (recon resolve)",
+                    o.rows
+                ));
+            }
+            if o.rejected > 0 {
+                open.push(format!("{} rejected row(s) to fix in the input", o.rejected));
+            }
+            if o.review_flags > 0 {
+                open.push(format!(
+                    "{} review flag(s) to confirm (recon confirm)",
+                    o.review_flags
+                ));
+            }
+            let _ = writeln!(s, "open     {}", open.join("; "));
         }
         let holds = self.conservation.values().all(|c| c.holds);
         let _ = writeln!(s, "conservation {}", if holds { "holds" } else { "FAILED" });

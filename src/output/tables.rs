@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 use rayon::prelude::*;
 
 use super::causes::LikelyCauses;
+use super::resolutions::Resolved;
 use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
@@ -96,6 +97,8 @@ pub struct RenderInput<'a> {
     pub carried_from: Option<[Option<&'a SourceId>; 2]>,
     /// The `likely_cause` of each exception.
     pub causes: &'a LikelyCauses,
+    /// The `resolution` of manual matches and accepted rows.
+    pub resolved: &'a Resolved,
 }
 
 /// Where `render` puts the files.
@@ -413,7 +416,13 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "matched.csv";
     let columns = (
         &["match_id", "stage"][..],
-        &["difference", "review", "review_reason", "likely_cause"][..],
+        &[
+            "difference",
+            "review",
+            "review_reason",
+            "likely_cause",
+            "resolution",
+        ][..],
     );
     let mut file = Target::open(parts, name, false)?;
     let mut header_line = csv::Writer::from_writer(Vec::new());
@@ -477,7 +486,7 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
             |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
         let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
         let id = match_id(first + k);
-        let before = [id.as_str(), input.plan.stages[m.stage].name()];
+        let before = [id.as_str(), input.plan.stage_name(m.stage)];
         let difference = difference.to_string();
         let reasons = m.review_reasons.join("; ");
         let review = if m.review_reasons.is_empty() {
@@ -490,6 +499,7 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
             review,
             reasons.as_str(),
             input.causes.of_match(first + k),
+            input.resolved.of_match(first + k),
         ];
         let sheets = if streamed && !m.review_reasons.is_empty() {
             [Some(&mut body), Some(&mut review_rows)]
@@ -537,7 +547,11 @@ fn row_sheet<'a>(
 
 fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "unmatched.csv";
-    let mut sheet = row_sheet(parts, name, &["reason", "counterpart", "likely_cause"])?;
+    let mut sheet = row_sheet(
+        parts,
+        name,
+        &["reason", "counterpart", "likely_cause", "resolution"],
+    )?;
     each_with(parts, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
@@ -546,7 +560,13 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
                 .collect::<Vec<_>>()
                 .join(" ");
             let cause = parts.input.causes.of_row(record.row_ref());
-            sheet.row(record, &[], &[reason.name(), &refs, cause], parts.carry);
+            let resolution = parts.input.resolved.of_row(record.row_ref());
+            sheet.row(
+                record,
+                &[],
+                &[reason.name(), &refs, cause, resolution],
+                parts.carry,
+            );
         }
     });
     sheet.finish()
@@ -554,11 +574,12 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
 
 fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "duplicates.csv";
-    let mut sheet = row_sheet(parts, name, &["duplicate_of", "likely_cause"])?;
+    let mut sheet = row_sheet(parts, name, &["duplicate_of", "likely_cause", "resolution"])?;
     each_with(parts, |record, d| {
         if let Disposition::Duplicate { of } = d {
             let cause = parts.input.causes.of_row(record.row_ref());
-            sheet.row(record, &[], &[&of.to_string(), cause], parts.carry);
+            let resolution = parts.input.resolved.of_row(record.row_ref());
+            sheet.row(record, &[], &[&of.to_string(), cause, resolution], parts.carry);
         }
     });
     sheet.finish()
@@ -697,6 +718,7 @@ mod tests {
                 carried_from: None,
                 set_aside: &[],
                 causes: &causes,
+                resolved: &Resolved::default(),
             },
             RenderTo::Memory,
         )

@@ -75,6 +75,7 @@ fn run_case(dir: &Path, run_id: &str) -> std::io::Result<CaseResult> {
         role: None,
         run_id: run_id.to_string(),
         confirmations: Vec::new(),
+        resolutions: Vec::new(),
     };
     let rules = match execute(&request) {
         Ok(outcome) => Some(outcome.summary.rules),

@@ -148,7 +148,7 @@ impl OutputKind {
     /// The default columns of the file, before the carried columns.
     pub fn columns(self) -> &'static [&'static str] {
         const COMMON: [&str; 6] = ["side", "line", "key", "amount", "time", "merchant"];
-        const MATCHED: [&str; 12] = [
+        const MATCHED: [&str; 13] = [
             "match_id",
             "stage",
             COMMON[0],
@@ -161,8 +161,9 @@ impl OutputKind {
             "review",
             "review_reason",
             "likely_cause",
+            "resolution",
         ];
-        const UNMATCHED: [&str; 9] = [
+        const UNMATCHED: [&str; 10] = [
             COMMON[0],
             COMMON[1],
             COMMON[2],
@@ -172,8 +173,9 @@ impl OutputKind {
             "reason",
             "counterpart",
             "likely_cause",
+            "resolution",
         ];
-        const DUPLICATES: [&str; 8] = [
+        const DUPLICATES: [&str; 9] = [
             COMMON[0],
             COMMON[1],
             COMMON[2],
@@ -182,6 +184,7 @@ impl OutputKind {
             COMMON[5],
             "duplicate_of",
             "likely_cause",
+            "resolution",
         ];
         const IGNORED: [&str; 7] = [
             COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4], COMMON[5], "reason",
