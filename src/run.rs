@@ -5,7 +5,7 @@
 //! earlier results stay as they were. The requested role's masking is
 //! applied to every file just before publishing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
@@ -27,7 +27,7 @@ use crate::output::reports::{self, ViewRequest};
 use crate::output::resolutions::{self, Resolution};
 use crate::output::review::{self, Confirmation, ItemKind};
 use crate::output::summary::{
-    self, CarriedInFacts, Conservation, Encryption, InputFacts, OpenFacts, PeriodFacts, Summary,
+    self, CarriedInFacts, Conservation, Encryption, InputFacts, OpenFacts, PeriodFacts, ScopeFacts, Summary,
 };
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
 use crate::progress::RunProgress;
@@ -197,6 +197,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let staging = Staging::begin(&request.out, request.encryption.as_ref())?;
     // Result files go straight to disk, unless the run rewrites them before publishing.
     let rewrites = view.hides_anything()
+        || view.scope().is_some()
         || !plan.report.templates.is_empty()
         || !request.reports.is_empty()
         || request.xlsx;
@@ -252,7 +253,29 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         "exceptions"
     };
     let exceptions = status == "exceptions";
-    let resolutions_csv = resolved.render(scope.all(), &plan, &causes);
+    let mut resolutions_csv = resolved.render(scope.all(), &plan, &causes);
+    // Conservation is proved over every row above; a scoped role's view is cut now.
+    let mut files = files;
+    let mut review_csv = review_csv;
+    let mut kept = HashSet::new();
+    let scoped = view.scope().map(|rows| {
+        for f in &mut files {
+            if let Some((bytes, tallies)) = view.cut_csv(&f.bytes) {
+                kept.extend(items_of(&bytes));
+                f.bytes = bytes;
+                f.tallies = tallies;
+            }
+        }
+        if let Some((bytes, _)) = view.cut_csv(&resolutions_csv) {
+            resolutions_csv = bytes;
+        }
+        review_csv = keep_items(&review_csv, &kept);
+        ScopeFacts {
+            role: view.facts().map(|f| f.name).unwrap_or_default(),
+            rows: rows.to_string(),
+            note: "outputs count only the rows in this role's scope; conservation was proved over every row before the view was cut",
+        }
+    });
     let resolutions_csv = view.apply_csv(&resolutions_csv).into_owned();
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
@@ -278,11 +301,26 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             .filter(|m| !m.review_reasons.is_empty())
             .count() as u64,
         unmatched_by_reason,
-        confirmations: review_status,
-        resolutions: resolved.status.clone(),
+        confirmations: {
+            let mut status = review_status;
+            if scoped.is_some() {
+                status.confirmed_items.retain(|c| kept.contains(&c.item));
+            }
+            status
+        },
+        resolutions: {
+            let mut status = resolved.status.clone();
+            if scoped.is_some() {
+                status
+                    .applied
+                    .retain(|a| a.items.iter().all(|i| kept.contains(i)));
+            }
+            status
+        },
         open,
         conservation,
         status,
+        scope: scoped,
         encryption: request.encryption.as_ref().map(Encryption::of),
     };
     progress.next();
@@ -340,6 +378,38 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         published,
         key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
     })
+}
+
+/// The items of a cut result CSV as review.csv names them: `M000003` and `ledger:10`.
+fn items_of(bytes: &[u8]) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader.headers().cloned().unwrap_or_default();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let (id, side, line, from) = (at("match_id"), at("side"), at("line"), at("carried_from"));
+    let mut items = Vec::new();
+    for r in reader.records().flatten() {
+        let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or_default();
+        if !get(id).is_empty() {
+            items.push(get(id).to_string());
+        }
+        let carried = if get(from).is_empty() { "" } else { "carried:" };
+        items.push(format!("{carried}{}:{}", get(side), get(line)));
+    }
+    items
+}
+
+/// review.csv cut to the items in `kept`.
+fn keep_items(bytes: &[u8], kept: &HashSet<String>) -> Vec<u8> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = reader.headers().cloned().unwrap_or_default();
+    writer.write_record(&header).expect("writing to memory");
+    for r in reader.records().flatten() {
+        if r.get(0).is_some_and(|item| kept.contains(item)) {
+            writer.write_record(&r).expect("writing to memory");
+        }
+    }
+    writer.into_inner().expect("writing to memory")
 }
 
 /// Every `--report NAME` must be defined in the rules.

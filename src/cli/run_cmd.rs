@@ -9,11 +9,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::progress::Progress;
 use super::{Format, Outcome};
+use crate::access::{self, Person};
 use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts, RunEntry};
 use crate::audit::{self, Log};
 use crate::crypto::Sm4Key;
 use crate::output::mask::{redact_numbers, View};
 use crate::rules::report::Lang;
+use crate::rules::roles::Action;
 use crate::rules::{self, Plan};
 use crate::run::{execute, RunOutcome, RunRequest};
 
@@ -176,6 +178,29 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             (Vec::new(), Vec::new())
         }
     };
+    let role = match rules::load(
+        &args.rules,
+        args.date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+    ) {
+        Ok(plan) => {
+            let person = Person::current();
+            match access::authorize(&plan, args.role.as_deref(), Action::Run, &person) {
+                Ok(role) => role,
+                Err(refused) => {
+                    let why = refused.to_string();
+                    return Err(super::acting::refuse(
+                        &log,
+                        Action::Run,
+                        args.role.clone(),
+                        &person,
+                        why,
+                    ));
+                }
+            }
+        }
+        // The run reports rules that cannot be loaded.
+        Err(_) => args.role.clone(),
+    };
     let (encryption, key_error) = match args.encrypt_key_file.as_deref().map(Sm4Key::load) {
         Some(Err(e)) => (None, Some(e)),
         key => (key.and_then(Result::ok), None),
@@ -194,7 +219,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         ledger_profile: args.ledger_profile.clone(),
         bank_profile: args.bank_profile.clone(),
         encryption,
-        role: args.role.clone(),
+        role,
         run_id: entry::new_run_id(started),
         confirmations,
         resolutions,

@@ -61,6 +61,9 @@ pub struct Summary {
     /// `reconciled` (no exceptions), `closed` (every exception paired or
     /// accepted and every review flag confirmed) or `exceptions`.
     pub status: &'static str,
+    /// With a role limited to some rows: which, and that the outputs count only those.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeFacts>,
     /// How the result files are encrypted; absent for plain results.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
@@ -83,6 +86,17 @@ impl Encryption {
             key_id: key.id_hex(),
         }
     }
+}
+
+/// The rows a scoped role's view holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeFacts {
+    /// The role.
+    pub role: String,
+    /// Its row filter as written.
+    pub rows: String,
+    /// What the counts mean.
+    pub note: &'static str,
 }
 
 /// What is still open in a run.
@@ -331,6 +345,13 @@ impl Summary {
                 masks.join(", ")
             };
             let _ = writeln!(s, "role     {} (masks {masks})", role.name);
+        }
+        if let Some(scope) = &self.scope {
+            let _ = writeln!(
+                s,
+                "scope    rows where {}: the outputs below count only these (conservation proved over every row)",
+                scope.rows
+            );
         }
         let _ = writeln!(
             s,
