@@ -160,6 +160,8 @@ pub struct Resolved {
     by_ref: HashMap<RowRef, usize, FastState>,
     resolutions: Vec<Resolution>,
     texts: Vec<String>,
+    /// Whether the day has resolutions, applied or stale.
+    shown: bool,
     /// The status summary.json reports.
     pub status: ResolutionStatus,
 }
@@ -187,6 +189,7 @@ pub fn apply(
         .iter()
         .filter(|r| r.business_date.as_deref() == date)
         .collect();
+    resolved.shown = !mine.is_empty();
     let prints = if wanted.is_empty() {
         HashMap::default()
     } else {
@@ -314,6 +317,12 @@ impl Resolved {
     /// The `resolution` cell of an unmatched or duplicate row ("" while open).
     pub fn of_row(&self, row: RowRef) -> &str {
         self.by_ref.get(&row).map_or("", |&n| self.texts[n].as_str())
+    }
+
+    /// True when the day has resolutions: matched.csv, unmatched.csv and
+    /// duplicates.csv then have a `resolution` column.
+    pub fn shown(&self) -> bool {
+        self.shown
     }
 
     /// Unmatched and duplicate rows no resolution handles.

@@ -29,6 +29,7 @@ use crate::model::{Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
+use crate::rules::report::RESOLUTION_COLUMN;
 
 /// One result file rendered.
 #[derive(Debug, Clone)]
@@ -414,15 +415,17 @@ const MATCHES_PER_TASK: usize = 1 << 15;
 /// two waves are ever in memory.
 fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "matched.csv";
+    let after = [
+        "difference",
+        "review",
+        "review_reason",
+        "likely_cause",
+        RESOLUTION_COLUMN,
+    ];
+    let shown = parts.input.resolved.shown();
     let columns = (
         &["match_id", "stage"][..],
-        &[
-            "difference",
-            "review",
-            "review_reason",
-            "likely_cause",
-            "resolution",
-        ][..],
+        &after[..after.len() - usize::from(!shown)],
     );
     let mut file = Target::open(parts, name, false)?;
     let mut header_line = csv::Writer::from_writer(Vec::new());
@@ -501,6 +504,7 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
             input.causes.of_match(first + k),
             input.resolved.of_match(first + k),
         ];
+        let after = &after[..after.len() - usize::from(!input.resolved.shown())];
         let sheets = if streamed && !m.review_reasons.is_empty() {
             [Some(&mut body), Some(&mut review_rows)]
         } else {
@@ -547,11 +551,9 @@ fn row_sheet<'a>(
 
 fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "unmatched.csv";
-    let mut sheet = row_sheet(
-        parts,
-        name,
-        &["reason", "counterpart", "likely_cause", "resolution"],
-    )?;
+    let shown = parts.input.resolved.shown();
+    let columns = ["reason", "counterpart", "likely_cause", RESOLUTION_COLUMN];
+    let mut sheet = row_sheet(parts, name, &columns[..columns.len() - usize::from(!shown)])?;
     each_with(parts, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
@@ -561,10 +563,11 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
                 .join(" ");
             let cause = parts.input.causes.of_row(record.row_ref());
             let resolution = parts.input.resolved.of_row(record.row_ref());
+            let after = [reason.name(), &refs, cause, resolution];
             sheet.row(
                 record,
                 &[],
-                &[reason.name(), &refs, cause, resolution],
+                &after[..after.len() - usize::from(!shown)],
                 parts.carry,
             );
         }
@@ -574,12 +577,21 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
 
 fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "duplicates.csv";
-    let mut sheet = row_sheet(parts, name, &["duplicate_of", "likely_cause", "resolution"])?;
+    let shown = parts.input.resolved.shown();
+    let columns = ["duplicate_of", "likely_cause", RESOLUTION_COLUMN];
+    let mut sheet = row_sheet(parts, name, &columns[..columns.len() - usize::from(!shown)])?;
     each_with(parts, |record, d| {
         if let Disposition::Duplicate { of } = d {
             let cause = parts.input.causes.of_row(record.row_ref());
             let resolution = parts.input.resolved.of_row(record.row_ref());
-            sheet.row(record, &[], &[&of.to_string(), cause, resolution], parts.carry);
+            let of = of.to_string();
+            let after = [of.as_str(), cause, resolution];
+            sheet.row(
+                record,
+                &[],
+                &after[..after.len() - usize::from(!shown)],
+                parts.carry,
+            );
         }
     });
     sheet.finish()

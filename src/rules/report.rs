@@ -148,7 +148,7 @@ impl OutputKind {
     /// The default columns of the file, before the carried columns.
     pub fn columns(self) -> &'static [&'static str] {
         const COMMON: [&str; 6] = ["side", "line", "key", "amount", "time", "merchant"];
-        const MATCHED: [&str; 13] = [
+        const MATCHED: [&str; 12] = [
             "match_id",
             "stage",
             COMMON[0],
@@ -161,9 +161,8 @@ impl OutputKind {
             "review",
             "review_reason",
             "likely_cause",
-            "resolution",
         ];
-        const UNMATCHED: [&str; 10] = [
+        const UNMATCHED: [&str; 9] = [
             COMMON[0],
             COMMON[1],
             COMMON[2],
@@ -173,9 +172,8 @@ impl OutputKind {
             "reason",
             "counterpart",
             "likely_cause",
-            "resolution",
         ];
-        const DUPLICATES: [&str; 9] = [
+        const DUPLICATES: [&str; 8] = [
             COMMON[0],
             COMMON[1],
             COMMON[2],
@@ -184,7 +182,6 @@ impl OutputKind {
             COMMON[5],
             "duplicate_of",
             "likely_cause",
-            "resolution",
         ];
         const IGNORED: [&str; 7] = [
             COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4], COMMON[5], "reason",
@@ -231,6 +228,10 @@ pub const OUTPUT_COLUMN: &str = "output";
 
 /// The column every output has with `--carry-in` (empty in runs without it).
 pub const CARRIED_FROM_COLUMN: &str = "carried_from";
+
+/// The column matched.csv, unmatched.csv and duplicates.csv have once the
+/// day has resolutions (`recon resolve`): how a row was handled.
+pub const RESOLUTION_COLUMN: &str = "resolution";
 
 /// The checked `[report]` section.
 #[derive(Debug, Clone, Default)]
@@ -287,10 +288,17 @@ fn error_at<T>(span: Range<usize>, message: String) -> Result<T, ReportError> {
     Err(ReportError { span, message })
 }
 
-/// Columns an output can have: its own, `carried_from`, then the carried ones.
+/// Columns an output can have: its own, `resolution` (where it can have
+/// one), `carried_from`, then the carried ones.
 fn known_columns(kind: OutputKind, carried: &[String]) -> Vec<String> {
+    let resolution = matches!(
+        kind,
+        OutputKind::Matched | OutputKind::Unmatched | OutputKind::Duplicates
+    )
+    .then_some(&RESOLUTION_COLUMN);
     kind.columns()
         .iter()
+        .chain(resolution)
         .chain([&CARRIED_FROM_COLUMN])
         .map(|c| c.to_string())
         .chain(carried.iter().cloned())
