@@ -227,6 +227,26 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .unwrap_or_default();
     let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
     require_conservation(&conservation)?;
+    let all = scope.all();
+    let read = all
+        .ledger
+        .iter()
+        .chain(all.bank)
+        .chain(set_aside.iter().map(|a| &a.record));
+    let currencies = summary::currency_conservation(read, &files);
+    if let Some((currency, c)) = currencies.iter().find(|(_, c)| !c.holds) {
+        return Err(RunError::Conservation(format!(
+            "{currency}: read ledger {} rows summing to {}, bank {} summing to {}; outputs hold ledger {} summing to {}, bank {} summing to {}",
+            c.input.ledger.count,
+            c.input.ledger.amount,
+            c.input.bank.count,
+            c.input.bank.amount,
+            c.outputs.ledger.count,
+            c.outputs.ledger.amount,
+            c.outputs.bank.count,
+            c.outputs.bank.amount
+        )));
+    }
     let mut names = stage_names(&plan);
     if resolved.status.paired > 0 {
         names.push(rules::plan::MANUAL_STAGE.to_string());
@@ -319,6 +339,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         },
         open,
         conservation,
+        currencies,
         status,
         scope: scoped,
         encryption: request.encryption.as_ref().map(Encryption::of),

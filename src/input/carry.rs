@@ -19,7 +19,7 @@ use thiserror::Error;
 use super::time::{parse_time, TimeLayout};
 use crate::crypto::{self, Sm4Key};
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::model::{Origin, Record, RecordText, Side, SourceId};
+use crate::model::{Currency, Origin, Record, RecordText, Side, SourceId};
 use crate::output::tables::safe;
 use crate::rules::Plan;
 
@@ -339,6 +339,12 @@ impl ResultTable {
             time,
             text: RecordText::new(field("key")?, field("merchant")?, carried),
             origin: Origin::Input,
+            currency: match self.index("currency") {
+                Some(i) => super::amount::currency_code(self.text(row, i))
+                    .and_then(Currency::new)
+                    .ok_or_else(|| self.value_error(row, "currency", "not a three-letter currency code"))?,
+                None => Currency::CNY,
+            },
         })
     }
 

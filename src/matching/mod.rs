@@ -10,6 +10,7 @@
 //! order is fixed by the rows' content (time first, line last), so results
 //! depend neither on threads nor on the order of the rows in the files.
 
+mod currency;
 mod duplicates;
 mod fallback;
 mod groups;
@@ -17,13 +18,13 @@ mod key;
 pub mod period;
 mod split;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::model::{Record, RowRef, Side};
+use crate::model::{Currency, Record, RowRef, Side};
 use crate::rules::plan::{Plan, StagePlan};
 
 /// A group of records, from both sides, that reconcile with each other.
@@ -210,6 +211,20 @@ pub(crate) struct StageResult {
 
 /// Runs every stage of `plan`, then classifies what is left.
 pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
+    let currencies: BTreeSet<Currency> = sides
+        .ledger
+        .iter()
+        .chain(sides.bank)
+        .map(|r| r.currency)
+        .collect();
+    if currencies.len() <= 1 {
+        return reconcile_one(sides, plan);
+    }
+    currency::reconcile_each(sides, plan, &currencies)
+}
+
+/// `reconcile` of records that are all in one currency.
+fn reconcile_one(sides: Sides, plan: &Plan) -> Reconciliation {
     let mut free = Free::new(sides);
     let mut matches = Vec::new();
     let mut ambiguous: RowMap<Vec<RowRef>> = RowMap::default();
@@ -241,6 +256,13 @@ pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
 pub(crate) type RowMap<V> = HashMap<RowRef, V, foldhash::fast::RandomState>;
 
 fn sort_matches(sides: Sides, matches: &mut [Match]) {
+    let order = match_order(sides, matches);
+    permute(matches, &order);
+}
+
+/// The order matches are listed in: by their first ledger row, then their
+/// first bank row (`order[new] = old`).
+fn match_order(sides: Sides, matches: &[Match]) -> Vec<usize> {
     let first_row = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].row_ref()).min();
     let mut order: Vec<_> = matches
         .par_iter()
@@ -254,8 +276,7 @@ fn sort_matches(sides: Sides, matches: &mut [Match]) {
         .collect();
     // Keys are unique (a row is in one match at most), so an unstable sort is deterministic.
     order.par_sort_unstable_by_key(|&(key, _)| key);
-    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
-    permute(matches, &order);
+    order.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Rearranges `items` in place so that position `k` holds what was at
@@ -412,8 +433,8 @@ mod tests {
     }
 
     #[test]
-    fn every_unmatched_reason_is_documented_in_the_readme() {
-        let readme = include_str!("../../README.md");
+    fn every_unmatched_reason_is_documented() {
+        let readme = include_str!("../../docs/outputs.md");
         let all = [
             Reason::NoCounterpart,
             Reason::AmountMismatch,
@@ -431,7 +452,10 @@ mod tests {
                 | Reason::NoCounterpartAfterGrace => {}
             }
             let row = format!("| `{}` |", reason.name());
-            assert!(readme.contains(&row), "README's reason table lacks {row}");
+            assert!(
+                readme.contains(&row),
+                "docs/outputs.md's reason table lacks {row}"
+            );
         }
     }
 }

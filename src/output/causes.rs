@@ -595,6 +595,7 @@ mod tests {
             time: Some(local - TimeDelta::hours(8)).map(|t| t.and_utc()),
             text: crate::model::RecordText::new(key, merchant, []),
             origin: Origin::Input,
+            currency: crate::model::Currency::CNY,
         }
     }
 

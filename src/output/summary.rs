@@ -10,11 +10,11 @@ use serde::Serialize;
 use super::mask::ViewFacts;
 use super::resolutions::ResolutionStatus;
 use super::review::ReviewStatus;
-use super::tables::{OutputFile, SideTallies};
+use super::tables::{add_currency_tallies, CurrencyTallies, OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
 use crate::input::carry::CarryIn;
 use crate::matching::{Disposition, Reconciliation};
-use crate::model::{Side, Tally};
+use crate::model::{Currency, Record, Side, Tally};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::{Plan, RuleIdentity};
 
@@ -58,6 +58,10 @@ pub struct Summary {
     pub open: OpenFacts,
     /// Per side: input tally, sum of output tallies, and whether they agree.
     pub conservation: BTreeMap<&'static str, Conservation>,
+    /// The same per currency, when any row is in another currency than CNY
+    /// (rows of different currencies never match; rejected rows have none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub currencies: BTreeMap<String, CurrencyConservation>,
     /// `reconciled` (no exceptions), `closed` (every exception paired or
     /// accepted and every review flag confirmed) or `exceptions`.
     pub status: &'static str,
@@ -238,6 +242,56 @@ pub struct Conservation {
     pub holds: bool,
 }
 
+/// The conservation proof for one currency.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CurrencyConservation {
+    /// Rows read in this currency (this run's files, carried in, set aside by status).
+    pub input: SideTallies,
+    /// What the outputs hold in this currency.
+    pub outputs: SideTallies,
+    /// Whether the two agree exactly.
+    pub holds: bool,
+}
+
+/// Per currency: the records read and what the outputs hold. Empty when
+/// every record is in CNY, so a CNY-only summary is as it always was.
+pub fn currency_conservation<'r>(
+    read: impl IntoIterator<Item = &'r Record>,
+    outputs: &[OutputFile],
+) -> BTreeMap<String, CurrencyConservation> {
+    let mut input = CurrencyTallies::new();
+    for r in read {
+        input
+            .entry(r.currency)
+            .or_default()
+            .side_mut(r.side)
+            .add(r.amount);
+    }
+    let mut written = CurrencyTallies::new();
+    for f in outputs {
+        add_currency_tallies(&mut written, &f.currencies);
+    }
+    let currencies: std::collections::BTreeSet<&Currency> = input.keys().chain(written.keys()).collect();
+    if currencies.iter().all(|c| **c == Currency::CNY) {
+        return BTreeMap::new();
+    }
+    currencies
+        .into_iter()
+        .map(|c| {
+            let input = input.get(c).copied().unwrap_or_default();
+            let outputs = written.get(c).copied().unwrap_or_default();
+            (
+                c.to_string(),
+                CurrencyConservation {
+                    input,
+                    outputs,
+                    holds: input == outputs,
+                },
+            )
+        })
+        .collect()
+}
+
 /// Sums the output tallies per side and compares them with what was read
 /// from the files plus what was carried in.
 pub fn conservation(
@@ -376,6 +430,10 @@ impl Summary {
         for (name, t) in &self.outputs {
             row(name.trim_end_matches(".csv"), t);
         }
+        for (currency, c) in &self.currencies {
+            row(&format!("{currency} input"), &c.input);
+            row(&format!("{currency} outputs"), &c.outputs);
+        }
         let _ = writeln!(
             s,
             "review   {} match(es) flagged for a second confirmation",
@@ -501,6 +559,7 @@ mod tests {
             bytes: Vec::new(),
             sha256: None,
             tallies: SideTallies { ledger, bank },
+            currencies: Default::default(),
         }
     }
 
