@@ -126,7 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let (action, picked, reason, undoes) = if let Some(id) = &args.undo {
         let contents = log.contents()?;
         let active = audit::resolutions(&contents);
-        let Some(undone) = active.iter().find(|r| &r.id == id.trim()) else {
+        let Some(undone) = active.iter().find(|r| r.id == id.trim()) else {
             bail!(
                 "no resolution {id} in force in {}: `recon audit show {}` lists them",
                 log.path().display(),

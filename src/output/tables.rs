@@ -557,10 +557,10 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
         };
         for sheet in sheets.into_iter().flatten() {
             for &l in &m.ledger {
-                sheet.row(&sides.ledger[l], &before, &after, carry);
+                sheet.row(&sides.ledger[l], &before, after, carry);
             }
             for &b in &m.bank {
-                sheet.row(&sides.bank[b], &before, &after, carry);
+                sheet.row(&sides.bank[b], &before, after, carry);
             }
         }
     }
