@@ -4,8 +4,10 @@
 //! Data flows `input` (bytes → records) → `matching` (stages) → `output`
 //! (CSVs, summary, masking, review worklist), steered by a `rules::Plan`;
 //! `run` ties one run together, `audit` keeps the hash-chained audit log,
-//! `crypto` encrypts results at rest (SM4-GCM), and `cli` is the command line.
+//! `crypto` encrypts results at rest (SM4-GCM), `access` says who may do
+//! what, and `cli` is the command line.
 
+pub mod access;
 pub mod audit;
 pub mod cli;
 pub mod crypto;

@@ -5,7 +5,7 @@
 //! earlier results stay as they were. The requested role's masking is
 //! applied to every file just before publishing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
@@ -17,16 +17,18 @@ use crate::input::carry::{self, CarryError, CarryIn};
 use crate::input::records::RowError;
 use crate::input::status::SetAside;
 use crate::input::{self, ReadError, SourceFile};
+use crate::matching;
 use crate::matching::period::{Scope, SideRows};
-use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, Staging};
 use crate::output::causes;
 use crate::output::mask::{self, View, ViewError};
 use crate::output::reports::{self, ViewRequest};
-use crate::output::review::{self, Confirmation};
+use crate::output::resolutions::{self, Resolution};
+use crate::output::review::{self, Confirmation, ItemKind};
 use crate::output::summary::{
-    self, AuditMark, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
+    self, AuditMark, CarriedInFacts, Conservation, Encryption, InputFacts, OpenFacts, PeriodFacts,
+    ScopeFacts, Summary,
 };
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
 use crate::progress::RunProgress;
@@ -79,6 +81,8 @@ pub struct RunRequest {
     pub progress: bool,
     /// Wait for another run writing beside `out` to finish (else refuse).
     pub wait: bool,
+    /// Resolutions of exceptions in force, from the audit log.
+    pub resolutions: Vec<Resolution>,
 }
 
 /// What a run knows once its inputs are read and checked, just before it
@@ -100,7 +104,8 @@ pub type OnStart<'h> = dyn FnMut(&Started<'_>) -> Result<Option<AuditMark>, Stri
 pub struct RunOutcome {
     /// What was written to `summary.json`.
     pub summary: Summary,
-    /// True when anything is unmatched, duplicated or rejected.
+    /// True when anything unmatched, duplicated or rejected is still open,
+    /// or a day with exceptions has review flags still unconfirmed.
     pub exceptions: bool,
     /// Named reports written: (name, file name, rows).
     pub reports: Vec<(String, String, usize)>,
@@ -230,9 +235,17 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     };
     let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day);
     progress.next();
-    let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
+    let mut result = scope.settle(matching::reconcile(scope.to_match(), &plan));
     progress.next();
     let causes = causes::find(scope.all(), &result, &plan, lang);
+    let date_text = request.date.map(|d| d.to_string());
+    let resolved = resolutions::apply(
+        scope.all(),
+        &mut result,
+        &request.resolutions,
+        date_text.as_deref(),
+        plan.stages.len(),
+    );
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let started = Started {
@@ -246,6 +259,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let staging = Staging::begin(&request.out, request.encryption.as_ref(), request.wait)?;
     // Result files go straight to disk, unless the run rewrites them before publishing.
     let rewrites = view.hides_anything()
+        || view.scope().is_some()
         || !plan.report.templates.is_empty()
         || !request.reports.is_empty()
         || request.xlsx;
@@ -264,6 +278,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
             causes: &causes,
             set_aside: &set_aside,
+            resolved: &resolved,
         },
         to,
     )?;
@@ -294,14 +309,56 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             c.outputs.bank.amount
         )));
     }
-    let exceptions = !rejected.is_empty()
-        || [&result.ledger, &result.bank]
-            .iter()
-            .flat_map(|d| d.iter())
-            .any(|d| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }));
-    let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &stage_names(&plan));
+    let mut names = stage_names(&plan);
+    if resolved.status.paired > 0 {
+        names.push(rules::plan::MANUAL_STAGE.to_string());
+    }
+    let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &names);
     let review_items = review::items(scope.all(), &result);
     let (review_csv, review_status) = review::render(&review_items, &request.confirmations);
+    let flags = review_items.iter().filter(|i| i.kind == ItemKind::Review).count() as u64;
+    let confirmed_flags = review_status
+        .confirmed_items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Review)
+        .count() as u64;
+    let open = OpenFacts {
+        rows: resolved.open(),
+        rejected: rejected.len() as u64,
+        review_flags: flags - confirmed_flags,
+    };
+    let status = if rejected.is_empty() && resolved.status.exceptions == 0 {
+        "reconciled"
+    } else if open.rows + open.rejected + open.review_flags == 0 {
+        "closed"
+    } else {
+        "exceptions"
+    };
+    let exceptions = status == "exceptions";
+    let mut resolutions_csv = resolved.render(scope.all(), &plan, &causes);
+    // Conservation is proved over every row above; a scoped role's view is cut now.
+    let mut files = files;
+    let mut review_csv = review_csv;
+    let mut kept = HashSet::new();
+    let scoped = view.scope().map(|rows| {
+        for f in &mut files {
+            if let Some((bytes, tallies)) = view.cut_csv(&f.bytes) {
+                kept.extend(items_of(&bytes));
+                f.bytes = bytes;
+                f.tallies = tallies;
+            }
+        }
+        if let Some((bytes, _)) = view.cut_csv(&resolutions_csv) {
+            resolutions_csv = bytes;
+        }
+        review_csv = keep_items(&review_csv, &kept);
+        ScopeFacts {
+            role: view.facts().map(|f| f.name).unwrap_or_default(),
+            rows: rows.to_string(),
+            note: "outputs count only the rows in this role's scope; conservation was proved over every row before the view was cut",
+        }
+    });
+    let resolutions_csv = view.apply_csv(&resolutions_csv).into_owned();
     let summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
         run_id: request.run_id.clone(),
@@ -326,10 +383,27 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             .filter(|m| !m.review_reasons.is_empty())
             .count() as u64,
         unmatched_by_reason,
-        confirmations: review_status,
+        confirmations: {
+            let mut status = review_status;
+            if scoped.is_some() {
+                status.confirmed_items.retain(|c| kept.contains(&c.item));
+            }
+            status
+        },
+        resolutions: {
+            let mut status = resolved.status.clone();
+            if scoped.is_some() {
+                status
+                    .applied
+                    .retain(|a| a.items.iter().all(|i| kept.contains(i)));
+            }
+            status
+        },
+        open,
         conservation,
         currencies,
-        status: if exceptions { "exceptions" } else { "reconciled" },
+        status,
+        scope: scoped,
         encryption: request.encryption.as_ref().map(Encryption::of),
         audit,
     };
@@ -355,7 +429,11 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             lang,
             named: &request.reports,
             xlsx: request.xlsx,
-            more_sheets: &[(review::FILE_NAME, &review_csv)],
+            handling: &resolutions_csv,
+            more_sheets: &[
+                (review::FILE_NAME, &review_csv),
+                (resolutions::FILE_NAME, &resolutions_csv),
+            ],
         },
     )?;
     let mut published = BTreeMap::new();
@@ -366,10 +444,13 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         };
         published.insert(f.name.to_string(), sha256);
     }
-    let more = [(review::FILE_NAME, review_csv.as_slice())]
-        .into_iter()
-        .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
-        .chain([("summary.json", summary_json.as_slice())]);
+    let more = [
+        (review::FILE_NAME, review_csv.as_slice()),
+        (resolutions::FILE_NAME, resolutions_csv.as_slice()),
+    ]
+    .into_iter()
+    .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+    .chain([("summary.json", summary_json.as_slice())]);
     for (name, bytes) in more {
         published.insert(name.to_string(), staging.write(name, bytes)?);
     }
@@ -385,6 +466,38 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         lang,
         critical,
     })
+}
+
+/// The items of a cut result CSV as review.csv names them: `M000003` and `ledger:10`.
+fn items_of(bytes: &[u8]) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader.headers().cloned().unwrap_or_default();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let (id, side, line, from) = (at("match_id"), at("side"), at("line"), at("carried_from"));
+    let mut items = Vec::new();
+    for r in reader.records().flatten() {
+        let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or_default();
+        if !get(id).is_empty() {
+            items.push(get(id).to_string());
+        }
+        let carried = if get(from).is_empty() { "" } else { "carried:" };
+        items.push(format!("{carried}{}:{}", get(side), get(line)));
+    }
+    items
+}
+
+/// review.csv cut to the items in `kept`.
+fn keep_items(bytes: &[u8], kept: &HashSet<String>) -> Vec<u8> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = reader.headers().cloned().unwrap_or_default();
+    writer.write_record(&header).expect("writing to memory");
+    for r in reader.records().flatten() {
+        if r.get(0).is_some_and(|item| kept.contains(item)) {
+            writer.write_record(&r).expect("writing to memory");
+        }
+    }
+    writer.into_inner().expect("writing to memory")
 }
 
 /// Every `--report NAME` must be defined in the rules.

@@ -206,8 +206,8 @@ fn key_file_from_the_environment_and_encrypted_results_are_replaced_whole() {
     assert_eq!(printed.status.code(), Some(0), "{}", stderr(&printed));
     let summary: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(summary["encryption"]["key_id"], key_id(FIXED_KEY).as_str());
-    // Main's nine files plus report.html, all sealed.
-    assert_eq!(names(&out).len(), 9 + 1, "-o - wrote nothing to disk");
+    // Main's nine files plus report.html and resolutions.csv, all sealed.
+    assert_eq!(names(&out).len(), 9 + 2, "-o - wrote nothing to disk");
 }
 
 #[test]
@@ -430,7 +430,7 @@ fn decrypt_never_replaces_a_plain_file_without_force() {
     assert_eq!(refused_dir.status.code(), Some(2));
     assert_eq!(
         names(&out).len(),
-        10 + 1,
+        11 + 1,
         "nothing written beside the existing plain file"
     );
 
@@ -481,7 +481,7 @@ fn a_failed_write_in_a_directory_removes_the_plain_files_it_created() {
     let err = stderr(&result);
     assert_eq!(result.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("removed the 8 plain file(s) already created"),
+        err.contains("removed the 9 plain file(s) already created"),
         "{err}"
     );
     assert_eq!(

@@ -214,7 +214,7 @@ fn rules_check_lists_templates_and_places_report_mistakes() {
     assert_eq!(code, 2);
     assert!(
         text.contains(&format!(
-            "RULES:{line}:{col}: [report.columns] unmatched: unknown column \"acount\" (known: side, line, key, amount, time, merchant, reason, counterpart, likely_cause, carried_from, account, memo;"
+            "RULES:{line}:{col}: [report.columns] unmatched: unknown column \"acount\" (known: side, line, key, amount, time, merchant, reason, counterpart, likely_cause, resolution, carried_from, account, memo;"
         )),
         "{text}"
     );

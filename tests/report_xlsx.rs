@@ -121,7 +121,8 @@ fn the_workbook_holds_each_csv_with_typed_cells() {
             "Ignored",
             "Pending",
             "Out of period",
-            "Review"
+            "Review",
+            "Resolutions"
         ]
     );
     for (sheet, file) in [

@@ -1,6 +1,6 @@
 //! What one audit line records, per command: `recon run` (`RunEntry`),
-//! `recon rules test` (`RulesTestEntry`) and `recon confirm`
-//! (`ConfirmEntry`), plus who ran it, where and how. Entries hold hashes,
+//! `recon rules test` (`RulesTestEntry`), `recon confirm` (`ConfirmEntry`),
+//! `recon resolve` (`ResolveEntry`) and refusals (`RefusedEntry`), plus who ran it, where and how. Entries hold hashes,
 //! counts, sums and paths, never row data; free text (errors, notes, the
 //! command line) has account-like numbers masked.
 
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::sha256_hex;
 use crate::model::Tally;
 use crate::output::mask::redact_numbers;
+use crate::output::resolutions::ResolvedRow;
 use crate::rules::plan::RuleIdentity;
 
 /// `recon` and its version, as recorded in every entry.
@@ -28,8 +29,8 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 /// Who ran a command, and on which machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
-    /// The operating-system user (`USER`, else `LOGNAME`, else `USERNAME`,
-    /// else `uid N`).
+    /// The operating-system account of the process (from its user id, not
+    /// `$USER`, which anyone can set).
     pub user: String,
     /// The host name.
     pub host: String,
@@ -38,22 +39,11 @@ pub struct Actor {
 impl Actor {
     /// The user and host of this process.
     pub fn current() -> Actor {
-        let user = ["USER", "LOGNAME", "USERNAME"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-            .unwrap_or_else(uid);
-        Actor { user, host: host() }
+        Actor {
+            user: crate::access::Person::current().user,
+            host: host(),
+        }
     }
-}
-
-#[cfg(unix)]
-fn uid() -> String {
-    format!("uid {}", rustix::process::getuid().as_raw())
-}
-
-#[cfg(not(unix))]
-fn uid() -> String {
-    "unknown".into()
 }
 
 #[cfg(unix)]
@@ -263,4 +253,85 @@ pub struct ConfirmRecord {
     pub finished_at: String,
     /// The reviewer's note.
     pub note: String,
+}
+
+/// The entry of one `recon resolve`: a manual match, an accepted exception,
+/// or the undoing of either.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolveEntry {
+    /// Kind, id, tool, user, host, times, command line.
+    #[serde(flatten)]
+    pub common: Common,
+    /// The results directory the rows were picked from.
+    pub results: String,
+    /// The run that produced those results (its summary.json `run_id`).
+    pub resolves_run: Option<String>,
+    /// The business date of those results: the resolution applies to runs of this date.
+    pub business_date: Option<String>,
+    /// The role acted under, when the rules define roles.
+    pub role: Option<String>,
+    /// `pair`, `accept` or `undo`.
+    pub action: &'static str,
+    /// The resolution's id (`R-1a2b3c4d`); for `undo`, the id undone.
+    pub resolution: String,
+    /// The rows with their fingerprints (for `undo`, those of the resolution undone).
+    pub rows: Vec<ResolvedRow>,
+    /// The stable identity of the rows together (see `output::review`).
+    pub identity: String,
+    /// Ledger minus bank of a manual match.
+    pub difference: Option<String>,
+    /// Reason code of an accepted exception.
+    pub reason: Option<String>,
+    /// Its label in the rules.
+    pub reason_label: Option<String>,
+    /// Who resolved (`--by`, default the operating-system user).
+    pub by: String,
+    /// What was found (account-like numbers masked).
+    pub note: String,
+}
+
+/// The fields of a resolve entry that later runs read back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResolveRecord {
+    /// `pair`, `accept` or `undo`.
+    pub action: String,
+    /// The resolution's id.
+    pub resolution: String,
+    /// The business date it applies to.
+    pub business_date: Option<String>,
+    /// The rows.
+    pub rows: Vec<ResolvedRow>,
+    /// Reason code.
+    pub reason: Option<String>,
+    /// Its label.
+    pub reason_label: Option<String>,
+    /// The resolver.
+    pub by: String,
+    /// The operating-system user.
+    pub user: String,
+    /// The role.
+    pub role: Option<String>,
+    /// When it was recorded.
+    pub finished_at: String,
+    /// The note.
+    pub note: String,
+}
+
+/// The entry of a command refused because the acting user does not hold the
+/// role, the role may not take the action, or four eyes forbid it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedEntry {
+    /// Kind (`refused`), id, tool, user, host, times, command line.
+    #[serde(flatten)]
+    pub common: Common,
+    /// `run`, `confirm` or `resolve`.
+    pub action: &'static str,
+    /// The role asked for or chosen.
+    pub role: Option<String>,
+    /// The operating-system groups of the user.
+    pub groups: Vec<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// The process exit code (2).
+    pub exit_code: u8,
 }

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 pub use chain::{Contents, Log};
 
+use crate::output::resolutions::{Resolution, ResolutionKind};
 use crate::output::review::Confirmation;
-use entry::ConfirmRecord;
+use entry::{ConfirmRecord, ResolveRecord};
 
 /// File name of the default audit log.
 pub const FILE_NAME: &str = "audit.log";
@@ -52,4 +53,41 @@ pub fn confirmations(contents: &Contents) -> Vec<Confirmation> {
             })
         })
         .collect()
+}
+
+/// The resolutions in force in a log (`pair` and `accept` entries not
+/// undone by a later `undo`), in log order.
+pub fn resolutions(contents: &Contents) -> Vec<Resolution> {
+    let mut active: Vec<Resolution> = Vec::new();
+    for l in &contents.entries {
+        if l.entry.get("kind").and_then(|k| k.as_str()) != Some("resolve") {
+            continue;
+        }
+        let Ok(record) = serde_json::from_value::<ResolveRecord>(l.entry.clone()) else {
+            continue;
+        };
+        let kind = match record.action.as_str() {
+            "pair" => ResolutionKind::Pair,
+            "accept" => ResolutionKind::Accept,
+            "undo" => {
+                active.retain(|r| r.id != record.resolution);
+                continue;
+            }
+            _ => continue,
+        };
+        active.push(Resolution {
+            id: record.resolution,
+            kind,
+            business_date: record.business_date,
+            rows: record.rows,
+            reason: record.reason.zip(record.reason_label),
+            by: record.by,
+            user: record.user,
+            role: record.role,
+            at: record.finished_at,
+            note: record.note,
+            audit_line: l.number,
+        });
+    }
+    active
 }

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use chrono::Utc;
 
+use super::acting::{self, Day};
 use super::Outcome;
 use crate::audit::entry::{self, Common, ConfirmEntry};
 use crate::audit::{self, Log};
 use crate::output::mask::redact_numbers;
 use crate::output::review;
+use crate::rules::roles::Action;
 
 /// Arguments of `recon confirm`.
 #[derive(Debug, clap::Args)]
@@ -43,9 +45,15 @@ pub struct Args {
     /// An unmatched or duplicate row: SIDE:LINE, as in DIR's unmatched.csv, duplicates.csv and review.csv (e.g. ledger:10)
     #[arg(long, value_name = "SIDE:LINE")]
     row: Option<String>,
-    /// Who confirms (recorded beside the operating-system user)
+    /// Who confirms (default: the operating-system user, which is recorded beside it)
     #[arg(long, value_name = "NAME")]
-    by: String,
+    by: Option<String>,
+    /// Act under this role of the rules
+    #[arg(long, value_name = "NAME")]
+    role: Option<String>,
+    /// The rule file (default: the one DIR/summary.json names)
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
     /// What was checked, and the conclusion
     #[arg(long, value_name = "TEXT")]
     note: String,
@@ -61,15 +69,23 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         (Some(id), _) => id.trim().to_uppercase(),
         (None, row) => parse_row(row.as_deref().unwrap_or_default())?,
     };
-    if args.by.trim().is_empty() || args.note.trim().is_empty() {
+    if args.note.trim().is_empty() || args.by.as_deref().is_some_and(|b| b.trim().is_empty()) {
         bail!("--by and --note must not be empty: a confirmation says who checked what");
     }
     let found = find(&args.dir, &item)?;
+    let day = Day::read(&args.dir);
+    let plan = day.plan(&args.dir, args.rules.as_deref())?;
     let audit_path = args
         .audit
         .clone()
         .unwrap_or_else(|| audit::beside_results(&args.dir));
     let log = Log::open(&audit_path)?;
+    let acting = acting::authorize(&plan, args.role.as_deref(), Action::Confirm, &day, &log)?;
+    let by = args
+        .by
+        .as_deref()
+        .map_or(acting.person.user.as_str(), str::trim)
+        .to_string();
     let record = ConfirmEntry {
         common: Common::new("confirm", entry::new_run_id(started), started),
         results: args.dir.display().to_string(),
@@ -77,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         item: item.clone(),
         item_kind: found.kind.clone(),
         identity: found.identity,
-        by: args.by.trim().to_string(),
+        by,
         note: redact_numbers(args.note.trim()).into_owned(),
     };
     let appended = log.append(&record)?;
@@ -92,7 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 /// `ledger:10` / `bank:7` / `carried:ledger:10`, normalized.
-fn parse_row(text: &str) -> anyhow::Result<String> {
+pub(super) fn parse_row(text: &str) -> anyhow::Result<String> {
     let lower = text.trim().to_lowercase();
     let (carried, rest) = match lower.strip_prefix("carried:") {
         Some(rest) => ("carried:", rest),

@@ -17,6 +17,7 @@ macro_rules! outln {
     };
 }
 
+mod acting;
 mod audit_cmd;
 mod check;
 mod confirm;
@@ -24,6 +25,7 @@ mod convert;
 mod date_arg;
 mod decrypt;
 mod keygen;
+mod resolve;
 mod rules_cmd;
 mod run_cmd;
 mod shell;
@@ -37,11 +39,14 @@ use clap::{Parser, Subcommand};
 macro_rules! exit_codes {
     () => {
         "Exit codes (every command):
-  0  clean: run reconciled everything; check found no problems; all rule cases pass;
-     audit chain intact (audit verify/show); confirmation recorded (confirm)
-  1  exceptions: run left unmatched, duplicate or rejected rows; check found problems;
-     a rule case failed; the audit chain is broken (audit verify/show)
+  0  clean: run status reconciled (no exceptions) or closed (every exception paired or
+     accepted, every review flag confirmed); check found no problems; all rule cases pass;
+     audit chain intact (audit verify/show); confirmation or resolution recorded
+  1  exceptions: run status exceptions (unmatched, duplicate or rejected rows still open,
+     or review flags of a day with exceptions unconfirmed); check found problems; a rule
+     case failed; the audit chain is broken (audit verify/show)
   2  trouble: bad input, rules or usage, a refused key file, an authentication failure,
+     a role the user does not hold or that may not act (recorded in the audit log),
      results or the audit log not writable, or a run refused by a guard rail (no row of
      --date's day, identical ledger and bank, a --carry-in that is not the day before,
      another run writing the same results with --no-wait); nothing was changed
@@ -80,6 +85,9 @@ and ignored rows plus summary.json. Every input row ends up in exactly one outpu
         "  Record a second confirmation of a flagged match, then check the audit trail:\n",
         "    recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'checked'\n",
         "    recon audit verify out/audit.log\n",
+        "  Close the day: pair rows by hand, accept an explained exception, then rerun:\n",
+        "    recon resolve out/2026-11-24 --pair ledger:11 bank:16 --note 'order id mistyped'\n",
+        "    recon resolve out/2026-11-24 --accept bank:17 --reason interest --note 'interest'\n",
         "  Create a key for encrypted results, then read them:\n",
         "    recon keygen -o results.key\n",
         "    recon decrypt --dir out/2026-11-24 --key-file results.key\n\n",
@@ -104,6 +112,8 @@ enum Command {
     Rules(rules_cmd::Command),
     /// Record a reviewer's confirmation of a flagged match or an exception row
     Confirm(confirm::Args),
+    /// Close exceptions: pair rows by hand, accept explained ones, or undo either
+    Resolve(resolve::Args),
     /// Check and list the audit log
     #[command(subcommand)]
     Audit(audit_cmd::Command),
@@ -153,6 +163,7 @@ pub fn main() -> ExitCode {
         Command::Convert(args) => convert::run(args),
         Command::Rules(command) => rules_cmd::run(command),
         Command::Confirm(args) => confirm::run(args),
+        Command::Resolve(args) => resolve::run(args),
         Command::Audit(command) => audit_cmd::run(command),
         Command::Verify(args) => verify::run(args),
         Command::Decrypt(args) => decrypt::run(args),

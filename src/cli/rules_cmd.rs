@@ -12,6 +12,7 @@ use crate::audit::{self, Log};
 use crate::output::atomic::replace_file;
 use crate::output::mask::redact_numbers;
 use crate::rules::cases::{self, CaseResult};
+use crate::rules::roles::Roles;
 use crate::rules::{self, profiles};
 
 /// Subcommands of `recon rules`.
@@ -186,6 +187,39 @@ fn list_profiles(name: Option<&str>) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// Whether roles are enforced, and who holds each and what it may do.
+fn roles_line(roles: &Roles) -> String {
+    if !roles.enforced() {
+        return "roles are not enforced: no role names users or groups, so any user may take any role (add users = [...] or groups = [...] to a role)".into();
+    }
+    let each: Vec<String> = roles
+        .roles
+        .iter()
+        .map(|(name, role)| {
+            let holders: Vec<String> = role
+                .users
+                .iter()
+                .cloned()
+                .chain(role.groups.iter().map(|g| format!("group {g}")))
+                .collect();
+            let holders = if holders.is_empty() {
+                "nobody".to_string()
+            } else {
+                holders.join(", ")
+            };
+            let may: Vec<&str> = role.may.iter().map(|a| a.name()).collect();
+            let may = if may.is_empty() { vec!["nothing"] } else { may };
+            let rows = role
+                .rows
+                .as_ref()
+                .map(|(_, text)| format!(", rows where {text}"))
+                .unwrap_or_default();
+            format!("{name}: {holders} may {}{rows}", may.join("/"))
+        })
+        .collect();
+    format!("roles enforced: {}", each.join("; "))
+}
+
 fn check(path: &Path) -> anyhow::Result<Outcome> {
     let plans = if path.is_dir() {
         rules::load_versions(path)?
@@ -213,6 +247,23 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
             plan.stages.len(),
             id.sha256
         )?;
+        if !plan.roles.roles.is_empty() {
+            outln!("    {}", roles_line(&plan.roles))?;
+        }
+        if !plan.resolution.reasons.is_empty() || plan.resolution.four_eyes {
+            let codes: Vec<String> = plan
+                .resolution
+                .reasons
+                .iter()
+                .map(|(code, label)| format!("{code} ({label})"))
+                .collect();
+            let four_eyes = if plan.resolution.four_eyes {
+                "; four eyes: who ran a day may not confirm or resolve it"
+            } else {
+                ""
+            };
+            outln!("    resolution reasons: {}{four_eyes}", codes.join(", "))?;
+        }
         for (kind, columns) in &plan.report.templates {
             outln!("    columns {}: {}", kind.file(), columns.join(", "))?;
         }

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::date_arg::{self, DateArg};
 use super::{Format, Outcome};
+use crate::access::{self, Person};
 use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts, RunEntry};
 use crate::audit::{self, Log};
 use crate::crypto::Sm4Key;
@@ -17,6 +18,7 @@ use crate::interrupt::{self, Stopped};
 use crate::output::mask::{redact_numbers, View};
 use crate::output::summary::{label, AuditMark};
 use crate::rules::report::Lang;
+use crate::rules::roles::Action;
 use crate::rules::{self, Plan};
 use crate::run::{execute_with, RunOutcome, RunRequest, Started};
 
@@ -204,17 +206,40 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let log = Log::open(&audit_path).context("nothing was run: every run must be recorded")?;
     log.recover().context("nothing was run")?;
     let contents = log.contents().context("nothing was run")?;
-    let confirmations = match &contents.verification.problem {
-        None => audit::confirmations(&contents),
+    let (confirmations, resolutions) = match &contents.verification.problem {
+        None => (audit::confirmations(&contents), audit::resolutions(&contents)),
         Some(p) => {
             eprintln!(
-                "recon: warning: {}: the audit chain is broken ({}); its confirmations are not applied. Check it with `recon audit verify {}`",
+                "recon: warning: {}: the audit chain is broken ({}); its confirmations and resolutions are not applied. Check it with `recon audit verify {}`",
                 audit_path.display(),
                 p.message,
                 audit_path.display()
             );
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
+    };
+    let role = match rules::load(
+        &args.rules,
+        date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+    ) {
+        Ok(plan) => {
+            let person = Person::current();
+            match access::authorize(&plan, args.role.as_deref(), Action::Run, &person) {
+                Ok(role) => role,
+                Err(refused) => {
+                    let why = refused.to_string();
+                    return Err(super::acting::refuse(
+                        &log,
+                        Action::Run,
+                        args.role.clone(),
+                        &person,
+                        why,
+                    ));
+                }
+            }
+        }
+        // The run reports rules that cannot be loaded.
+        Err(_) => args.role.clone(),
     };
     let (encryption, key_error) = match args.encrypt_key_file.as_deref().map(Sm4Key::load) {
         Some(Err(e)) => (None, Some(e)),
@@ -235,12 +260,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         ledger_profile: args.ledger_profile.clone(),
         bank_profile: args.bank_profile.clone(),
         encryption,
-        role: args.role.clone(),
+        role,
         run_id: entry::new_run_id(started),
         confirmations,
         allow_gap: args.allow_gap,
         progress: !args.quiet,
         wait: !args.no_wait,
+        resolutions,
     };
     if carry_in.is_err() && args.carry_in.is_some() {
         // Recorded as given: the failed line names what was asked for.
@@ -412,13 +438,8 @@ fn print_summary(
             }
             let results = label(if zh { "结果" } else { "results" });
             match (&outcome.key_id, zh) {
-                (Some(id), false) => outln!(
-                    "{results}{} (encrypted: SM4-GCM, key id {id})",
-                    out.display()
-                )?,
-                (Some(id), true) => {
-                    outln!("{results}{}（已加密：SM4-GCM，密钥 id {id}）", out.display())?
-                }
+                (Some(id), false) => outln!("{results}{} (encrypted: SM4-GCM, key id {id})", out.display())?,
+                (Some(id), true) => outln!("{results}{}（已加密：SM4-GCM，密钥 id {id}）", out.display())?,
                 (None, _) => outln!("{results}{}", out.display())?,
             }
             if zh {

@@ -36,6 +36,8 @@ pub struct HtmlInput<'a> {
     pub review_above: Option<Decimal>,
     /// Language of the page.
     pub lang: Lang,
+    /// resolutions.csv as the role sees it: every exception and its handling.
+    pub handling: &'a [u8],
 }
 
 /// Escapes text for HTML and SVG content and attribute values.
@@ -133,15 +135,16 @@ pub fn render(input: &HtmlInput) -> Vec<u8> {
     provenance(&mut page, w, s);
     chart_section(&mut page, w, &exceptions.rows);
     table_section(&mut page, w, &exceptions, input.review_above);
+    handling_section(&mut page, w, input.handling);
     let _ = write!(page, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     page.into_bytes()
 }
 
 fn header(page: &mut String, w: &Words, s: &Summary) {
-    let status = if s.status == "reconciled" {
-        w.reconciled
-    } else {
-        w.exceptions_status
+    let status = match s.status {
+        "reconciled" => w.reconciled,
+        "closed" => w.closed,
+        _ => w.exceptions_status,
     };
     let _ = write!(
         page,
@@ -367,6 +370,67 @@ fn chart_section(page: &mut String, w: &Words, rows: &[Exception]) {
         escape(w.by_hour),
         escape(w.by_amount)
     );
+}
+
+/// Every exception row with its handling (who, when, reason, note) or `open`,
+/// from resolutions.csv.
+fn handling_section(page: &mut String, w: &Words, handling: &[u8]) {
+    let mut reader = csv::Reader::from_reader(handling);
+    let Ok(header) = reader.headers().cloned() else {
+        return;
+    };
+    let rows: Vec<csv::StringRecord> = reader.records().flatten().take(MAX_TABLE_ROWS).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let columns = [
+        "item",
+        "detail",
+        "amount",
+        "likely_cause",
+        "status",
+        "resolved_by",
+        "reason_label",
+        "note",
+        "resolved_at",
+    ]
+    .map(at);
+    let _ = write!(
+        page,
+        "<section id=\"handling\">\n<h2>{}</h2>\n<div class=\"scroll\">\n<table id=\"handling-table\">\n<thead><tr>",
+        escape(w.handling)
+    );
+    for label in w.handling_columns {
+        let _ = write!(page, "<th>{}</th>", escape(label));
+    }
+    page.push_str("</tr></thead>\n<tbody>\n");
+    for row in &rows {
+        let status = columns[4].and_then(|i| row.get(i)).unwrap_or_default();
+        let _ = write!(page, "<tr class=\"{}\">", escape(status));
+        for (n, column) in columns.iter().enumerate() {
+            let mut cell = column.and_then(|i| row.get(i)).unwrap_or_default().to_string();
+            if n == 5 {
+                let user = at("os_user").and_then(|i| row.get(i)).unwrap_or_default();
+                let role = at("role").and_then(|i| row.get(i)).unwrap_or_default();
+                if !cell.is_empty() {
+                    cell = format!(
+                        "{cell} ({})",
+                        [role, user]
+                            .iter()
+                            .filter(|x| !x.is_empty())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+            }
+            let class = if n == 2 { " class=\"num\"" } else { "" };
+            let _ = write!(page, "<td{class}>{}</td>", escape(&cell));
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 }
 
 fn table_section(page: &mut String, w: &Words, exceptions: &Exceptions, review_above: Option<Decimal>) {

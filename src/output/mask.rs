@@ -11,8 +11,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use thiserror::Error;
 
-use super::tables::safe;
+use super::tables::{safe, SideTallies};
 use crate::crypto::{self, Sm4Key};
+use crate::rules::filter::Filter;
 use crate::rules::plan::{Plan, SidePlan};
 use crate::rules::roles::MaskKind;
 
@@ -68,12 +69,14 @@ pub enum ViewError {
     },
 }
 
-/// A resolved role: which result columns are masked, and how.
+/// A resolved role: which result columns are masked, and how, and which
+/// rows it sees.
 #[derive(Debug, Clone, Default)]
 pub struct View {
     role: Option<String>,
     masks: BTreeMap<String, MaskKind>,
     salt: Vec<u8>,
+    rows: Option<(Filter, String)>,
 }
 
 /// A role as recorded in summary.json.
@@ -121,6 +124,7 @@ impl View {
             role: Some(name),
             masks: role.masks.clone(),
             salt,
+            rows: role.rows.clone(),
         })
     }
 
@@ -135,6 +139,40 @@ impl View {
     /// True when the role masks at least one column.
     pub fn hides_anything(&self) -> bool {
         !self.masks.is_empty()
+    }
+
+    /// The role's row filter as written (`rows = '…'`), when it sees only some rows.
+    pub fn scope(&self) -> Option<&str> {
+        self.rows.as_ref().map(|(_, text)| text.as_str())
+    }
+
+    /// A result CSV cut to the rows in the role's scope, and their tallies
+    /// per side; `None` when the role sees every row.
+    pub fn cut_csv(&self, bytes: &[u8]) -> Option<(Vec<u8>, SideTallies)> {
+        let (filter, _) = self.rows.as_ref()?;
+        let mut reader = csv::Reader::from_reader(bytes);
+        let header = reader.headers().cloned().unwrap_or_default();
+        let at = |name: &str| header.iter().position(|h| h == name);
+        let (side, amount) = (at("side"), at("amount"));
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&header).expect("writing to memory");
+        let mut tallies = SideTallies::default();
+        for record in reader.records().flatten() {
+            if !filter.keeps(|c| at(c).and_then(|i| record.get(i))) {
+                continue;
+            }
+            let value = amount
+                .and_then(|i| record.get(i))
+                .and_then(|a| a.parse::<rust_decimal::Decimal>().ok())
+                .unwrap_or_default();
+            match side.and_then(|i| record.get(i)) {
+                Some("ledger") => tallies.ledger.add(value),
+                Some("bank") => tallies.bank.add(value),
+                _ => {}
+            }
+            writer.write_record(&record).expect("writing to memory");
+        }
+        Some((writer.into_inner().expect("writing to memory"), tallies))
     }
 
     /// Masks one value (`drop` gives an empty value; callers drop the column).
@@ -322,6 +360,7 @@ mod tests {
             role: Some("auditor".into()),
             masks: masks.iter().map(|(c, k)| (c.to_string(), *k)).collect(),
             salt: b"0123456789abcdef".to_vec(),
+            rows: None,
         }
     }
 

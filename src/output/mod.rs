@@ -1,6 +1,7 @@
 //! Writing results: the result CSVs (`tables`) with each exception's likely
 //! cause (`causes`, worded by `cause_text`), `summary.json` (`summary`), the
-//! review worklist (`review`), what a role may see (`mask`), the views beside
+//! review worklist (`review`), the handling of exceptions (`resolutions`),
+//! what a role may see (`mask`), the views beside
 //! them (`reports`: report.html, named reports, column templates,
 //! results.xlsx), and publishing it all atomically (`atomic`).
 
@@ -14,6 +15,7 @@ pub mod html;
 pub mod mask;
 pub mod named;
 pub mod reports;
+pub mod resolutions;
 pub mod review;
 pub mod sheet_words;
 pub mod summary;

@@ -37,6 +37,8 @@ pub struct ViewRequest<'a> {
     pub named: &'a [String],
     /// Whether to write results.xlsx.
     pub xlsx: bool,
+    /// resolutions.csv: every exception and its handling, for report.html.
+    pub handling: &'a [u8],
     /// Further published files (name, CSV bytes) the workbook also shows, e.g. review.csv.
     pub more_sheets: &'a [(&'a str, &'a [u8])],
 }
@@ -58,6 +60,7 @@ pub fn build(mut files: Vec<OutputFile>, request: &ViewRequest) -> Result<Views,
         files: &files,
         review_above: request.review_above,
         lang: request.lang,
+        handling: request.handling,
     });
     let reports: Vec<(String, NamedOutput)> = request
         .named

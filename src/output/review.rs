@@ -183,7 +183,7 @@ fn content(r: &Record) -> RowContent<'_> {
 }
 
 /// Fingerprints of the wanted rows; one pass over each side counts identical earlier rows.
-fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize), String, FastState> {
+pub fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize), String, FastState> {
     let mut prints = HashMap::default();
     for side in Side::BOTH {
         let records = sides.of(side);
@@ -224,7 +224,7 @@ fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize)
 }
 
 /// Hashes the lookups above (never iterated into output).
-type FastState = foldhash::fast::RandomState;
+pub type FastState = foldhash::fast::RandomState;
 
 fn fingerprint(r: &Record, occurrence: usize) -> String {
     let time = r

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::mask::ViewFacts;
+use super::resolutions::ResolutionStatus;
 use super::review::ReviewStatus;
 use super::tables::{add_currency_tallies, CurrencyTallies, OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
@@ -53,14 +54,23 @@ pub struct Summary {
     pub unmatched_by_reason: BTreeMap<&'static str, SideCounts>,
     /// Items of review.csv and which of them reviewers have confirmed.
     pub confirmations: ReviewStatus,
+    /// Exception rows paired, accepted or open, and the resolutions applied
+    /// (`recon resolve`, read back from the audit log).
+    pub resolutions: ResolutionStatus,
+    /// What keeps the day from being closed.
+    pub open: OpenFacts,
     /// Per side: input tally, sum of output tallies, and whether they agree.
     pub conservation: BTreeMap<&'static str, Conservation>,
     /// The same per currency, when any row is in another currency than CNY
     /// (rows of different currencies never match; rejected rows have none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub currencies: BTreeMap<String, CurrencyConservation>,
-    /// `reconciled` or `exceptions`.
+    /// `reconciled` (no exceptions), `closed` (every exception paired or
+    /// accepted and every review flag confirmed) or `exceptions`.
     pub status: &'static str,
+    /// With a role limited to some rows: which, and that the outputs count only those.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeFacts>,
     /// How the result files are encrypted; absent for plain results.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
@@ -98,6 +108,28 @@ impl Encryption {
             key_id: key.id_hex(),
         }
     }
+}
+
+/// The rows a scoped role's view holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeFacts {
+    /// The role.
+    pub role: String,
+    /// Its row filter as written.
+    pub rows: String,
+    /// What the counts mean.
+    pub note: &'static str,
+}
+
+/// What is still open in a run.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct OpenFacts {
+    /// Unmatched and duplicate rows neither paired nor accepted.
+    pub rows: u64,
+    /// Rows that could not be read (`--skip-bad-rows`).
+    pub rejected: u64,
+    /// Matches flagged for review and not confirmed.
+    pub review_flags: u64,
 }
 
 /// Facts about one input file.

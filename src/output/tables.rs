@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 use rayon::prelude::*;
 
 use super::causes::LikelyCauses;
+use super::resolutions::Resolved;
 use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
@@ -28,6 +29,7 @@ use crate::model::{Currency, Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
+use crate::rules::report::RESOLUTION_COLUMN;
 
 /// One result file rendered.
 #[derive(Debug, Clone)]
@@ -111,6 +113,8 @@ pub struct RenderInput<'a> {
     pub carried_from: Option<[Option<&'a SourceId>; 2]>,
     /// The `likely_cause` of each exception.
     pub causes: &'a LikelyCauses,
+    /// The `resolution` of manual matches and accepted rows.
+    pub resolved: &'a Resolved,
 }
 
 /// Where `render` puts the files.
@@ -454,9 +458,17 @@ const MATCHES_PER_TASK: usize = 1 << 15;
 /// two waves are ever in memory.
 fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "matched.csv";
+    let after = [
+        "difference",
+        "review",
+        "review_reason",
+        "likely_cause",
+        RESOLUTION_COLUMN,
+    ];
+    let shown = parts.input.resolved.shown();
     let columns = (
         &["match_id", "stage"][..],
-        &["difference", "review", "review_reason", "likely_cause"][..],
+        &after[..after.len() - usize::from(!shown)],
     );
     let mut file = Target::open(parts, name, false)?;
     let mut header_line = csv::Writer::from_writer(Vec::new());
@@ -522,7 +534,7 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
             |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
         let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
         let id = match_id(first + k);
-        let before = [id.as_str(), input.plan.stages[m.stage].name()];
+        let before = [id.as_str(), input.plan.stage_name(m.stage)];
         let difference = difference.to_string();
         let reasons = m.review_reasons.join("; ");
         let review = if m.review_reasons.is_empty() {
@@ -535,7 +547,9 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
             review,
             reasons.as_str(),
             input.causes.of_match(first + k),
+            input.resolved.of_match(first + k),
         ];
+        let after = &after[..after.len() - usize::from(!input.resolved.shown())];
         let sheets = if streamed && !m.review_reasons.is_empty() {
             [Some(&mut body), Some(&mut review_rows)]
         } else {
@@ -543,10 +557,10 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
         };
         for sheet in sheets.into_iter().flatten() {
             for &l in &m.ledger {
-                sheet.row(&sides.ledger[l], &before, &after, carry);
+                sheet.row(&sides.ledger[l], &before, after, carry);
             }
             for &b in &m.bank {
-                sheet.row(&sides.bank[b], &before, &after, carry);
+                sheet.row(&sides.bank[b], &before, after, carry);
             }
         }
     }
@@ -582,7 +596,9 @@ fn row_sheet<'a>(
 
 fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "unmatched.csv";
-    let mut sheet = row_sheet(parts, name, &["reason", "counterpart", "likely_cause"])?;
+    let shown = parts.input.resolved.shown();
+    let columns = ["reason", "counterpart", "likely_cause", RESOLUTION_COLUMN];
+    let mut sheet = row_sheet(parts, name, &columns[..columns.len() - usize::from(!shown)])?;
     each_with(parts, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
@@ -591,7 +607,14 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
                 .collect::<Vec<_>>()
                 .join(" ");
             let cause = parts.input.causes.of_row(record.row_ref());
-            sheet.row(record, &[], &[reason.name(), &refs, cause], parts.carry);
+            let resolution = parts.input.resolved.of_row(record.row_ref());
+            let after = [reason.name(), &refs, cause, resolution];
+            sheet.row(
+                record,
+                &[],
+                &after[..after.len() - usize::from(!shown)],
+                parts.carry,
+            );
         }
     });
     sheet.finish()
@@ -599,11 +622,21 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
 
 fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "duplicates.csv";
-    let mut sheet = row_sheet(parts, name, &["duplicate_of", "likely_cause"])?;
+    let shown = parts.input.resolved.shown();
+    let columns = ["duplicate_of", "likely_cause", RESOLUTION_COLUMN];
+    let mut sheet = row_sheet(parts, name, &columns[..columns.len() - usize::from(!shown)])?;
     each_with(parts, |record, d| {
         if let Disposition::Duplicate { of } = d {
             let cause = parts.input.causes.of_row(record.row_ref());
-            sheet.row(record, &[], &[&of.to_string(), cause], parts.carry);
+            let resolution = parts.input.resolved.of_row(record.row_ref());
+            let of = of.to_string();
+            let after = [of.as_str(), cause, resolution];
+            sheet.row(
+                record,
+                &[],
+                &after[..after.len() - usize::from(!shown)],
+                parts.carry,
+            );
         }
     });
     sheet.finish()
@@ -742,6 +775,7 @@ mod tests {
                 carried_from: None,
                 set_aside: &[],
                 causes: &causes,
+                resolved: &Resolved::default(),
             },
             RenderTo::Memory,
         )

@@ -13,6 +13,12 @@ pub struct Words {
     pub reconciled: &'static str,
     /// Status text when there are exceptions.
     pub exceptions_status: &'static str,
+    /// Status text when every exception is paired or accepted.
+    pub closed: &'static str,
+    /// Heading of the handling of exceptions.
+    pub handling: &'static str,
+    /// Column labels of the handling table.
+    pub handling_columns: [&'static str; 9],
     /// "Business date".
     pub business_date: &'static str,
     /// "Run".
@@ -146,6 +152,19 @@ pub const EN: Words = Words {
     title: "Reconciliation report",
     reconciled: "Reconciled",
     exceptions_status: "Exceptions",
+    closed: "Closed",
+    handling: "Exceptions and their handling",
+    handling_columns: [
+        "Row",
+        "Exception",
+        "Amount",
+        "Likely cause",
+        "Status",
+        "Resolved by",
+        "Reason",
+        "Note",
+        "When",
+    ],
     business_date: "Business date",
     run_time: "Run",
     summary: "Summary",
@@ -205,6 +224,19 @@ pub const ZH: Words = Words {
     title: "对账报告",
     reconciled: "已平",
     exceptions_status: "有异常",
+    closed: "已结清",
+    handling: "异常及处理",
+    handling_columns: [
+        "行",
+        "异常",
+        "金额",
+        "可能原因",
+        "状态",
+        "处理人",
+        "原因",
+        "备注",
+        "时间",
+    ],
     business_date: "业务日期",
     run_time: "运行",
     summary: "汇总",

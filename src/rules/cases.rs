@@ -78,6 +78,7 @@ fn run_case(dir: &Path, run_id: &str) -> std::io::Result<CaseResult> {
         allow_gap: false,
         progress: false,
         wait: true,
+        resolutions: Vec::new(),
     };
     let rules = match execute(&request) {
         Ok(outcome) => Some(outcome.summary.rules),

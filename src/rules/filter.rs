@@ -3,7 +3,7 @@
 //!
 //! A condition is `COLUMN OP VALUE` or `abs(COLUMN) OP NUMBER`. Operators:
 //! `=` and `!=` (numbers compare as numbers when both sides are numbers,
-//! otherwise as text), `<`, `<=`, `>`, `>=` (numbers only; a cell that is not
+//! otherwise as text), `in (V1, V2, …)` (equal to any of them, as `=`), `<`, `<=`, `>`, `>=` (numbers only; a cell that is not
 //! a number fails), `~` and `!~` (contains / does not contain, ignoring ASCII
 //! case). Values are numbers, bare words, or text in `"…"` or `'…'`. Column
 //! names are bare words (Chinese names work) or quoted. This module parses
@@ -27,6 +27,8 @@ struct Condition {
     op: Op,
     value: String,
     number: Option<Decimal>,
+    /// The values of `in (…)`, each with its number.
+    list: Vec<(String, Option<Decimal>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,7 @@ enum Op {
     Ge,
     Contains,
     NotContains,
+    In,
 }
 
 impl fmt::Display for Op {
@@ -52,6 +55,7 @@ impl fmt::Display for Op {
             Op::Ge => ">=",
             Op::Contains => "~",
             Op::NotContains => "!~",
+            Op::In => "in",
         })
     }
 }
@@ -72,6 +76,7 @@ enum Token {
     Op(Op),
     Open,
     Close,
+    Comma,
 }
 
 impl fmt::Display for Token {
@@ -82,11 +87,12 @@ impl fmt::Display for Token {
             Token::Op(op) => write!(f, "`{op}`"),
             Token::Open => f.write_str("`(`"),
             Token::Close => f.write_str("`)`"),
+            Token::Comma => f.write_str("`,`"),
         }
     }
 }
 
-const SPECIAL: &[char] = &['(', ')', '=', '!', '<', '>', '~', '"', '\''];
+const SPECIAL: &[char] = &['(', ')', ',', '=', '!', '<', '>', '~', '"', '\''];
 
 /// Splits the text into (1-based column, token).
 fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, FilterError> {
@@ -104,6 +110,7 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, FilterError> {
         let (token, width) = match (c, next) {
             ('(', _) => (Token::Open, 1),
             (')', _) => (Token::Close, 1),
+            (',', _) => (Token::Comma, 1),
             ('=', Some('=')) => (Token::Op(Op::Eq), 2),
             ('=', _) => (Token::Op(Op::Eq), 1),
             ('!', Some('=')) => (Token::Op(Op::Ne), 2),
@@ -172,21 +179,23 @@ impl Parser {
             Token::Word(w) | Token::Quoted(w) => (w, false),
             other => return Err(unexpected(column_at, "a column name", &other)),
         };
-        let op = match self.next("an operator (= != < <= > >= ~ !~)")? {
+        const OPERATORS: &str = "an operator (= != < <= > >= ~ !~ in)";
+        let op = match self.next(OPERATORS)? {
             (_, Token::Op(op)) => op,
-            (at, other) => return Err(unexpected(at, "an operator (= != < <= > >= ~ !~)", &other)),
+            (_, Token::Word(w)) if w.eq_ignore_ascii_case("in") && !abs => {
+                let list = self.list()?;
+                return Ok(Condition {
+                    column,
+                    abs,
+                    op: Op::In,
+                    value: String::new(),
+                    number: None,
+                    list,
+                });
+            }
+            (at, other) => return Err(unexpected(at, OPERATORS, &other)),
         };
-        let (value_at, value) = self.next("a value")?;
-        let (value, quoted) = match value {
-            Token::Word(w) => (w, false),
-            Token::Quoted(q) => (q, true),
-            other => return Err(unexpected(value_at, "a value", &other)),
-        };
-        let number = if quoted {
-            None
-        } else {
-            Decimal::from_str_exact(&value).ok()
-        };
+        let (value_at, (value, number)) = self.value()?;
         let ordering = matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
         if (ordering || abs) && number.is_none() {
             return Err(FilterError {
@@ -209,7 +218,42 @@ impl Parser {
             op,
             value,
             number,
+            list: Vec::new(),
         })
+    }
+
+    /// A value and, unless it is quoted, its number.
+    fn value(&mut self) -> Result<(usize, (String, Option<Decimal>)), FilterError> {
+        let (value_at, value) = self.next("a value")?;
+        let (value, quoted) = match value {
+            Token::Word(w) => (w, false),
+            Token::Quoted(q) => (q, true),
+            other => return Err(unexpected(value_at, "a value", &other)),
+        };
+        let number = if quoted {
+            None
+        } else {
+            Decimal::from_str_exact(&value).ok()
+        };
+        Ok((value_at, (value, number)))
+    }
+
+    /// `(V1, V2, …)` after `in`.
+    fn list(&mut self) -> Result<Vec<(String, Option<Decimal>)>, FilterError> {
+        match self.next("`(` after `in`")? {
+            (_, Token::Open) => {}
+            (at, other) => return Err(unexpected(at, "`(` after `in`", &other)),
+        }
+        let mut list = Vec::new();
+        loop {
+            list.push(self.value()?.1);
+            match self.next("`,` or `)`")? {
+                (_, Token::Comma) => {}
+                (_, Token::Close) => break,
+                (at, other) => return Err(unexpected(at, "`,` or `)`", &other)),
+            }
+        }
+        Ok(list)
     }
 
     fn name(&mut self) -> Result<String, FilterError> {
@@ -271,6 +315,12 @@ impl Condition {
             .ok()
             .map(|n| if self.abs { n.abs() } else { n });
         let lower = || text.to_lowercase();
+        if self.op == Op::In {
+            return self.list.iter().any(|(value, v)| match (number, v) {
+                (Some(n), Some(v)) => n == *v,
+                _ => text == value,
+            });
+        }
         match (self.op, number, self.number) {
             (Op::Contains, _, _) => lower().contains(&self.value.to_lowercase()),
             (Op::NotContains, _, _) => !lower().contains(&self.value.to_lowercase()),
@@ -311,6 +361,9 @@ mod tests {
         assert!(keeps("merchant !~ water", &row));
         assert!(!keeps("missing = x", &row));
         assert!(keeps("", &row));
+        assert!(keeps("merchant in (\"M-WATER\", 'M-TUITION')", &row));
+        assert!(keeps("amount IN (1, -6000) and merchant in (M-TUITION)", &row));
+        assert!(!keeps("merchant in (\"M-WATER\")", &row));
     }
 
     #[test]
@@ -335,5 +388,9 @@ mod tests {
         assert!(e.message.contains("end of the filter"));
         let e = Filter::parse("abs(amount ~ 5").unwrap_err();
         assert_eq!(e.column, 12, "{}", e.message);
+        let e = Filter::parse("merchant in (\"M1\" \"M2\")").unwrap_err();
+        assert_eq!(e.column, 19, "{}", e.message);
+        let e = Filter::parse("merchant in M1").unwrap_err();
+        assert_eq!(e.column, 13, "{}", e.message);
     }
 }

@@ -10,6 +10,7 @@ pub mod init;
 pub mod plan;
 pub mod profiles;
 pub mod report;
+pub mod resolution;
 pub mod roles;
 pub mod schema;
 

@@ -38,6 +38,9 @@ pub struct RuleIdentity {
     pub sha256: String,
 }
 
+/// The stage name of manual matches (`recon resolve --pair`) in matched.csv.
+pub const MANUAL_STAGE: &str = "manual";
+
 /// A validated rule set.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -65,9 +68,17 @@ pub struct Plan {
     pub roles: Roles,
     /// `[report]`: language, column templates and named reports (set by `rules::load_file`).
     pub report: ReportPlan,
+    /// `[resolution]`: reason codes of accepted exceptions, four eyes.
+    pub resolution: super::resolution::ResolutionPlan,
 }
 
 impl Plan {
+    /// The name of stage `index`; an index past the last stage is a manual
+    /// match (`recon resolve --pair`).
+    pub fn stage_name(&self, index: usize) -> &str {
+        self.stages.get(index).map_or(MANUAL_STAGE, StagePlan::name)
+    }
+
     /// The instants of business day `date` under these rules.
     pub fn business_day(&self, date: NaiveDate) -> BusinessDay {
         BusinessDay::new(date, self.business_zone, self.cutoff, self.pending_grace)
@@ -576,6 +587,7 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, Invalid>
         duplicate_window,
         roles: Roles::default(),
         report: ReportPlan::default(),
+        resolution: super::resolution::build(&file.resolution).map_err(at("resolution.reasons"))?,
     })
 }
 

@@ -244,6 +244,10 @@ pub const OUTPUT_COLUMN: &str = "output";
 /// The column every output has with `--carry-in` (empty in runs without it).
 pub const CARRIED_FROM_COLUMN: &str = "carried_from";
 
+/// The column matched.csv, unmatched.csv and duplicates.csv have once the
+/// day has resolutions (`recon resolve`): how a row was handled.
+pub const RESOLUTION_COLUMN: &str = "resolution";
+
 /// The checked `[report]` section.
 #[derive(Debug, Clone, Default)]
 pub struct ReportPlan {
@@ -301,10 +305,17 @@ fn error_at<T>(span: Range<usize>, message: String) -> Result<T, ReportError> {
     Err(ReportError { span, message })
 }
 
-/// Columns an output can have: its own, `carried_from`, then the carried ones.
+/// Columns an output can have: its own, `resolution` (where it can have
+/// one), `carried_from`, then the carried ones.
 fn known_columns(kind: OutputKind, carried: &[String]) -> Vec<String> {
+    let resolution = matches!(
+        kind,
+        OutputKind::Matched | OutputKind::Unmatched | OutputKind::Duplicates
+    )
+    .then_some(&RESOLUTION_COLUMN);
     kind.columns()
         .iter()
+        .chain(resolution)
         .chain([&CARRIED_FROM_COLUMN])
         .map(|c| c.to_string())
         .chain(carried.iter().cloned())

@@ -11,7 +11,14 @@
 //!
 //! [roles.auditor]
 //! mask = { "付款账号" = "keep_ends", "户号" = "hash", "摘要" = "drop" }
+//! users = ["wang"]                    # who holds the role (operating-system
+//! groups = ["audit"]                  # user and group names)
+//! may = ["verify"]                    # run, confirm, resolve, verify
+//! rows = 'merchant in ("M001")'       # the rows this role sees and may resolve
 //! ```
+//!
+//! Roles are enforced (`Roles::enforced`) once any role names `users` or
+//! `groups`; until then every user may take every role, as before.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +28,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::filter::Filter;
 use super::plan::Plan;
 
 /// Columns of the result files that are always shown: they prove the reconciliation.
@@ -45,6 +53,16 @@ pub struct RoleSpec {
     /// Column name → mask kind (`keep_ends`, `hash`, `drop`).
     #[serde(default)]
     pub mask: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Operating-system users who hold the role.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Operating-system groups whose members hold the role.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// What the role may do (default: everything).
+    pub may: Option<Vec<Spanned<String>>>,
+    /// Which rows the role sees, in the filter language of named reports.
+    pub rows: Option<Spanned<String>>,
 }
 
 impl<'de> Deserialize<'de> for RolesSpec {
@@ -98,6 +116,34 @@ impl MaskKind {
     }
 }
 
+/// Something a role may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    /// `recon run`.
+    Run,
+    /// `recon confirm`.
+    Confirm,
+    /// `recon resolve`.
+    Resolve,
+    /// `recon audit verify` / `show`.
+    Verify,
+}
+
+impl Action {
+    /// Every action, in the order `may` lists them.
+    pub const ALL: [Action; 4] = [Action::Run, Action::Confirm, Action::Resolve, Action::Verify];
+
+    /// The name used in rule files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Run => "run",
+            Action::Confirm => "confirm",
+            Action::Resolve => "resolve",
+            Action::Verify => "verify",
+        }
+    }
+}
+
 /// One role, checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Role {
@@ -105,6 +151,26 @@ pub struct Role {
     pub description: String,
     /// Output column name → mask kind; columns not listed are shown as they are.
     pub masks: BTreeMap<String, MaskKind>,
+    /// Operating-system users who hold the role.
+    pub users: Vec<String>,
+    /// Operating-system groups whose members hold the role.
+    pub groups: Vec<String>,
+    /// What the role may do.
+    pub may: Vec<Action>,
+    /// The rows the role sees (`None`: all), with the filter as written.
+    pub rows: Option<(Filter, String)>,
+}
+
+impl Role {
+    /// True when the role may take `action`.
+    pub fn may(&self, action: Action) -> bool {
+        self.may.contains(&action)
+    }
+
+    /// True when `user`, a member of `groups`, holds the role.
+    pub fn held_by(&self, user: &str, groups: &[String]) -> bool {
+        self.users.iter().any(|u| u == user) || self.groups.iter().any(|g| groups.contains(g))
+    }
 }
 
 /// The roles of a rule file, checked.
@@ -114,6 +180,16 @@ pub struct Roles {
     pub default_role: Option<String>,
     /// Roles by name.
     pub roles: BTreeMap<String, Role>,
+}
+
+impl Roles {
+    /// True when some role names its `users` or `groups`: only holders may
+    /// then take a role. Otherwise anyone may take any role.
+    pub fn enforced(&self) -> bool {
+        self.roles
+            .values()
+            .any(|r| !r.users.is_empty() || !r.groups.is_empty())
+    }
 }
 
 /// A roles error at a byte range of the rule file.
@@ -222,9 +298,59 @@ fn role_of(name: &str, spec: &RoleSpec, maskable: &[String]) -> Result<Role, Rol
         };
         masks.insert(column_name.clone(), kind);
     }
+    let may = match &spec.may {
+        None => Action::ALL.to_vec(),
+        Some(list) => {
+            let mut may = Vec::new();
+            for word in list {
+                let Some(action) = Action::ALL.into_iter().find(|a| a.name() == word.get_ref()) else {
+                    return Err(at(
+                        word,
+                        format!(
+                            "[roles.{name}] may: \"{}\" is not an action (use run, confirm, resolve, verify)",
+                            word.get_ref()
+                        ),
+                    ));
+                };
+                may.push(action);
+            }
+            may.sort_unstable();
+            may.dedup();
+            may
+        }
+    };
+    let rows = match &spec.rows {
+        None => None,
+        Some(text) => {
+            let filter = Filter::parse(text.get_ref()).map_err(|e| {
+                at(
+                    text,
+                    format!("[roles.{name}] rows: column {}: {}", e.column, e.message),
+                )
+            })?;
+            let known: Vec<&str> = ["side", "line", "amount", "time"]
+                .into_iter()
+                .chain(maskable.iter().map(String::as_str))
+                .collect();
+            if let Some(unknown) = filter.columns().find(|c| !known.contains(c)) {
+                return Err(at(
+                    text,
+                    format!(
+                        "[roles.{name}] rows: unknown column \"{unknown}\"; rows can be chosen by {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some((filter, text.get_ref().clone()))
+        }
+    };
     Ok(Role {
         description: spec.description.clone(),
         masks,
+        users: spec.users.clone(),
+        groups: spec.groups.clone(),
+        may,
+        rows,
     })
 }
 
@@ -262,6 +388,30 @@ mod tests {
         assert!(roles.roles["finance"].masks.is_empty());
         assert_eq!(roles.roles["auditor"].masks["付款账号"], MaskKind::KeepEnds);
         assert_eq!(roles.roles["auditor"].masks["key"], MaskKind::Hash);
+        assert_eq!(roles.roles["auditor"].may, Action::ALL);
+        assert!(!roles.enforced());
+    }
+
+    #[test]
+    fn holders_actions_and_row_scopes_are_read() {
+        let roles = check(
+            "[roles]\ndefault_role = \"a\"\n[roles.a]\nusers = [\"zhang\"]\ngroups = [\"cashiers\"]\nmay = [\"resolve\", \"run\"]\nrows = 'merchant in (\"M001\", \"M002\")'\n",
+        )
+        .unwrap();
+        let a = &roles.roles["a"];
+        assert!(roles.enforced());
+        assert_eq!(a.may, [Action::Run, Action::Resolve]);
+        assert!(a.held_by("zhang", &[]) && a.held_by("li", &["cashiers".into()]));
+        assert!(!a.held_by("li", &["finance".into()]));
+        let (filter, text) = a.rows.as_ref().unwrap();
+        assert_eq!(text, "merchant in (\"M001\", \"M002\")");
+        assert!(filter.keeps(|_| Some("M002")) && !filter.keeps(|_| Some("M003")));
+        let (at, msg) =
+            check("[roles]\ndefault_role = \"a\"\n[roles.a]\nmay = [\"run\", \"delete\"]\n").unwrap_err();
+        assert_eq!((at.as_str(), msg.contains("resolve")), ("\"delete\"", true));
+        let (_, msg) =
+            check("[roles]\ndefault_role = \"a\"\n[roles.a]\nrows = 'dept = \"A\"'\n").unwrap_err();
+        assert!(msg.contains("unknown column \"dept\""), "{msg}");
     }
 
     #[test]

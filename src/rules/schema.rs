@@ -34,6 +34,9 @@ pub struct RuleFile {
     /// `[report]`: language, column templates and named reports.
     #[serde(default)]
     pub report: super::report::ReportSpec,
+    /// `[resolution]`: reason codes of accepted exceptions, four eyes.
+    #[serde(default)]
+    pub resolution: super::resolution::ResolutionSpec,
 }
 
 /// `[rules]`: which rules these are.

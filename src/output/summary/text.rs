@@ -141,6 +141,13 @@ impl Summary {
                 (false, true) => writeln!(s, "{}{}（遮蔽 {}）", label(w.role), role.name, masks.join("，")),
             };
         }
+        if let Some(scope) = &self.scope {
+            let _ = writeln!(
+                s,
+                "scope    rows where {}: the outputs below count only these (conservation proved over every row)",
+                scope.rows
+            );
+        }
         let name_width = if zh { 27 } else { 14 };
         let _ = writeln!(
             s,
@@ -260,6 +267,7 @@ impl Summary {
                 )
             };
         }
+        self.resolution_lines(&mut s);
         let holds = self.conservation.values().all(|c| c.holds);
         let verdict = match (holds, zh) {
             (true, false) => "holds",
@@ -275,9 +283,81 @@ impl Summary {
         let status = match (self.status, zh) {
             ("reconciled", true) => "已对平 (reconciled)".to_string(),
             ("exceptions", true) => "有异常 (exceptions)".to_string(),
+            ("closed", true) => "已关账 (closed)".to_string(),
             (other, _) => other.to_string(),
         };
         let _ = writeln!(s, "{}{status}", label(w.status));
         s
+    }
+
+    /// Resolutions applied, those that no longer apply, and what is still
+    /// open (the English words of `recon resolve`'s record).
+    fn resolution_lines(&self, s: &mut String) {
+        let r = &self.resolutions;
+        if r.exceptions > 0 {
+            let _ = writeln!(
+                s,
+                "resolved {} of {} exception row(s): {} paired, {} accepted (resolutions.csv)",
+                r.paired + r.accepted,
+                r.exceptions,
+                r.paired,
+                r.accepted
+            );
+        }
+        for a in &r.applied {
+            let what = match (&a.reason, &a.match_id) {
+                (Some(code), _) => format!(
+                    "accepted {code} ({})",
+                    a.reason_label.as_deref().unwrap_or_default()
+                ),
+                (None, Some(id)) => format!(
+                    "paired as {id}, difference {}",
+                    a.difference.as_deref().unwrap_or("0")
+                ),
+                (None, None) => "paired".to_string(),
+            };
+            let role = a.role.as_deref().map(|x| format!(" as {x}")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {} {} {what} by {} ({}{role}) at {}: {}",
+                a.id,
+                a.items.join(" "),
+                a.by,
+                a.user,
+                a.at,
+                a.note
+            );
+        }
+        for st in &r.stale {
+            let _ = writeln!(
+                s,
+                "warning: {} {} by {} no longer applies: {} changed or no longer an exception; resolve again or undo it (recon resolve --undo {})",
+                st.kind.name(),
+                st.id,
+                st.by,
+                st.rows_changed.join(" "),
+                st.id
+            );
+        }
+        let o = &self.open;
+        if self.status == "exceptions" {
+            let mut open = Vec::new();
+            if o.rows > 0 {
+                open.push(format!(
+                    "{} exception row(s) to pair or accept (recon resolve)",
+                    o.rows
+                ));
+            }
+            if o.rejected > 0 {
+                open.push(format!("{} rejected row(s) to fix in the input", o.rejected));
+            }
+            if o.review_flags > 0 {
+                open.push(format!(
+                    "{} review flag(s) to confirm (recon confirm)",
+                    o.review_flags
+                ));
+            }
+            let _ = writeln!(s, "open     {}", open.join("; "));
+        }
     }
 }

@@ -1,0 +1,169 @@
+//! What `recon confirm` and `recon resolve` share: the results directory's
+//! day (its run id, business date and rules, from summary.json), and the
+//! checks that the acting user may act on it (their role, its `may`, four
+//! eyes). A refusal is appended to the audit log and ends the command with
+//! exit 2.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use chrono::{NaiveDate, Utc};
+
+use crate::access::{self, Person};
+use crate::audit::entry::{self, Common, RefusedEntry};
+use crate::audit::Log;
+use crate::rules::roles::{Action, Role};
+use crate::rules::{self, Plan};
+
+/// A results directory written by `recon run`, as its summary.json describes it.
+pub struct Day {
+    /// The run that wrote it.
+    pub run_id: Option<String>,
+    /// Its business date.
+    pub business_date: Option<String>,
+    /// The rule file it was reconciled with.
+    pub rules: Option<PathBuf>,
+}
+
+impl Day {
+    /// Reads DIR/summary.json (missing facts are `None`).
+    pub fn read(dir: &Path) -> Day {
+        let summary: serde_json::Value = std::fs::read(dir.join("summary.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let text = |v: &serde_json::Value| v.as_str().map(String::from);
+        Day {
+            run_id: text(&summary["run_id"]),
+            business_date: text(&summary["business_date"]),
+            rules: text(&summary["rules"]["path"]).map(PathBuf::from),
+        }
+    }
+
+    /// The rules of the day: `--rules` when given, else the file summary.json names.
+    pub fn plan(&self, dir: &Path, given: Option<&Path>) -> anyhow::Result<Plan> {
+        let path = given
+            .map(Path::to_path_buf)
+            .or_else(|| self.rules.clone())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: no summary.json naming the rules (is it a results directory written by recon run?); pass --rules",
+                    dir.display()
+                )
+            })?;
+        let date = self
+            .business_date
+            .as_deref()
+            .and_then(|d| d.parse::<NaiveDate>().ok())
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        rules::load(&path, date)
+            .with_context(|| "cannot check who may act on these results; pass --rules to name the rule file")
+    }
+}
+
+/// The person acting and the role they act under, once allowed.
+pub struct Acting {
+    /// The operating-system user and groups.
+    pub person: Person,
+    /// The role, when the rules define roles.
+    pub role: Option<String>,
+}
+
+impl Acting {
+    /// The role's definition, if any.
+    pub fn role<'p>(&self, plan: &'p Plan) -> Option<&'p Role> {
+        self.role.as_ref().and_then(|r| plan.roles.roles.get(r))
+    }
+}
+
+/// Checks that the current user may take `action` on `day` under `role`
+/// (the role's holders and `may`; with `[resolution] four_eyes`, that they
+/// did not run the day). A refusal is recorded in `log` and returned as the error.
+pub fn authorize(
+    plan: &Plan,
+    role: Option<&str>,
+    action: Action,
+    day: &Day,
+    log: &Log,
+) -> anyhow::Result<Acting> {
+    let person = Person::current();
+    let chosen = match access::authorize(plan, role, action, &person) {
+        Ok(chosen) => chosen,
+        Err(refused) => {
+            return Err(refuse(
+                log,
+                action,
+                role.map(String::from),
+                &person,
+                refused.to_string(),
+            ))
+        }
+    };
+    if let Some(name) = &chosen {
+        if !plan.roles.roles.contains_key(name) {
+            let known: Vec<&str> = plan.roles.roles.keys().map(String::as_str).collect();
+            return Err(anyhow!(
+                "--role {name}: not a role of {} (roles: {})",
+                plan.identity.path,
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+    }
+    if plan.resolution.four_eyes && action != Action::Run {
+        if let Some(runner) = runner_of(log, day) {
+            if runner == person.user {
+                let why = format!(
+                    "four eyes ([resolution] four_eyes = true): user {runner} ran this day (run {}), so another user must {}",
+                    day.run_id.as_deref().unwrap_or("?"),
+                    action.name()
+                );
+                return Err(refuse(log, action, chosen, &person, why));
+            }
+        }
+    }
+    Ok(Acting { person, role: chosen })
+}
+
+/// Records a refusal in the audit log; the error to end the command with.
+pub fn refuse(
+    log: &Log,
+    action: Action,
+    role: Option<String>,
+    person: &Person,
+    why: String,
+) -> anyhow::Error {
+    let started = Utc::now();
+    let record = RefusedEntry {
+        common: Common::new("refused", entry::new_run_id(started), started),
+        action: action.name(),
+        role,
+        groups: person.groups.clone(),
+        reason: why.clone(),
+        exit_code: super::TROUBLE,
+    };
+    match log.append(&record) {
+        Ok(line) => anyhow!(
+            "{why} (refusal recorded at line {line} of {})",
+            log.path().display()
+        ),
+        Err(e) => anyhow!("{why} (and the refusal could not be recorded in the audit log: {e})"),
+    }
+}
+
+/// The operating-system user who ran `day`, from its run entry in the log.
+fn runner_of(log: &Log, day: &Day) -> Option<String> {
+    let run_id = day.run_id.as_deref()?;
+    let contents = log.contents().ok()?;
+    contents
+        .entries
+        .iter()
+        .find(|l| {
+            l.entry.get("kind").and_then(|k| k.as_str()) == Some("run")
+                && l.entry.get("run_id").and_then(|k| k.as_str()) == Some(run_id)
+        })
+        .and_then(|l| l.entry.get("user")?.as_str().map(String::from))
+}

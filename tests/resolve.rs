@@ -1,0 +1,535 @@
+//! Closing a day through the binary: `recon resolve` pairs rows by hand and
+//! accepts explained exceptions with reason codes of the rules, `recon
+//! confirm` confirms the review flag, and the rerun of the example day is
+//! `closed` (exit 0). A changed row voids its manual match; `--undo`
+//! reopens; roles name who may do what (the test process's own user and
+//! group against a name it does not hold); row scopes cut a role's view;
+//! four eyes keep the user who ran a day from resolving it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use calamine::{open_workbook, Reader, Xlsx};
+
+use common::{recon, root, rows, stderr, stdout, summary, EXAMPLE_BANK, EXAMPLE_LEDGER};
+
+const DATE: &str = "2026-11-24";
+
+/// The example day with `rules` into `out`, audit log `log`.
+fn run_day(rules: &Path, bank: &Path, out: &Path, log: &Path, extra: &[&str]) -> Output {
+    recon()
+        .arg("run")
+        .arg("--ledger")
+        .arg(EXAMPLE_LEDGER)
+        .arg("--bank")
+        .arg(bank)
+        .arg("--rules")
+        .arg(rules)
+        .args(["--date", DATE, "--out"])
+        .arg(out)
+        .arg("--audit")
+        .arg(log)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn resolve(dir: &Path, log: &Path, args: &[&str]) -> Output {
+    recon()
+        .arg("resolve")
+        .arg(dir)
+        .arg("--audit")
+        .arg(log)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn confirm(dir: &Path, log: &Path, args: &[&str]) -> Output {
+    recon()
+        .arg("confirm")
+        .arg(dir)
+        .arg("--audit")
+        .arg(log)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap()
+}
+
+fn log_lines(log: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The `id` command's answer: the test process's own user (`-un`) or group (`-gn`).
+fn own(flag: &str) -> String {
+    let out = std::process::Command::new("id").arg(flag).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The default rules with `extra` appended, saved in `dir`.
+fn rules_with(dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("rules/default.toml")).unwrap();
+    let path = dir.join("rules.toml");
+    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    path
+}
+
+fn by_item(dir: &Path) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    rows(&dir.join("resolutions.csv"))
+        .into_iter()
+        .map(|r| (r["item"].clone(), r))
+        .collect()
+}
+
+#[test]
+fn the_example_day_is_closed_by_pairing_accepting_and_confirming() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let rules = root().join("rules/default.toml");
+    let bank = root().join(EXAMPLE_BANK);
+    let first = run_day(&rules, &bank, &day, &log, &[]);
+    assert_eq!(code(&first), 1, "{}", stderr(&first));
+    let open = by_item(&day);
+    assert_eq!(
+        open.keys().collect::<Vec<_>>(),
+        ["bank:14", "bank:16", "bank:17", "ledger:10", "ledger:11"]
+    );
+    assert!(open
+        .values()
+        .all(|r| r["status"] == "open" && r["fingerprint"].len() == 64));
+    assert!(open["ledger:11"]["likely_cause"].contains("channel fee"));
+
+    let paired = resolve(
+        &day,
+        &log,
+        &[
+            "--pair",
+            "ledger:11",
+            "bank:16",
+            "--note",
+            "order id mistyped, fee 1.00",
+        ],
+    );
+    assert_eq!(code(&paired), 0, "{}", stderr(&paired));
+    assert!(
+        stdout(&paired).contains("paired ledger:11 bank:16 as R-"),
+        "{}",
+        stdout(&paired)
+    );
+    assert!(stdout(&paired).contains("(difference 1.00)"));
+    for (item, reason) in [
+        ("bank:17", "interest"),
+        ("ledger:10", "write_off"),
+        ("bank:14", "bank_fee"),
+    ] {
+        let done = resolve(
+            &day,
+            &log,
+            &["--accept", item, "--reason", reason, "--note", "explained"],
+        );
+        assert_eq!(code(&done), 0, "{item}: {}", stderr(&done));
+    }
+    // Everything but the review flag is handled: still open, and the run says what is.
+    let second = run_day(&rules, &bank, &day, &log, &[]);
+    assert_eq!(code(&second), 1, "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("open     1 review flag(s) to confirm"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(summary(&day)["open"]["review_flags"], 1);
+
+    let confirmed = confirm(
+        &day,
+        &log,
+        &["--match-id", "M000003", "--note", "tuition paid in full"],
+    );
+    assert_eq!(code(&confirmed), 0, "{}", stderr(&confirmed));
+    let closed = run_day(&rules, &bank, &day, &log, &["--xlsx"]);
+    assert_eq!(code(&closed), 0, "{}", stderr(&closed));
+    let text = stdout(&closed);
+    assert!(text.contains("status   closed"), "{text}");
+    assert!(
+        text.contains("resolved 5 of 5 exception row(s): 2 paired, 3 accepted"),
+        "{text}"
+    );
+    let me = own("-un");
+    assert!(
+        text.contains(&format!("accepted interest (利息) by {me} ({me} as finance)")),
+        "{text}"
+    );
+
+    let s = summary(&day);
+    assert_eq!(s["status"], "closed");
+    assert_eq!(s["resolutions"]["paired"], 2);
+    assert_eq!(s["resolutions"]["accepted"], 3);
+    assert_eq!(s["resolutions"]["open"], 0);
+    assert_eq!(
+        s["open"],
+        serde_json::json!({"rows": 0, "rejected": 0, "review_flags": 0})
+    );
+    let manual: Vec<_> = rows(&day.join("matched.csv"))
+        .into_iter()
+        .filter(|r| r["stage"] == "manual")
+        .collect();
+    assert_eq!(manual.len(), 2);
+    assert_eq!(manual[0]["difference"], "1.00");
+    assert!(manual[0]["resolution"].contains(&format!("by {me} (finance, {me})")));
+    assert!(manual[0]["resolution"].contains("order id mistyped"));
+    let unmatched = rows(&day.join("unmatched.csv"));
+    assert_eq!(unmatched.len(), 2, "accepted rows stay in their output");
+    assert!(unmatched
+        .iter()
+        .all(|r| r["resolution"].starts_with("accepted R-")));
+    let handled = by_item(&day);
+    assert_eq!(handled["ledger:11"]["status"], "paired");
+    assert_eq!(handled["bank:17"]["reason_label"], "利息");
+    assert_eq!(handled["bank:14"]["os_user"], me);
+    let html = std::fs::read_to_string(day.join("report.html")).unwrap();
+    assert!(html.contains("class=\"status closed\""));
+    assert!(html.contains("id=\"handling-table\"") && html.contains("银行手续费"));
+    let book: Xlsx<_> = open_workbook(day.join("results.xlsx")).unwrap();
+    assert!(
+        book.sheet_names().contains(&"Resolutions".to_string()),
+        "{:?}",
+        book.sheet_names()
+    );
+
+    let entries = log_lines(&log);
+    let resolves: Vec<_> = entries.iter().filter(|e| e["kind"] == "resolve").collect();
+    assert_eq!(resolves.len(), 4);
+    assert_eq!(resolves[0]["action"], "pair");
+    assert_eq!(resolves[0]["user"], me.as_str());
+    assert_eq!(resolves[0]["role"], "finance");
+    assert_eq!(resolves[0]["difference"], "1.00");
+    assert_eq!(
+        resolves[0]["rows"][0]["fingerprint"],
+        open["ledger:11"]["fingerprint"].as_str()
+    );
+    assert_eq!(resolves[0]["business_date"], DATE);
+    assert_eq!(entries.last().unwrap()["status"], "closed");
+    assert_eq!(entries.last().unwrap()["exit_code"], 0);
+}
+
+#[test]
+fn a_changed_row_voids_its_manual_match_and_undo_reopens_an_acceptance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let rules = root().join("rules/default.toml");
+    let bank = root().join(EXAMPLE_BANK);
+    run_day(&rules, &bank, &day, &log, &[]);
+    let paired = resolve(
+        &day,
+        &log,
+        &["--pair", "ledger:11", "bank:16", "--note", "mistyped"],
+    );
+    assert_eq!(code(&paired), 0, "{}", stderr(&paired));
+    let accepted = resolve(
+        &day,
+        &log,
+        &[
+            "--accept", "bank:17", "--reason", "interest", "--note", "interest",
+        ],
+    );
+    let id = stdout(&accepted)
+        .split_whitespace()
+        .find(|w| w.starts_with("R-"))
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+
+    // The bank re-exports the day with bank:16's amount corrected.
+    let mut bytes = std::fs::read(&bank).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"149.00").unwrap();
+    bytes[at + 2] = b'8';
+    let changed = tmp.path().join("bank.csv");
+    std::fs::write(&changed, bytes).unwrap();
+    let rerun = run_day(&rules, &changed, &day, &log, &[]);
+    assert_eq!(code(&rerun), 1);
+    assert!(
+        stdout(&rerun).contains("no longer applies: bank:16 changed or no longer an exception"),
+        "{}",
+        stdout(&rerun)
+    );
+    assert!(rows(&day.join("matched.csv"))
+        .iter()
+        .all(|r| r["stage"] != "manual"));
+    let s = summary(&day);
+    assert_eq!(
+        s["resolutions"]["stale"][0]["rows_changed"],
+        serde_json::json!(["bank:16"])
+    );
+    assert_eq!(by_item(&day)["bank:17"]["status"], "accepted");
+
+    let undone = resolve(
+        &day,
+        &log,
+        &["--undo", &id, "--note", "it was a payment after all"],
+    );
+    assert_eq!(code(&undone), 0, "{}", stderr(&undone));
+    run_day(&rules, &changed, &day, &log, &[]);
+    assert_eq!(by_item(&day)["bank:17"]["status"], "open");
+    let last_resolve = log_lines(&log)
+        .into_iter()
+        .rev()
+        .find(|e| e["kind"] == "resolve")
+        .unwrap();
+    assert_eq!(last_resolve["action"], "undo");
+    assert_eq!(last_resolve["resolution"], id.as_str());
+}
+
+#[test]
+fn unknown_reasons_resolved_rows_and_rows_that_are_no_exception_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    run_day(
+        &root().join("rules/default.toml"),
+        &root().join(EXAMPLE_BANK),
+        &day,
+        &log,
+        &[],
+    );
+    let unknown = resolve(
+        &day,
+        &log,
+        &["--accept", "bank:17", "--reason", "gift", "--note", "x"],
+    );
+    assert_eq!(code(&unknown), 2);
+    assert!(
+        stderr(&unknown).contains("--reason gift: not a reason code"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert!(stderr(&unknown).contains("interest (利息)"));
+    let matched = resolve(&day, &log, &["--pair", "ledger:2", "bank:2", "--note", "x"]);
+    assert_eq!(code(&matched), 2);
+    assert!(stderr(&matched).contains("ledger:2 is not an unmatched or duplicate row"));
+    assert_eq!(
+        code(&resolve(
+            &day,
+            &log,
+            &["--accept", "bank:17", "--reason", "interest", "--note", "x"]
+        )),
+        0
+    );
+    let again = resolve(&day, &log, &["--pair", "bank:17", "ledger:10", "--note", "x"]);
+    assert_eq!(code(&again), 2);
+    assert!(
+        stderr(&again).contains("bank:17 is already resolved by R-"),
+        "{}",
+        stderr(&again)
+    );
+    let no_note = resolve(
+        &day,
+        &log,
+        &["--accept", "bank:14", "--reason", "interest", "--note", " "],
+    );
+    assert_eq!(code(&no_note), 2);
+    assert_eq!(
+        log_lines(&log).iter().filter(|e| e["kind"] == "resolve").count(),
+        1
+    );
+}
+
+#[test]
+fn roles_name_who_may_do_what_and_refusals_are_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let (me, group) = (own("-un"), own("-gn"));
+    let text = std::fs::read_to_string(root().join("rules/default.toml"))
+        .unwrap()
+        .replace(
+            "[roles.finance]\n",
+            &format!("[roles.finance]\nusers = [\"{me}\"]\nmay = [\"run\", \"confirm\", \"resolve\"]\n"),
+        )
+        .replace(
+            "[roles.cashier]\n",
+            "[roles.cashier]\nusers = [\"recon-test-nobody\"]\ngroups = [\"recon-test-cashiers\"]\nmay = [\"run\"]\n",
+        )
+        .replace("[roles.auditor]\n", &format!("[roles.auditor]\ngroups = [\"{group}\"]\nmay = [\"verify\"]\n"));
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, text).unwrap();
+    let bank = root().join(EXAMPLE_BANK);
+
+    let checked = recon().args(["rules", "check"]).arg(&rules).output().unwrap();
+    assert!(
+        stdout(&checked).contains(&format!("roles enforced: auditor: group {group} may verify")),
+        "{}",
+        stdout(&checked)
+    );
+    let default = recon()
+        .args(["rules", "check", "rules/default.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&default).contains("roles are not enforced"),
+        "{}",
+        stdout(&default)
+    );
+
+    let cashier = run_day(&rules, &bank, &day, &log, &["--role", "cashier"]);
+    assert_eq!(code(&cashier), 2);
+    assert!(
+        stderr(&cashier).contains(&format!("user {me} does not hold role cashier")),
+        "{}",
+        stderr(&cashier)
+    );
+    assert!(!day.exists(), "nothing was run");
+    let refused = log_lines(&log).pop().unwrap();
+    assert_eq!(refused["kind"], "refused");
+    assert_eq!(
+        (refused["action"].as_str(), refused["user"].as_str()),
+        (Some("run"), Some(me.as_str()))
+    );
+
+    let ran = run_day(&rules, &bank, &day, &log, &[]);
+    assert_eq!(code(&ran), 1, "{}", stderr(&ran));
+    assert_eq!(summary(&day)["role"]["name"], "finance");
+    let auditor = resolve(
+        &day,
+        &log,
+        &[
+            "--role", "auditor", "--accept", "bank:17", "--reason", "interest", "--note", "x",
+        ],
+    );
+    assert_eq!(code(&auditor), 2);
+    assert!(
+        stderr(&auditor).contains("role auditor may not resolve (it may verify)"),
+        "{}",
+        stderr(&auditor)
+    );
+    assert_eq!(log_lines(&log).pop().unwrap()["action"], "resolve");
+    let finance = resolve(
+        &day,
+        &log,
+        &["--accept", "bank:17", "--reason", "interest", "--note", "x"],
+    );
+    assert_eq!(code(&finance), 0, "{}", stderr(&finance));
+    assert_eq!(
+        log_lines(&log).pop().unwrap()["by"],
+        me.as_str(),
+        "--by defaults to the OS user"
+    );
+    let confirmed = confirm(
+        &day,
+        &log,
+        &["--role", "cashier", "--match-id", "M000003", "--note", "x"],
+    );
+    assert_eq!(code(&confirmed), 2);
+    assert_eq!(log_lines(&log).pop().unwrap()["kind"], "refused");
+}
+
+#[test]
+fn a_scoped_role_sees_and_resolves_only_its_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let rules = rules_with(tmp.path(), "");
+    let text = std::fs::read_to_string(&rules).unwrap().replace(
+        "[roles.finance]\n",
+        "[roles.finance]\n[roles.power]\nrows = 'merchant in (\"M-POWER\")'\n",
+    );
+    std::fs::write(&rules, text).unwrap();
+    let ran = run_day(
+        &rules,
+        &root().join(EXAMPLE_BANK),
+        &day,
+        &log,
+        &["--role", "power", "--xlsx"],
+    );
+    assert_eq!(code(&ran), 1, "{}", stderr(&ran));
+    assert!(
+        stdout(&ran).contains("scope    rows where merchant in (\"M-POWER\")"),
+        "{}",
+        stdout(&ran)
+    );
+    for file in [
+        "matched.csv",
+        "unmatched.csv",
+        "duplicates.csv",
+        "resolutions.csv",
+    ] {
+        let kept = rows(&day.join(file));
+        assert!(!kept.is_empty(), "{file}");
+        assert!(kept.iter().all(|r| r["merchant"] == "M-POWER"), "{file}");
+    }
+    let s = summary(&day);
+    assert_eq!(s["scope"]["rows"], "merchant in (\"M-POWER\")");
+    assert_eq!(s["outputs"]["unmatched.csv"]["ledger"]["count"], 1);
+    assert_eq!(s["conservation"]["ledger"]["holds"], true);
+    assert_eq!(
+        s["conservation"]["ledger"]["input"]["count"], 12,
+        "proved over every row"
+    );
+    let review = rows(&day.join("review.csv"));
+    assert!(review
+        .iter()
+        .all(|r| r["item"] != "bank:17" && r["item"] != "M000003"));
+
+    let outside = resolve(
+        &day,
+        &log,
+        &[
+            "--role", "power", "--accept", "bank:17", "--reason", "interest", "--note", "x",
+        ],
+    );
+    assert_eq!(code(&outside), 2);
+    let full = tmp.path().join("full");
+    run_day(&rules, &root().join(EXAMPLE_BANK), &full, &log, &[]);
+    let outside = resolve(
+        &full,
+        &log,
+        &[
+            "--role", "power", "--accept", "bank:17", "--reason", "interest", "--note", "x",
+        ],
+    );
+    assert_eq!(code(&outside), 2);
+    assert!(
+        stderr(&outside).contains("bank:17 is outside role power's rows"),
+        "{}",
+        stderr(&outside)
+    );
+    let inside = resolve(
+        &full,
+        &log,
+        &[
+            "--role", "power", "--accept", "bank:14", "--reason", "bank_fee", "--note", "x",
+        ],
+    );
+    assert_eq!(code(&inside), 0, "{}", stderr(&inside));
+}
+
+#[test]
+fn four_eyes_keep_the_user_who_ran_a_day_from_resolving_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let rules_text = std::fs::read_to_string(root().join("rules/default.toml"))
+        .unwrap()
+        .replace("four_eyes = false", "four_eyes = true");
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, rules_text).unwrap();
+    run_day(&rules, &root().join(EXAMPLE_BANK), &day, &log, &[]);
+    let mine = resolve(
+        &day,
+        &log,
+        &["--accept", "bank:17", "--reason", "interest", "--note", "x"],
+    );
+    assert_eq!(code(&mine), 2);
+    assert!(stderr(&mine).contains("four eyes"), "{}", stderr(&mine));
+    let confirmed = confirm(&day, &log, &["--match-id", "M000003", "--note", "x"]);
+    assert_eq!(code(&confirmed), 2);
+    let refusals: Vec<_> = log_lines(&log)
+        .into_iter()
+        .filter(|e| e["kind"] == "refused")
+        .collect();
+    assert_eq!(refusals.len(), 2);
+}
