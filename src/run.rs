@@ -21,14 +21,14 @@ use crate::matching::period::{Scope, SideRows};
 use crate::matching::{self, Disposition};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, Staging};
-use crate::output::causes;
 use crate::output::mask::{self, View, ViewError};
 use crate::output::reports::{self, ViewRequest};
 use crate::output::review::{self, Confirmation};
 use crate::output::summary::{
-    self, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
+    self, BatchCounts, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
 };
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
+use crate::output::{causes, fees};
 use crate::progress::RunProgress;
 use crate::rules::business::BusinessDay;
 use crate::rules::report::Lang;
@@ -175,11 +175,13 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         ledger: input_tally(&ledger.typed.records, &ledger),
         bank: input_tally(&bank.typed.records, &bank),
     };
-    let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day);
+    let statement_until = day.as_ref().and_then(|d| matching::statement_until(&plan, d));
+    let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day, statement_until);
     progress.next();
-    let result = scope.settle(matching::reconcile(scope.to_match(), &plan));
+    let result = scope.settle(matching::reconcile(scope.to_match(), &plan, day.as_ref()));
     progress.next();
     let causes = causes::find(scope.all(), &result, &plan, lang);
+    let fee_check = fees::check(scope.all(), &result, &plan);
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let staging = Staging::begin(&request.out, request.encryption.as_ref())?;
@@ -213,7 +215,9 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .unwrap_or_default();
     let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
     require_conservation(&conservation)?;
+    let fee_variances = fee_check.as_ref().is_some_and(|f| f.facts.variances > 0);
     let exceptions = !rejected.is_empty()
+        || fee_variances
         || [&result.ledger, &result.bank]
             .iter()
             .flat_map(|d| d.iter())
@@ -239,6 +243,8 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         carried_in,
         outputs: files.iter().map(|f| (f.name, f.tallies)).collect(),
         stages,
+        batches: BatchCounts::of(&plan, &result.batches),
+        fees: fee_check.as_ref().map(|f| f.facts.clone()),
         review: result
             .matches
             .iter()
@@ -262,6 +268,11 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             f
         })
         .collect();
+    let fee_csv = fee_check.map(|f| owned(view.apply_csv(&f.csv)).unwrap_or(f.csv));
+    let mut more_sheets = vec![(review::FILE_NAME, review_csv.as_slice())];
+    if let Some(csv) = &fee_csv {
+        more_sheets.push((fees::FILE_NAME, csv.as_slice()));
+    }
     let views = reports::build(
         masked,
         &ViewRequest {
@@ -272,7 +283,7 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
             lang,
             named: &request.reports,
             xlsx: request.xlsx,
-            more_sheets: &[(review::FILE_NAME, &review_csv)],
+            more_sheets: &more_sheets,
         },
     )?;
     let mut published = BTreeMap::new();
@@ -283,8 +294,9 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         };
         published.insert(f.name.to_string(), sha256);
     }
-    let more = [(review::FILE_NAME, review_csv.as_slice())]
-        .into_iter()
+    let more = more_sheets
+        .iter()
+        .copied()
         .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
         .chain([("summary.json", summary_json.as_slice())]);
     for (name, bytes) in more {
@@ -348,6 +360,7 @@ fn scope(
     bank: &mut SourceFile,
     carry: Option<&mut CarryIn>,
     day: Option<BusinessDay>,
+    statement_until: Option<chrono::DateTime<Utc>>,
 ) -> Scope {
     let take = std::mem::take::<Vec<Record>>;
     let (carried, mut settled) = match carry {
@@ -365,6 +378,7 @@ fn scope(
             carried: carried_bank,
         },
         day,
+        statement_until,
         |r| settled.as_mut().is_some_and(|s| s.claim(r)),
     )
 }

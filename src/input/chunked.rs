@@ -446,6 +446,7 @@ mod tests {
             kind: None,
             refund_amount: None,
             status: None,
+            fee: None,
             carry: vec!["memo".into()],
         };
         plan

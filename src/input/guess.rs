@@ -105,6 +105,7 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
         kind: None,
         status: None,
         refund_amount: None,
+        fee: None,
         carry: Vec::new(),
     })
 }
@@ -132,6 +133,7 @@ pub fn guess_columns_with_values(table: &Table) -> Option<(ColumnPlan, Vec<&'sta
                 kind: None,
                 status: None,
                 refund_amount: None,
+                fee: None,
                 carry: Vec::new(),
             }
         }

@@ -109,6 +109,8 @@ pub(crate) struct Layout<'p> {
     merchant: Option<usize>,
     kind: Option<usize>,
     carry: Vec<usize>,
+    /// The fee column and its place among the carried values.
+    fee: Option<(usize, usize)>,
     cleaners: Vec<Option<&'p Cleaner>>,
     width: usize,
 }
@@ -177,6 +179,10 @@ pub(crate) fn resolve<'p>(table: &Table, plan: &'p SidePlan) -> Result<Layout<'p
         merchant: opt(&c.merchant)?,
         kind: opt(&c.kind)?,
         carry: c.carry.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        fee: match (&c.fee, c.fee_slot()) {
+            (Some(name), Some(slot)) => Some((find(name)?, slot)),
+            _ => None,
+        },
         cleaners,
         width: table.header.len(),
     })
@@ -253,18 +259,40 @@ pub(crate) fn type_row(
                 .map_err(|e| error(d, e.to_string()))?,
         ),
     };
+    let key = layout.key.map_or("", cell);
+    let merchant = layout.merchant.map_or("", cell);
+    let text = match layout.fee {
+        None => RecordText::new(key, merchant, layout.carry.iter().map(|&i| cell(i))),
+        Some((column, slot)) => {
+            let fee = read_fee(cell(column)).map_err(|e| error(column, e))?;
+            let carried = layout.carry.iter().enumerate();
+            RecordText::new(
+                key,
+                merchant,
+                carried.map(|(k, &i)| if k == slot { fee.as_str() } else { cell(i) }),
+            )
+        }
+    };
     Ok(Record {
         side,
         line,
         amount,
         time,
-        text: RecordText::new(
-            layout.key.map_or("", cell),
-            layout.merchant.map_or("", cell),
-            layout.carry.iter().map(|&i| cell(i)),
-        ),
+        text,
         origin: Origin::Input,
     })
+}
+
+/// A fee cell as the plain decimal kept among the carried values: trailing
+/// zeros beyond the cents dropped (`0.77000` → `0.77`, `-1.2` → `-1.20`);
+/// empty is no fee. Fees may have more decimals than amounts.
+fn read_fee(text: &str) -> Result<String, String> {
+    let fee = parse_optional_amount(text, None).map_err(|e| format!("fee: {e}"))?;
+    let mut fee = fee.unwrap_or_default().normalize();
+    if fee.scale() < 2 {
+        fee.rescale(2);
+    }
+    Ok(fee.to_string())
 }
 
 /// Rows shorter than the header must still hold every mapped column; rows
@@ -319,6 +347,7 @@ impl Layout<'_> {
             .chain(time)
             .flatten()
             .chain(self.carry.iter().copied())
+            .chain(self.fee.map(|(column, _)| column))
     }
 }
 

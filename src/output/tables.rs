@@ -23,11 +23,12 @@ use super::causes::LikelyCauses;
 use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::matching::{Disposition, Match, Reconciliation, Sides};
+use crate::matching::{net_of, Disposition, Match, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
-use crate::rules::plan::Plan;
+use crate::rules::plan::{Plan, StagePlan};
+use crate::rules::report::GROUP_NET_COLUMN;
 
 /// One result file rendered.
 #[derive(Debug, Clone)]
@@ -406,14 +407,31 @@ pub fn match_id(index: usize) -> String {
 /// Matches rendered per parallel task.
 const MATCHES_PER_TASK: usize = 1 << 15;
 
+/// How many of matched.csv's columns after the common ones a plan has
+/// (`group_net` only with a batch stage).
+fn after_width(plan: &Plan) -> usize {
+    if plan.stages.iter().any(|s| matches!(s, StagePlan::Batch { .. })) {
+        5
+    } else {
+        4
+    }
+}
+
 /// `matched.csv`: blocks of matches are rendered in parallel, a wave of them
 /// at a time, and appended in order while the next wave renders, so only
 /// two waves are ever in memory.
 fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "matched.csv";
+    let after = [
+        "difference",
+        "review",
+        "review_reason",
+        "likely_cause",
+        GROUP_NET_COLUMN,
+    ];
     let columns = (
         &["match_id", "stage"][..],
-        &["difference", "review", "review_reason", "likely_cause"][..],
+        &after[..after_width(parts.input.plan)],
     );
     let mut file = Target::open(parts, name, false)?;
     let mut header_line = csv::Writer::from_writer(Vec::new());
@@ -472,12 +490,22 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
     let mut body = Sheet::on(Vec::new(), input.plan.business_zone);
     let mut review_rows = Sheet::on(Vec::new(), input.plan.business_zone);
     let streamed = matches!(parts.to, RenderTo::Staging(_));
+    let width = after_width(input.plan);
     for (k, m) in matches.iter().enumerate() {
         let sum =
             |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
-        let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
+        let stage = &input.plan.stages[m.stage];
+        // A batch is paid its net: amounts less fees.
+        let net = matches!(stage, StagePlan::Batch { .. }).then(|| {
+            m.ledger
+                .iter()
+                .map(|&l| net_of(input.plan, stage, &sides.ledger[l]))
+                .sum::<Decimal>()
+        });
+        let difference = net.unwrap_or_else(|| sum(Side::Ledger, &m.ledger)) - sum(Side::Bank, &m.bank);
+        let group_net = net.map(|n| n.to_string()).unwrap_or_default();
         let id = match_id(first + k);
-        let before = [id.as_str(), input.plan.stages[m.stage].name()];
+        let before = [id.as_str(), stage.name()];
         let difference = difference.to_string();
         let reasons = m.review_reasons.join("; ");
         let review = if m.review_reasons.is_empty() {
@@ -490,7 +518,9 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
             review,
             reasons.as_str(),
             input.causes.of_match(first + k),
+            group_net.as_str(),
         ];
+        let after = &after[..width];
         let sheets = if streamed && !m.review_reasons.is_empty() {
             [Some(&mut body), Some(&mut review_rows)]
         } else {
@@ -498,10 +528,10 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
         };
         for sheet in sheets.into_iter().flatten() {
             for &l in &m.ledger {
-                sheet.row(&sides.ledger[l], &before, &after, carry);
+                sheet.row(&sides.ledger[l], &before, after, carry);
             }
             for &b in &m.bank {
-                sheet.row(&sides.bank[b], &before, &after, carry);
+                sheet.row(&sides.bank[b], &before, after, carry);
             }
         }
     }
@@ -682,6 +712,7 @@ mod tests {
             matches: Vec::new(),
             ledger: Vec::new(),
             bank: Vec::new(),
+            batches: Vec::new(),
         };
         let causes = LikelyCauses::default();
         let files = render(
