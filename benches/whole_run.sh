@@ -17,50 +17,13 @@ runs=${RUNS:-5}
 sizes=${SIZES:-"1000000 10000000"}
 seed=${SEED:-42}
 mkdir -p "$work"
-if [ ! -x /usr/bin/time ]; then
-    echo "whole_run.sh: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
-    exit 2
-fi
+. benches/timing.sh
 
 cargo build --release --quiet --bin recon --example gen_day
 recon=target/release/recon
 gen=target/release/examples/gen_day
 
-# Prints "WALL_S CPU_S PEAK_RSS_KB" for one timed command; stops on exit status >= 2.
-timed() {
-    local log="$work/time.log"
-    /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
-    local status
-    status=$(awk -F': ' '/Exit status/ {print $2}' "$log")
-    if [ "${status:-2}" -ge 2 ]; then
-        echo "whole_run.sh: '$*' failed (exit ${status:-?}):" >&2
-        cat "$log" >&2
-        exit 2
-    fi
-    awk -F': ' '
-        /Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; wall = s }
-        /User time/ { cpu += $2 }
-        /System time/ { cpu += $2 }
-        /Maximum resident set size/ { rss = $2 }
-        END { print wall, cpu, rss }' "$log"
-}
-
-# Median (by wall clock) of RUNS runs: "WALL_S CPU_S PEAK_RSS_MB".
-median() {
-    local results=()
-    for _ in $(seq "$runs"); do
-        results+=("$(timed "$@")")
-    done
-    printf '%s\n' "${results[@]}" | sort -n -k1 | awk -v n="$runs" '
-        NR == int((n + 1) / 2) { printf "%.2f %.2f %.0f\n", $1, $2, $3 / 1024 }'
-}
-
-row() {
-    printf '%-46s %9s %12s %14s\n' "$1" "$2" "$3" "$4"
-}
-
-echo "machine: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}'), $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GB"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 echo "runs per figure: $runs (median by wall clock)"
 row "what" "wall (s)" "CPU u+s (s)" "peak RSS (MB)"
 for n in $sizes; do

@@ -7,7 +7,7 @@
 //! 125 MB of ledger and 145 MB of bank statement. Rows are streamed, so 10M
 //! orders fit in memory.
 //!
-//! `cargo run --release --example gen_day -- --orders N --out DIR [--seed S]`
+//! `cargo run --release --example gen_day -- --orders N --out DIR [--date D] [--seed S]`
 //!
 //! With `--mode settlement` it writes a channel bill instead (`bill.csv`:
 //! orders and refunds of many merchants with the channel's fee, some fees
@@ -20,12 +20,13 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
+use clap::Parser;
+
 /// Seconds from local midnight to the last ordinary payment time.
 const DAY_SECONDS: u64 = 86_340;
 /// Local time is UTC+8.
 const UTC_OFFSET: u64 = 8 * 3600;
-/// 2026-11-24 00:00:00 UTC as seconds since the epoch.
-const DATE_EPOCH: u64 = 1_763_942_400;
 
 /// A xorshift64* generator: small, seeded, reproducible.
 struct Rng(u64);
@@ -92,6 +93,8 @@ struct Writers {
     bank_rows: u64,
     /// Running account balance in cents, written in the 余额 column.
     balance_cents: u64,
+    /// The business day's local midnight, in seconds since the epoch as if UTC.
+    day: u64,
 }
 
 /// Payer names (户名): family name and given name.
@@ -138,7 +141,7 @@ impl Writers {
             row.merchant,
             row.kind,
             money(row.cents, false),
-            clock(DATE_EPOCH + row.local_seconds),
+            clock(self.day + row.local_seconds),
             row.order,
             row.order * 7919 % 1_000_000_000_000,
             payer(row.order),
@@ -227,26 +230,17 @@ fn money(cents: u64, grouped: bool) -> String {
     format!("\"{out}.{rest:02}\"")
 }
 
-/// `YYYY-MM-DD HH:MM:SS` for seconds since the epoch (valid for 2026-11).
+/// `YYYY-MM-DD HH:MM:SS` for seconds since the epoch.
 fn clock(epoch: u64) -> String {
-    let day = epoch / 86_400;
-    let s = epoch % 86_400;
-    // 2026-11-24 is day 20416 since 1970-01-01; the run stays within November/December 2026.
-    let offset = day as i64 - 20_416;
-    let (month, dom) = if 24 + offset <= 30 {
-        (11, 24 + offset)
-    } else {
-        (12, 24 + offset - 30)
-    };
-    format!(
-        "2026-{month:02}-{dom:02} {:02}:{:02}:{:02}",
-        s / 3600,
-        s % 3600 / 60,
-        s % 60
-    )
+    chrono::DateTime::from_timestamp(epoch as i64, 0)
+        .expect("a time within chrono's range")
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
-fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()> {
+fn generate(orders: u64, out: &std::path::Path, seed: u64, date: NaiveDate) -> std::io::Result<()> {
+    // The business day's local midnight, written as if it were UTC: ledger times are local.
+    let day = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp() as u64;
     std::fs::create_dir_all(out)?;
     let mut w = Writers {
         ledger: BufWriter::new(File::create(out.join("ledger.csv"))?),
@@ -258,18 +252,19 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()
         credit_cents: 0,
         bank_rows: 0,
         balance_cents: 1_000_000_000,
+        day,
     };
     w.ledger.write_all(
         "\u{feff}订单号,商户号,缴费类型,金额,支付时间,户号,付款账号,户名,缴费渠道,地址\n".as_bytes(),
     )?;
-    let preamble = "XX银行对公账户交易明细\r\n账号：6217000099990000,户名：城市公共缴费平台\r\n查询日期：2026-11-24\r\n\r\n交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要,流水号,商户名称,对方户名,备注\r\n";
-    w.bank.write_all(&encoding_rs::GBK.encode(preamble).0)?;
+    let preamble = format!("XX银行对公账户交易明细\r\n账号：6217000099990000,户名：城市公共缴费平台\r\n查询日期：{date}\r\n\r\n交易时间(UTC),商户订单号,商户号,借方金额,贷方金额,余额,摘要,流水号,商户名称,对方户名,备注\r\n");
+    w.bank.write_all(&encoding_rs::GBK.encode(&preamble).0)?;
     writeln!(w.truth, "side,line,outcome,detail")?;
     let mut rng = Rng(seed.max(1));
     const KINDS: [&str; 4] = ["水费", "电费", "学费", "社保"];
     for i in 0..orders {
         let case = pick(&mut rng);
-        let key = format!("P20261124{i:08}");
+        let key = format!("P{}{i:08}", date.format("%Y%m%d"));
         let merchant = format!("M{:04}", 1 + rng.below(500));
         let mut t = i * DAY_SECONDS / orders.max(1);
         let mut cents = rng.between(1_000, 400_000);
@@ -280,7 +275,7 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()
             Case::Large => cents = rng.between(500_000, 2_000_000),
             _ => {}
         }
-        let utc = DATE_EPOCH + t - UTC_OFFSET;
+        let utc = day + t - UTC_OFFSET;
         let lag = rng.between(0, 90);
         let row = LedgerRow {
             key: &key,
@@ -457,7 +452,14 @@ enum Credit {
 }
 
 /// `--mode settlement`: see the module docs.
-fn generate_settlement(orders: u64, out: &std::path::Path, seed: u64) -> std::io::Result<()> {
+fn generate_settlement(
+    orders: u64,
+    out: &std::path::Path,
+    seed: u64,
+    date: NaiveDate,
+) -> std::io::Result<()> {
+    // The business day's local midnight, written as if it were UTC: times are local.
+    let day = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp() as u64;
     std::fs::create_dir_all(out)?;
     let mut rng = Rng(seed.max(1));
     let merchants = (orders / 40).clamp(3, 500);
@@ -476,7 +478,7 @@ fn generate_settlement(orders: u64, out: &std::path::Path, seed: u64) -> std::io
         };
         let wrong = rng.below(100) < 3;
         let fee = fee_cents(cents) + if wrong { rng.between(5, 100) as i64 } else { 0 };
-        let at = DATE_EPOCH + rng.below(DAY_SECONDS);
+        let at = day + rng.below(DAY_SECONDS);
         let line = order + 2;
         writeln!(
             bill,
@@ -512,8 +514,9 @@ fn generate_settlement(orders: u64, out: &std::path::Path, seed: u64) -> std::io
         bank_line += 1;
         writeln!(
             bank,
-            "{},结算 商户号1900{m:06} 批次20261124,{}",
-            clock(DATE_EPOCH + 86_400 + 8 * 3600 + m as u64),
+            "{},结算 商户号1900{m:06} 批次{},{}",
+            clock(day + 86_400 + 8 * 3600 + m as u64),
+            date.format("%Y%m%d"),
             signed_money(paid)
         )?;
         let outcome = match fate {
@@ -541,40 +544,53 @@ fn generate_settlement(orders: u64, out: &std::path::Path, seed: u64) -> std::io
     truth.flush()
 }
 
-fn usage() -> ! {
-    eprintln!("usage: gen_day --orders N --out DIR [--seed S] [--mode day|settlement]");
-    std::process::exit(2)
+/// Generates one business day of payments for rules/default.toml, with the
+/// expected outcome of every row in truth.csv.
+#[derive(Parser)]
+#[command(
+    name = "gen_day",
+    after_long_help = "Examples:
+  A small day for a first look (ledger.csv, bank.csv, truth.csv in day/):
+    cargo run --release --example gen_day -- --orders 1000 --out day
+  The 1M-order day of the benchmarks, for business date 2026-12-01:
+    cargo run --release --example gen_day -- --orders 1000000 --date 2026-12-01 --out /tmp/big
+  A settlement day: a channel bill (bill.csv) and the bank's net credits (bank.csv):
+    cargo run --release --example gen_day -- --mode settlement --orders 4000 --out settle
+    recon run --ledger settle/bill.csv --bank settle/bank.csv \\
+              --rules tests/data/settlement/rules.toml --out out/settle
+  Then reconcile it:
+    recon run --ledger day/ledger.csv --bank day/bank.csv --rules rules/default.toml \\
+              --date 2026-11-24 --out out/day"
+)]
+struct Args {
+    /// Number of ledger orders (the bank file gets about as many rows)
+    #[arg(long, value_name = "N")]
+    orders: u64,
+    /// Directory to write ledger.csv, bank.csv and truth.csv into (created)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Business date of the day (Asia/Shanghai), YYYY-MM-DD
+    #[arg(long, value_name = "D", default_value = "2026-11-24")]
+    date: NaiveDate,
+    /// Seed of the random generator: the same seed makes the same files
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+    /// `day` (ledger and statement for rules/default.toml) or `settlement`
+    /// (a channel bill with fees and the bank's net credit per merchant on D+1,
+    /// for tests/data/settlement/rules.toml)
+    #[arg(long, value_name = "MODE", default_value = "day", value_parser = ["day", "settlement"])]
+    mode: String,
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (mut orders, mut out, mut seed, mut settlement) = (None, None, 42u64, false);
-    while let Some(flag) = args.next() {
-        let value = args.next().unwrap_or_else(|| usage());
-        match flag.as_str() {
-            "--orders" => orders = Some(value.parse().unwrap_or_else(|_| usage())),
-            "--out" => out = Some(PathBuf::from(value)),
-            "--seed" => seed = value.parse().unwrap_or_else(|_| usage()),
-            "--mode" => {
-                settlement = match value.as_str() {
-                    "day" => false,
-                    "settlement" => true,
-                    _ => usage(),
-                }
-            }
-            _ => usage(),
-        }
-    }
-    let (Some(orders), Some(out)) = (orders, out) else {
-        usage()
-    };
-    let written = if settlement {
-        generate_settlement(orders, &out, seed)
+    let args = Args::parse();
+    let written = if args.mode == "settlement" {
+        generate_settlement(args.orders, &args.out, args.seed, args.date)
     } else {
-        generate(orders, &out, seed)
+        generate(args.orders, &args.out, args.seed, args.date)
     };
     if let Err(e) = written {
-        eprintln!("gen_day: {}: {e}", out.display());
+        eprintln!("gen_day: {}: {e}", args.out.display());
         std::process::exit(2);
     }
 }

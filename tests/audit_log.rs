@@ -255,6 +255,56 @@ fn show_defaults_to_audit_log_in_the_current_directory() {
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 4);
 }
 
+/// `recon run --out DIR` writes DIR/../audit.log; `audit show` and `verify`
+/// find that same log from the results directory, with `--results DIR` or
+/// with DIR as the argument, and name the way when run where no log is.
+#[test]
+fn show_and_verify_find_the_log_beside_a_results_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    three_runs(tmp.path());
+    let results = tmp.path().join("out");
+    let listed = |args: &[&std::ffi::OsStr]| {
+        let out = recon().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let by_results = listed(&[
+        "audit".as_ref(),
+        "show".as_ref(),
+        "--results".as_ref(),
+        results.as_os_str(),
+    ]);
+    assert_eq!(by_results.lines().count(), 4, "{by_results}");
+    let by_dir = listed(&["audit".as_ref(), "show".as_ref(), results.as_os_str()]);
+    assert_eq!(by_dir, by_results);
+    let by_parent = listed(&["audit".as_ref(), "show".as_ref(), tmp.path().as_os_str()]);
+    assert_eq!(by_parent, by_results);
+    let verified = listed(&[
+        "audit".as_ref(),
+        "verify".as_ref(),
+        "--results".as_ref(),
+        results.as_os_str(),
+    ]);
+    assert!(verified.starts_with("ok  "), "{verified}");
+    assert!(verified.contains("3 line(s), chain intact"), "{verified}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = recon()
+        .current_dir(empty.path())
+        .args(["audit", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no audit log in the current directory"), "{err}");
+    assert!(err.contains("--results DIR"), "{err}");
+}
+
 #[test]
 fn concurrent_runs_append_whole_lines_to_one_chain() {
     let tmp = tempfile::tempdir().unwrap();

@@ -40,18 +40,64 @@ fn observed(out: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn generated_day_agrees_with_the_ground_truth_for_every_row() {
+    agrees_with_the_truth(None);
+}
+
+/// `--date` moves the whole day, across a year end here; reconciled as that
+/// business day (`recon run --date`), every row still lands as the truth says.
+#[test]
+fn a_generated_day_on_another_date_reconciles_as_that_business_day() {
+    agrees_with_the_truth(Some("2026-12-31"));
+}
+
+#[test]
+fn gen_day_explains_itself() {
+    let out = std::process::Command::new(gen_day())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    for text in [
+        "--orders <N>",
+        "--out <DIR>",
+        "--date <D>",
+        "[default: 2026-11-24]",
+        "Examples:",
+    ] {
+        assert!(help.contains(text), "{help}");
+    }
+    let out = std::process::Command::new(gen_day())
+        .args(["--orders", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn agrees_with_the_truth(date: Option<&str>) {
     let tmp = tempfile::tempdir().unwrap();
     let day = tmp.path().join("day");
-    let status = std::process::Command::new(gen_day())
-        .args(["--orders", "3000", "--seed", "7", "--out"])
-        .arg(&day)
-        .status()
-        .expect("gen_day runs (built by cargo test)");
+    let mut gen = std::process::Command::new(gen_day());
+    gen.args(["--orders", "3000", "--seed", "7", "--out"]).arg(&day);
+    if let Some(date) = date {
+        gen.args(["--date", date]);
+    }
+    let status = gen.status().expect("gen_day runs (built by cargo test)");
     assert!(status.success());
     let out = tmp.path().join("out");
-    common::run_case(&day, Path::new(common::DEFAULT_RULES), &out)
-        .assert()
-        .code(1);
+    let mut run = common::run_case(&day, Path::new(common::DEFAULT_RULES), &out);
+    if let Some(date) = date {
+        run.args(["--date", date]);
+    }
+    run.assert().code(1);
+    if let Some(date) = date {
+        let s = summary(&out);
+        assert_eq!(s["business_date"], date);
+        assert_eq!(s["outputs"]["out_of_period.csv"]["ledger"]["count"], 0, "{s}");
+        assert_eq!(s["outputs"]["out_of_period.csv"]["bank"]["count"], 0, "{s}");
+        let first = &rows(&day.join("ledger.csv"))[0];
+        assert!(first["支付时间"].starts_with(date), "{first:?}");
+    }
 
     let truth: BTreeMap<String, String> = rows(&day.join("truth.csv"))
         .into_iter()

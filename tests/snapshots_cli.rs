@@ -43,6 +43,8 @@ fn help_of_every_command() {
         ("help_audit_show", &["audit", "show", "--help"]),
         ("help_keygen", &["keygen", "--help"]),
         ("help_decrypt", &["decrypt", "--help"]),
+        ("help_completions", &["completions", "--help"]),
+        ("help_man", &["man", "--help"]),
     ] {
         insta::assert_snapshot!(name, stdout(args, 0));
     }

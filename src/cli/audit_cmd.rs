@@ -15,6 +15,11 @@ use crate::audit::{self, Contents};
 Examples:
   recon audit verify out/audit.log         check that no line was altered or removed
   recon audit show out/audit.log           list the runs, rule tests and confirmations
+  recon audit show --results out/2026-11-24   the log that run --out out/2026-11-24 wrote
+
+The log: FILE, or with --results DIR the log `recon run --out DIR` and `recon confirm DIR`
+write (DIR/../audit.log); a directory as FILE means its audit.log (a results directory:
+the log beside it). Without either, ./audit.log.
 
 Exit codes: 0 the chain is intact, 1 it is broken (the line is named), 2 the log cannot be read.")]
 pub enum Command {
@@ -27,23 +32,26 @@ mail): comparing it later also catches lines cut from the end.
 
 Examples:
   recon audit verify /data/recon/audit.log
+  recon audit verify --results out/2026-11-24     the log beside these results (out/audit.log)
 
 Exit codes: 0 the chain is intact, 1 it is broken (the line is named), 2 the file cannot be read.")]
     Verify {
-        /// The audit log
-        file: PathBuf,
+        #[command(flatten)]
+        log: LogArg,
     },
     /// List the runs, rule tests and confirmations recorded in an audit log
     #[command(after_long_help = "\
 Examples:
-  recon audit show                              ./audit.log as a table
+  recon audit show --results out/2026-11-24    out/audit.log, where that run wrote
+  recon audit show out                         out/audit.log
   recon audit show /data/recon/audit.log --format json
+  recon audit show                             ./audit.log
 
 Exit codes: 0 listed and the chain is intact, 1 listed but the chain is broken
 (see `recon audit verify`), 2 the file cannot be read.")]
     Show {
-        /// The audit log [default: audit.log in the current directory]
-        file: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogArg,
         /// A table for people, or the entries as a JSON array
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -53,10 +61,52 @@ Exit codes: 0 listed and the chain is intact, 1 listed but the chain is broken
 /// Runs a `recon audit` subcommand.
 pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
-        Command::Verify { file } => verify(&file),
-        Command::Show { file, format } => {
-            let file = file.unwrap_or_else(|| PathBuf::from(audit::FILE_NAME));
-            show(&file, format)
+        Command::Verify { log } => verify(&log.locate()?),
+        Command::Show { log, format } => show(&log.locate()?, format),
+    }
+}
+
+/// Which audit log `verify` and `show` read.
+#[derive(Debug, clap::Args)]
+pub struct LogArg {
+    /// The audit log, or a directory: a results directory's log is the one beside it
+    /// (DIR/../audit.log, as `recon run` writes it), any other directory's is DIR/audit.log
+    /// [default: ./audit.log]
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// The log `recon run --out DIR` and `recon confirm DIR` write: DIR/../audit.log
+    #[arg(long, value_name = "DIR", conflicts_with = "file")]
+    results: Option<PathBuf>,
+}
+
+impl LogArg {
+    fn locate(self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = self.results {
+            return Ok(audit::beside_results(&dir));
+        }
+        match self.file {
+            Some(dir) if dir.is_dir() => {
+                let results = ["summary.json", "summary.json.sm4"]
+                    .iter()
+                    .any(|f| dir.join(f).is_file());
+                Ok(if results {
+                    audit::beside_results(&dir)
+                } else {
+                    dir.join(audit::FILE_NAME)
+                })
+            }
+            Some(file) => Ok(file),
+            None => {
+                let here = PathBuf::from(audit::FILE_NAME);
+                if !here.exists() {
+                    anyhow::bail!(
+                        "{}: no audit log in the current directory; `recon run --out DIR` writes \
+                         DIR/../audit.log: name the results with `--results DIR`, or give the log's path",
+                        here.display()
+                    );
+                }
+                Ok(here)
+            }
         }
     }
 }

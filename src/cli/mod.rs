@@ -26,6 +26,7 @@ mod keygen;
 mod progress;
 mod rules_cmd;
 mod run_cmd;
+mod shell;
 
 use std::process::ExitCode;
 
@@ -104,6 +105,10 @@ enum Command {
     Decrypt(decrypt::Args),
     /// Create a new SM4 key file (mode 0600) for encrypted results
     Keygen(keygen::Args),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell
+    Completions(shell::CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory
+    Man(shell::ManArgs),
 }
 
 /// How a command ended, before it becomes an exit code.
@@ -143,6 +148,8 @@ pub fn main() -> ExitCode {
         Command::Audit(command) => audit_cmd::run(command),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Keygen(args) => keygen::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     };
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

@@ -153,11 +153,24 @@ fn init(ledger: &Path, bank: &Path, output: &Path, force: bool) -> anyhow::Resul
         .map_or_else(|| "drafted".to_string(), |s| s.to_string_lossy().into_owned());
     let today = chrono::Local::now().date_naive();
     let draft = rules::init::draft(ledger, bank, &name, today)?;
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("{}: cannot create the directory", parent.display()))?;
+    }
     replace_file(output, draft.text.as_bytes())?;
     for note in &draft.notes {
         outln!("{note}")?;
     }
     outln!("wrote {}", output.display())?;
+    let path = output.display();
+    outln!(
+        "before the first `recon run --date D`, check in {path}:\n  \
+         [business] timezone, cutoff = \"T+1 10:00\" and pending_grace = \"10m\": the zone your days\n  \
+         are counted in, when a day's statement is final, how long the day's last rows may wait\n  \
+         [thresholds] ignore_below = \"1.00\", review_above = \"5000.00\"; [duplicates] window = \"24h\"\n  \
+         the key pair, the bank timezone and the stages (every choice has a comment)\n\
+         then: recon rules check {path}"
+    )?;
     Ok(Outcome::Clean)
 }
 

@@ -470,8 +470,8 @@ mod tests {
     }
 
     #[test]
-    fn every_unmatched_reason_is_documented_in_the_readme() {
-        let readme = include_str!("../../README.md");
+    fn every_unmatched_reason_is_documented() {
+        let readme = include_str!("../../docs/outputs.md");
         let all = [
             Reason::NoCounterpart,
             Reason::AmountMismatch,
@@ -489,7 +489,10 @@ mod tests {
                 | Reason::NoCounterpartAfterGrace => {}
             }
             let row = format!("| `{}` |", reason.name());
-            assert!(readme.contains(&row), "README's reason table lacks {row}");
+            assert!(
+                readme.contains(&row),
+                "docs/outputs.md's reason table lacks {row}"
+            );
         }
     }
 }

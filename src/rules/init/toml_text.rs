@@ -61,15 +61,46 @@ impl Writer<'_> {
              [rules]\nname = {name}\nversion = \"0.1.0\"\n\
              effective_from = {effective}          # the earliest business date in the two files\n\
              description = {desc}\n\n\
-             [business]\ntimezone = {zone}         # business days and output times are in this zone\n\n\
-             [thresholds]\n\
-             # ignore_below = \"1.00\"             # set unmatched rows under 1.00 aside in ignored.csv\n\
-             # review_above = \"5000.00\"          # flag matches of 5000.00 or more for review\n\n",
+             {business}",
             today = self.today,
             name = q(self.name),
             desc = q(&format!("Drafted by recon rules init from {l} and {b}")),
-            zone = q(&self.zones.ledger),
+            business = self.business(),
         ));
+    }
+
+    /// `[business]`, `[thresholds]` and `[duplicates]`: the settings of the
+    /// finance calendar and the limits, with what each one does.
+    fn business(&self) -> String {
+        format!(
+            "# ------------------------------------------------------------ the business day\n\
+             # Check these before the first `recon run --date D`: they decide which rows\n\
+             # belong to day D and which differences are worth a person's time.\n\
+             [business]\n\
+             timezone = {zone}{pad}# business days are 00:00-24:00 in this zone; every time is\n\
+             {cont}# first converted from its own file's zone ([ledger]/[bank])\n\
+             cutoff = \"T+1 10:00\"                 # D's statement is complete at 10:00 on D+1: statement\n\
+             {cont}# rows stamped after midnight and before then stay with D\n\
+             {cont}# when they answer D's payments (a payment at 23:59:50\n\
+             {cont}# reaching the bank at 00:00:40), else they are D+1's\n\
+             {cont}# (out_of_period.csv). Set it to when your statement for a\n\
+             {cont}# day is final; \"T+1 00:00\" keeps nothing after midnight.\n\
+             pending_grace = \"10m\"                # a row of D's last 10 minutes with no counterpart yet is\n\
+             {cont}# not an exception: it waits in pending.csv for the next\n\
+             {cont}# day's run (--carry-in). \"0s\": nothing waits.\n\n\
+             [thresholds]\n\
+             # Money is written as text so it stays exact.\n\
+             ignore_below = \"1.00\"                # unmatched rows under 1.00 go to ignored.csv instead of\n\
+             {cont}# the exceptions; \"0\" makes every cent an exception\n\
+             review_above = \"5000.00\"             # matches of 5000.00 or more are flagged review = true\n\
+             {cont}# for a second confirmation (recon confirm)\n\n\
+             [duplicates]\n\
+             window = \"24h\"                       # a row repeating a matched row of its side (same key,\n\
+             {cont}# amount and direction) within 24h is a duplicate\n\n",
+            zone = q(&self.zones.ledger),
+            pad = pad(width(&q(&self.zones.ledger)) + 11),
+            cont = " ".repeat(37),
+        )
     }
 
     /// The earliest date of any record, in the business zone.
@@ -257,7 +288,11 @@ impl Writer<'_> {
         if !self.keys.is_empty() {
             out.push_str(
                 "[[stage]]\nname = \"order-id\"\nmatch = \"key\"                        # same key and direction, same amount\ntolerance = \"0.00\"\n\n\
-                 [[stage]]\nname = \"split\"\nmatch = \"split\"                      # several rows of one key summing to the other side\ntolerance = \"0.00\"\n\n",
+                 [[stage]]\nname = \"split\"\nmatch = \"split\"                      # several rows of one key summing to the other side\ntolerance = \"0.00\"\n\n\
+                 # If your channel keeps a fee, so that the bank row of a payment is a little\n\
+                 # lower than the ledger's (amount_mismatch rows whose difference is about\n\
+                 # the fee rate), uncomment a stage that accepts the fee as a difference:\n\
+                 # [[stage]]\n# name = \"order-id-fee\"\n# match = \"key\"\n# tolerance = \"0.6%\"                # a share of the ledger amount\n\n",
             );
         }
         let (l, b) = (&self.ledger.plan.columns, &self.bank.plan.columns);
