@@ -19,6 +19,7 @@ fn record(side: Side, line: u64, key: &str, merchant: &str, cents: i64, time: Da
         time: Some(time),
         text: RecordText::new(key, merchant, []),
         origin: Origin::Input,
+        currency: recon::model::Currency::CNY,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod crypto;
 pub mod digest;
 pub mod input;
+pub mod interrupt;
 pub mod matching;
 pub mod model;
 pub mod output;

@@ -85,6 +85,50 @@ pub struct SourceId {
     pub sha256: String,
 }
 
+/// An ISO 4217 currency code (`CNY`, `USD`, …), three ASCII capitals held inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Renminbi, the currency of a row that names none (unless the rules say otherwise).
+    pub const CNY: Currency = Currency(*b"CNY");
+
+    /// The currency for a three-letter code, upper-cased; `None` for anything else.
+    pub fn new(code: &str) -> Option<Currency> {
+        let b = code.as_bytes();
+        (b.len() == 3 && b.iter().all(u8::is_ascii_alphabetic)).then(|| {
+            Currency([
+                b[0].to_ascii_uppercase(),
+                b[1].to_ascii_uppercase(),
+                b[2].to_ascii_uppercase(),
+            ])
+        })
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII letters")
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Currency::CNY
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One typed row of a ledger or statement.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -100,6 +144,8 @@ pub struct Record {
     pub text: RecordText,
     /// This run's file, or carried in from the previous run.
     pub origin: Origin,
+    /// The currency of the amount (rows of different currencies never match).
+    pub currency: Currency,
 }
 
 /// A record's content in a fixed order, its line last (see `Record::content_order`).

@@ -23,9 +23,11 @@ pub struct RunProgress {
 }
 
 impl RunProgress {
-    /// A bar on stderr when it is a terminal, hidden otherwise; starts at the first phase.
-    pub fn start() -> RunProgress {
-        let target = if std::io::stderr().is_terminal() {
+    /// A bar on stderr when `show` and stderr is a terminal, hidden
+    /// otherwise; starts at the first phase. It is the run's only progress
+    /// indicator, so nothing else draws over its line.
+    pub fn start(show: bool) -> RunProgress {
+        let target = if show && std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()

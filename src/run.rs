@@ -25,14 +25,17 @@ use crate::output::mask::{self, View, ViewError};
 use crate::output::reports::{self, ViewRequest};
 use crate::output::review::{self, Confirmation};
 use crate::output::summary::{
-    self, BatchCounts, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
+    self, AuditMark, BatchCounts, CarriedInFacts, Conservation, Encryption, InputFacts, PeriodFacts, Summary,
 };
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
 use crate::output::{causes, fees};
 use crate::progress::RunProgress;
 use crate::rules::business::BusinessDay;
+use crate::rules::plan::RuleIdentity;
 use crate::rules::report::Lang;
 use crate::rules::{self, profiles, Plan, RulesError};
+
+mod guard;
 
 /// What to reconcile and where to put the results.
 #[derive(Debug, Clone)]
@@ -70,7 +73,27 @@ pub struct RunRequest {
     pub run_id: String,
     /// Reviewers' confirmations, from the audit log.
     pub confirmations: Vec<Confirmation>,
+    /// Accept a `--carry-in` that is not the previous business day's.
+    pub allow_gap: bool,
+    /// Draw the progress bar (when stderr is a terminal).
+    pub progress: bool,
+    /// Wait for another run writing beside `out` to finish (else refuse).
+    pub wait: bool,
 }
+
+/// What a run knows once its inputs are read and checked, just before it
+/// writes anything: what the audit log's `started` line records.
+#[derive(Debug)]
+pub struct Started<'a> {
+    /// The rules in force.
+    pub rules: &'a RuleIdentity,
+    /// `ledger`, `bank` and, with `--carry-in`, `carry_in`: path and SHA-256.
+    pub inputs: Vec<(&'static str, SourceId)>,
+}
+
+/// Called by `execute_with` before anything is written; the mark it returns
+/// is recorded in summary.json. An error stops the run (nothing written).
+pub type OnStart<'h> = dyn FnMut(&Started<'_>) -> Result<Option<AuditMark>, String> + 'h;
 
 /// A finished run.
 #[derive(Debug)]
@@ -86,6 +109,10 @@ pub struct RunOutcome {
     /// The id (16 hex digits) of the key the results were encrypted with, if
     /// any: what the audit log records instead of the key.
     pub key_id: Option<String>,
+    /// The language the run wrote in (`--lang`, `[report] lang`, the locale).
+    pub lang: Lang,
+    /// Held until the run is recorded: a signal waits for it (`Critical::done`).
+    pub critical: crate::interrupt::Critical,
 }
 
 /// Why a run stopped without publishing results.
@@ -133,6 +160,12 @@ pub enum RunError {
     /// results.xlsx could not be built.
     #[error("cannot build results.xlsx, nothing was written: {0}")]
     Workbook(#[from] rust_xlsxwriter::XlsxError),
+    /// The inputs cannot be this business day's (see `guard`).
+    #[error("{0}; nothing was written")]
+    Guard(String),
+    /// The run's start could not be recorded in the audit log.
+    #[error("{0}")]
+    NotRecorded(String),
 }
 
 /// What to do when the results could not be written (the refusals say it themselves).
@@ -147,14 +180,26 @@ fn publish_advice(error: &PublishError) -> &'static str {
 
 /// Runs a reconciliation and publishes its results.
 pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
+    execute_with(request, &mut |_| Ok(None))
+}
+
+/// `execute`, calling `on_start` once the inputs are read and checked,
+/// before anything is written.
+pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<RunOutcome, RunError> {
     let started_at = now();
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut plan = rules::load(&request.rules, date)?;
     use_profiles(&mut plan, request)?;
     let view = View::resolve(&plan, request.role.as_deref())?;
     check_report_names(&plan, &request.reports)?;
-    let lang = request.lang.unwrap_or(plan.report.lang);
-    let progress = RunProgress::start();
+    let lang = request
+        .lang
+        .or(plan.report.lang)
+        .unwrap_or_else(Lang::from_locale);
+    // Matching words its review reasons in the run's language.
+    plan.report.lang = Some(lang);
+    guard::distinct_files(&request.ledger, &request.bank)?;
+    let progress = RunProgress::start(request.progress);
     // One file after the other: each is decoded and parsed on every core
     // already, and this way one file's raw and decoded text never sit in
     // memory beside the other's (3 GB at 10M orders).
@@ -169,13 +214,21 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .as_deref()
         .map(|path| carry::read(path, &plan, request.date, request.encryption.as_ref()))
         .transpose()?;
+    if let (Some(carry), Some(date), false) = (&carry, request.date, request.allow_gap) {
+        guard::previous_day(carry, date)?;
+    }
     let carried_in = carry.as_ref().map(CarriedInFacts::new);
     let day = request.date.map(|d| plan.business_day(d));
+    let statement_until = day.as_ref().and_then(|d| matching::statement_until(&plan, d));
+    if let (Some(day), Some(date)) = (&day, request.date) {
+        for side in [&ledger, &bank] {
+            guard::some_rows_in_period(side, day, statement_until, date, plan.business_zone)?;
+        }
+    }
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
         bank: input_tally(&bank.typed.records, &bank),
     };
-    let statement_until = day.as_ref().and_then(|d| matching::statement_until(&plan, d));
     let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day, statement_until);
     progress.next();
     let result = scope.settle(matching::reconcile(scope.to_match(), &plan, day.as_ref()));
@@ -184,7 +237,15 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let fee_check = fees::check(scope.all(), &result, &plan);
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
-    let staging = Staging::begin(&request.out, request.encryption.as_ref())?;
+    let started = Started {
+        rules: &plan.identity,
+        inputs: [("ledger", inputs[0].clone()), ("bank", inputs[1].clone())]
+            .into_iter()
+            .chain(carry.as_ref().map(|c| ("carry_in", c.pending.clone())))
+            .collect(),
+    };
+    let audit = on_start(&started).map_err(RunError::NotRecorded)?;
+    let staging = Staging::begin(&request.out, request.encryption.as_ref(), request.wait)?;
     // Result files go straight to disk, unless the run rewrites them before publishing.
     let rewrites = view.hides_anything()
         || !plan.report.templates.is_empty()
@@ -215,6 +276,26 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .unwrap_or_default();
     let conservation = summary::conservation(&input_tallies, &carried_tallies, &files);
     require_conservation(&conservation)?;
+    let all = scope.all();
+    let read = all
+        .ledger
+        .iter()
+        .chain(all.bank)
+        .chain(set_aside.iter().map(|a| &a.record));
+    let currencies = summary::currency_conservation(read, &files);
+    if let Some((currency, c)) = currencies.iter().find(|(_, c)| !c.holds) {
+        return Err(RunError::Conservation(format!(
+            "{currency}: read ledger {} rows summing to {}, bank {} summing to {}; outputs hold ledger {} summing to {}, bank {} summing to {}",
+            c.input.ledger.count,
+            c.input.ledger.amount,
+            c.input.bank.count,
+            c.input.bank.amount,
+            c.outputs.ledger.count,
+            c.outputs.ledger.amount,
+            c.outputs.bank.count,
+            c.outputs.bank.amount
+        )));
+    }
     let fee_variances = fee_check.as_ref().is_some_and(|f| f.facts.variances > 0);
     let exceptions = !rejected.is_empty()
         || fee_variances
@@ -253,8 +334,10 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
         unmatched_by_reason,
         confirmations: review_status,
         conservation,
+        currencies,
         status: if exceptions { "exceptions" } else { "reconciled" },
         encryption: request.encryption.as_ref().map(Encryption::of),
+        audit,
     };
     progress.next();
     let summary_json = summary.to_json();
@@ -302,13 +385,17 @@ pub fn execute(request: &RunRequest) -> Result<RunOutcome, RunError> {
     for (name, bytes) in more {
         published.insert(name.to_string(), staging.write(name, bytes)?);
     }
+    let mut critical = crate::interrupt::critical();
     staging.commit()?;
+    critical.published();
     Ok(RunOutcome {
         summary,
         exceptions,
         reports: views.named,
         published,
         key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
+        lang,
+        critical,
     })
 }
 

@@ -1,5 +1,6 @@
 //! The audit log through the binary: every run (failed ones too) and every
-//! `rules test` appends one hash-chained line; `audit verify` names the first
+//! `rules test` appends hash-chained lines (a run that gets as far as writing
+//! results: `started`, then `published`); `audit verify` names the first
 //! line that was edited, rewritten or removed; `audit show` lists the log;
 //! concurrent runs never break the chain.
 
@@ -40,7 +41,7 @@ fn verify(log: &Path) -> (Option<i32>, String) {
     (out.status.code(), String::from_utf8(out.stdout).unwrap())
 }
 
-/// A log of three successful runs, beside `tmp/out`.
+/// A log of three successful runs (two lines each), beside `tmp/out`.
 fn three_runs(tmp: &Path) -> PathBuf {
     for _ in 0..3 {
         assert_eq!(
@@ -49,7 +50,7 @@ fn three_runs(tmp: &Path) -> PathBuf {
         );
     }
     let log = tmp.join("audit.log");
-    assert_eq!(log_lines(&log).len(), 3);
+    assert_eq!(log_lines(&log).len(), 6);
     log
 }
 
@@ -74,11 +75,25 @@ fn runs_failed_runs_and_rule_tests_are_recorded_in_one_chain() {
     assert_eq!(tested.status.code(), Some(0));
 
     let lines = log_lines(&log);
-    assert_eq!(lines.len(), 3);
-    let (first, second, third) = (entry(&lines[0]), entry(&lines[1]), entry(&lines[2]));
+    assert_eq!(lines.len(), 4);
+    let started = entry(&lines[0]);
+    let (first, second, third) = (entry(&lines[1]), entry(&lines[2]), entry(&lines[3]));
 
-    assert_eq!(first["seq"], 1);
-    assert_eq!(first["prev"], "0".repeat(64));
+    assert_eq!(started["seq"], 1);
+    assert_eq!(started["prev"], "0".repeat(64));
+    assert_eq!(
+        (started["event"].as_str(), started["status"].as_str()),
+        (Some("started"), Some("started"))
+    );
+    assert_eq!(started["run_id"], first["run_id"]);
+    assert_eq!(started["inputs"], first["inputs"]);
+    assert_eq!(started["outputs"], serde_json::json!({}));
+    assert_eq!(first["seq"], 2);
+    assert_eq!(first["prev"], sha256_hex(lines[0].as_bytes()));
+    assert_eq!(
+        (first["event"].as_str(), first["started_line"].as_u64()),
+        (Some("published"), Some(1))
+    );
     assert_eq!(first["kind"], "run");
     assert_eq!(first["business_date"], "2026-11-24");
     assert_eq!(first["exit_code"], 1);
@@ -115,9 +130,14 @@ fn runs_failed_runs_and_rule_tests_are_recorded_in_one_chain() {
     assert!(!first["user"].as_str().unwrap().is_empty());
     assert!(!first["host"].as_str().unwrap().is_empty());
 
-    assert_eq!(second["seq"], 2);
-    assert_eq!(second["prev"], sha256_hex(lines[0].as_bytes()));
+    assert_eq!(second["seq"], 3);
+    assert_eq!(second["prev"], sha256_hex(lines[1].as_bytes()));
     assert_eq!(second["exit_code"], 2);
+    // Bad rows stop the run before it writes anything: one line, no started line.
+    assert_eq!(
+        (second["event"].as_str(), second.get("started_line")),
+        (Some("failed"), None)
+    );
     assert_eq!(second["status"], "failed");
     assert!(
         second["error"].as_str().unwrap().contains("2 bad row(s)"),
@@ -130,7 +150,7 @@ fn runs_failed_runs_and_rule_tests_are_recorded_in_one_chain() {
     assert_eq!(second["outputs"], serde_json::json!({}));
 
     assert_eq!(third["kind"], "rules_test");
-    assert_eq!(third["prev"], sha256_hex(lines[1].as_bytes()));
+    assert_eq!(third["prev"], sha256_hex(lines[2].as_bytes()));
     assert_eq!(third["exit_code"], 0);
     let cases = std::fs::read_dir(root().join("examples"))
         .unwrap()
@@ -144,8 +164,8 @@ fn runs_failed_runs_and_rule_tests_are_recorded_in_one_chain() {
 
     let (code, text) = verify(&log);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("3 line(s), chain intact"), "{text}");
-    assert!(text.contains(&sha256_hex(lines[2].as_bytes())), "{text}");
+    assert!(text.contains("4 line(s), chain intact"), "{text}");
+    assert!(text.contains(&sha256_hex(lines[3].as_bytes())), "{text}");
 }
 
 #[test]
@@ -219,11 +239,13 @@ fn show_lists_every_entry_as_a_table_or_json() {
     assert_eq!(table.status.code(), Some(0));
     let text = String::from_utf8(table.stdout).unwrap();
     let rows: Vec<&str> = text.lines().collect();
-    assert_eq!(rows.len(), 4, "{text}");
+    assert_eq!(rows.len(), 7, "{text}");
     assert!(rows[0].starts_with("line  kind"), "{text}");
-    assert!(rows[3].starts_with("3     run"), "{text}");
-    assert!(rows[3].contains("city-payments 1.0.0"), "{text}");
-    assert!(rows[3].contains("exceptions"), "{text}");
+    assert!(rows[5].starts_with("5     run"), "{text}");
+    assert!(rows[5].contains("started"), "{text}");
+    assert!(rows[6].starts_with("6     run"), "{text}");
+    assert!(rows[6].contains("city-payments 1.0.0"), "{text}");
+    assert!(rows[6].contains("exceptions"), "{text}");
 
     let json = recon()
         .args(["audit", "show", "--format", "json"])
@@ -252,7 +274,7 @@ fn show_defaults_to_audit_log_in_the_current_directory() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 4);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 7);
 }
 
 /// `recon run --out DIR` writes DIR/../audit.log; `audit show` and `verify`
@@ -279,7 +301,7 @@ fn show_and_verify_find_the_log_beside_a_results_directory() {
         "--results".as_ref(),
         results.as_os_str(),
     ]);
-    assert_eq!(by_results.lines().count(), 4, "{by_results}");
+    assert_eq!(by_results.lines().count(), 7, "{by_results}");
     let by_dir = listed(&["audit".as_ref(), "show".as_ref(), results.as_os_str()]);
     assert_eq!(by_dir, by_results);
     let by_parent = listed(&["audit".as_ref(), "show".as_ref(), tmp.path().as_os_str()]);
@@ -291,7 +313,7 @@ fn show_and_verify_find_the_log_beside_a_results_directory() {
         results.as_os_str(),
     ]);
     assert!(verified.starts_with("ok  "), "{verified}");
-    assert!(verified.contains("3 line(s), chain intact"), "{verified}");
+    assert!(verified.contains("6 line(s), chain intact"), "{verified}");
 
     let empty = tempfile::tempdir().unwrap();
     let out = recon()
@@ -332,7 +354,7 @@ fn concurrent_runs_append_whole_lines_to_one_chain() {
         assert_eq!(child.wait().unwrap().code(), Some(1));
     }
     let lines = log_lines(&log);
-    assert_eq!(lines.len(), 6);
+    assert_eq!(lines.len(), 12);
     let mut ids: Vec<String> = lines.iter().map(|l| entry(l)["run_id"].to_string()).collect();
     ids.sort();
     ids.dedup();
@@ -371,26 +393,26 @@ fn carried_in_and_encrypted_runs_record_the_pending_file_and_the_key_id() {
         .to_string();
     let (day1, day2) = (tmp.path().join("d1"), tmp.path().join("d2"));
     let key_arg = ["--encrypt-key-file", key.to_str().unwrap()];
-    assert_eq!(
-        run(
-            &example_ledger(),
-            &day1,
-            &[&["--date", "2026-11-24"][..], &key_arg].concat()
+    let night = |day: &str, out: &Path, extra: &[&str]| {
+        common::run(
+            data(&format!("nightly/ledger-{day}.csv")),
+            data(&format!("nightly/bank-{day}.csv")),
+            data("nightly/rules.toml"),
+            out,
         )
-        .status
-        .code(),
-        Some(1)
-    );
+        .args(extra)
+        .output()
+        .unwrap()
+    };
+    let first = night("1124", &day1, &[&["--date", "2026-11-24"][..], &key_arg].concat());
+    assert_eq!(first.status.code(), Some(0), "{}", common::stderr(&first));
     let carry = ["--date", "2026-11-25", "--carry-in", day1.to_str().unwrap()];
-    assert_eq!(
-        run(&example_ledger(), &day2, &[&carry[..], &key_arg].concat())
-            .status
-            .code(),
-        Some(0)
-    );
+    let second = night("1125", &day2, &[&carry[..], &key_arg].concat());
+    assert_eq!(second.status.code(), Some(1), "{}", common::stderr(&second));
 
     let lines = log_lines(&tmp.path().join("audit.log"));
-    let second = entry(&lines[1]);
+    let second = entry(&lines[3]);
+    assert_eq!(second["event"], "published");
     assert_eq!(second["encryption_key_id"], id.as_str());
     let carried = &second["inputs"]["carry_in"];
     assert!(

@@ -62,7 +62,7 @@ fn confirmations_show_in_the_next_run_even_when_ids_and_lines_move() {
     );
     let said = String::from_utf8(done.stdout).unwrap();
     assert!(
-        said.starts_with("confirmed M000002 (review) by Li Wei: recorded at line 2 of"),
+        said.starts_with("confirmed M000002 (review) by Li Wei: recorded at line 3 of"),
         "{said}"
     );
     let done = confirm(&day1, &["--row", "ledger:4"], "Zhang San", "refunded on 11-25");
@@ -73,11 +73,12 @@ fn confirmations_show_in_the_next_run_even_when_ids_and_lines_move() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines[1]["kind"], "confirm");
-    assert_eq!(lines[1]["item"], "M000002");
-    assert_eq!(lines[1]["identity"], before[0]["identity"].as_str());
-    assert_eq!(lines[1]["confirms_run"], summary(&day1)["run_id"]);
-    assert_eq!(lines[1]["by"], "Li Wei");
+    // Lines 1 and 2 are day 1's run (started, published).
+    assert_eq!(lines[2]["kind"], "confirm");
+    assert_eq!(lines[2]["item"], "M000002");
+    assert_eq!(lines[2]["identity"], before[0]["identity"].as_str());
+    assert_eq!(lines[2]["confirms_run"], summary(&day1)["run_id"]);
+    assert_eq!(lines[2]["by"], "Li Wei");
 
     // Day 2 is the same day re-exported with one more matched pair on top:
     // the flagged match is now M000003 and the unmatched row ledger:5.
@@ -94,7 +95,7 @@ fn confirmations_show_in_the_next_run_even_when_ids_and_lines_move() {
     assert_eq!(s["confirmations"]["confirmed"], 2);
     assert_eq!(s["confirmations"]["confirmed_items"][0]["item"], "M000003");
     assert_eq!(s["confirmations"]["confirmed_items"][0]["by"], "Li Wei");
-    assert_eq!(s["confirmations"]["confirmed_items"][0]["audit_line"], 2);
+    assert_eq!(s["confirmations"]["confirmed_items"][0]["audit_line"], 3);
     assert_eq!(s["confirmations"]["confirmed_items"][1]["item"], "ledger:5");
     let stdout = String::from_utf8(printed.stdout).unwrap();
     assert!(stdout.contains("confirmed 2 of 2 review item(s)"), "{stdout}");
@@ -132,7 +133,7 @@ fn a_run_after_a_tampered_log_applies_no_confirmation_and_says_so() {
     let printed = run_day("day1", &day1, &log);
     let err = String::from_utf8(printed.stderr).unwrap();
     assert!(err.contains("the audit chain is broken"), "{err}");
-    assert!(err.contains("line 2 was altered"), "{err}");
+    assert!(err.contains("line 3 was altered"), "{err}");
     assert_eq!(summary(&day1)["confirmations"]["confirmed"], 0);
 }
 

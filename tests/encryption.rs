@@ -90,7 +90,15 @@ fn names(dir: &Path) -> Vec<String> {
 fn comparable_summary(bytes: &[u8]) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
     let map = v.as_object_mut().unwrap();
-    for volatile in ["started_at", "finished_at", "encryption", "run_id"] {
+    for volatile in [
+        "started_at",
+        "finished_at",
+        "encryption",
+        "run_id",
+        "audit_log",
+        "audit_started_line",
+        "audit_started_sha256",
+    ] {
         map.remove(volatile);
     }
     v

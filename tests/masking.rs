@@ -304,9 +304,14 @@ fn results_written_for_a_masking_role_are_never_carried_in() {
         Some(1)
     );
     assert_eq!(run(&example_ledger(), &plain, &day).status.code(), Some(1));
+    // The next day's ledger: the example rows a day later (a run for 11-25
+    // refuses a ledger none of whose rows is of 11-25).
+    let next_ledger = tmp.path().join("ledger-1125.csv");
+    let text = std::fs::read_to_string(example_ledger()).unwrap();
+    std::fs::write(&next_ledger, text.replace("2026-11-24", "2026-11-25")).unwrap();
     let next = |previous: &Path, out: &str| {
         run(
-            &example_ledger(),
+            &next_ledger,
             &tmp.path().join(out),
             &["--date", "2026-11-25", "--carry-in", previous.to_str().unwrap()],
         )
@@ -320,9 +325,10 @@ fn results_written_for_a_masking_role_are_never_carried_in() {
     );
     assert!(!tmp.path().join("next1").exists());
     let accepted = next(&plain, "next2");
+    // Accepted: 11-25's shifted rows have no statement rows, so exit 1.
     assert_eq!(
         accepted.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&accepted.stderr)
     );

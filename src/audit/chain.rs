@@ -20,6 +20,9 @@ use crate::digest::sha256_hex;
 /// `prev` of the first line: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// `kind` of the entry that closes a torn line.
+pub const RECOVERED: &str = "recovered";
+
 /// `,"sha256":"` + 64 hex digits + `"}`.
 const SEAL_LEN: usize = 11 + 64 + 2;
 
@@ -119,30 +122,85 @@ impl Log {
     /// write, then syncs, so concurrent runs never interleave or fork the chain.
     /// Returns the new line's number.
     pub fn append<T: Serialize>(&self, body: &T) -> Result<u64, AuditError> {
+        self.append_line(body).map(|(seq, _)| seq)
+    }
+
+    /// `append`, returning the new line's number and SHA-256. A torn last
+    /// line (an append cut short by a crash or a full disk) is first closed
+    /// and named by a `recovered` entry (see `recover`).
+    pub fn append_line<T: Serialize>(&self, body: &T) -> Result<(u64, String), AuditError> {
+        self.locked(Some(body)).map(|(_, appended, seq)| (seq, appended))
+    }
+
+    /// Closes a torn last line, if there is one, with a `recovered` entry
+    /// that names the fragment's line, byte offset, length and SHA-256 and
+    /// chains from the last complete line, so the chain verifies again and
+    /// confirmations stay in force. Returns the entry's line number.
+    pub fn recover(&self) -> Result<Option<u64>, AuditError> {
+        self.locked(None::<&()>)
+            .map(|(recovered, _, seq)| recovered.then_some(seq))
+    }
+
+    /// Under the exclusive lock: recovers a torn tail, then appends `body`
+    /// (if any). Returns whether a torn line was recovered, and the last
+    /// line's SHA-256 and number.
+    fn locked<T: Serialize>(&self, body: Option<&T>) -> Result<(bool, String, u64), AuditError> {
         let path = &self.path;
         self.file.lock().map_err(io(path, "cannot lock the audit log"))?;
+        let result = self.write_locked(body);
+        self.file
+            .unlock()
+            .map_err(io(path, "cannot unlock the audit log"))?;
+        result
+    }
+
+    fn write_locked<T: Serialize>(&self, body: Option<&T>) -> Result<(bool, String, u64), AuditError> {
+        let path = &self.path;
         let existing = read_all(&self.file).map_err(io(path, "cannot read the audit log"))?;
         let lines = split_lines(&existing);
-        let prev = lines
-            .last()
-            .map_or_else(|| GENESIS.to_string(), |l| sha256_hex(l));
-        let seq = lines.len() as u64 + 1;
-        let sealed = seal(seq, &prev, body);
-        let mut text = String::with_capacity(sealed.len() + 2);
-        if !existing.is_empty() && !existing.ends_with(b"\n") {
-            // An interrupted append left a partial line: keep it on its own line.
+        let mut text = String::new();
+        let mut seq = lines.len() as u64;
+        let torn = !existing.is_empty() && !existing.ends_with(b"\n");
+        let mut prev = match (torn, lines.len()) {
+            (true, n) if n >= 2 => sha256_hex(lines[n - 2]),
+            (true, _) => GENESIS.to_string(),
+            (false, _) => lines
+                .last()
+                .map_or_else(|| GENESIS.to_string(), |l| sha256_hex(l)),
+        };
+        if torn {
+            let fragment = lines.last().copied().unwrap_or_default();
+            let recovered = serde_json::json!({
+                "kind": RECOVERED,
+                "fragment_line": seq,
+                "fragment_offset": existing.len() - fragment.len(),
+                "fragment_len": fragment.len(),
+                "fragment_sha256": sha256_hex(fragment),
+                "tool": super::entry::tool(),
+                "recovered_at": super::entry::timestamp(chrono::Utc::now()),
+            });
+            seq += 1;
+            let sealed = seal(seq, &prev, &recovered);
+            prev = sha256_hex(sealed.as_bytes());
+            text.push('\n');
+            text.push_str(&sealed);
             text.push('\n');
         }
-        text.push_str(&sealed);
-        text.push('\n');
+        if let Some(body) = body {
+            seq += 1;
+            let sealed = seal(seq, &prev, body);
+            prev = sha256_hex(sealed.as_bytes());
+            text.push_str(&sealed);
+            text.push('\n');
+        }
+        if text.is_empty() {
+            return Ok((false, prev, seq));
+        }
         let mut file = &self.file;
         file.write_all(text.as_bytes())
             .map_err(io(path, "cannot append to the audit log"))?;
         file.sync_data().map_err(io(path, "cannot sync the audit log"))?;
-        self.file
-            .unlock()
-            .map_err(io(path, "cannot unlock the audit log"))?;
-        Ok(seq)
+        Ok((torn, prev, seq))
     }
 
     /// Reads and checks the whole log under a shared lock.
@@ -241,7 +299,26 @@ fn seal_holds(line: &[u8]) -> bool {
     sha256_hex(&unsealed).as_bytes() == digest
 }
 
-/// Checks every line's shape, number, seal and link to the line before.
+/// Whether `next` is a sealed `recovered` entry naming `fragment` (line
+/// `n`, at byte `at`) and chaining from `prev`, the line before the fragment.
+fn names_fragment(next: Option<&[u8]>, n: u64, at: usize, fragment: &[u8], prev: &str) -> bool {
+    let Some(next) = next.filter(|l| seal_holds(l)) else {
+        return false;
+    };
+    let Ok(entry) = serde_json::from_slice::<serde_json::Value>(next) else {
+        return false;
+    };
+    let field = |name: &str| entry.get(name).cloned().unwrap_or_default();
+    field("kind") == RECOVERED
+        && field("seq") == n + 1
+        && field("prev") == prev
+        && field("fragment_line") == n
+        && field("fragment_offset") == at as u64
+        && field("fragment_sha256") == sha256_hex(fragment).as_str()
+}
+
+/// Checks every line's shape, number, seal and link to the line before. A
+/// torn line is accepted only when a `recovered` entry right after it names it.
 pub fn verify(bytes: &[u8]) -> Verification {
     let lines = split_lines(bytes);
     let mut prev = GENESIS.to_string();
@@ -250,7 +327,18 @@ pub fn verify(bytes: &[u8]) -> Verification {
         head,
         problem: Some(Problem { line, message }),
     };
+    let mut offset = 0usize;
+    let mut fragment_ok = false;
     for (line, n) in lines.iter().zip(1u64..) {
+        let at = offset;
+        offset += line.len() + 1;
+        if fragment_ok {
+            // This line is the `recovered` entry that named the fragment before it.
+            fragment_ok = false;
+        } else if names_fragment(lines.get(n as usize).copied(), n, at, line, &prev) {
+            fragment_ok = true;
+            continue;
+        }
         if n == lines.len() as u64 && !bytes.ends_with(b"\n") {
             return fail(
                 n,
@@ -383,22 +471,29 @@ mod tests {
     }
 
     #[test]
-    fn an_append_after_a_torn_line_keeps_it_apart_and_earlier_lines_intact() {
+    fn an_append_after_a_torn_line_recovers_it_and_the_chain_verifies() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("audit.log");
         let whole = log_of(1);
-        std::fs::write(&path, format!("{whole}{{\"seq\":2,\"pre")).unwrap();
+        let fragment = "{\"seq\":2,\"pre";
+        std::fs::write(&path, format!("{whole}{fragment}")).unwrap();
         let log = Log::open(&path).unwrap();
-        assert_eq!(log.append(&serde_json::json!({"kind": "run"})).unwrap(), 3);
+        assert!(log.contents().unwrap().verification.problem.is_some());
+        assert_eq!(log.append(&serde_json::json!({"kind": "run"})).unwrap(), 4);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with(&whole));
-        assert_eq!(text.lines().count(), 3);
-        let p = log.contents().unwrap().verification.problem.unwrap();
-        assert_eq!(p.line, 2);
-        assert!(
-            p.message.contains("line 2 is not a recon audit entry"),
-            "{}",
-            p.message
-        );
+        assert!(text.starts_with(&format!("{whole}{fragment}\n")));
+        let lines: Vec<&str> = text.lines().collect();
+        let recovered: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+        assert_eq!(recovered["kind"], RECOVERED);
+        assert_eq!(recovered["fragment_line"], 2);
+        assert_eq!(recovered["fragment_offset"], whole.len());
+        assert_eq!(recovered["fragment_sha256"], sha256_hex(fragment.as_bytes()));
+        assert_eq!(recovered["prev"], sha256_hex(lines[0].as_bytes()));
+        let v = log.contents().unwrap().verification;
+        assert_eq!((v.lines, v.problem), (4, None));
+        // A fragment no recovered entry names is still caught.
+        let edited = text.replace(fragment, "{\"seq\":2,\"prX");
+        assert!(verify(edited.as_bytes()).problem.is_some());
+        assert_eq!(log.recover().unwrap(), None);
     }
 }

@@ -175,12 +175,19 @@ pub struct RunEntry {
     pub review: Option<ReviewCounts>,
     /// With `--encrypt-key-file`: the key's id (never the key).
     pub encryption_key_id: Option<String>,
-    /// `reconciled`, `exceptions` or `failed`.
+    /// `started`, then `reconciled`, `exceptions`, `failed` or `interrupted`.
     pub status: &'static str,
-    /// The process exit code.
-    pub exit_code: u8,
+    /// The process exit code (none on a `started` line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u8>,
     /// Why the run failed (account-like numbers masked).
     pub error: Option<String>,
+    /// What this line records: `started` (written before any result file),
+    /// `published`, `failed` or `interrupted`.
+    pub event: &'static str,
+    /// The line number of this run's `started` line, on the line that ends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_line: Option<u64>,
 }
 
 /// Review worklist counts of a run.

@@ -34,7 +34,15 @@ Examples:
   recon audit verify /data/recon/audit.log
   recon audit verify --results out/2026-11-24     the log beside these results (out/audit.log)
 
-Exit codes: 0 the chain is intact, 1 it is broken (the line is named), 2 the file cannot be read.")]
+A run writes a `started` line before any result file, and a `published`, `failed` or
+`interrupted` line when it ends; runs that started and never ended (killed, power lost, or
+still running) are listed as UNFINISHED. A torn last line (a crash or a full disk during an
+append) is closed by the next append with a `recovered` entry naming it, and is accepted only
+so. To catch a log cut short or rebuilt, run `recon verify DIR` on a results directory: its
+summary.json names its started line.
+
+Exit codes: 0 the chain is intact and every run ended, 1 it is broken (the line is named) or
+a run never ended, 2 the file cannot be read.")]
     Verify {
         #[command(flatten)]
         log: LogArg,
@@ -116,22 +124,56 @@ fn read(file: &Path) -> anyhow::Result<Contents> {
 }
 
 fn verify(file: &Path) -> anyhow::Result<Outcome> {
-    let v = read(file)?.verification;
-    match v.problem {
-        None => {
-            outln!(
-                "ok  {}: {} line(s), chain intact; head sha256 {}",
-                file.display(),
-                v.lines,
-                v.head
-            )?;
-            Ok(Outcome::Clean)
-        }
-        Some(p) => {
-            outln!("BROKEN  {}:{}: {}", file.display(), p.line, p.message)?;
-            Ok(Outcome::Exceptions)
-        }
+    let contents = read(file)?;
+    let v = &contents.verification;
+    if let Some(p) = &v.problem {
+        outln!("BROKEN  {}:{}: {}", file.display(), p.line, p.message)?;
+        return Ok(Outcome::Exceptions);
     }
+    let unended = unended_runs(&contents);
+    for line in &unended {
+        outln!(
+            "UNFINISHED  {}:{}: run {} started ({} -> {}) and never recorded how it ended: killed, or still running",
+            file.display(),
+            line.number,
+            text(&line.entry, "run_id"),
+            text(&line.entry, "business_date"),
+            text(&line.entry, "results"),
+        )?;
+    }
+    outln!(
+        "{}  {}: {} line(s), chain intact; head sha256 {}",
+        if unended.is_empty() { "ok" } else { "unfinished" },
+        file.display(),
+        v.lines,
+        v.head
+    )?;
+    Ok(if unended.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Exceptions
+    })
+}
+
+/// `started` lines of runs with no later line saying how they ended.
+fn unended_runs(contents: &Contents) -> Vec<&audit::chain::Line> {
+    let ended: std::collections::HashSet<&str> = contents
+        .entries
+        .iter()
+        .filter(|l| matches!(l.entry.get("event").and_then(Value::as_str), Some(e) if e != "started"))
+        .filter_map(|l| l.entry.get("run_id").and_then(Value::as_str))
+        .collect();
+    contents
+        .entries
+        .iter()
+        .filter(|l| l.entry.get("event").and_then(Value::as_str) == Some("started"))
+        .filter(|l| {
+            !l.entry
+                .get("run_id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| ended.contains(id))
+        })
+        .collect()
 }
 
 fn show(file: &Path, format: Format) -> anyhow::Result<Outcome> {

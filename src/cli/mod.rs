@@ -21,12 +21,13 @@ mod audit_cmd;
 mod check;
 mod confirm;
 mod convert;
+mod date_arg;
 mod decrypt;
 mod keygen;
-mod progress;
 mod rules_cmd;
 mod run_cmd;
 mod shell;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -41,7 +42,12 @@ macro_rules! exit_codes {
   1  exceptions: run left unmatched, duplicate or rejected rows; check found problems;
      a rule case failed; the audit chain is broken (audit verify/show)
   2  trouble: bad input, rules or usage, a refused key file, an authentication failure,
-     or results or the audit log not writable; nothing was changed"
+     results or the audit log not writable, or a run refused by a guard rail (no row of
+     --date's day, identical ledger and bank, a --carry-in that is not the day before,
+     another run writing the same results with --no-wait); nothing was changed
+  130, 143, 129  run stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP: nothing published,
+     the interruption recorded in the audit log
+  verify DIR: 0 every file as its run published it, 1 something differs, 2 unreadable"
     };
 }
 
@@ -101,6 +107,8 @@ enum Command {
     /// Check and list the audit log
     #[command(subcommand)]
     Audit(audit_cmd::Command),
+    /// Check a results directory against the audit log: every file as its run published it
+    Verify(verify::Args),
     /// Restore plain result files from SM4-encrypted NAME.sm4 files
     Decrypt(decrypt::Args),
     /// Create a new SM4 key file (mode 0600) for encrypted results
@@ -146,11 +154,13 @@ pub fn main() -> ExitCode {
         Command::Rules(command) => rules_cmd::run(command),
         Command::Confirm(args) => confirm::run(args),
         Command::Audit(command) => audit_cmd::run(command),
+        Command::Verify(args) => verify::run(args),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
     };
+    crate::interrupt::yield_to_interrupt();
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {

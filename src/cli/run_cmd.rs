@@ -3,19 +3,22 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::progress::Progress;
+use super::date_arg::{self, DateArg};
 use super::{Format, Outcome};
 use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts, RunEntry};
 use crate::audit::{self, Log};
 use crate::crypto::Sm4Key;
+use crate::interrupt::{self, Stopped};
 use crate::output::mask::{redact_numbers, View};
+use crate::output::summary::{label, AuditMark};
 use crate::rules::report::Lang;
 use crate::rules::{self, Plan};
-use crate::run::{execute, RunOutcome, RunRequest};
+use crate::run::{execute_with, RunOutcome, RunRequest, Started};
 
 /// Arguments of `recon run`.
 #[derive(Debug, clap::Args)]
@@ -93,13 +96,24 @@ results never touch the disk. Create K with `recon keygen -o K`; read the result
 `recon decrypt --dir DIR`.
 --carry-in reads encrypted previous results with the same key.
 
-Every run, failed ones included, appends one line to the audit log (default DIR/../audit.log):
-check it with `recon audit verify`, list it with `recon audit show`. With --role (or the rules'
+Every run, failed ones included, is recorded in the audit log (default DIR/../audit.log): a
+`started` line before any result file is written, then `published`, `failed` or `interrupted`.
+Check it with `recon audit verify`, list it with `recon audit show`, and check a results
+directory against it with `recon verify DIR`. With --role (or the rules'
 default_role) the role's masks apply to every file, the summary, and error messages.
+
+Nightly, with dated results (ROOT/YYYY-MM-DD) and the previous day carried in:
+    recon run --ledger L.csv --bank B.csv --rules rules/ --date yesterday \\
+              --out-root /data/recon --carry-in auto --quiet
 
 Exit codes: 0 everything reconciled (pending and out-of-period rows are no exceptions),
             1 reconciled with exceptions,
-            2 bad input, rules, usage or key file, or results not writable (nothing written).")]
+            2 bad input (amounts of 10^15 or more included), rules, usage or key file, results
+              not writable, or refused: no row in --date's day, identical ledger and bank, a
+              --carry-in not of the day before (see --allow-gap), another run writing the
+              same results (--no-wait); nothing written,
+            130, 143, 129 stopped by SIGINT, SIGTERM or SIGHUP: nothing published, the
+              interruption recorded in the audit log.")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
     #[arg(long, value_name = "FILE")]
@@ -111,15 +125,31 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     rules: PathBuf,
     /// Results directory; created, or replaced whole when the run succeeds
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
-    /// Business day YYYY-MM-DD to reconcile: only its rows (others go to out_of_period.csv);
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "out_root",
+        conflicts_with = "out_root"
+    )]
+    out: Option<PathBuf>,
+    /// Dated results: write to ROOT/YYYY-MM-DD of --date (instead of --out)
+    #[arg(long, value_name = "ROOT", requires = "date")]
+    out_root: Option<PathBuf>,
+    /// Business day to reconcile: YYYY-MM-DD, YYYYMMDD, today or yesterday (in the rules'
+    /// business time zone). Only its rows are reconciled (others go to out_of_period.csv);
     /// also chooses the rule version (default: today's, and no day filtering)
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    date: Option<NaiveDate>,
-    /// The previous day's results (DIR or DIR/pending.csv): carry its pending rows into this run
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "DATE", value_parser = date_arg::parse)]
+    date: Option<DateArg>,
+    /// The previous day's results (DIR or DIR/pending.csv), or `auto` with --out-root
+    /// (ROOT/<the day before>): carry its pending rows into this run
+    #[arg(long, value_name = "PATH|auto")]
     carry_in: Option<PathBuf>,
+    /// Accept a --carry-in that is not the previous day's, or a missing previous day under --out-root
+    #[arg(long)]
+    allow_gap: bool,
+    /// Refuse (exit 2) instead of waiting when another run is writing results in the same directory
+    #[arg(long)]
+    no_wait: bool,
     /// Set rows that cannot be read aside in rejected.csv instead of stopping
     #[arg(long)]
     skip_bad_rows: bool,
@@ -158,11 +188,21 @@ pub struct Args {
 /// Runs `recon run`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let started = Utc::now();
-    let audit_path = args
-        .audit
-        .clone()
-        .unwrap_or_else(|| audit::beside_results(&args.out));
+    let date = args.date.map(|d| d.resolve(&args.rules));
+    if let (Some(date), Some(relative)) = (&date, args.date.and_then(DateArg::word)) {
+        if !args.quiet {
+            eprintln!("recon: business date {} ({relative} in {})", date.date, date.zone);
+        }
+    }
+    let date = date.map(|d| d.date);
+    let out = match (&args.out, &args.out_root, date) {
+        (Some(out), _, _) => out.clone(),
+        (None, Some(root), Some(date)) => root.join(date.to_string()),
+        _ => return Err(anyhow!("give --out DIR, or --out-root ROOT with --date")),
+    };
+    let audit_path = args.audit.clone().unwrap_or_else(|| audit::beside_results(&out));
     let log = Log::open(&audit_path).context("nothing was run: every run must be recorded")?;
+    log.recover().context("nothing was run")?;
     let contents = log.contents().context("nothing was run")?;
     let confirmations = match &contents.verification.problem {
         None => audit::confirmations(&contents),
@@ -180,13 +220,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Some(Err(e)) => (None, Some(e)),
         key => (key.and_then(Result::ok), None),
     };
-    let request = RunRequest {
+    let carry_in = carry_in(&args, date, args.quiet);
+    let mut request = RunRequest {
         ledger: args.ledger.clone(),
         bank: args.bank.clone(),
         rules: args.rules.clone(),
-        out: args.out.clone(),
-        date: args.date,
-        carry_in: args.carry_in.clone(),
+        out: out.clone(),
+        date,
+        carry_in: carry_in.as_ref().ok().cloned().flatten(),
         skip_bad_rows: args.skip_bad_rows,
         lang: args.lang,
         reports: args.report.clone(),
@@ -197,16 +238,39 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         role: args.role.clone(),
         run_id: entry::new_run_id(started),
         confirmations,
+        allow_gap: args.allow_gap,
+        progress: !args.quiet,
+        wait: !args.no_wait,
     };
-    let result = match key_error {
-        Some(e) => Err(anyhow::Error::new(e).context("cannot encrypt the results; nothing was written")),
-        None => {
-            let progress = Progress::start(args.quiet, "reconciling");
-            let result = execute(&request);
-            progress.finish();
-            result.map_err(|e| anyhow::Error::new(e).context("reconciliation stopped"))
+    if carry_in.is_err() && args.carry_in.is_some() {
+        // Recorded as given: the failed line names what was asked for.
+        request.carry_in = args.carry_in.clone();
+    }
+    let started_line = Arc::new(Mutex::new(None::<u64>));
+    watch_signals(&request, &audit_path, started, Arc::clone(&started_line));
+    let result = match (key_error, carry_in) {
+        (Some(e), _) => Err(anyhow::Error::new(e).context("cannot encrypt the results; nothing was written")),
+        (None, Err(e)) => Err(e),
+        (None, Ok(_)) => {
+            let mut on_start = |facts: &Started| {
+                let entry = started_entry(&request, facts, started);
+                let (seq, sha256) = log.append_line(&entry).map_err(|e| {
+                    format!(
+                        "the run's start could not be recorded in the audit log, so nothing was written: {e}"
+                    )
+                })?;
+                *lock(&started_line) = Some(seq);
+                Ok(Some(AuditMark {
+                    audit_log: audit_path.display().to_string(),
+                    audit_started_line: seq,
+                    audit_started_sha256: sha256,
+                }))
+            };
+            execute_with(&request, &mut on_start)
+                .map_err(|e| anyhow::Error::new(e).context("reconciliation stopped"))
         }
     };
+    let started_line = *lock(&started_line);
     match result {
         Ok(outcome) => {
             let code = if outcome.exceptions {
@@ -214,22 +278,30 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             } else {
                 Outcome::Clean
             };
-            let entry = finished(&request, &outcome, code, started);
+            let entry = RunEntry {
+                started_line,
+                ..finished(&request, &outcome, code, started)
+            };
             let appended = log.append(&entry).with_context(|| {
                 format!(
                     "the results are in {}, but the run could not be recorded in the audit log",
-                    args.out.display()
+                    out.display()
                 )
             })?;
             if !args.quiet {
-                print_summary(&args, &outcome, &log, appended)?;
+                print_summary(&args, &out, &outcome, &log, appended)?;
             }
+            outcome.critical.done();
             Ok(code)
         }
         Err(error) => {
+            interrupt::yield_to_interrupt();
             let plan = rules::load(&args.rules, request_date(&request)).ok();
             let message = shown_error(&super::message(&error), plan.as_ref(), args.role.as_deref());
-            let entry = failed(&request, plan.as_ref(), &message, started);
+            let entry = RunEntry {
+                started_line,
+                ..failed(&request, plan.as_ref(), &message, started)
+            };
             log.append(&entry).map_err(|a| {
                 anyhow!("{message}\n(and the failure could not be recorded in the audit log: {a})")
             })?;
@@ -238,21 +310,117 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
 }
 
-fn print_summary(args: &Args, outcome: &RunOutcome, log: &Log, seq: u64) -> anyhow::Result<()> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `--carry-in`: the path given, or with `auto` the previous day's results
+/// under `--out-root`. The first night (no earlier day there) carries nothing
+/// in and says so; a missing previous day with older days present is refused
+/// unless `--allow-gap` (which carries in the latest earlier day).
+fn carry_in(args: &Args, date: Option<NaiveDate>, quiet: bool) -> anyhow::Result<Option<PathBuf>> {
+    let Some(given) = &args.carry_in else {
+        return Ok(None);
+    };
+    if given.as_os_str() != "auto" {
+        return Ok(Some(given.clone()));
+    }
+    let (Some(root), Some(date)) = (&args.out_root, date) else {
+        return Err(anyhow!(
+            "--carry-in auto takes the previous day under --out-root: give --out-root ROOT and --date"
+        ));
+    };
+    let previous = date.pred_opt().map(|d| root.join(d.to_string()));
+    if let Some(previous) = previous.filter(|p| p.is_dir()) {
+        return Ok(Some(previous));
+    }
+    let earlier = super::date_arg::earlier_days(root, date);
+    match earlier.last() {
+        None => {
+            if !quiet {
+                eprintln!(
+                    "recon: first night under {}: no earlier day there, so nothing is carried in",
+                    root.display()
+                );
+            }
+            Ok(None)
+        }
+        Some(latest) if args.allow_gap => Ok(Some(root.join(latest.to_string()))),
+        Some(latest) => Err(anyhow!(
+            "--carry-in auto: {} has no results for {}, the day before {date} (the latest earlier day is {latest}): run the missing day first, or give --allow-gap to carry in {latest}; nothing was written",
+            root.display(),
+            date.pred_opt().map_or_else(String::new, |d| d.to_string()),
+        )),
+    }
+}
+
+/// Records an interrupted run (after `interrupt` removed its staging
+/// directory) and exits with 128 + the signal number.
+fn watch_signals(
+    request: &RunRequest,
+    audit_path: &std::path::Path,
+    started: DateTime<Utc>,
+    line: Arc<Mutex<Option<u64>>>,
+) {
+    let entry = base_entry(request, started);
+    let path = audit_path.to_path_buf();
+    let watching = interrupt::watch(move |stopped: Stopped| {
+        let entry = RunEntry {
+            status: "interrupted",
+            event: "interrupted",
+            exit_code: Some(stopped.exit_code),
+            error: Some(format!(
+                "interrupted by {}; no results were published",
+                stopped.name
+            )),
+            started_line: *lock(&line),
+            ..entry
+        };
+        let recorded = Log::open(&path).and_then(|log| log.append(&entry));
+        match recorded {
+            Ok(_) => eprintln!("recon: interrupted by {}; nothing was published", stopped.name),
+            Err(e) => eprintln!(
+                "recon: interrupted by {}; nothing was published, and the interruption could not be recorded in the audit log: {e}",
+                stopped.name
+            ),
+        }
+    });
+    if let Err(e) = watching {
+        eprintln!(
+            "recon: warning: cannot watch for interrupts ({e}); an interrupted run will not be recorded"
+        );
+    }
+}
+
+fn print_summary(
+    args: &Args,
+    out: &std::path::Path,
+    outcome: &RunOutcome,
+    log: &Log,
+    seq: u64,
+) -> anyhow::Result<()> {
     match args.format {
         Format::Text => {
-            out!("{}", outcome.summary.to_text())?;
+            let zh = outcome.lang == Lang::Zh;
+            out!("{}", outcome.summary.to_text(outcome.lang))?;
             for (name, file, rows) in &outcome.reports {
-                outln!("report   {name}: {rows} row(s) in {file}")?;
+                if zh {
+                    outln!("{}{name}：{file} 共 {rows} 行", label("报表"))?;
+                } else {
+                    outln!("report   {name}: {rows} row(s) in {file}")?;
+                }
             }
-            match &outcome.key_id {
-                Some(id) => outln!(
-                    "results  {} (encrypted: SM4-GCM, key id {id})",
-                    args.out.display()
-                )?,
-                None => outln!("results  {}", args.out.display())?,
+            let results = label(if zh { "结果" } else { "results" });
+            match (&outcome.key_id, zh) {
+                (Some(id), false) => outln!("{results}{} (encrypted: SM4-GCM, key id {id})", out.display())?,
+                (Some(id), true) => outln!("{results}{}（已加密：SM4-GCM，密钥 id {id}）", out.display())?,
+                (None, _) => outln!("{results}{}", out.display())?,
             }
-            outln!("audit    {} line {seq}", log.path().display())?;
+            if zh {
+                outln!("{}{} 第 {seq} 行", label("审计"), log.path().display())?;
+            } else {
+                outln!("audit    {} line {seq}", log.path().display())?;
+            }
         }
         Format::Json => out!("{}", String::from_utf8_lossy(&outcome.summary.to_json()))?,
     }
@@ -289,8 +457,32 @@ fn base_entry(request: &RunRequest, started: DateTime<Utc>) -> RunEntry {
         review: None,
         encryption_key_id: request.encryption.as_ref().map(Sm4Key::id_hex),
         status: "failed",
-        exit_code: super::TROUBLE,
+        exit_code: Some(super::TROUBLE),
         error: None,
+        event: "failed",
+        started_line: None,
+    }
+}
+
+/// The `started` line: inputs' hashes and the rules, before anything is written.
+fn started_entry(request: &RunRequest, facts: &Started, started: DateTime<Utc>) -> RunEntry {
+    RunEntry {
+        inputs: facts
+            .inputs
+            .iter()
+            .map(|(name, id)| {
+                let digest = InputDigest {
+                    path: id.path.clone(),
+                    sha256: Some(id.sha256.clone()),
+                };
+                (*name, digest)
+            })
+            .collect(),
+        rules: Some(facts.rules.clone()),
+        status: "started",
+        event: "started",
+        exit_code: None,
+        ..base_entry(request, started)
     }
 }
 
@@ -336,7 +528,8 @@ fn finished(request: &RunRequest, outcome: &RunOutcome, code: Outcome, started: 
             confirmed: summary.confirmations.confirmed,
         }),
         status: summary.status,
-        exit_code: code.exit_code(),
+        exit_code: Some(code.exit_code()),
+        event: "published",
         ..base_entry(request, started)
     }
 }

@@ -43,29 +43,183 @@ pub enum AmountError {
         found: char,
     },
     /// Too large for exact decimal arithmetic.
-    #[error("\"{0}\" is too large to be an amount")]
+    #[error("\"{0}\" is too large to be an amount: amounts must be below 10^15 (1,000,000,000,000,000) so that every sum stays exact")]
     Overflow(String),
 }
 
-/// Currency marks accepted before or after the number.
-const CURRENCY: [&str; 8] = ["CNY", "RMB", "HKD", "USD", "¥", "￥", "元", "$"];
+/// Amounts are below this in absolute value (10^15). Decimal arithmetic is
+/// exact up to about 7.9 × 10^28, so sums of any realistic number of rows
+/// (up to 10^13 of them), their differences and percentages of them can
+/// never overflow: a larger amount is a bad row, not a panic.
+pub const AMOUNT_LIMIT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// Currency marks accepted before or after the number with no code of their own.
+const CURRENCY: [&str; 4] = ["¥", "￥", "元", "$"];
+
+/// Currency codes and symbols that name the row's currency, as ISO codes.
+const CODES: &[(&str, &str)] = &[
+    ("US$", "USD"),
+    ("HK$", "HKD"),
+    ("A$", "AUD"),
+    ("C$", "CAD"),
+    ("S$", "SGD"),
+    ("NT$", "TWD"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("RMB", "CNY"),
+    ("人民币", "CNY"),
+];
+
+/// ISO 4217 codes recognised in amounts and currency columns.
+const ISO: &[&str] = &[
+    "CNY", "USD", "HKD", "EUR", "GBP", "JPY", "CHF", "AUD", "CAD", "SGD", "TWD", "MOP", "KRW", "NZD", "SEK",
+    "NOK", "DKK", "THB", "MYR", "INR", "RUB", "PHP", "IDR", "VND", "AED", "CNH", "PLN", "CZK", "HUF", "TRY",
+    "ZAR", "BRL", "MXN",
+];
+
+/// The ISO code a currency code or symbol stands for (`RMB` → `CNY`, `US$` → `USD`).
+pub fn currency_code(text: &str) -> Option<&'static str> {
+    let text = text.trim();
+    if let Some(code) = ISO.iter().find(|c| c.eq_ignore_ascii_case(text)) {
+        return Some(code);
+    }
+    CODES
+        .iter()
+        .find(|(mark, _)| *mark == text)
+        .map(|&(_, code)| code)
+}
+
+/// An amount as written, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money<'t> {
+    /// The amount.
+    pub amount: Decimal,
+    /// The currency the text names (`CNY 123.18`, `US$1.00`), if it names one.
+    pub currency: Option<&'static str>,
+    /// An annotation after the amount (`131.77(已退款89.84)` → `已退款89.84`).
+    pub note: Option<&'t str>,
+}
 
 /// Parses an amount; `max_decimals` limits the decimal places when set.
 pub fn parse_amount(text: &str, max_decimals: Option<u32>) -> Result<Decimal, AmountError> {
+    parse_money(text, max_decimals, false).map(|m| m.amount)
+}
+
+/// Parses an amount with the currency code or symbol and the annotation it
+/// may carry. With `decimal_comma`, `1.234,56` and `1 234,56` are 1234.56
+/// (the file writes decimal commas: see `is_decimal_comma`).
+pub fn parse_money(
+    text: &str,
+    max_decimals: Option<u32>,
+    decimal_comma: bool,
+) -> Result<Money<'_>, AmountError> {
     let cleaned = clean_field(text);
     if cleaned.is_empty() {
         return Err(AmountError::Empty);
     }
     let unsigned = cleaned.strip_prefix('-').unwrap_or(cleaned);
     // Digits, '.' and ',' only: normalizing would change nothing.
-    if unsigned
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+    if !decimal_comma
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
     {
-        return parse_plain(cleaned, cleaned, max_decimals);
+        return Ok(Money {
+            amount: parse_plain(cleaned, cleaned, max_decimals)?,
+            currency: None,
+            note: None,
+        });
     }
-    let normalized = normalize(cleaned);
-    parse_plain(cleaned, &normalized, max_decimals)
+    let (body, note) = split_note(cleaned);
+    let (body, currency) = take_code(body);
+    let mut normalized = normalize(&body);
+    if decimal_comma {
+        normalized.retain(|c| c != '.' && c != '\'');
+        normalized = normalized.replace(',', ".");
+    }
+    Ok(Money {
+        amount: parse_plain(cleaned, &normalized, max_decimals)?,
+        currency,
+        note,
+    })
+}
+
+/// `131.77(已退款89.84)` → (`131.77`, `已退款89.84`): a parenthesised note
+/// after a leading amount (an amount wholly in parentheses is negative instead).
+fn split_note(text: &str) -> (&str, Option<&str>) {
+    for (open, close) in [('(', ')'), ('（', '）')] {
+        if let Some(inner) = text.strip_suffix(close) {
+            if let Some(at) = inner.find(open).filter(|&at| at > 0) {
+                let (amount, note) = (&inner[..at], &inner[at + open.len_utf8()..]);
+                let leads = amount
+                    .trim()
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '０' || c == '.');
+                if leads && !note.is_empty() {
+                    return (amount.trim(), Some(note.trim()));
+                }
+            }
+        }
+    }
+    (text, None)
+}
+
+/// `CNY 123.18`, `123.18 CNY`, `US$1.00` → the number and the ISO code:
+/// the first run of letters and symbols that names a currency is taken out.
+fn take_code(text: &str) -> (String, Option<&'static str>) {
+    let is_mark = |c: char| {
+        !(c.is_ascii_digit()
+            || c.is_whitespace()
+            || ('０'..='９').contains(&c)
+            || "+-.,'()（）－．，＋−¥￥元".contains(c))
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut code = None;
+    let mut rest = text;
+    while let Some(start) = rest.find(is_mark) {
+        out.push_str(&rest[..start]);
+        let len = rest[start..].find(|c| !is_mark(c)).unwrap_or(rest.len() - start);
+        let run = &rest[start..start + len];
+        match currency_code(run) {
+            Some(c) if code.is_none() => code = Some(c),
+            _ => out.push_str(run),
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    (out, code)
+}
+
+/// Whether a file writes decimal commas: every amount (at least one) ends in
+/// a comma and two digits, with only `.`, space or `'` before it as
+/// thousands separators (`-15,37`, `1.234,56`, `1 234,56`).
+pub fn is_decimal_comma<'v>(values: impl IntoIterator<Item = &'v str>) -> bool {
+    let mut seen = false;
+    for v in values {
+        let v = clean_field(v);
+        if is_placeholder(v) {
+            continue;
+        }
+        let (body, _) = take_code(split_note(v).0);
+        let body = body
+            .trim()
+            .trim_start_matches(['-', '+'])
+            .trim_end_matches('-')
+            .trim();
+        let Some((int, frac)) = body.rsplit_once(',') else {
+            return false;
+        };
+        let int_ok = !int.is_empty()
+            && int
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b' ' | b'\''));
+        if !int_ok || frac.len() != 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        seen = true;
+    }
+    seen
 }
 
 /// Like `parse_amount`, but a blank or placeholder cell (`-`, `/`) is `None`.
@@ -78,6 +232,7 @@ pub fn parse_optional_amount(text: &str, max_decimals: Option<u32>) -> Result<Op
 }
 
 /// Full-width to ASCII, currency marks and spaces removed, `(x)` and `x-` to `-x`.
+/// (`CNY`, `RMB`, `USD`, `HKD` written into the number are taken off by `take_code` first.)
 fn normalize(text: &str) -> String {
     let mut s: String = text
         .chars()
@@ -139,7 +294,9 @@ fn parse_plain(original: &str, text: &str, max_decimals: Option<u32>) -> Result<
     }
     let scale = frac_part.len() as u32;
     let mut value = Decimal::try_from_i128_with_scale(mantissa, scale)
-        .map_err(|_| AmountError::Overflow(excerpt(original)))?;
+        .ok()
+        .filter(|v| *v < AMOUNT_LIMIT)
+        .ok_or_else(|| AmountError::Overflow(excerpt(original)))?;
     value.set_sign_negative(negative);
     Ok(value)
 }
@@ -224,6 +381,43 @@ mod tests {
     }
 
     #[test]
+    fn currency_codes_and_notes_are_taken_apart() {
+        let money = |t: &'static str| {
+            let m = parse_money(t, Some(2), false).unwrap();
+            (m.amount.to_string(), m.currency, m.note)
+        };
+        assert_eq!(money("CNY 123.18"), ("123.18".into(), Some("CNY"), None));
+        assert_eq!(money("123.18 CNY"), ("123.18".into(), Some("CNY"), None));
+        assert_eq!(money("JPY 1000.00"), ("1000.00".into(), Some("JPY"), None));
+        assert_eq!(money("US$1.00"), ("1.00".into(), Some("USD"), None));
+        assert_eq!(money("-€12.50"), ("-12.50".into(), Some("EUR"), None));
+        assert_eq!(money("¥28.16"), ("28.16".into(), None, None));
+        assert_eq!(
+            money("131.77(已退款89.84)"),
+            ("131.77".into(), None, Some("已退款89.84"))
+        );
+        assert_eq!(
+            money("468.32(已全额退款)"),
+            ("468.32".into(), None, Some("已全额退款"))
+        );
+        assert_eq!(money("(12.50)"), ("-12.50".into(), None, None));
+        assert!(parse_money("ABC 12.00", None, false).is_err());
+    }
+
+    #[test]
+    fn decimal_commas_when_the_file_says_so() {
+        let comma = |t: &str| parse_money(t, Some(2), true).unwrap().amount.to_string();
+        assert_eq!(comma("-15,37"), "-15.37");
+        assert_eq!(comma("1.234,56"), "1234.56");
+        assert_eq!(comma("1 234,56"), "1234.56");
+        assert_eq!(comma("EUR 2,00"), "2.00");
+        assert!(is_decimal_comma(["-15,37", "1.234,56", "", "2,00"]));
+        assert!(!is_decimal_comma(["-15,37", "12.50"]));
+        assert!(!is_decimal_comma(["1,234"]));
+        assert!(!is_decimal_comma(["", "-"]));
+    }
+
+    #[test]
     fn accounting_negatives_and_trailing_minus() {
         assert_eq!(ok("(1,234.50)"), "-1234.50");
         assert_eq!(ok("（12.50）"), "-12.50");
@@ -280,6 +474,21 @@ mod tests {
             parse_amount("99999999999999999999999999999999999", None),
             Err(AmountError::Overflow(_))
         ));
+    }
+
+    #[test]
+    fn the_amount_limit_is_ten_to_the_fifteenth() {
+        assert_eq!(AMOUNT_LIMIT.to_string(), "1000000000000000");
+        assert_eq!(ok("-999,999,999,999,999.99"), "-999999999999999.99");
+        for text in [
+            "1000000000000000",
+            "-1000000000000000.00",
+            "40000000000000000000000000000",
+        ] {
+            let err = parse_amount(text, None).unwrap_err();
+            assert!(matches!(err, AmountError::Overflow(_)), "{text}: {err:?}");
+            assert!(err.to_string().contains("below 10^15"), "{err}");
+        }
     }
 
     #[test]

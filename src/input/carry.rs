@@ -19,7 +19,7 @@ use thiserror::Error;
 use super::time::{parse_time, TimeLayout};
 use crate::crypto::{self, Sm4Key};
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::model::{Origin, Record, RecordText, Side, SourceId};
+use crate::model::{Currency, Origin, Record, RecordText, Side, SourceId};
 use crate::output::tables::safe;
 use crate::rules::Plan;
 
@@ -56,6 +56,9 @@ pub struct CarryIn {
     pub pending: SourceId,
     /// The business date its rows were pending on (unknown when it is empty).
     pub business_date: Option<NaiveDate>,
+    /// The business date of the results carried in, from their summary.json
+    /// (else their pending rows'); unknown for a run without `--date`.
+    pub results_date: Option<NaiveDate>,
     /// The file the carried rows of each side (ledger, bank) were first read from.
     pub sources: [Option<SourceId>; 2],
     /// Carried-in ledger rows.
@@ -134,14 +137,23 @@ pub fn read(
             settled.add(table.common(row, None)?);
         }
     }
+    let results_date = summary_date(&dir, key).or(pending.business_date);
     Ok(CarryIn {
         pending: pending_file,
         business_date: pending.business_date,
+        results_date,
         sources: pending.sources,
         ledger: pending.ledger,
         bank: pending.bank,
         settled,
     })
+}
+
+/// The `business_date` of the results' summary.json, when it can be read.
+fn summary_date(dir: &Path, key: Option<&Sm4Key>) -> Option<NaiveDate> {
+    let (_, bytes) = stored_bytes(&dir.join("summary.json"), key).ok()?;
+    let summary: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    NaiveDate::parse_from_str(summary.get("business_date")?.as_str()?, "%Y-%m-%d").ok()
 }
 
 /// The plain bytes of a result file, and the file as stored with its SHA-256:
@@ -316,7 +328,9 @@ impl ResultTable {
             .parse()
             .map_err(|_| self.value_error(row, "line", "not a line number"))?;
         let amount = Decimal::from_str_exact(field("amount")?)
-            .map_err(|_| self.value_error(row, "amount", "not an amount"))?;
+            .ok()
+            .filter(|a| a.abs() < crate::input::amount::AMOUNT_LIMIT)
+            .ok_or_else(|| self.value_error(row, "amount", "not an amount below 10^15"))?;
         let time = match field("time")? {
             "" => None,
             text => Some(
@@ -339,6 +353,12 @@ impl ResultTable {
             time,
             text: RecordText::new(field("key")?, field("merchant")?, carried),
             origin: Origin::Input,
+            currency: match self.index("currency") {
+                Some(i) => super::amount::currency_code(self.text(row, i))
+                    .and_then(Currency::new)
+                    .ok_or_else(|| self.value_error(row, "currency", "not a three-letter currency code"))?,
+                None => Currency::CNY,
+            },
         })
     }
 

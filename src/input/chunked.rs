@@ -15,9 +15,9 @@ use super::field::clean_field;
 use super::records::{resolve, type_row, Fields, Layout, MappingError, RowError, Typed};
 use super::sniff::sniff_delimiter;
 use super::table::{
-    count_lines, csv_reader, field_too_long, find_header, is_blank_row, newlines_in, normalize_line_ends,
-    parse_rows_until, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape, SkipRuns, Table,
-    TableError, TableOptions, SNIFF_ROWS,
+    count_lines, csv_reader, field_too_long, find_header_or_none, is_blank_row, newlines_in,
+    normalize_line_ends, parse_rows_until, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape,
+    SkipRuns, Table, TableError, TableOptions, SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
 use crate::rules::plan::SidePlan;
@@ -63,7 +63,12 @@ fn read_in_chunks(
     if head.iter().all(is_blank_row) {
         return Err(TableError::Empty);
     }
-    let header_index = find_header(&head, options)?;
+    let Some(header_index) = find_header_or_none(&head, options)? else {
+        // No header row: read on one thread (such files are small bank exports).
+        let mut table = super::table::read_table(text, options)?;
+        let typed = typing.map(|(side, plan)| super::records::type_rows(&mut table, side, plan));
+        return Ok((table, typed.unwrap_or_else(|| Ok(Typed::default()))));
+    };
     let header_row = &head[header_index];
     let mut table = Table {
         delimiter,
@@ -74,6 +79,7 @@ fn read_in_chunks(
             .iter()
             .map(|f| clean_field(f).to_string())
             .collect(),
+        headerless: false,
         rows: Vec::new(),
         skipped: Vec::new(),
         total_lines,
@@ -445,6 +451,7 @@ mod tests {
             merchant: None,
             kind: None,
             refund_amount: None,
+            currency: None,
             status: None,
             fee: None,
             carry: vec!["memo".into()],

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use chardetng::EncodingDetector;
-use encoding_rs::{DecoderResult, Encoding, BIG5, GBK, UTF_16BE, UTF_16LE, UTF_8};
+use encoding_rs::{DecoderResult, Encoding, BIG5, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 use rayon::prelude::*;
 
 /// How many bytes, starting at the first non-ASCII byte, chardetng may see.
@@ -244,8 +244,18 @@ fn decode_known<'b>(
 
 /// Lets chardetng pick a legacy encoding, then decodes strictly with it.
 fn decode_guessed(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
-    let guess = guess(bytes);
-    if let Some(abandoned) = guess.abandoned {
+    let mut guess = guess(bytes);
+    if is_chinese(guess.encoding) && !plausible_chinese(bytes) {
+        guess = Guess {
+            encoding: WINDOWS_1252,
+            confident: false,
+            abandoned: None,
+        };
+    }
+    if let Some(abandoned) = guess
+        .abandoned
+        .filter(|&a| !is_chinese(a) || plausible_chinese(bytes))
+    {
         if let Some(invalid) = first_malformed(bytes, abandoned) {
             return Err(malformed(bytes, invalid, abandoned, false));
         }
@@ -256,6 +266,42 @@ fn decode_guessed(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
         confident: guess.confident,
     };
     Ok(decoded(text, guess.encoding, detection, false))
+}
+
+/// GBK and GB18030, the encodings a Latin-1 file is mistaken for.
+fn is_chinese(encoding: &'static Encoding) -> bool {
+    encoding == GBK || encoding == GB18030
+}
+
+/// How many bytes from the first non-ASCII byte the plausibility check reads.
+const PLAUSIBILITY_WINDOW: usize = 64 << 10;
+
+/// Whether the non-ASCII bytes read as GBK give plausible Chinese: most
+/// characters in the common (GB2312) range, both bytes 0xA1 or above. A
+/// Latin-1/Windows-1252 file (German `Begünstigter`, French `Opération`)
+/// has lone accented letters between ASCII ones, which GBK can only read as
+/// rare extension characters paired with the ASCII letter after them
+/// (`ün` → 黱), or cannot read at all.
+fn plausible_chinese(bytes: &[u8]) -> bool {
+    let start = Encoding::ascii_valid_up_to(bytes);
+    let window = &bytes[start..bytes.len().min(start.saturating_add(PLAUSIBILITY_WINDOW))];
+    let (mut common, mut rare) = (0usize, 0usize);
+    let mut i = 0;
+    while i < window.len() {
+        let lead = window[i];
+        if lead < 0x80 {
+            i += 1;
+            continue;
+        }
+        match window.get(i + 1) {
+            Some(&trail) if lead >= 0xA1 && trail >= 0xA1 && trail != 0xFF => common += 1,
+            Some(&trail) if (0x81..=0xFE).contains(&lead) && trail >= 0x40 && trail != 0x7F => rare += 1,
+            // A byte GBK cannot pair: not Chinese at all.
+            _ => rare += 2,
+        }
+        i += 2;
+    }
+    common >= rare
 }
 
 /// What chardetng made of a file.
@@ -656,6 +702,17 @@ mod tests {
             let decoded = auto(&bytes).unwrap();
             assert_eq!((decoded.encoding, &*decoded.text), (encoding, text));
         }
+    }
+
+    #[test]
+    fn latin1_german_export_is_not_taken_for_gbk() {
+        let text = "Buchungstag;Auftraggeber/Begünstigter;Betrag\n02.01.2025;Müller GmbH;-15,37\n";
+        let (bytes, _, unmappable) = WINDOWS_1252.encode(text);
+        assert!(!unmappable);
+        let decoded = auto(&bytes).unwrap();
+        assert_eq!((decoded.encoding, &*decoded.text), (WINDOWS_1252, text));
+        assert!(plausible_chinese(&gbk("交易时间,金额,商户名称\n")));
+        assert!(!plausible_chinese(&bytes));
     }
 
     #[test]

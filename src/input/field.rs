@@ -2,11 +2,14 @@
 //! in front of values to stop spreadsheets from mangling them.
 
 /// Trims whitespace (including tab, U+3000 and U+00A0) and strips leading
-/// `\t`, `` ` `` and `'` guards (a `'…'` pair entirely), without allocating.
+/// `\t`, `` ` `` and `'` guards (a `'…'` pair entirely) and the Excel text
+/// formula wrapping `="…"` some exports put around cells, without allocating.
 pub fn clean_field(raw: &str) -> &str {
     let mut text = trim(raw);
     loop {
-        let stripped = if let Some(rest) = text.strip_prefix('\'') {
+        let stripped = if let Some(inner) = formula_text(text) {
+            inner
+        } else if let Some(rest) = text.strip_prefix('\'') {
             rest.strip_suffix('\'').unwrap_or(rest)
         } else if let Some(rest) = text.strip_prefix('`') {
             rest
@@ -16,6 +19,12 @@ pub fn clean_field(raw: &str) -> &str {
         text = trim(stripped);
     }
     text
+}
+
+/// The text inside an Excel text formula `="…"` (written so a spreadsheet
+/// keeps `20230212` or an account number as text), when `text` is one.
+pub fn formula_text(text: &str) -> Option<&str> {
+    text.strip_prefix("=\"")?.strip_suffix('"')
 }
 
 fn trim(text: &str) -> &str {
@@ -57,6 +66,10 @@ mod tests {
         assert_eq!(clean_field("'=SUM(A1)"), "=SUM(A1)");
         assert_eq!(clean_field("\u{3000}交易成功\u{3000}"), "交易成功");
         assert_eq!(clean_field("xx\t "), "xx");
+        assert_eq!(clean_field("=\"20230212\""), "20230212");
+        assert_eq!(clean_field(" =\"交收日期\"\t"), "交收日期");
+        assert_eq!(clean_field("=\"\""), "");
+        assert_eq!(clean_field("=SUM(A1)"), "=SUM(A1)");
         assert_eq!(clean_field(""), "");
     }
 

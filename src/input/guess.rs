@@ -26,12 +26,15 @@ const KEY_WORDS: &[&str] = &[
 ];
 const AMOUNT_WORDS: &[&str] = &[
     "交易金额",
+    "发生金额",
     "金额",
     "发生额",
     "成交额",
     "amount",
     "billing amount",
     "transaction amount",
+    "betrag",
+    "umsatz",
 ];
 const DIRECTION_WORDS: &[&str] = &[
     "收/支",
@@ -59,6 +62,9 @@ const DATE_WORDS: &[&str] = &[
     "date posted",
     "transaction date",
     "date",
+    "buchungstag",
+    "buchungsdatum",
+    "datum",
 ];
 const MERCHANT_WORDS: &[&str] = &[
     "商户号",
@@ -75,18 +81,42 @@ const MERCHANT_WORDS: &[&str] = &[
     "counterparty",
     "payee",
     "description",
+    "auftraggeber",
+    "begünstigter",
+    "empfänger",
 ];
-/// Pairs of (money out, money in) column words.
+/// Header words of a currency column (`Original currency` and the like name
+/// another currency than the amount's, so `original` columns are left alone).
+const CURRENCY_WORDS: &[&str] = &["币种", "货币", "currency", "curr", "währung", "ccy"];
+/// Pairs of (money out, money in) column words, compared with the header
+/// names as written and with a currency mark after them taken off
+/// (`Debit CHF`, `支出(元)`).
 const DEBIT_CREDIT_WORDS: &[(&str, &str)] = &[
     ("交易金额(支出)", "交易金额(收入)"),
     ("记账金额(支出)", "记账金额(收入)"),
     ("支出金额", "收入金额"),
+    ("取出金额", "存入金额"),
+    ("支取金额", "存入金额"),
+    ("支出金额", "存入金额"),
+    ("付款金额", "收款金额"),
     ("借方金额", "贷方金额"),
     ("借方发生额", "贷方发生额"),
+    ("借方发生金额", "贷方发生金额"),
     ("支出", "收入"),
+    ("支出", "存入"),
+    ("取出", "存入"),
     ("借方", "贷方"),
     ("debit", "credit"),
+    ("debits", "credits"),
+    ("debit amount", "credit amount"),
     ("withdrawal", "deposit"),
+    ("withdrawals", "deposits"),
+    ("withdrawal amount", "deposit amount"),
+    ("money out", "money in"),
+    ("paid out", "paid in"),
+    ("soll", "haben"),
+    ("ausgang", "eingang"),
+    ("belastung", "gutschrift"),
 ];
 
 /// Guesses the column roles of `table`; `None` when no amount column is recognisable.
@@ -96,6 +126,7 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
     let key = find(header, KEY_WORDS);
     let merchant = find(header, MERCHANT_WORDS).filter(|m| Some(m) != key.as_ref());
     let (time, time_layout) = guess_time(table);
+    let currency = guess_currency(table, &amount);
     Some(ColumnPlan {
         key,
         amount,
@@ -106,8 +137,43 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
         status: None,
         refund_amount: None,
         fee: None,
+        currency,
         carry: Vec::new(),
     })
+}
+
+/// The currency column, when the header has one whose values are currency codes.
+pub fn guess_currency(table: &Table, amount: &AmountColumns) -> Option<String> {
+    let lower: Vec<String> = table.header.iter().map(|h| h.to_lowercase()).collect();
+    let taken = match amount {
+        AmountColumns::Single { amount, direction } => vec![Some(amount), direction.as_ref()],
+        AmountColumns::DebitCredit { debit, credit } => vec![Some(debit), Some(credit)],
+    };
+    let fits = |i: usize| {
+        let h = &lower[i];
+        !h.contains("original")
+            && !h.contains("原")
+            && !h.contains("balance")
+            && !h.contains("余额")
+            && !taken.contains(&Some(&table.header[i]))
+            && has_values(table, &table.header[i])
+            && table
+                .rows
+                .iter()
+                .take(SAMPLE_ROWS)
+                .map(|r| clean_field(r.fields.get(i).unwrap_or("")))
+                .filter(|v| !is_placeholder(v))
+                .all(|v| super::amount::currency_code(v).is_some())
+    };
+    CURRENCY_WORDS
+        .iter()
+        .find_map(|w| (0..lower.len()).find(|&i| lower[i] == *w && fits(i)))
+        .or_else(|| {
+            CURRENCY_WORDS
+                .iter()
+                .find_map(|w| (0..lower.len()).find(|&i| lower[i].contains(w) && fits(i)))
+        })
+        .map(|i| table.header[i].clone())
 }
 
 /// Like `guess_columns`, but where the header names show no amount or no
@@ -119,14 +185,25 @@ pub fn guess_columns_with_values(table: &Table) -> Option<(ColumnPlan, Vec<&'sta
     let mut columns = match guess_columns(table) {
         Some(columns) => columns,
         None => {
-            let amount = column_where(table, |v| v.contains('.') && parse_amount(v, None).is_ok())?;
-            from_values.push("amount");
+            let amount = match value_pair(table) {
+                Some(pair) => {
+                    from_values.push("debit");
+                    from_values.push("credit");
+                    pair
+                }
+                None => {
+                    let amount =
+                        column_where(table, |v| v.contains(['.', ',']) && parse_amount(v, None).is_ok())?;
+                    from_values.push("amount");
+                    AmountColumns::Single {
+                        amount,
+                        direction: None,
+                    }
+                }
+            };
             ColumnPlan {
                 key: find(&table.header, KEY_WORDS),
-                amount: AmountColumns::Single {
-                    amount,
-                    direction: None,
-                },
+                amount,
                 time: TimeColumns::None,
                 time_layout: TimeLayout::Auto,
                 merchant: find(&table.header, MERCHANT_WORDS),
@@ -134,6 +211,7 @@ pub fn guess_columns_with_values(table: &Table) -> Option<(ColumnPlan, Vec<&'sta
                 status: None,
                 refund_amount: None,
                 fee: None,
+                currency: None,
                 carry: Vec::new(),
             }
         }
@@ -156,12 +234,74 @@ pub fn guess_columns_with_values(table: &Table) -> Option<(ColumnPlan, Vec<&'sta
     }
     if columns.time == TimeColumns::None {
         let utc = chrono_tz::UTC;
-        if let Some(time) = column_where(table, |v| parse_time(v, &TimeLayout::Auto, utc).is_ok()) {
+        let is_time = |v: &str| {
+            matches!(
+                parse_time(v, &TimeLayout::Auto, utc),
+                Ok(_) | Err(super::time::TimeError::AmbiguousDayMonth(_))
+            )
+        };
+        if let Some(time) = column_where(table, is_time) {
+            columns.time_layout = slash_layout(table, &time);
             columns.time = TimeColumns::One(time);
             from_values.push("time");
         }
     }
+    if columns.merchant.is_none() && table.headerless {
+        let taken = columns.names();
+        columns.merchant = column_where(table, |v| {
+            v.chars().any(char::is_alphabetic) && parse_amount(v, None).is_err()
+        })
+        .filter(|m| !taken.contains(m));
+        if columns.merchant.is_some() {
+            from_values.push("merchant");
+        }
+    }
     Some((columns, from_values))
+}
+
+/// Two neighbouring columns of amounts where every row fills exactly one:
+/// money out and money in. Which is which is read from a balance column
+/// right after them (its change from row to row is in minus out); without
+/// one, the first is money out, as most banks lay them out.
+fn value_pair(table: &Table) -> Option<AmountColumns> {
+    let cell = |r: &super::table::RawRow, i: usize| clean_field(r.fields.get(i).unwrap_or("")).to_string();
+    let amount = |v: &str| -> Option<rust_decimal::Decimal> {
+        (!is_placeholder(v)).then(|| parse_amount(v, None).ok()).flatten()
+    };
+    let rows: Vec<_> = table.rows.iter().take(SAMPLE_ROWS).collect();
+    let width = table.header.len();
+    let (first, second) = (0..width.saturating_sub(1)).find_map(|i| {
+        let exclusive = rows.iter().all(|r| {
+            let (a, b) = (cell(r, i), cell(r, i + 1));
+            let (fa, fb) = (!is_placeholder(&a), !is_placeholder(&b));
+            fa != fb && (!fa || amount(&a).is_some()) && (!fb || amount(&b).is_some())
+        });
+        let both_used = rows.iter().any(|r| !is_placeholder(&cell(r, i)))
+            && rows.iter().any(|r| !is_placeholder(&cell(r, i + 1)));
+        (rows.len() >= 2 && exclusive && both_used).then_some((i, i + 1))
+    })?;
+    let balance: Option<Vec<rust_decimal::Decimal>> =
+        rows.iter().map(|r| amount(&cell(r, second + 1))).collect();
+    let delta = |r: &super::table::RawRow| {
+        amount(&cell(r, second)).unwrap_or_default().abs() - amount(&cell(r, first)).unwrap_or_default().abs()
+    };
+    let swapped = balance.is_some_and(|b| {
+        b.len() >= 2
+            && (1..b.len()).all(|k| b[k] - b[k - 1] == -delta(rows[k]))
+            && (1..b.len()).any(|k| delta(rows[k]) != rust_decimal::Decimal::ZERO)
+    });
+    let name = |i: usize| table.header[i].clone();
+    Some(if swapped {
+        AmountColumns::DebitCredit {
+            debit: name(second),
+            credit: name(first),
+        }
+    } else {
+        AmountColumns::DebitCredit {
+            debit: name(first),
+            credit: name(second),
+        }
+    })
 }
 
 /// How many rows value-based guesses look at.
@@ -186,30 +326,77 @@ fn column_where(table: &Table, test: impl Fn(&str) -> bool) -> Option<String> {
 
 /// The first header that equals a word, or else the first that contains one (in word order).
 fn find(header: &[String], words: &[&str]) -> Option<String> {
+    candidates(header, words).into_iter().next()
+}
+
+/// Headers equal to a word (in word order), then headers containing one;
+/// balance columns never.
+fn candidates(header: &[String], words: &[&str]) -> Vec<String> {
     let lower: Vec<String> = header.iter().map(|h| h.to_lowercase()).collect();
-    let pick = |test: &dyn Fn(&str, &str) -> bool| {
-        words.iter().find_map(|w| {
-            lower
-                .iter()
-                .position(|h| test(h, w) && !h.contains("余额") && !h.contains("balance"))
-                .map(|i| header[i].clone())
-        })
-    };
-    pick(&|h, w| h == w).or_else(|| pick(&|h, w| h.contains(w)))
+    let mut found: Vec<String> = Vec::new();
+    for exact in [true, false] {
+        for w in words {
+            for (i, h) in lower.iter().enumerate() {
+                let hit = if exact { h == w } else { h.contains(w) };
+                if hit && !h.contains("余额") && !h.contains("balance") && !found.contains(&header[i]) {
+                    found.push(header[i].clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// A header name without a currency mark after it: `debit chf` → `debit`,
+/// `支出(元)` → `支出` (lowercase in, lowercase out).
+fn without_currency(name: &str) -> &str {
+    let name = name.trim();
+    for (open, close) in [('(', ')'), ('（', '）')] {
+        if let Some(inner) = name.strip_suffix(close).and_then(|n| n.rsplit_once(open)) {
+            let (base, mark) = inner;
+            let is_mark = matches!(mark, "元" | "人民币" | "rmb")
+                || mark.len() == 3 && mark.bytes().all(|b| b.is_ascii_lowercase());
+            if is_mark && !base.trim().is_empty() {
+                return base.trim();
+            }
+        }
+    }
+    if let Some((base, mark)) = name.rsplit_once(' ') {
+        if mark.len() == 3
+            && mark.bytes().all(|b| b.is_ascii_lowercase())
+            && super::amount::currency_code(&mark.to_ascii_uppercase()).is_some()
+        {
+            return base.trim();
+        }
+    }
+    name
 }
 
 /// A debit/credit pair that holds values, else a single amount column.
 fn guess_amount(table: &Table) -> Option<AmountColumns> {
     let header = &table.header;
     let exact = |w: &str| header.iter().find(|h| h.to_lowercase() == w).cloned();
-    for (out, into) in DEBIT_CREDIT_WORDS {
-        if let (Some(debit), Some(credit)) = (exact(out), exact(into)) {
-            if has_values(table, &debit) || has_values(table, &credit) {
-                return Some(AmountColumns::DebitCredit { debit, credit });
+    let loose = |w: &str| {
+        header
+            .iter()
+            .find(|h| without_currency(&h.to_lowercase()) == w)
+            .cloned()
+    };
+    for named in [&exact as &dyn Fn(&str) -> Option<String>, &loose] {
+        for (out, into) in DEBIT_CREDIT_WORDS {
+            if let (Some(debit), Some(credit)) = (named(out), named(into)) {
+                if has_values(table, &debit) || has_values(table, &credit) {
+                    return Some(AmountColumns::DebitCredit { debit, credit });
+                }
             }
         }
     }
-    let amount = find(header, AMOUNT_WORDS)?;
+    let found = candidates(header, AMOUNT_WORDS);
+    let amount = found
+        .iter()
+        .find(|c| has_values(table, c))
+        .or(found.first())?
+        .clone();
     Some(AmountColumns::Single {
         amount,
         direction: find(header, DIRECTION_WORDS),
@@ -241,9 +428,7 @@ fn guess_time(table: &Table) -> (TimeColumns, TimeLayout) {
         TimeColumns::One(c) | TimeColumns::DateAndTime { date: c, .. } => Some(c.clone()),
         TimeColumns::None => None,
     };
-    let layout = first_column
-        .and_then(|c| sample(table, &c))
-        .map_or(TimeLayout::Auto, |s| day_first_layout(&s));
+    let layout = first_column.map_or(TimeLayout::Auto, |c| slash_layout(table, &c));
     (columns, layout)
 }
 
@@ -262,20 +447,50 @@ fn sample(table: &Table, column: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// `24/03/2025` (day first, as HSBC and many non-Chinese banks write) needs an explicit layout.
-fn day_first_layout(sample: &str) -> TimeLayout {
-    let b = sample.as_bytes();
-    let day_first = b.len() >= 10
-        && b[2] == b'/'
-        && b[5] == b'/'
-        && b[..2]
-            .iter()
-            .chain(&b[3..5])
-            .chain(&b[6..10])
-            .all(u8::is_ascii_digit);
-    if day_first && b.len() == 10 {
-        TimeLayout::Format("%d/%m/%Y".into())
-    } else {
-        TimeLayout::Auto
+/// `24/03/2025` (day first, as HSBC and many non-Chinese banks write) or
+/// `03/24/2025` (month first): decided by the whole column, where a first
+/// part above 12 means day first and a second part above 12 month first.
+/// When no value decides, or the values disagree, the layout stays
+/// automatic and each ambiguous value is refused with how to set `time_format`.
+fn slash_layout(table: &Table, column: &str) -> TimeLayout {
+    let Some(i) = table.header.iter().position(|h| h == column) else {
+        return TimeLayout::Auto;
+    };
+    let (mut day_first, mut month_first, mut clock) = (false, false, None);
+    for row in table.rows.iter().take(SAMPLE_ROWS * 5) {
+        let v = clean_field(row.fields.get(i).unwrap_or(""));
+        if is_placeholder(v) {
+            continue;
+        }
+        let b = v.as_bytes();
+        let slashed = b.len() >= 10
+            && b[2] == b'/'
+            && b[5] == b'/'
+            && b[..2]
+                .iter()
+                .chain(&b[3..5])
+                .chain(&b[6..10])
+                .all(u8::is_ascii_digit);
+        if !slashed {
+            return TimeLayout::Auto;
+        }
+        let suffix = match v[10..].trim().len() {
+            0 => "",
+            5 => " %H:%M",
+            8 => " %H:%M:%S",
+            _ => return TimeLayout::Auto,
+        };
+        if clock.is_some_and(|c| c != suffix) {
+            return TimeLayout::Auto;
+        }
+        clock = Some(suffix);
+        day_first |= v[..2] > *"12";
+        month_first |= v[3..5] > *"12";
+    }
+    let clock = clock.unwrap_or("");
+    match (day_first, month_first) {
+        (true, false) => TimeLayout::Format(format!("%d/%m/%Y{clock}")),
+        (false, true) => TimeLayout::Format(format!("%m/%d/%Y{clock}")),
+        _ => TimeLayout::Auto,
     }
 }

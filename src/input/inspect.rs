@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use thiserror::Error;
 
+use super::records::AMOUNT_NOTE;
 use super::status::{type_by_status, Sorted};
 use super::table::{DelimiterSource, SkippedLines, TableOptions};
 use super::time::{format_in_zone, TimeLayout};
@@ -86,8 +87,11 @@ pub struct Inspection {
     pub delimiter_source: &'static str,
     /// Header line.
     pub header_line: u64,
-    /// Header names.
+    /// Header names (`1`, `2`, … when the file has no header row).
     pub header: Vec<String>,
+    /// The file has no header row: columns are named by position.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub headerless: bool,
     /// Skipped line runs.
     pub skipped: Vec<SkippedLines>,
     /// Physical lines in the file.
@@ -117,6 +121,13 @@ pub struct Inspection {
     pub time_from: Option<String>,
     /// Latest time.
     pub time_to: Option<String>,
+    /// Totals by currency, when any row is in another currency than CNY.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub currencies: BTreeMap<String, Decimal>,
+    /// What was done to read the file that a reader should know (unwrapped
+    /// `="…"` cells, decimal commas, annotated amounts, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Problems as `FILE:LINE:COL: message`.
     pub problems: Vec<String>,
 }
@@ -177,6 +188,9 @@ pub fn guessed_plan(options: &InspectOptions) -> Result<SidePlan, InspectError> 
         status: plan::default_status_words(),
         cleaners: Vec::new(),
         profile: None,
+        header: None,
+        currency: crate::model::Currency::CNY,
+        decimal_comma: false,
         guess_columns: Some(ColumnSpec::default()),
     };
     apply_overrides(&mut sp, options)?;
@@ -194,6 +208,7 @@ pub fn locate_with(path: &Path, sp: &SidePlan) -> Result<Located, ReadError> {
         } else {
             Vec::new()
         },
+        header: sp.header,
     };
     locate(path, sp.encoding, &options)
 }
@@ -246,7 +261,7 @@ fn plan_without_rules(
 pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, InspectError> {
     let (from_rules, rules_source) = side_plan(options)?;
     let by_rules = from_rules.is_some();
-    let (sp, mapping_source, recognition, reuse) = match from_rules {
+    let (mut sp, mut mapping_source, recognition, reuse) = match from_rules {
         Some(sp) => (sp, rules_source, None, None),
         None => {
             let (sp, source, recognition, located) = plan_without_rules(path, options)?;
@@ -257,8 +272,23 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
         Some(located) => located,
         None => locate_with(path, &sp)?,
     };
+    let mut settled = super::settle(&sp, options.side.name(), &located.table);
+    // A file a profile recognises is read with it when the roles cannot be
+    // guessed from the row taken for the header (a workbook's generic
+    // Column1… titles above the bill's own header).
+    if let (Err(_), Some(recognised)) = (&settled, recognised_profile(&recognition, options, by_rules)) {
+        let mut profiled =
+            profiles::plan_for(&recognised, options.timezone.as_deref()).map_err(InspectError::Setting)?;
+        apply_overrides(&mut profiled, options)?;
+        located = locate_with(path, &profiled)?;
+        mapping_source = format!(
+            "profile {recognised} (recognised, confidence 1.00; no amount column in the row taken for the header)"
+        );
+        settled = super::settle(&profiled, options.side.name(), &located.table);
+        sp = profiled;
+    }
     let mut report = Inspection::located(path, &located, recognition);
-    let sp = match profiles::with_guessed_columns(&sp, options.side.name(), &located.table) {
+    let mut sp = match settled {
         Ok(sp) => sp,
         Err(_) if !by_rules && sp.profile.is_none() => {
             report.mapping_source = "none: no amount column recognised; pass --rules R --side S".into();
@@ -272,9 +302,34 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
             return Ok(report);
         }
     };
-    report.mapping_source = mapping_source;
-    report.mapping = Some(describe(&sp.columns));
+    report.mapping_source =
+        if located.table.headerless && !by_rules && sp.profile.as_deref().is_none_or(|p| p == "generic-bank")
+        {
+            "no header: columns by position, roles guessed from the values".to_string()
+        } else {
+            mapping_source
+        };
+    let mut mapping = describe(&sp.columns);
+    if !by_rules && sp.profile.is_none() && options.timezone.is_none() && names_utc(&sp.columns.time) {
+        sp.zone = chrono_tz::UTC;
+        mapping.insert("timezone", "UTC (the time column's name says so)".into());
+    }
+    report.mapping = Some(mapping);
     report.profile = sp.profile.clone();
+    if sp.decimal_comma {
+        report
+            .notes
+            .push("amounts are written with decimal commas (1.234,56 is 1234.56): ';' between fields and every amount ends in a comma and two digits".into());
+    }
+    if !sp.columns.carry.iter().any(|c| c == AMOUNT_NOTE) {
+        sp.columns.carry.push(AMOUNT_NOTE.to_string());
+    }
+    let note_at = sp
+        .columns
+        .carry
+        .iter()
+        .position(|c| c == AMOUNT_NOTE)
+        .unwrap_or_default();
     match type_by_status(&mut located.table, options.side, &sp) {
         Err(e) => report.problems.push(format!(
             "{}:{}:{}: {e}",
@@ -282,9 +337,38 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
             report.header_line,
             e.column()
         )),
-        Ok(sorted) => report.add_records(&sorted, sp.zone),
+        Ok(sorted) => {
+            report.add_records(&sorted, sp.zone);
+            report.add_amount_notes(&sorted, note_at);
+        }
     }
     Ok(report)
+}
+
+/// The profile to fall back on: one that fits the whole header, when no
+/// rule file or profile was named.
+fn recognised_profile(
+    recognition: &Option<Recognition>,
+    options: &InspectOptions,
+    by_rules: bool,
+) -> Option<String> {
+    let r = recognition.as_ref()?;
+    (!by_rules && options.profile.is_none() && r.confidence >= 1.0)
+        .then(|| r.recognized.clone())
+        .flatten()
+}
+
+/// Whether the time column's name says its times are UTC (`交易时间(UTC)`, `Time (GMT)`).
+fn names_utc(time: &TimeColumns) -> bool {
+    let says = |name: &str| {
+        let upper = name.to_uppercase();
+        upper.contains("UTC") || upper.contains("GMT")
+    };
+    match time {
+        TimeColumns::None => false,
+        TimeColumns::One(t) => says(t),
+        TimeColumns::DateAndTime { date, time } => says(date) || says(time),
+    }
 }
 
 impl Inspection {
@@ -311,6 +395,7 @@ impl Inspection {
             },
             header_line: table.header_line,
             header: table.header.clone(),
+            headerless: table.headerless,
             skipped: table.skipped.clone(),
             total_lines: table.total_lines,
             profile: None,
@@ -325,6 +410,8 @@ impl Inspection {
             expense_total: None,
             time_from: None,
             time_to: None,
+            currencies: BTreeMap::new(),
+            notes: formula_note(table).into_iter().collect(),
             problems: Vec::new(),
         }
     }
@@ -345,7 +432,45 @@ impl Inspection {
         let times = typed.records.iter().filter_map(|r| r.time);
         self.time_from = times.clone().min().map(|t| format_in_zone(t, zone));
         self.time_to = times.max().map(|t| format_in_zone(t, zone));
+        let mut currencies: BTreeMap<String, Decimal> = BTreeMap::new();
+        for r in &typed.records {
+            *currencies.entry(r.currency.to_string()).or_default() += r.amount;
+        }
+        if currencies.len() > 1 || currencies.keys().any(|c| c != "CNY") {
+            self.currencies = currencies;
+        }
     }
+
+    /// A note for the amounts written with an annotation after them
+    /// (`131.77(已退款89.84)`), carried as value `at` of each record.
+    fn add_amount_notes(&mut self, sorted: &Sorted, at: usize) {
+        let notes: Vec<String> = sorted
+            .typed
+            .records
+            .iter()
+            .filter_map(|r| r.carried().nth(at).filter(|n| !n.is_empty()).map(|n| (r, n)))
+            .map(|(r, n)| format!("line {}: {} ({n})", r.line, r.amount))
+            .collect();
+        if !notes.is_empty() {
+            self.notes.push(format!(
+                "{} amount(s) carry a note after the number, read as the amount and kept as amount_note: {}",
+                notes.len(),
+                notes.join("; ")
+            ));
+        }
+    }
+}
+
+/// A note when cells or header names are wrapped as Excel text formulas.
+fn formula_note(table: &super::table::Table) -> Option<String> {
+    let wrapped = |f: &str| super::field::formula_text(f.trim()).is_some();
+    let cells: usize = table
+        .rows
+        .iter()
+        .map(|r| r.fields.iter().filter(|f| wrapped(f)).count())
+        .sum();
+    (cells > 0)
+        .then(|| format!("{cells} cell(s) written as Excel text formulas (=\"…\") read as the text inside"))
 }
 
 /// `comma`, `tab`, `semicolon`, `pipe`, or the character.
@@ -402,6 +527,9 @@ pub fn describe(c: &ColumnPlan) -> BTreeMap<&'static str, String> {
     if let Some(x) = &c.refund_amount {
         m.insert("refund_amount", x.clone());
     }
+    if let Some(x) = &c.currency {
+        m.insert("currency", x.clone());
+    }
     m
 }
 
@@ -435,12 +563,20 @@ impl Inspection {
         let _ = writeln!(s, "file        {} ({} bytes)", self.file, self.size);
         let _ = writeln!(s, "encoding    {} ({})", self.encoding, self.encoding_detection);
         let _ = writeln!(s, "delimiter   {} ({})", self.delimiter, self.delimiter_source);
-        let _ = writeln!(
-            s,
-            "header      line {}: {}",
-            self.header_line,
-            self.header.join(" | ")
-        );
+        if self.headerless {
+            let _ = writeln!(
+                s,
+                "header      none: columns by position (1..{})",
+                self.header.len()
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "header      line {}: {}",
+                self.header_line,
+                self.header.join(" | ")
+            );
+        }
         if self.skipped.is_empty() {
             let _ = writeln!(s, "skipped     none");
         }
@@ -488,8 +624,15 @@ impl Inspection {
                 self.expense_total.unwrap_or_default()
             );
         }
+        if !self.currencies.is_empty() {
+            let by: Vec<String> = self.currencies.iter().map(|(c, t)| format!("{c} {t}")).collect();
+            let _ = writeln!(s, "currencies  {}", by.join(", "));
+        }
         if let (Some(from), Some(to)) = (&self.time_from, &self.time_to) {
             let _ = writeln!(s, "time range  {from} .. {to}");
+        }
+        for note in &self.notes {
+            let _ = writeln!(s, "note        {note}");
         }
         if self.problems.is_empty() {
             let _ = writeln!(s, "problems    none");
@@ -515,7 +658,11 @@ impl Inspection {
 fn write_recognition(s: &mut String, r: &Recognition) {
     match &r.recognized {
         Some(name) => {
-            let line = r.line.map_or(String::new(), |l| format!(", header line {l}"));
+            let line = match r.line {
+                Some(0) => ", no header row".to_string(),
+                Some(l) => format!(", header line {l}"),
+                None => String::new(),
+            };
             let _ = writeln!(s, "profile     {name} (confidence {:.2}{line})", r.confidence);
         }
         None => {

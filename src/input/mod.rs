@@ -292,6 +292,60 @@ fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
+/// The plan for a located table: guessed column roles filled in (see
+/// `profiles::with_guessed_columns`), and decimal commas when the file
+/// writes them: `;` between fields and every amount with a comma and two
+/// decimals (`-15,37`, `1.234,56`).
+pub fn settle(plan: &SidePlan, side: &str, table: &Table) -> Result<SidePlan, String> {
+    let guessed = plan.guess_columns.is_some();
+    let mut plan = profiles::with_guessed_columns(plan, side, table)?;
+    if guessed && plan.columns.currency.is_none() {
+        if let Some(currency) = named_currency(&plan) {
+            plan.currency = currency;
+        }
+    }
+    plan.decimal_comma = table.delimiter == b';'
+        && table.delimiter_source != table::DelimiterSource::Cells
+        && amount_columns_use_decimal_commas(&plan, table);
+    Ok(plan)
+}
+
+/// The currency a guessed amount column's name gives (`Amount (EUR)`, `Debit CHF`).
+fn named_currency(plan: &SidePlan) -> Option<crate::model::Currency> {
+    use crate::rules::plan::AmountColumns;
+    let name = match &plan.columns.amount {
+        AmountColumns::Single { amount, .. } => amount,
+        AmountColumns::DebitCredit { debit, .. } => debit,
+    };
+    let mark = name
+        .trim_end_matches([')', '）'])
+        .rsplit([' ', '(', '（'])
+        .next()?;
+    (mark.len() == 3 && mark.bytes().all(|b| b.is_ascii_uppercase()))
+        .then(|| amount::currency_code(mark))
+        .flatten()
+        .and_then(crate::model::Currency::new)
+}
+
+fn amount_columns_use_decimal_commas(plan: &SidePlan, table: &Table) -> bool {
+    use crate::rules::plan::AmountColumns;
+    let names = match &plan.columns.amount {
+        AmountColumns::Single { amount, .. } => vec![amount.as_str()],
+        AmountColumns::DebitCredit { debit, credit } => vec![debit.as_str(), credit.as_str()],
+    };
+    let at: Vec<usize> = names
+        .iter()
+        .filter_map(|n| table.header.iter().position(|h| h == n))
+        .collect();
+    !at.is_empty()
+        && amount::is_decimal_comma(
+            table
+                .rows
+                .iter()
+                .flat_map(|r| at.iter().map(|&i| r.fields.get(i).unwrap_or(""))),
+        )
+}
+
 /// Reads one side's file with its rule-file settings and types its rows.
 /// A text file whose columns are known up front and that has no status
 /// column is parsed and typed in parallel chunks (`chunked`); guessed
@@ -305,14 +359,18 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
         } else {
             plan.columns.names()
         },
+        header: plan.header,
     };
     let table_error = |error| ReadError::Table {
         path: path.into(),
         error,
     };
-    let chunked = plan.guess_columns.is_none() && plan.columns.status.is_none();
+    let chunked = plan.guess_columns.is_none() && plan.columns.status.is_none() && plan.header != Some(false);
     let content = read_content(path, plan.encoding, &options, |text, facts| {
-        if !chunked {
+        // A `;` file may write decimal commas, which only its whole amount
+        // column can tell: it is read whole first.
+        let semicolon = plan.delimiter.unwrap_or_else(|| sniff::sniff_delimiter(text)) == b';';
+        if !chunked || semicolon {
             let table = chunked::read_rows(text, &options).map_err(table_error)?;
             return Ok((facts.with_table(table), None));
         }
@@ -335,12 +393,10 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
         }
         Content::Text((located, None)) | Content::Workbook(located) => located,
     };
-    let plan = profiles::with_guessed_columns(plan, side.name(), &located.table).map_err(|message| {
-        ReadError::Guess {
-            path: path.into(),
-            line: located.table.header_line,
-            message,
-        }
+    let plan = settle(plan, side.name(), &located.table).map_err(|message| ReadError::Guess {
+        path: path.into(),
+        line: located.table.header_line,
+        message,
     })?;
     let sorted =
         status::type_by_status(&mut located.table, side, &plan).map_err(|error| ReadError::Mapping {

@@ -6,11 +6,11 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use super::amount::{parse_amount, parse_optional_amount};
-use super::field::{clean_field, excerpt};
+use super::amount::{parse_money, parse_optional_amount, Money};
+use super::field::{clean_field, excerpt, is_placeholder};
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
-use crate::model::{Origin, Record, RecordText, Side};
+use crate::model::{Currency, Origin, Record, RecordText, Side};
 use crate::rules::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 
 /// A mapped column that the header does not have, or has twice.
@@ -108,12 +108,21 @@ pub(crate) struct Layout<'p> {
     time: TimeAt,
     merchant: Option<usize>,
     kind: Option<usize>,
+    currency: Option<usize>,
+    /// Positions of the carried columns; `AMOUNT_NOTE_AT` for `amount_note`.
     carry: Vec<usize>,
     /// The fee column and its place among the carried values.
     fee: Option<(usize, usize)>,
     cleaners: Vec<Option<&'p Cleaner>>,
     width: usize,
 }
+
+/// The carried column `amount_note`, when the header has no column of that
+/// name: the annotation written after an amount (`131.77(已退款89.84)`).
+pub const AMOUNT_NOTE: &str = "amount_note";
+
+/// Where `amount_note` stands in `Layout::carry`.
+const AMOUNT_NOTE_AT: usize = usize::MAX;
 
 enum AmountAt {
     Single { amount: usize, direction: Option<usize> },
@@ -178,7 +187,15 @@ pub(crate) fn resolve<'p>(table: &Table, plan: &'p SidePlan) -> Result<Layout<'p
         time,
         merchant: opt(&c.merchant)?,
         kind: opt(&c.kind)?,
-        carry: c.carry.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        currency: opt(&c.currency)?,
+        carry: c
+            .carry
+            .iter()
+            .map(|n| match find(n) {
+                Err(MappingError::Missing { .. }) if n == AMOUNT_NOTE => Ok(AMOUNT_NOTE_AT),
+                other => other,
+            })
+            .collect::<Result<_, _>>()?,
         fee: match (&c.fee, c.fee_slot()) {
             (Some(name), Some(slot)) => Some((find(name)?, slot)),
             _ => None,
@@ -239,7 +256,24 @@ pub(crate) fn type_row(
         column: i + 1,
         message,
     };
-    let mut amount = read_amount(&cell, plan, layout, &error)?;
+    let (mut amount, written_currency, note) = read_amount(&cell, plan, layout, &error)?;
+    let currency = match layout.currency.map(cell).filter(|c| !is_placeholder(c)) {
+        Some(code) => {
+            let i = layout.currency.unwrap_or_default();
+            super::amount::currency_code(code)
+                .and_then(Currency::new)
+                .ok_or_else(|| {
+                    error(
+                        i,
+                        format!(
+                            "currency \"{}\" is not a currency code such as CNY or USD",
+                            excerpt(code)
+                        ),
+                    )
+                })?
+        }
+        None => written_currency.and_then(Currency::new).unwrap_or(plan.currency),
+    };
     if let Some(i) = layout.kind {
         let kind = cell(i);
         if plan.values.is_refund(kind) {
@@ -261,18 +295,20 @@ pub(crate) fn type_row(
     };
     let key = layout.key.map_or("", cell);
     let merchant = layout.merchant.map_or("", cell);
-    let text = match layout.fee {
-        None => RecordText::new(key, merchant, layout.carry.iter().map(|&i| cell(i))),
-        Some((column, slot)) => {
-            let fee = read_fee(cell(column)).map_err(|e| error(column, e))?;
-            let carried = layout.carry.iter().enumerate();
-            RecordText::new(
-                key,
-                merchant,
-                carried.map(|(k, &i)| if k == slot { fee.as_str() } else { cell(i) }),
-            )
-        }
+    let (fee_slot, fee) = match layout.fee {
+        None => (None, String::new()),
+        Some((column, slot)) => (Some(slot), read_fee(cell(column)).map_err(|e| error(column, e))?),
     };
+    let carried = layout.carry.iter().enumerate().map(|(k, &i)| {
+        if Some(k) == fee_slot {
+            fee.as_str()
+        } else if i == AMOUNT_NOTE_AT {
+            note.unwrap_or("")
+        } else {
+            cell(i)
+        }
+    });
+    let text = RecordText::new(key, merchant, carried);
     Ok(Record {
         side,
         line,
@@ -280,6 +316,7 @@ pub(crate) fn type_row(
         time,
         text,
         origin: Origin::Input,
+        currency,
     })
 }
 
@@ -341,36 +378,53 @@ impl Layout<'_> {
             TimeAt::One(t) => [Some(t), None],
             TimeAt::DateAndTime(d, t) => [Some(d), Some(t)],
         };
-        [self.key, self.merchant, self.kind]
+        [self.key, self.merchant, self.kind, self.currency]
             .into_iter()
             .chain(amount)
             .chain(time)
             .flatten()
-            .chain(self.carry.iter().copied())
+            .chain(self.carry.iter().copied().filter(|&i| i != AMOUNT_NOTE_AT))
             .chain(self.fee.map(|(column, _)| column))
     }
 }
 
+/// The signed amount of a row, the currency its amount names (if any) and
+/// the annotation after it (if any).
 fn read_amount<'r>(
     cell: &impl Fn(usize) -> &'r str,
     plan: &SidePlan,
     layout: &Layout,
     error: &impl Fn(usize, String) -> RowError,
-) -> Result<Decimal, RowError> {
+) -> Result<(Decimal, Option<&'static str>, Option<&'r str>), RowError> {
     let decimals = plan.amount_decimals;
+    let money =
+        |i: usize| parse_money(cell(i), decimals, plan.decimal_comma).map_err(|e| error(i, e.to_string()));
+    let optional = |i: usize| -> Result<Option<Money<'r>>, RowError> {
+        if is_placeholder(cell(i)) {
+            Ok(None)
+        } else {
+            money(i).map(Some)
+        }
+    };
     match layout.amount {
         AmountAt::Single { amount, direction } => {
-            let value = parse_amount(cell(amount), decimals).map_err(|e| error(amount, e.to_string()))?;
-            let Some(d) = direction else { return Ok(value) };
+            let Money {
+                amount: value,
+                currency,
+                note,
+            } = money(amount)?;
+            let Some(d) = direction else {
+                return Ok((value, currency, note));
+            };
             let word = cell(d);
-            if plan.values.is_income(word) {
-                Ok(value.abs())
+            let signed = if plan.values.is_income(word) {
+                value.abs()
             } else if plan.values.is_expense(word) {
-                Ok(-value.abs())
+                -value.abs()
             } else if plan.values.is_neutral(word) {
-                Ok(value)
+                value
             } else {
-                Err(error(
+                return Err(error(
                     d,
                     format!(
                         "direction \"{}\" is not an income ({}), expense ({}) or neutral ({}) word; add it to values.income, values.expense or values.neutral in the rule file",
@@ -379,21 +433,29 @@ fn read_amount<'r>(
                         plan.values.expense.join(" "),
                         plan.values.neutral.join(" ")
                     ),
-                ))
-            }
+                ));
+            };
+            Ok((signed, currency, note))
         }
         AmountAt::DebitCredit { debit, credit } => {
-            let out =
-                parse_optional_amount(cell(debit), decimals).map_err(|e| error(debit, e.to_string()))?;
-            let into =
-                parse_optional_amount(cell(credit), decimals).map_err(|e| error(credit, e.to_string()))?;
-            match (out, into) {
-                (None, None) => Err(error(
+            let out = optional(debit)?;
+            let into = optional(credit)?;
+            if out.is_none() && into.is_none() {
+                return Err(error(
                     debit,
                     "both the debit and the credit column are empty: one of them must hold the amount".into(),
-                )),
-                (out, into) => Ok(into.unwrap_or_default().abs() - out.unwrap_or_default().abs()),
+                ));
             }
+            let amount = |m: &Option<Money>| m.as_ref().map_or(Decimal::ZERO, |m| m.amount.abs());
+            let currency = into
+                .as_ref()
+                .and_then(|m| m.currency)
+                .or(out.as_ref().and_then(|m| m.currency));
+            let note = into
+                .as_ref()
+                .and_then(|m| m.note)
+                .or(out.as_ref().and_then(|m| m.note));
+            Ok((amount(&into) - amount(&out), currency, note))
         }
     }
 }

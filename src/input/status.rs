@@ -51,7 +51,7 @@ pub fn type_by_status(table: &mut Table, side: Side, plan: &SidePlan) -> Result<
     for record in &mut refunds.records {
         record.amount = -record.amount.abs();
     }
-    let aside = type_group(table, groups.aside, side, plan)?;
+    let aside = type_group(table, groups.aside, side, &aside_plan(plan))?;
     let had_refunds = !refunds.records.is_empty();
     typed.records.append(&mut refunds.records);
     if had_refunds {
@@ -132,6 +132,14 @@ fn type_group(
     }
     table.rows = rows;
     type_rows(table, side, plan)
+}
+
+/// The plan for rows set aside by their status: a closed or failed payment
+/// often has no direction (an empty 收/支 cell), and its amount is kept as written.
+fn aside_plan(plan: &SidePlan) -> SidePlan {
+    let mut aside = plan.clone();
+    aside.values.neutral.push(String::new());
+    aside
 }
 
 /// The plan for refund rows: the amount comes from `refund_amount` when set.

@@ -28,6 +28,10 @@ pub struct TableOptions {
     pub header_line: Option<u64>,
     /// Column names the caller will look up; the first row holding all of them is the header.
     pub expected_columns: Vec<String>,
+    /// `Some(false)`: the file has no header row; `None`: detect it (a file
+    /// whose first row looks like data and that has no header row is read
+    /// without one).
+    pub header: Option<bool>,
 }
 
 /// One data row: where it starts in the file and its raw fields.
@@ -92,10 +96,13 @@ pub struct Table {
     pub delimiter: u8,
     /// How the delimiter was decided.
     pub delimiter_source: DelimiterSource,
-    /// 1-based line of the header row.
+    /// 1-based line of the header row (0 when the file has none).
     pub header_line: u64,
-    /// Header names, cleaned of padding and spreadsheet guards.
+    /// Header names, cleaned of padding and spreadsheet guards; `1`, `2`, …
+    /// when the file has no header row.
     pub header: Vec<String>,
+    /// The file has no header row: columns are named by their 1-based position.
+    pub headerless: bool,
     /// Data rows in file order.
     pub rows: Vec<RawRow>,
     /// Skipped line runs in file order.
@@ -195,7 +202,9 @@ pub fn locate_region(
         return Err(TableError::Empty);
     }
     check_field_lengths(&rows)?;
-    let header_index = find_header(&rows, options)?;
+    let Some(header_index) = find_header_or_none(&rows, options)? else {
+        return Ok(headerless_region(rows, total_lines, delimiter, delimiter_source));
+    };
     let header: Vec<String> = rows[header_index]
         .fields
         .iter()
@@ -216,10 +225,85 @@ pub fn locate_region(
         delimiter_source,
         header_line,
         header,
+        headerless: false,
         rows: data,
         skipped,
         total_lines,
     })
+}
+
+/// The table of a file without a header row: every row from the first
+/// filled one to the trailer is data, the columns are named `1`, `2`, ….
+fn headerless_region(
+    rows: Vec<RawRow>,
+    total_lines: u64,
+    delimiter: u8,
+    delimiter_source: DelimiterSource,
+) -> Table {
+    let first = rows.iter().position(|r| !is_blank_row(r)).unwrap_or(0);
+    let width = dominant_width(&rows[..rows.len().min(SNIFF_ROWS)]);
+    let data_end = first + trailer_start_of(&rows[first..], width);
+    let mut runs = SkipRuns::new(rows[first].line, rows[data_end.max(first + 1) - 1].line + 1);
+    let mut next_line = 1;
+    for (i, row) in rows.iter().enumerate() {
+        runs.add_blank(next_line, row.line);
+        let end_line = row.line + newlines_in(&row.fields);
+        if !(first..data_end).contains(&i) || is_blank_row(row) {
+            runs.add_row(row, end_line);
+        }
+        next_line = end_line + 1;
+    }
+    runs.add_blank(next_line, total_lines + 1);
+    let mut rows = rows;
+    rows.truncate(data_end);
+    let data: Vec<RawRow> = rows.drain(first..).filter(|r| !is_blank_row(r)).collect();
+    Table {
+        delimiter,
+        delimiter_source,
+        header_line: 0,
+        header: (1..=width).map(|i| i.to_string()).collect(),
+        headerless: true,
+        rows: data,
+        skipped: runs.finish(),
+        total_lines,
+    }
+}
+
+/// The header row's index, or `None` for a file without one: when the rule
+/// file says so (`header = false`), or when no row looks like a header and
+/// the first filled row looks like data (a number or date among its fields,
+/// as wide as the table).
+pub(crate) fn find_header_or_none(
+    rows: &[RawRow],
+    options: &TableOptions,
+) -> Result<Option<usize>, TableError> {
+    if options.header == Some(false) {
+        return Ok(None);
+    }
+    match find_header(rows, options) {
+        Ok(i) => Ok(Some(i)),
+        Err(TableError::NoHeader { .. })
+            if options.header.is_none() && options.header_line.is_none() && looks_headerless(rows) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The first filled row is data: as wide as most rows (at least two
+/// fields), with a numeric field, and most rows are that wide.
+fn looks_headerless(rows: &[RawRow]) -> bool {
+    let window = &rows[..rows.len().min(SNIFF_ROWS)];
+    let width = dominant_width(window);
+    let Some(first) = window.iter().find(|r| !is_blank_row(r)) else {
+        return false;
+    };
+    let wide = window.iter().filter(|r| r.fields.len() == width).count();
+    width >= 2
+        && first.fields.len() == width
+        && first.fields.iter().map(clean_field).any(looks_numeric)
+        && wide * 2 > window.iter().filter(|r| !is_blank_row(r)).count()
 }
 
 /// Turns old-Mac CR-only line ends into LF so line numbers count physical lines.
@@ -409,14 +493,19 @@ fn looks_numeric(text: &str) -> bool {
 /// a summary header with its narrow value row (WeChat Pay merchant bills end
 /// with `总交易单数,应结订单总金额,…` and then `` `2,`9.90,… ``).
 fn find_trailer_start(rows: &[RawRow], data_start: usize, width: usize) -> usize {
-    let shapes: Vec<RowShape> = rows[data_start..]
+    data_start + trailer_start_of(&rows[data_start..], width)
+}
+
+/// `find_trailer_start` of rows that are all after the header.
+fn trailer_start_of(rows: &[RawRow], width: usize) -> usize {
+    let shapes: Vec<RowShape> = rows
         .iter()
         .map(|row| {
             let first = row.fields.iter().map(clean_field).find(|f| !f.is_empty());
             RowShape::of(first, filled(row), row.fields.len(), width)
         })
         .collect();
-    data_start + trailer_start(&shapes)
+    trailer_start(&shapes)
 }
 
 /// What the trailer search needs to know about a row.
@@ -788,6 +877,24 @@ mod tests {
     fn unclosed_quote_is_reported_at_its_line() {
         let err = read_table("a,b\n1,2\n\"3,4\n5,6\n7,8\n", &TableOptions::default()).unwrap_err();
         assert_eq!(err, TableError::UnbalancedQuote { line: 3 });
+    }
+
+    #[test]
+    fn a_file_whose_first_row_is_data_has_no_header() {
+        let text =
+            "\n2025-01-02,Coffee,4.50,,995.50\n2025-01-03,Salary,,1000.00,1995.50\nTotal,,4.50,1000.00,\n";
+        let t = read_table(text, &TableOptions::default()).unwrap();
+        assert!(t.headerless);
+        assert_eq!((t.header_line, t.header.len(), t.rows.len()), (0, 5, 2));
+        assert_eq!(t.header, ["1", "2", "3", "4", "5"]);
+        assert_eq!(t.rows[0].line, 2);
+        assert_eq!(t.skipped.last().unwrap().reason, SkipReason::Trailer);
+        let told = TableOptions {
+            header: Some(false),
+            ..TableOptions::default()
+        };
+        let t = read_table("a,b\n1,2\n", &told).unwrap();
+        assert_eq!((t.headerless, t.rows.len()), (true, 2));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum TimeError {
         /// The year as written.
         year: i32,
     },
+    /// `05/01/2023`: day first or month first cannot be told from the value.
+    #[error("\"{0}\" could be day/month/year or month/day/year: set time_format = \"%d/%m/%Y\" (day first) or \"%m/%d/%Y\" (month first) in the rule file's columns section")]
+    AmbiguousDayMonth(String),
     /// The text does not match the rule file's pattern.
     #[error("\"{text}\" does not match time_format \"{format}\"")]
     Format {
@@ -302,7 +305,111 @@ impl Cursor<'_> {
     }
 }
 
+/// The common layouts, then the others rewritten into one of them (see `rewrite`).
 fn parse_auto(text: &str) -> Result<Parsed, TimeError> {
+    match parse_iso_like(text) {
+        Ok(parsed) => Ok(parsed),
+        Err(TimeError::Unrecognized(_)) => match rewrite(text)? {
+            Some(rewritten) => parse_iso_like(&rewritten).map_err(|e| match e {
+                TimeError::Impossible(_) => TimeError::Impossible(excerpt(text)),
+                _ => TimeError::Unrecognized(excerpt(text)),
+            }),
+            None => Err(TimeError::Unrecognized(excerpt(text))),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// Month names (English, three letters or whole) as exports write them.
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// Rewrites the layouts the fast parser does not know into `YYYY-MM-DD[ rest]`:
+/// `2025年01月10日 10:15:03`, repeated spaces, `10.01.2025` (day first, as
+/// German and Swiss banks write), `30 Jun 2023` and `10-Jan-2025`, and
+/// `24/03/2025` or `03/24/2025` when the first or second part is above 12
+/// (`05/01/2023` is ambiguous: an error that says how to set `time_format`).
+fn rewrite(text: &str) -> Result<Option<String>, TimeError> {
+    let mut s = text
+        .replace(['年', '月'], "-")
+        .replace('日', " ")
+        .replace(['\t', '\u{3000}'], " ");
+    while s.contains("  ") {
+        s = s.replace("  ", " ");
+    }
+    let s = s.trim().to_string();
+    let (date, rest) = match s.split_once(' ') {
+        Some((d, r))
+            if d.bytes().any(|b| b.is_ascii_digit()) && !d.bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
+            (d.to_string(), r.to_string())
+        }
+        _ => (s.clone(), String::new()),
+    };
+    let (date, rest) = match named_month(&s) {
+        Some((ymd, rest)) => (ymd, rest),
+        None => (date, rest),
+    };
+    let parts: Vec<&str> = date.split(['.', '/', '-']).collect();
+    let numeric = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
+    let joined = |y: &str, m: &str, d: &str| {
+        let ymd = format!("{y}-{m:0>2}-{d:0>2}");
+        Some(if rest.is_empty() {
+            ymd
+        } else {
+            format!("{ymd} {rest}")
+        })
+    };
+    if parts.len() == 3 && parts.iter().all(|p| numeric(p)) {
+        let (a, b, y) = (parts[0], parts[1], parts[2]);
+        if parts[0].len() == 4 {
+            return Ok(joined(parts[0], parts[1], parts[2]));
+        }
+        if y.len() != 4 || a.len() > 2 || b.len() > 2 {
+            return Ok(None);
+        }
+        if date.contains('.') || date.contains('-') {
+            return Ok(joined(y, b, a));
+        }
+        let (first, second): (u32, u32) = (a.parse().unwrap_or(0), b.parse().unwrap_or(0));
+        return match (first > 12, second > 12) {
+            (true, false) => Ok(joined(y, b, a)),
+            (false, true) => Ok(joined(y, a, b)),
+            (false, false) if first != second => Err(TimeError::AmbiguousDayMonth(excerpt(text))),
+            _ => Ok(joined(y, b, a)),
+        };
+    }
+    Ok(if s != text { Some(s) } else { None })
+}
+
+/// `30 Jun 2023[ rest]`, `10-Jan-2025[ rest]`, `Jun 30, 2023[ rest]` as
+/// (`2023-06-30`, rest).
+fn named_month(s: &str) -> Option<(String, String)> {
+    let mut words = s.splitn(4, [' ', '-', ',']).filter(|w| !w.is_empty());
+    let (a, b, c) = (words.next()?, words.next()?, words.next()?);
+    let month = |w: &str| {
+        let lower = w.to_ascii_lowercase();
+        MONTHS
+            .iter()
+            .position(|m| lower.len() >= 3 && (lower == *m || lower.starts_with(m) && lower.len() > 3))
+            .map(|i| i + 1)
+    };
+    let number = |w: &str| w.parse::<u32>().ok();
+    let (day, month, year) = match (number(a), month(b), month(a)) {
+        (Some(d), Some(m), _) => (d, m, c),
+        (None, _, Some(m)) => (number(b)?, m, c),
+        _ => return None,
+    };
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let consumed = s.find(year)? + year.len();
+    let rest = s[consumed..].trim().to_string();
+    Some((format!("{year}-{month:02}-{day:02}"), rest))
+}
+
+fn parse_iso_like(text: &str) -> Result<Parsed, TimeError> {
     let unrecognized = || TimeError::Unrecognized(excerpt(text));
     let mut c = Cursor {
         bytes: text.as_bytes(),
@@ -317,6 +424,7 @@ fn parse_auto(text: &str) -> Result<Parsed, TimeError> {
     if !compact && !c.eat(b' ') && !c.eat(b'T') {
         return Err(unrecognized());
     }
+    while c.eat(b' ') {}
     let (h, min, s, nanos) = clock_part(&mut c).ok_or_else(unrecognized)?;
     let time =
         NaiveTime::from_hms_nano_opt(h, min, s, nanos).ok_or_else(|| TimeError::Impossible(excerpt(text)))?;
@@ -430,6 +538,38 @@ mod tests {
         assert_eq!(utc("2026/1/5 9:05:03"), "2026-01-05T01:05:03+00:00");
         assert_eq!(utc("2026-11-24 10:15"), "2026-11-24T02:15:00+00:00");
         assert_eq!(utc("2026-11-24 10:15:03.250"), "2026-11-24T02:15:03.250+00:00");
+    }
+
+    #[test]
+    fn other_layouts_exports_write() {
+        let want = "2025-01-10T02:15:03+00:00";
+        for text in [
+            "2025年01月10日 10:15:03",
+            "2025/01/10  10:15:03",
+            "20250110 101503",
+            "10.01.2025 10:15:03",
+            "10 Jan 2025 10:15:03",
+            "10-Jan-2025 10:15:03",
+        ] {
+            assert_eq!(utc(text), want, "{text}");
+        }
+        assert_eq!(utc("30 Jun 2023"), "2023-06-29T16:00:00+00:00");
+        assert_eq!(utc("30.06.2023"), "2023-06-29T16:00:00+00:00");
+        assert_eq!(utc("2023年6月30日"), "2023-06-29T16:00:00+00:00");
+        assert_eq!(utc("30/06/2023"), "2023-06-29T16:00:00+00:00");
+        assert_eq!(utc("06/30/2023"), "2023-06-29T16:00:00+00:00");
+        assert_eq!(utc("05/05/2023"), "2023-05-04T16:00:00+00:00");
+        let ambiguous = parse_time("05/01/2023", &TimeLayout::Auto, SH).unwrap_err();
+        assert_eq!(ambiguous, TimeError::AmbiguousDayMonth("05/01/2023".into()));
+        assert!(ambiguous.to_string().contains("time_format = \"%d/%m/%Y\""));
+        assert!(matches!(
+            parse_time("31.02.2023", &TimeLayout::Auto, SH),
+            Err(TimeError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_time("Total 12", &TimeLayout::Auto, SH),
+            Err(TimeError::Unrecognized(_))
+        ));
     }
 
     #[test]

@@ -11,9 +11,10 @@ use super::key::closeness;
 use super::{Free, Match, Rows, Sides, StageResult};
 use crate::model::{Record, RowRef};
 use crate::rules::plan::{Ambiguity, StagePlan};
+use crate::rules::report::Lang;
 
 /// Runs a fallback stage; `stage` must be a `StagePlan::Fallback`.
-pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan) -> StageResult {
+pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan, lang: Lang) -> StageResult {
     let StagePlan::Fallback { on, .. } = stage else {
         return StageResult::default();
     };
@@ -23,7 +24,7 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan) ->
     });
     let results: Vec<StageResult> = buckets
         .par_both_sides()
-        .map(|bucket| match_bucket(sides, bucket, index, stage))
+        .map(|bucket| match_bucket(sides, bucket, index, stage, lang))
         .collect();
     let mut merged = StageResult::default();
     for r in results {
@@ -34,7 +35,13 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan) ->
 }
 
 /// Matches one (merchant, direction) bucket; both sides come in content order.
-fn match_bucket(sides: Sides, (ledger, bank): Group, index: usize, stage: &StagePlan) -> StageResult {
+fn match_bucket(
+    sides: Sides,
+    (ledger, bank): Group,
+    index: usize,
+    stage: &StagePlan,
+    lang: Lang,
+) -> StageResult {
     let StagePlan::Fallback {
         window_from,
         window_to,
@@ -80,12 +87,19 @@ fn match_bucket(sides: Sides, (ledger, bank): Group, index: usize, stage: &Stage
         used[chosen] = true;
         let mut review_reasons = Vec::new();
         if refs.len() > 1 {
-            review_reasons.push(format!(
-                "chose {} (closest in time, then by content, then earliest line) among {} equally good candidates: {}",
-                refs[0],
-                refs.len(),
-                refs.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
-            ));
+            let all = refs.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+            review_reasons.push(match lang {
+                Lang::En => format!(
+                    "chose {} (closest in time, then by content, then earliest line) among {} equally good candidates: {all}",
+                    refs[0],
+                    refs.len(),
+                ),
+                Lang::Zh => format!(
+                    "在 {} 个同样合适的候选中选了 {}（时间最近，其次按内容，再次按最早行）：{all}",
+                    refs.len(),
+                    refs[0],
+                ),
+            });
         }
         result.matches.push(Match {
             stage: index,

@@ -11,6 +11,7 @@
 //! depend neither on threads nor on the order of the rows in the files.
 
 mod batch;
+mod currency;
 mod duplicates;
 mod fallback;
 mod groups;
@@ -18,7 +19,7 @@ mod key;
 pub mod period;
 mod split;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use rayon::prelude::*;
@@ -26,9 +27,10 @@ use rust_decimal::Decimal;
 
 pub use batch::{net_of, statement_until, Batch, BatchOutcome};
 
-use crate::model::{Record, RowRef, Side};
+use crate::model::{Currency, Record, RowRef, Side};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::{Plan, StagePlan};
+use crate::rules::report::Lang;
 
 /// A group of records, from both sides, that reconcile with each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +221,20 @@ pub(crate) struct StageResult {
 /// Runs every stage of `plan`, then classifies what is left. `day` is the
 /// run's business day (`--date`), which batch stages compare settlement days with.
 pub fn reconcile(sides: Sides, plan: &Plan, day: Option<&BusinessDay>) -> Reconciliation {
+    let currencies: BTreeSet<Currency> = sides
+        .ledger
+        .iter()
+        .chain(sides.bank)
+        .map(|r| r.currency)
+        .collect();
+    if currencies.len() <= 1 {
+        return reconcile_one(sides, plan, day);
+    }
+    currency::reconcile_each(sides, plan, day, &currencies)
+}
+
+/// `reconcile` of records that are all in one currency.
+fn reconcile_one(sides: Sides, plan: &Plan, day: Option<&BusinessDay>) -> Reconciliation {
     let mut free = Free::new(sides);
     let mut matches = Vec::new();
     let mut batches = Vec::new();
@@ -229,7 +245,9 @@ pub fn reconcile(sides: Sides, plan: &Plan, day: Option<&BusinessDay>) -> Reconc
             StagePlan::Split {
                 tolerance, max_parts, ..
             } => split::run(sides, &free, index, *tolerance, *max_parts),
-            StagePlan::Fallback { .. } => fallback::run(sides, &free, index, stage),
+            StagePlan::Fallback { .. } => {
+                fallback::run(sides, &free, index, stage, plan.report.lang.unwrap_or_default())
+            }
             StagePlan::Batch { .. } => batch::run(sides, &free, index, stage, plan, day),
         };
         for m in &result.matches {
@@ -292,6 +310,13 @@ fn batch_verdicts(sides: Sides, batches: &[Batch]) -> RowMap<Disposition> {
 pub(crate) type RowMap<V> = HashMap<RowRef, V, foldhash::fast::RandomState>;
 
 fn sort_matches(sides: Sides, matches: &mut [Match]) {
+    let order = match_order(sides, matches);
+    permute(matches, &order);
+}
+
+/// The order matches are listed in: by their first ledger row, then their
+/// first bank row (`order[new] = old`).
+fn match_order(sides: Sides, matches: &[Match]) -> Vec<usize> {
     let first_row = |side: Side, idx: &[usize]| idx.iter().map(|&i| sides.of(side)[i].row_ref()).min();
     let mut order: Vec<_> = matches
         .par_iter()
@@ -305,8 +330,7 @@ fn sort_matches(sides: Sides, matches: &mut [Match]) {
         .collect();
     // Keys are unique (a row is in one match at most), so an unstable sort is deterministic.
     order.par_sort_unstable_by_key(|&(key, _)| key);
-    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
-    permute(matches, &order);
+    order.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Rearranges `items` in place so that position `k` holds what was at
@@ -339,8 +363,13 @@ fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
             .max()
             .unwrap_or(Decimal::ZERO);
         if largest >= limit {
-            m.review_reasons
-                .insert(0, format!("amount {largest} at or above review_above {limit}"));
+            m.review_reasons.insert(
+                0,
+                match plan.report.lang.unwrap_or_default() {
+                    Lang::En => format!("amount {largest} at or above review_above {limit}"),
+                    Lang::Zh => format!("金额 {largest} 达到复核阈值 review_above {limit}"),
+                },
+            );
         }
     });
 }

@@ -182,7 +182,12 @@ impl Scope {
 /// Whether a file row belongs to the day: ledger rows of the day itself,
 /// statement rows from the day's start up to the cutoff (or `statement_until`
 /// when later). Rows without a time cannot be placed and are taken as the day's.
-fn in_period(side: Side, day: &BusinessDay, record: &Record, statement_until: Option<DateTime<Utc>>) -> bool {
+pub fn in_period(
+    side: Side,
+    day: &BusinessDay,
+    record: &Record,
+    statement_until: Option<DateTime<Utc>>,
+) -> bool {
     let Some(t) = record.time else { return true };
     let until = match side {
         Side::Ledger => day.end,

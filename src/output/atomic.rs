@@ -52,6 +52,9 @@ pub enum PublishError {
     /// The target file exists and replacing it was not asked for.
     #[error("{0}: already exists; not replaced (use --force to replace it)")]
     Exists(PathBuf),
+    /// Another run is writing results beside the target and `--no-wait` was given.
+    #[error("{0}: another recon run is writing results here; not waiting (--no-wait): try again when it has finished")]
+    Busy(PathBuf),
     /// A file system operation failed.
     #[error("{path}: {action}: {source}")]
     Io {
@@ -91,21 +94,33 @@ impl<'k> Staging<'k> {
     /// Locks the parent of `target`, clears what killed runs left there,
     /// checks that `target` may be replaced and creates the staging
     /// directory beside it; with a key, every file will be encrypted.
-    pub fn begin(target: &Path, key: Option<&'k Sm4Key>) -> Result<Staging<'k>, PublishError> {
+    /// Without `wait`, a parent locked by another run is refused (`Busy`).
+    pub fn begin(target: &Path, key: Option<&'k Sm4Key>, wait: bool) -> Result<Staging<'k>, PublishError> {
         if let Some(file) = target.ancestors().find(|a| a.is_file()) {
             return Err(PublishError::NotADirectory(file.into()));
         }
         let parent = parent_of(target);
         fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the parent directory"))?;
         let lock = fs::File::open(&parent).map_err(io(&parent, "cannot open the parent directory"))?;
-        lock.lock()
-            .map_err(io(&parent, "cannot lock the parent directory"))?;
+        if wait {
+            lock.lock()
+                .map_err(io(&parent, "cannot lock the parent directory"))?;
+        } else {
+            match lock.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Err(PublishError::Busy(parent)),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(io(&parent, "cannot lock the parent directory")(e))
+                }
+            }
+        }
         clear_debris(target)?;
         check_replaceable(target)?;
         let dir = tempfile::Builder::new()
             .prefix(&debris_prefix(target, "new"))
             .tempdir_in(&parent)
             .map_err(io(&parent, "cannot create a temporary directory for the results"))?;
+        crate::interrupt::set_staging(dir.path().to_path_buf());
         Ok(Staging {
             target: target.to_path_buf(),
             dir,

@@ -571,17 +571,26 @@ impl<'a> Evidence<'a> {
 
 /// The cause of a same-key amount difference, from the ledger and bank amounts.
 pub fn amount_cause(ledger: Decimal, bank: Decimal, fee_tolerance: Option<Decimal>) -> Cause {
-    let difference = bank - ledger;
+    // Checked throughout: amounts too large for the arithmetic simply differ.
+    let Some(difference) = bank.checked_sub(ledger) else {
+        return Cause::AmountsDiffer { ledger, bank };
+    };
     if difference.abs() <= ROUNDING {
         return Cause::Rounding { difference };
     }
     let short = -difference;
+    let hundredfold = short.checked_mul(Decimal::ONE_HUNDRED);
     let fee_like = !ledger.is_zero()
         && short.is_sign_positive()
         && ledger.is_sign_positive()
-        && short * Decimal::ONE_HUNDRED <= ledger * FEE_LIMIT_PERCENT;
-    if fee_like {
-        let percent = (short * Decimal::ONE_HUNDRED / ledger).round_dp(2).normalize();
+        && hundredfold
+            .zip(ledger.checked_mul(FEE_LIMIT_PERCENT))
+            .is_some_and(|(short, limit)| short <= limit);
+    let percent = hundredfold
+        .filter(|_| fee_like)
+        .and_then(|h| h.checked_div(ledger));
+    if let Some(percent) = percent {
+        let percent = percent.round_dp(2).normalize();
         return Cause::ChannelFee {
             short,
             percent,
@@ -651,6 +660,7 @@ mod tests {
             time: Some(local - TimeDelta::hours(8)).map(|t| t.and_utc()),
             text: crate::model::RecordText::new(key, merchant, []),
             origin: Origin::Input,
+            currency: crate::model::Currency::CNY,
         }
     }
 

@@ -145,13 +145,13 @@ fn header(page: &mut String, w: &Words, s: &Summary) {
     };
     let _ = write!(
         page,
-        "<header>\n<h1>{} · {}</h1>\n<p><span id=\"status\" class=\"status {}\">{} ({})</span> \
+        "<header>\n<h1>{} · {}</h1>\n<p><span id=\"status\" class=\"status {}\" data-status=\"{}\">{}</span> \
          {}: <b id=\"business-date\">{}</b> · {}: {} → {} · {}</p>\n</header>\n",
         escape(w.title),
         escape(&s.rules.name),
         escape(s.status),
-        escape(status),
         escape(s.status),
+        escape(status),
         escape(w.business_date),
         escape(s.business_date.as_deref().unwrap_or("—")),
         escape(w.run_time),

@@ -17,6 +17,7 @@ pub mod mask;
 pub mod named;
 pub mod reports;
 pub mod review;
+pub mod sheet_words;
 pub mod summary;
 pub mod tables;
 pub mod words;

@@ -78,7 +78,12 @@ pub fn build(mut files: Vec<OutputFile>, request: &ViewRequest) -> Result<Views,
                     .map(|(_, r)| (r.file_name.as_str(), r.bytes.as_slice())),
             )
             .collect();
-        Some(xlsx::workbook(request.summary, request.zone, &tables)?)
+        Some(xlsx::workbook(
+            request.summary,
+            request.zone,
+            &tables,
+            request.lang,
+        )?)
     } else {
         None
     };

@@ -2,19 +2,22 @@
 //! side, the conservation proof (this run's files plus rows carried in), and
 //! what produced the result (rules, inputs, tool version, business day).
 
+mod text;
+
+pub use text::label;
+
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::mask::ViewFacts;
 use super::review::ReviewStatus;
-use super::tables::{OutputFile, SideTallies};
+use super::tables::{add_currency_tallies, CurrencyTallies, OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
 use crate::input::carry::CarryIn;
 use crate::matching::{Batch, BatchOutcome, Disposition, Reconciliation};
-use crate::model::{Side, Tally};
+use crate::model::{Currency, Record, Side, Tally};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::{Plan, RuleIdentity, StagePlan};
 
@@ -59,11 +62,30 @@ pub struct Summary {
     pub confirmations: ReviewStatus,
     /// Per side: input tally, sum of output tallies, and whether they agree.
     pub conservation: BTreeMap<&'static str, Conservation>,
+    /// The same per currency, when any row is in another currency than CNY
+    /// (rows of different currencies never match; rejected rows have none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub currencies: BTreeMap<String, CurrencyConservation>,
     /// `reconciled` or `exceptions`.
     pub status: &'static str,
     /// How the result files are encrypted; absent for plain results.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
+    /// The audit log line that recorded this run's start (`recon verify DIR` checks it).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditMark>,
+}
+
+/// Where the audit log recorded a run's `started` line: cutting the log
+/// short or replacing it is caught by comparing the line with this mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditMark {
+    /// The audit log's path, as the run used it.
+    pub audit_log: String,
+    /// The `started` line's number (its `seq`).
+    pub audit_started_line: u64,
+    /// The `started` line's SHA-256 (the next line's `prev`).
+    pub audit_started_sha256: String,
 }
 
 /// How the result files of a run are encrypted at rest.
@@ -266,6 +288,56 @@ pub struct Conservation {
     pub holds: bool,
 }
 
+/// The conservation proof for one currency.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CurrencyConservation {
+    /// Rows read in this currency (this run's files, carried in, set aside by status).
+    pub input: SideTallies,
+    /// What the outputs hold in this currency.
+    pub outputs: SideTallies,
+    /// Whether the two agree exactly.
+    pub holds: bool,
+}
+
+/// Per currency: the records read and what the outputs hold. Empty when
+/// every record is in CNY, so a CNY-only summary is as it always was.
+pub fn currency_conservation<'r>(
+    read: impl IntoIterator<Item = &'r Record>,
+    outputs: &[OutputFile],
+) -> BTreeMap<String, CurrencyConservation> {
+    let mut input = CurrencyTallies::new();
+    for r in read {
+        input
+            .entry(r.currency)
+            .or_default()
+            .side_mut(r.side)
+            .add(r.amount);
+    }
+    let mut written = CurrencyTallies::new();
+    for f in outputs {
+        add_currency_tallies(&mut written, &f.currencies);
+    }
+    let currencies: std::collections::BTreeSet<&Currency> = input.keys().chain(written.keys()).collect();
+    if currencies.iter().all(|c| **c == Currency::CNY) {
+        return BTreeMap::new();
+    }
+    currencies
+        .into_iter()
+        .map(|c| {
+            let input = input.get(c).copied().unwrap_or_default();
+            let outputs = written.get(c).copied().unwrap_or_default();
+            (
+                c.to_string(),
+                CurrencyConservation {
+                    input,
+                    outputs,
+                    holds: input == outputs,
+                },
+            )
+        })
+        .collect()
+}
+
 /// Sums the output tallies per side and compares them with what was read
 /// from the files plus what was carried in.
 pub fn conservation(
@@ -336,120 +408,6 @@ impl Summary {
         bytes.push(b'\n');
         bytes
     }
-
-    /// The few lines printed after a run.
-    pub fn to_text(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "rules    {} {} (sha256 {}…)",
-            self.rules.name,
-            self.rules.version,
-            &self.rules.sha256[..12]
-        );
-        if let Some(date) = &self.business_date {
-            match &self.period {
-                Some(p) => {
-                    let _ = writeln!(
-                        s,
-                        "date     {date} (ledger until {}, statement until the cutoff {})",
-                        p.ends, p.cutoff
-                    );
-                }
-                None => {
-                    let _ = writeln!(s, "date     {date}");
-                }
-            }
-        }
-        if let Some(role) = &self.role {
-            let masks: Vec<String> = role
-                .masks
-                .iter()
-                .map(|(c, k)| format!("{c} {}", k.name()))
-                .collect();
-            let masks = if masks.is_empty() {
-                "nothing".to_string()
-            } else {
-                masks.join(", ")
-            };
-            let _ = writeln!(s, "role     {} (masks {masks})", role.name);
-        }
-        let _ = writeln!(
-            s,
-            "{:<14}{:>10} {:>16}{:>10} {:>16}",
-            "", "ledger", "amount", "bank", "amount"
-        );
-        let mut row = |name: &str, t: &SideTallies| {
-            let _ = writeln!(
-                s,
-                "{:<14}{:>10} {:>16}{:>10} {:>16}",
-                name, t.ledger.count, t.ledger.amount, t.bank.count, t.bank.amount
-            );
-        };
-        let input = SideTallies {
-            ledger: self.inputs["ledger"].records,
-            bank: self.inputs["bank"].records,
-        };
-        row("input", &input);
-        if let Some(c) = &self.carried_in {
-            row("carried_in", &c.tallies());
-        }
-        for (name, t) in &self.outputs {
-            row(name.trim_end_matches(".csv"), t);
-        }
-        let _ = writeln!(
-            s,
-            "review   {} match(es) flagged for a second confirmation",
-            self.review
-        );
-        for (reason, c) in &self.unmatched_by_reason {
-            let _ = writeln!(s, "unmatched {reason}: ledger {}, bank {}", c.ledger, c.bank);
-        }
-        if let Some(b) = &self.batches {
-            let _ = writeln!(
-                s,
-                "batches  {} settled of {} ({} amount_mismatch, {} no_counterpart, {} pending)",
-                b.settled, b.total, b.amount_mismatch, b.no_counterpart, b.pending
-            );
-        }
-        if let Some(f) = &self.fees {
-            let _ = writeln!(
-                s,
-                "fees     {} row(s) checked, {} variance(s) totalling {} (fee_variances.csv)",
-                f.checked, f.variances, f.variance_total
-            );
-        }
-        if let Some(p) = self.outputs.get("pending.csv") {
-            if p.ledger.count + p.bank.count > 0 {
-                let _ = writeln!(
-                    s,
-                    "pending  ledger {}, bank {} awaiting_counterpart: pass this pending.csv to the next day's run with --carry-in",
-                    p.ledger.count, p.bank.count
-                );
-            }
-        }
-        let c = &self.confirmations;
-        let _ = writeln!(
-            s,
-            "confirmed {} of {} review item(s) (review.csv)",
-            c.confirmed, c.items
-        );
-        for item in &c.confirmed_items {
-            let _ = writeln!(
-                s,
-                "  {} {} by {} at {}: {}",
-                item.item,
-                item.kind.name(),
-                item.by,
-                item.at,
-                item.note
-            );
-        }
-        let holds = self.conservation.values().all(|c| c.holds);
-        let _ = writeln!(s, "conservation {}", if holds { "holds" } else { "FAILED" });
-        let _ = writeln!(s, "status   {}", self.status);
-        s
-    }
 }
 
 #[cfg(test)]
@@ -470,6 +428,7 @@ mod tests {
             bytes: Vec::new(),
             sha256: None,
             tallies: SideTallies { ledger, bank },
+            currencies: Default::default(),
         }
     }
 

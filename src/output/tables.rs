@@ -24,7 +24,7 @@ use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
 use crate::matching::{net_of, Disposition, Match, Reconciliation, Sides};
-use crate::model::{Origin, Record, Side, SourceId, Tally};
+use crate::model::{Currency, Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::{Plan, StagePlan};
@@ -42,6 +42,21 @@ pub struct OutputFile {
     pub sha256: Option<String>,
     /// Rows written, per side.
     pub tallies: SideTallies,
+    /// Rows written, per currency and side (rejected rows, which have no
+    /// currency, are not in it).
+    pub currencies: CurrencyTallies,
+}
+
+/// Tallies per currency and side.
+pub type CurrencyTallies = BTreeMap<Currency, SideTallies>;
+
+/// Adds `more` into `into`, currency by currency.
+pub fn add_currency_tallies(into: &mut CurrencyTallies, more: &CurrencyTallies) {
+    for (currency, t) in more {
+        let sum = into.entry(*currency).or_default();
+        sum.ledger += t.ledger;
+        sum.bank += t.bank;
+    }
 }
 
 /// A tally per side.
@@ -110,7 +125,10 @@ pub enum RenderTo<'a> {
 
 /// Renders all result files (concurrently) and lists them in a fixed order.
 pub fn render(input: &RenderInput, to: RenderTo) -> Result<Vec<OutputFile>, PublishError> {
-    let carry = CarriedColumns::new(input.plan, input.carried_from);
+    let set_aside = input.set_aside.iter().map(|a| &a.record);
+    let all = input.sides.ledger.iter().chain(input.sides.bank).chain(set_aside);
+    let currencies = all.map(|r| r.currency).find(|&c| c != Currency::CNY).is_some();
+    let carry = CarriedColumns::new(input.plan, input.carried_from, currencies);
     let order = RowOrder::new(input.sides);
     let parts = Parts {
         input,
@@ -162,12 +180,15 @@ enum CarriedValue {
     Own(usize),
     /// The source file path of a carried-in row (`carried_from`).
     Source,
+    /// The record's currency (`currency`, when a row is in another currency than CNY).
+    Currency,
     /// Nothing: the side does not carry this column.
     Empty,
 }
 
 /// The union of both sides' carried column names, ledger's first; with
-/// `--carry-in`, a `carried_from` column before them.
+/// `--carry-in`, a `carried_from` column before them; when any row is in
+/// another currency than CNY, a `currency` column (unless a side carries one).
 struct CarriedColumns<'a> {
     names: Vec<String>,
     /// For each side, what fills each column of `names`.
@@ -177,12 +198,25 @@ struct CarriedColumns<'a> {
 }
 
 impl<'a> CarriedColumns<'a> {
-    fn new(plan: &Plan, carried_from: Option<[Option<&'a SourceId>; 2]>) -> CarriedColumns<'a> {
+    fn new(
+        plan: &Plan,
+        carried_from: Option<[Option<&'a SourceId>; 2]>,
+        currencies: bool,
+    ) -> CarriedColumns<'a> {
         let mut names: Vec<String> = Vec::new();
         let mut values = [Vec::new(), Vec::new()];
         if carried_from.is_some() {
             names.push("carried_from".to_string());
             values = [vec![CarriedValue::Source], vec![CarriedValue::Source]];
+        }
+        let carries_currency = [&plan.ledger.columns.carry, &plan.bank.columns.carry]
+            .iter()
+            .any(|c| c.iter().any(|n| n == "currency"));
+        if currencies && !carries_currency {
+            names.push("currency".to_string());
+            for v in &mut values {
+                v.push(CarriedValue::Currency);
+            }
         }
         let mut slots = [Vec::new(), Vec::new()];
         for (s, columns) in [&plan.ledger.columns.carry, &plan.bank.columns.carry]
@@ -218,6 +252,7 @@ impl<'a> CarriedColumns<'a> {
         self.values[record.side as usize].iter().map(move |v| match *v {
             CarriedValue::Own(i) => record.carried().nth(i).unwrap_or_default(),
             CarriedValue::Source if record.origin == Origin::CarriedIn => self.sources[record.side as usize],
+            CarriedValue::Currency => record.currency.as_str(),
             CarriedValue::Source | CarriedValue::Empty => "",
         })
     }
@@ -231,6 +266,7 @@ const COMMON: [&str; 6] = ["side", "line", "key", "amount", "time", "merchant"];
 struct Sheet<W: Write> {
     writer: csv::Writer<W>,
     tallies: SideTallies,
+    currencies: CurrencyTallies,
     times: ZonedWriter,
     /// Reused for numbers and times, so rows allocate nothing.
     scratch: String,
@@ -257,8 +293,8 @@ impl<'a> Sheet<Target<'a>> {
 
     /// Completes the file.
     fn finish(self) -> Result<OutputFile, PublishError> {
-        let (target, tallies) = self.into_parts();
-        target.finish(tallies)
+        let (target, tallies, currencies) = self.into_parts();
+        target.finish(tallies, currencies)
     }
 }
 
@@ -281,7 +317,7 @@ impl<'a> Target<'a> {
     }
 
     /// Completes the file, which holds rows tallying `tallies`.
-    fn finish(self, tallies: SideTallies) -> Result<OutputFile, PublishError> {
+    fn finish(self, tallies: SideTallies, currencies: CurrencyTallies) -> Result<OutputFile, PublishError> {
         let (name, bytes, sha256) = match self {
             Target::Memory(name, bytes) => (name, bytes, None),
             Target::Stream(name, file, kept) => (name, kept.unwrap_or_default(), Some(file.finish()?)),
@@ -291,6 +327,7 @@ impl<'a> Target<'a> {
             bytes,
             sha256,
             tallies,
+            currencies,
         })
     }
 }
@@ -336,21 +373,27 @@ impl<W: Write> Sheet<W> {
                 .buffer_capacity(SHEET_BUFFER)
                 .from_writer(sink),
             tallies: SideTallies::default(),
+            currencies: CurrencyTallies::new(),
             times: ZonedWriter::new(zone),
             scratch: String::new(),
         }
     }
 
     /// The rows written and their tallies.
-    fn into_parts(self) -> (W, SideTallies) {
+    fn into_parts(self) -> (W, SideTallies, CurrencyTallies) {
         let sink = self.writer.into_inner().map_err(|_| ()).expect(DEFERRED);
-        (sink, self.tallies)
+        (sink, self.tallies, self.currencies)
     }
 
     /// Writes one record row: `before` columns, the common ones, `after`, then carried values.
     fn row(&mut self, record: &Record, before: &[&str], after: &[&str], carry: &CarriedColumns) {
         use std::fmt::Write as _;
         self.tallies.side_mut(record.side).add(record.amount);
+        self.currencies
+            .entry(record.currency)
+            .or_default()
+            .side_mut(record.side)
+            .add(record.amount);
         for field in before {
             self.field(field);
         }
@@ -443,10 +486,12 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     // What report.html reads of matched.csv when it is streamed: the review rows.
     let mut review_rows = header_line;
     let mut tallies = SideTallies::default();
+    let mut currencies = CurrencyTallies::new();
     let mut append = |(block, review): (Sheet<Vec<u8>>, Vec<u8>)| {
-        let (bytes, block_tallies) = block.into_parts();
+        let (bytes, block_tallies, block_currencies) = block.into_parts();
         tallies.ledger += block_tallies.ledger;
         tallies.bank += block_tallies.bank;
+        add_currency_tallies(&mut currencies, &block_currencies);
         file.write_all(&bytes).expect(DEFERRED);
         review_rows.extend_from_slice(&review);
     };
@@ -475,7 +520,7 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
         ready = rendered;
         next += wave;
     }
-    let mut matched = file.finish(tallies)?;
+    let mut matched = file.finish(tallies, currencies)?;
     if matched.sha256.is_some() {
         matched.bytes = review_rows;
     }
@@ -677,7 +722,7 @@ fn rejected(rows: &[RejectedRow], parts: &Parts) -> Result<OutputFile, PublishEr
         .into_inner()
         .map_err(|_| ())
         .expect(DEFERRED)
-        .finish(tallies)
+        .finish(tallies, CurrencyTallies::new())
 }
 
 #[cfg(test)]

@@ -18,8 +18,10 @@
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
+use super::sheet_words::{self, word};
 use super::summary::Summary;
 use crate::model::Tally;
+use crate::rules::report::Lang;
 
 /// Data rows per sheet (Excel's limit minus the header).
 const MAX_ROWS: usize = 1_048_575;
@@ -54,7 +56,12 @@ fn kind_of(column: &str) -> CellKind {
 }
 
 /// Builds the workbook from the summary and the (file name, CSV bytes) of every table.
-pub fn workbook(summary: &Summary, zone: &str, tables: &[(&str, &[u8])]) -> Result<Vec<u8>, XlsxError> {
+pub fn workbook(
+    summary: &Summary,
+    zone: &str,
+    tables: &[(&str, &[u8])],
+    lang: Lang,
+) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     // The workbook says it was created when the run started, not when it was zipped.
     let started = chrono::DateTime::parse_from_rfc3339(&summary.started_at)
@@ -68,9 +75,9 @@ pub fn workbook(summary: &Summary, zone: &str, tables: &[(&str, &[u8])]) -> Resu
         );
     }
     let formats = Formats::new();
-    summary_sheet(book.add_worksheet(), summary, zone, tables, &formats)?;
+    summary_sheet(book.add_worksheet(), summary, zone, tables, &formats, lang)?;
     for (file, bytes) in tables {
-        data_sheets(&mut book, file, bytes, &formats)?;
+        data_sheets(&mut book, file, bytes, &formats, lang)?;
     }
     book.save_to_buffer()
 }
@@ -102,13 +109,16 @@ impl Formats {
 
 /// "matched.csv" → "Matched", "out_of_period.csv" → "Out of period"; the
 /// n-th continuation → "Matched (n)".
-fn sheet_name(file: &str, part: usize) -> String {
+fn sheet_name(file: &str, part: usize, lang: Lang) -> String {
     let stem = file.strip_suffix(".csv").unwrap_or(file);
-    let mut name: String = stem
-        .chars()
-        .take(24)
-        .map(|c| if c == '_' { ' ' } else { c })
-        .collect();
+    let mut name: String = match sheet_words::sheet(lang, stem) {
+        Some(zh) => zh.to_string(),
+        None => stem
+            .chars()
+            .take(24)
+            .map(|c| if c == '_' { ' ' } else { c })
+            .collect(),
+    };
     if let Some(first) = name.get(..1) {
         name = first.to_uppercase() + &name[1..];
     }
@@ -130,11 +140,13 @@ fn summary_sheet(
     zone: &str,
     tables: &[(&str, &[u8])],
     f: &Formats,
+    lang: Lang,
 ) -> Result<(), XlsxError> {
-    sheet.set_name("Summary")?;
-    sheet.write_string_with_format(0, 0, "recon results", &f.bold)?;
+    let w = |en| word(lang, en);
+    sheet.set_name(w("Summary"))?;
+    sheet.write_string_with_format(0, 0, w("recon results"), &f.bold)?;
     let facts = [
-        ("Status", s.status.to_string()),
+        ("Status", w(s.status).to_string()),
         ("Business date", s.business_date.clone().unwrap_or_default()),
         ("Rules", s.rules.name.clone()),
         ("Rules version", s.rules.version.clone()),
@@ -144,11 +156,17 @@ fn summary_sheet(
         ("Started", s.started_at.clone()),
         ("Finished", s.finished_at.clone()),
         ("Tool", s.tool.clone()),
-        ("Times", format!("local time in {zone}, as in the CSVs")),
+        (
+            "Times",
+            match lang {
+                Lang::En => format!("local time in {zone}, as in the CSVs"),
+                Lang::Zh => format!("{zone} 当地时间，与 CSV 相同"),
+            },
+        ),
     ];
     let mut row = 2;
     for (label, value) in facts {
-        sheet.write_string_with_format(row, 0, label, &f.bold)?;
+        sheet.write_string_with_format(row, 0, w(label), &f.bold)?;
         sheet.write_string(row, 1, value)?;
         row += 1;
     }
@@ -161,16 +179,16 @@ fn summary_sheet(
         "Bank amount",
     ];
     for (c, h) in head.iter().enumerate() {
-        sheet.write_string_with_format(row, c as u16, *h, &f.bold)?;
+        sheet.write_string_with_format(row, c as u16, w(h), &f.bold)?;
     }
     let (ledger, bank) = (s.conservation["ledger"], s.conservation["bank"]);
-    let mut lines: Vec<(String, Tally, Tally)> = vec![("input".into(), ledger.input, bank.input)];
+    let mut lines: Vec<(String, Tally, Tally)> = vec![(w("input").into(), ledger.input, bank.input)];
     for (file, _) in tables {
         if let Some(t) = s.outputs.get(file) {
             lines.push((file.to_string(), t.ledger, t.bank));
         }
     }
-    lines.push(("outputs total".into(), ledger.outputs, bank.outputs));
+    lines.push((w("outputs total").into(), ledger.outputs, bank.outputs));
     for (label, l, b) in lines {
         row += 1;
         sheet.write_string(row, 0, label)?;
@@ -179,8 +197,12 @@ fn summary_sheet(
     }
     row += 2;
     for (side, c) in &s.conservation {
-        sheet.write_string_with_format(row, 0, format!("Conservation ({side})"), &f.bold)?;
-        sheet.write_string(row, 1, if c.holds { "holds" } else { "FAILS" })?;
+        let label = match lang {
+            Lang::En => format!("Conservation ({side})"),
+            Lang::Zh => format!("守恒（{}）", w(side)),
+        };
+        sheet.write_string_with_format(row, 0, label, &f.bold)?;
+        sheet.write_string(row, 1, w(if c.holds { "holds" } else { "FAILS" }))?;
         row += 1;
     }
     row += 1;
@@ -188,11 +210,11 @@ fn summary_sheet(
         .iter()
         .enumerate()
     {
-        sheet.write_string_with_format(row, c as u16, *h, &f.bold)?;
+        sheet.write_string_with_format(row, c as u16, w(h), &f.bold)?;
     }
     for (side, facts) in &s.inputs {
         row += 1;
-        sheet.write_string(row, 0, *side)?;
+        sheet.write_string(row, 0, w(side))?;
         sheet.write_string(row, 1, &facts.path)?;
         sheet.write_string(row, 2, &facts.sha256)?;
         sheet.write_string(row, 3, &facts.encoding)?;
@@ -264,7 +286,13 @@ fn layout(bytes: &[u8]) -> Layout {
     }
 }
 
-fn data_sheets(book: &mut Workbook, file: &str, bytes: &[u8], f: &Formats) -> Result<(), XlsxError> {
+fn data_sheets(
+    book: &mut Workbook,
+    file: &str,
+    bytes: &[u8],
+    f: &Formats,
+    lang: Lang,
+) -> Result<(), XlsxError> {
     let layout = layout(bytes);
     // Sheet column of each CSV column; an `_exact` copy follows its column.
     let mut at = Vec::with_capacity(layout.header.len());
@@ -279,10 +307,11 @@ fn data_sheets(book: &mut Workbook, file: &str, bytes: &[u8], f: &Formats) -> Re
     let parts = layout.rows.div_ceil(MAX_ROWS).max(1);
     for part in 1..=parts {
         let sheet = book.add_worksheet_with_constant_memory()?;
-        sheet.set_name(sheet_name(file, part))?;
+        sheet.set_name(sheet_name(file, part, lang))?;
         for (i, name) in layout.header.iter().enumerate() {
             sheet.set_column_width(at[i], layout.widths[i].min(MAX_WIDTH) as f64)?;
-            sheet.write_string_with_format(0, at[i], name, &f.bold)?;
+            let name = sheet_words::column(lang, name);
+            sheet.write_string_with_format(0, at[i], &name, &f.bold)?;
             if layout.exact[i] {
                 sheet.set_column_width(at[i] + 1, layout.widths[i].min(MAX_WIDTH) as f64)?;
                 sheet.write_string_with_format(0, at[i] + 1, format!("{name}_exact"), &f.bold)?;
@@ -374,10 +403,10 @@ mod tests {
 
     #[test]
     fn sheet_names_follow_files() {
-        assert_eq!(sheet_name("matched.csv", 1), "Matched");
-        assert_eq!(sheet_name("matched.csv", 3), "Matched (3)");
-        assert_eq!(sheet_name("report-big.csv", 1), "Report-big");
-        assert_eq!(sheet_name("out_of_period.csv", 1), "Out of period");
+        assert_eq!(sheet_name("matched.csv", 1, Lang::En), "Matched");
+        assert_eq!(sheet_name("matched.csv", 3, Lang::En), "Matched (3)");
+        assert_eq!(sheet_name("report-big.csv", 1, Lang::En), "Report-big");
+        assert_eq!(sheet_name("out_of_period.csv", 1, Lang::En), "Out of period");
     }
 
     #[test]

@@ -75,6 +75,9 @@ fn run_case(dir: &Path, run_id: &str) -> std::io::Result<CaseResult> {
         role: None,
         run_id: run_id.to_string(),
         confirmations: Vec::new(),
+        allow_gap: false,
+        progress: false,
+        wait: true,
     };
     let rules = match execute(&request) {
         Ok(outcome) => Some(outcome.summary.rules),

@@ -17,6 +17,7 @@ use super::roles::Roles;
 use super::schema::{CleanSpec, ColumnSpec, RuleFile, SideSpec, StageSpec, StatusSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
 use crate::input::time::TimeLayout;
+use crate::model::Currency;
 
 /// Zone used when `[business] timezone` is absent.
 pub const DEFAULT_ZONE: Tz = chrono_tz::Asia::Shanghai;
@@ -101,6 +102,14 @@ pub struct SidePlan {
     pub cleaners: Vec<Cleaner>,
     /// The built-in profile the settings come from, if any.
     pub profile: Option<String>,
+    /// `Some(false)`: the file has no header row; columns are named `1`, `2`, …
+    /// (`None`: detected).
+    pub header: Option<bool>,
+    /// Currency of rows that name none.
+    pub currency: Currency,
+    /// Amounts are written with decimal commas (`1.234,56`): decided from the
+    /// file when it is read (`input::settle`), never set by a rule file.
+    pub decimal_comma: bool,
     /// Set when the column roles are guessed from the header at read time
     /// (the `generic-bank` profile): the explicitly set columns, which win
     /// over the guess. `columns` is only a placeholder then.
@@ -163,12 +172,15 @@ pub struct ColumnPlan {
     pub refund_amount: Option<String>,
     /// The channel's fee column; always one of `carry` too.
     pub fee: Option<String>,
+    /// Column holding the row's currency code.
+    pub currency: Option<String>,
     /// Columns copied to outputs.
     pub carry: Vec<String>,
 }
 
 impl ColumnPlan {
-    /// Every header name this plan reads, for header detection and checks.
+    /// Every header name this plan reads, for header detection and checks
+    /// (a carried `amount_note` is not one: it comes from the amount).
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         let mut push = |n: &Option<String>| {
@@ -202,7 +214,12 @@ impl ColumnPlan {
         push(&self.status);
         push(&self.refund_amount);
         push(&self.fee);
-        for c in &self.carry {
+        push(&self.currency);
+        for c in self
+            .carry
+            .iter()
+            .filter(|c| *c != crate::input::records::AMOUNT_NOTE)
+        {
             push(&Some(c.clone()));
         }
         names
@@ -242,6 +259,7 @@ impl ColumnPlan {
             status: self.status.clone(),
             refund_amount: self.refund_amount.clone(),
             fee: self.fee.clone(),
+            currency: self.currency.clone(),
             carry: self.carry.clone(),
         }
     }
@@ -289,8 +307,38 @@ impl ValueWords {
 }
 
 /// Exact for Chinese words, case-insensitive for Latin ones (`Income`, `DR`).
+/// A word written in several parts, bilingually or with a sign (`贷 Cr`,
+/// `借 Dr`, `收入(+)`, `支出/Debit`), is held when every part is (a lone
+/// `+` counts as money in, `-` as money out, so they are judged by `sign`).
 fn holds(words: &[String], word: &str) -> bool {
-    words.iter().any(|w| w.eq_ignore_ascii_case(word))
+    let one = |part: &str| words.iter().any(|w| w.eq_ignore_ascii_case(part));
+    if one(word) {
+        return true;
+    }
+    let parts: Vec<&str> = word
+        .split([' ', '/', '(', ')', '（', '）', '|', '\u{3000}'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 && parts.first().is_none_or(|p| *p == word) {
+        return false;
+    }
+    let sign = |p: &str| match p {
+        "+" => Some(
+            words
+                .iter()
+                .any(|w| w == "收入" || w.eq_ignore_ascii_case("income")),
+        ),
+        "-" => Some(
+            words
+                .iter()
+                .any(|w| w == "支出" || w.eq_ignore_ascii_case("expense")),
+        ),
+        _ => None,
+    };
+    let words_only: Vec<&&str> = parts.iter().filter(|p| sign(p).is_none()).collect();
+    !words_only.is_empty()
+        && words_only.iter().all(|p| one(p))
+        && parts.iter().all(|p| sign(p).unwrap_or(true))
 }
 
 /// Values of a status column.
@@ -381,14 +429,21 @@ impl Tolerance {
 
     /// Whether `ledger` and `bank` amounts are close enough.
     pub fn allows(self, ledger: Decimal, bank: Decimal) -> bool {
-        (ledger - bank).abs() <= self.limit(ledger)
+        ledger
+            .checked_sub(bank)
+            .is_some_and(|d| d.abs() <= self.limit(ledger))
     }
 
-    /// The largest allowed difference for a given ledger amount.
+    /// The largest allowed difference for a given ledger amount (a
+    /// percentage too large to compute allows any difference).
     pub fn limit(self, ledger: Decimal) -> Decimal {
         match self {
             Tolerance::Absolute(limit) => limit,
-            Tolerance::Percent(p) => ledger.abs() * p / Decimal::ONE_HUNDRED,
+            Tolerance::Percent(p) => ledger
+                .abs()
+                .checked_mul(p)
+                .and_then(|v| v.checked_div(Decimal::ONE_HUNDRED))
+                .unwrap_or(Decimal::MAX),
         }
     }
 }
@@ -1024,6 +1079,16 @@ fn side_settings(
         status: status_words(name, &spec.status).map_err(key("status"))?,
         cleaners: cleaners(name, &spec.clean)?,
         profile: profile.map(|p| p.name.clone()),
+        header: spec.header,
+        currency: match &spec.currency {
+            None => Currency::CNY,
+            Some(code) => Currency::new(code).ok_or_else(|| {
+                key("currency")(format!(
+                    "[{name}] currency: \"{code}\" is not a three-letter currency code such as CNY or USD"
+                ))
+            })?,
+        },
+        decimal_comma: false,
         guess_columns: guess.then(|| c.clone()),
     })
 }
@@ -1043,6 +1108,7 @@ pub fn placeholder_columns() -> ColumnPlan {
         status: None,
         refund_amount: None,
         fee: None,
+        currency: None,
         carry: Vec::new(),
     }
 }
@@ -1116,6 +1182,7 @@ pub fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
         status: named(&c.status),
         refund_amount: c.refund_amount.clone(),
         fee,
+        currency: named(&c.currency),
         carry,
     })
 }
@@ -1265,6 +1332,20 @@ mod tests {
         };
         assert_eq!(c.apply("`pay ORD-123 water"), "123");
         assert_eq!(c.apply("no order"), "");
+    }
+
+    #[test]
+    fn bilingual_and_signed_direction_words() {
+        let v = default_values();
+        for w in ["贷 Cr", "收入(+)", "Credit", "贷/CR", "收入（+）"] {
+            assert!(v.is_income(w) && !v.is_expense(w), "{w}");
+        }
+        for w in ["借 Dr", "支出/Debit", "Debit", "支出(-)"] {
+            assert!(v.is_expense(w) && !v.is_income(w), "{w}");
+        }
+        for w in ["贷 Dr", "收入(-)", "(+)", "收入 转账", ""] {
+            assert!(!v.is_income(w) && !v.is_expense(w), "{w}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::plan::{self, SidePlan};
 use super::schema::{ColumnSpec, SideSpec, StatusSpec, ValueSpec};
 use crate::input::field::clean_field;
-use crate::input::guess::guess_columns;
+use crate::input::guess::{guess_columns, guess_columns_with_values};
 use crate::input::table::Table;
 
 /// The profile files, by file name, in the order they are listed.
@@ -173,6 +173,8 @@ pub fn overlay(base: &SideSpec, over: &SideSpec) -> SideSpec {
         encoding: over.encoding.clone().or_else(|| base.encoding.clone()),
         delimiter: over.delimiter.clone().or_else(|| base.delimiter.clone()),
         header_line: over.header_line.or(base.header_line),
+        header: over.header.or(base.header),
+        currency: over.currency.clone().or_else(|| base.currency.clone()),
         timezone: over.timezone.clone().or_else(|| base.timezone.clone()),
         amount_decimals: over.amount_decimals.or(base.amount_decimals),
         flip_sign: over.flip_sign.or(base.flip_sign),
@@ -229,6 +231,7 @@ pub fn overlay_columns(base: &ColumnSpec, over: &ColumnSpec) -> ColumnSpec {
         kind: pick(&over.kind, &base.kind),
         status: pick(&over.status, &base.status),
         fee: pick(&over.fee, &base.fee),
+        currency: pick(&over.currency, &base.currency),
         carry: if over.carry.is_empty() {
             base.carry.clone()
         } else {
@@ -256,7 +259,7 @@ pub fn with_guessed_columns(plan: &SidePlan, side: &str, table: &Table) -> Resul
     let Some(explicit) = &plan.guess_columns else {
         return Ok(plan.clone());
     };
-    let guessed = guess_columns(table).ok_or_else(|| {
+    let guessed = guessed_columns(table).ok_or_else(|| {
         format!(
             "no amount column recognised in the header on line {} ({}): set the columns in the rule file's [{side}.columns]",
             table.header_line,
@@ -287,6 +290,7 @@ impl Profile {
             &c.merchant,
             &c.kind,
             &c.status,
+            &c.currency,
         ];
         let all = mapped
             .into_iter()
@@ -393,8 +397,18 @@ fn scored(profile: &Profile, rows: &[(u64, Vec<&str>)]) -> Candidate {
     }
 }
 
+/// The roles guessed from the header names, or, in a file without a
+/// header row, from the values.
+fn guessed_columns(table: &Table) -> Option<crate::rules::plan::ColumnPlan> {
+    if table.headerless {
+        guess_columns_with_values(table).map(|(columns, _)| columns)
+    } else {
+        guess_columns(table)
+    }
+}
+
 fn guessed(profile: &Profile, table: &Table) -> Candidate {
-    let found = guess_columns(table).is_some();
+    let found = guessed_columns(table).is_some();
     Candidate {
         name: profile.name.clone(),
         confidence: if found { GUESS_CONFIDENCE } else { 0.0 },

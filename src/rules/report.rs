@@ -35,6 +35,21 @@ impl FromStr for Lang {
     }
 }
 
+impl Lang {
+    /// The language of the user's locale: Chinese when the first of `LC_ALL`,
+    /// `LC_MESSAGES` and `LANG` that is set starts with `zh`, else English.
+    pub fn from_locale() -> Lang {
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty());
+        match locale {
+            Some(l) if l.starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
 impl fmt::Display for Lang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -235,8 +250,10 @@ pub const CARRIED_FROM_COLUMN: &str = "carried_from";
 /// The checked `[report]` section.
 #[derive(Debug, Clone, Default)]
 pub struct ReportPlan {
-    /// Language from the rule file (`--lang` overrides it).
-    pub lang: Lang,
+    /// Language from the rule file, when it sets one (`--lang` overrides it;
+    /// without either, the locale decides: see `Lang::from_locale`). A run
+    /// sets it to the language it writes in.
+    pub lang: Option<Lang>,
     /// Column templates: the outputs that have one, with their columns in order.
     pub templates: Vec<(OutputKind, Vec<String>)>,
     /// Named reports, in the rule file's order.
@@ -302,10 +319,10 @@ fn known_columns(kind: OutputKind, carried: &[String]) -> Vec<String> {
 pub fn build(spec: &ReportSpec, carried: &[String], text: &str) -> Result<ReportPlan, ReportError> {
     let lang = match &spec.lang {
         Some(l) => match l.get_ref().parse() {
-            Ok(lang) => lang,
+            Ok(lang) => Some(lang),
             Err(message) => return error_at(l.span(), format!("[report] lang: {message}")),
         },
-        None => Lang::default(),
+        None => None,
     };
     let mut templates = Vec::new();
     let t = &spec.columns;
@@ -505,7 +522,7 @@ mod tests {
              [[report.named]]\nname = \"big\"\nfilter = 'abs(amount) >= 5000 and merchant = \"M1\"'\n",
         )
         .unwrap();
-        assert_eq!(plan.lang, Lang::Zh);
+        assert_eq!(plan.lang, Some(Lang::Zh));
         assert_eq!(plan.templates[0].0, OutputKind::Unmatched);
         assert_eq!(plan.templates[0].1, ["key", "amount", "户号", "likely_cause"]);
         let big = plan.named("big").unwrap();

@@ -26,6 +26,10 @@ pub fn recon() -> Command {
     let mut cmd = Command::cargo_bin("recon").expect("binary built");
     cmd.current_dir(root());
     cmd.env("XDG_STATE_HOME", state_home());
+    // English unless a test asks otherwise: a Chinese locale would switch the wording.
+    cmd.env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
     cmd
 }
 

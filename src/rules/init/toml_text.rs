@@ -231,7 +231,7 @@ impl Writer<'_> {
                 d.side.other()
             )),
         }
-        let roles: [(&str, &Option<String>, &str); 8] = [
+        let roles: [(&str, &Option<String>, &str); 9] = [
             ("amount", &spec.amount, "amount"),
             ("direction", &spec.direction, "direction"),
             ("debit", &spec.debit, "amount"),
@@ -240,6 +240,7 @@ impl Writer<'_> {
             ("time", &spec.time, "time"),
             ("merchant", &spec.merchant, "merchant"),
             ("type", &spec.kind, "type"),
+            ("currency", &spec.currency, "currency"),
         ];
         for (role, value, origin) in roles {
             if let Some(v) = value {
@@ -253,7 +254,7 @@ impl Writer<'_> {
         }
         if let Some(f) = &spec.time_format {
             out.push_str(&format!(
-                "time_format = {}{}# day-first dates in the values\n",
+                "time_format = {}{}# day or month first, as the values show\n",
                 q(f),
                 pad(width(f) + 16)
             ));
