@@ -53,7 +53,9 @@ fn matching(c: &mut Criterion) {
             bank: &bank,
         };
         group.throughput(Throughput::Elements(n * 2));
-        group.bench_function(name, |b| b.iter(|| black_box(reconcile(black_box(sides), &plan))));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(reconcile(black_box(sides), &plan, None)))
+        });
     }
     group.finish();
 }

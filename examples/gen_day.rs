@@ -8,6 +8,13 @@
 //! orders fit in memory.
 //!
 //! `cargo run --release --example gen_day -- --orders N --out DIR [--date D] [--seed S]`
+//!
+//! With `--mode settlement` it writes a channel bill instead (`bill.csv`:
+//! orders and refunds of many merchants with the channel's fee, some fees
+//! off the 0.6% rate), the bank's settlement credits on the next day
+//! (`bank.csv`: one net credit per merchant, some missing, some short) and
+//! `truth.csv` with a `fee_variance` column, for
+//! `tests/data/settlement/rules.toml`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -423,6 +430,120 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64, date: NaiveDate) -> s
     w.truth.flush()
 }
 
+/// The fee at 0.6%, rounded half away from zero, in cents (signed like `cents`).
+fn fee_cents(cents: i64) -> i64 {
+    let scaled = cents.abs() * 6;
+    let fee = scaled / 1000 + i64::from(scaled % 1000 >= 500);
+    fee * cents.signum()
+}
+
+/// Signed `-12.34` from cents.
+fn signed_money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+/// What the bank does with one merchant's batch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Credit {
+    Paid,
+    Missing,
+    Short(i64),
+}
+
+/// `--mode settlement`: see the module docs.
+fn generate_settlement(
+    orders: u64,
+    out: &std::path::Path,
+    seed: u64,
+    date: NaiveDate,
+) -> std::io::Result<()> {
+    // The business day's local midnight, written as if it were UTC: times are local.
+    let day = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp() as u64;
+    std::fs::create_dir_all(out)?;
+    let mut rng = Rng(seed.max(1));
+    let merchants = (orders / 40).clamp(3, 500);
+    let mut bill = BufWriter::new(File::create(out.join("bill.csv"))?);
+    let mut truth_rows: Vec<(u64, u64, bool)> = Vec::new();
+    writeln!(bill, "order_id,merchant,amount,fee,paid_at")?;
+    // (net cents, bill lines) per merchant.
+    let mut batches: Vec<(i64, Vec<usize>)> = vec![(0, Vec::new()); merchants as usize];
+    for order in 0..orders {
+        let m = rng.below(merchants);
+        let refund = rng.below(100) < 8;
+        let cents = if refund {
+            -(rng.between(100, 10_000) as i64)
+        } else {
+            rng.between(100, 200_000) as i64
+        };
+        let wrong = rng.below(100) < 3;
+        let fee = fee_cents(cents) + if wrong { rng.between(5, 100) as i64 } else { 0 };
+        let at = day + rng.below(DAY_SECONDS);
+        let line = order + 2;
+        writeln!(
+            bill,
+            "S{order:09},1900{m:06},{},{},{}",
+            signed_money(cents),
+            signed_money(fee),
+            clock(at)
+        )?;
+        let batch = &mut batches[m as usize];
+        batch.0 += cents - fee;
+        batch.1.push(truth_rows.len());
+        truth_rows.push((line, m, wrong));
+    }
+    bill.flush()?;
+    let mut bank = BufWriter::new(File::create(out.join("bank.csv"))?);
+    writeln!(bank, "time,memo,amount")?;
+    let mut fates = Vec::with_capacity(batches.len());
+    let mut bank_truth = Vec::new();
+    let mut bank_line = 1;
+    for (m, (net, rows)) in batches.iter().enumerate() {
+        let fate = match rng.below(10) {
+            _ if rows.is_empty() => Credit::Missing,
+            0 => Credit::Missing,
+            1 => Credit::Short(rng.between(100, 50_000) as i64),
+            _ => Credit::Paid,
+        };
+        fates.push(fate);
+        let paid = match fate {
+            Credit::Missing => continue,
+            Credit::Paid => *net,
+            Credit::Short(by) => net - by,
+        };
+        bank_line += 1;
+        writeln!(
+            bank,
+            "{},结算 商户号1900{m:06} 批次{},{}",
+            clock(day + 86_400 + 8 * 3600 + m as u64),
+            date.format("%Y%m%d"),
+            signed_money(paid)
+        )?;
+        let outcome = match fate {
+            Credit::Short(_) => "unmatched amount_mismatch",
+            _ => "matched settlement",
+        };
+        bank_truth.push((bank_line, outcome));
+    }
+    bank.flush()?;
+    let mut truth = BufWriter::new(File::create(out.join("truth.csv"))?);
+    writeln!(truth, "side,line,outcome,detail,fee_variance")?;
+    for (line, m, wrong) in truth_rows {
+        let outcome = match fates[m as usize] {
+            Credit::Paid => "matched settlement",
+            Credit::Short(_) => "unmatched amount_mismatch",
+            Credit::Missing => "unmatched no_counterpart",
+        };
+        let (outcome, detail) = outcome.split_once(' ').unwrap_or((outcome, ""));
+        writeln!(truth, "ledger,{line},{outcome},{detail},{wrong}")?;
+    }
+    for (line, outcome) in bank_truth {
+        let (outcome, detail) = outcome.split_once(' ').unwrap_or((outcome, ""));
+        writeln!(truth, "bank,{line},{outcome},{detail},false")?;
+    }
+    truth.flush()
+}
+
 /// Generates one business day of payments for rules/default.toml, with the
 /// expected outcome of every row in truth.csv.
 #[derive(Parser)]
@@ -433,6 +554,10 @@ fn generate(orders: u64, out: &std::path::Path, seed: u64, date: NaiveDate) -> s
     cargo run --release --example gen_day -- --orders 1000 --out day
   The 1M-order day of the benchmarks, for business date 2026-12-01:
     cargo run --release --example gen_day -- --orders 1000000 --date 2026-12-01 --out /tmp/big
+  A settlement day: a channel bill (bill.csv) and the bank's net credits (bank.csv):
+    cargo run --release --example gen_day -- --mode settlement --orders 4000 --out settle
+    recon run --ledger settle/bill.csv --bank settle/bank.csv \\
+              --rules tests/data/settlement/rules.toml --out out/settle
   Then reconcile it:
     recon run --ledger day/ledger.csv --bank day/bank.csv --rules rules/default.toml \\
               --date 2026-11-24 --out out/day"
@@ -450,11 +575,21 @@ struct Args {
     /// Seed of the random generator: the same seed makes the same files
     #[arg(long, value_name = "S", default_value_t = 42)]
     seed: u64,
+    /// `day` (ledger and statement for rules/default.toml) or `settlement`
+    /// (a channel bill with fees and the bank's net credit per merchant on D+1,
+    /// for tests/data/settlement/rules.toml)
+    #[arg(long, value_name = "MODE", default_value = "day", value_parser = ["day", "settlement"])]
+    mode: String,
 }
 
 fn main() {
     let args = Args::parse();
-    if let Err(e) = generate(args.orders, &args.out, args.seed, args.date) {
+    let written = if args.mode == "settlement" {
+        generate_settlement(args.orders, &args.out, args.seed, args.date)
+    } else {
+        generate(args.orders, &args.out, args.seed, args.date)
+    };
+    if let Err(e) = written {
         eprintln!("gen_day: {}: {e}", args.out.display());
         std::process::exit(2);
     }

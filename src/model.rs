@@ -198,6 +198,15 @@ impl Record {
     pub fn carried(&self) -> impl Iterator<Item = &str> {
         self.text.values().skip(2)
     }
+
+    /// The channel's fee, kept as carried value `slot` (`ColumnPlan::fee_slot`);
+    /// zero when the value is empty.
+    pub fn fee(&self, slot: usize) -> Decimal {
+        self.carried()
+            .nth(slot)
+            .and_then(|f| Decimal::from_str_exact(f).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// A record's text values (key, merchant, then the carried values) in one

@@ -21,16 +21,16 @@ use crate::matching;
 use crate::matching::period::{Scope, SideRows};
 use crate::model::{Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, Staging};
-use crate::output::causes;
 use crate::output::mask::{self, View, ViewError};
 use crate::output::reports::{self, ViewRequest};
 use crate::output::resolutions::{self, Resolution};
 use crate::output::review::{self, Confirmation, ItemKind};
 use crate::output::summary::{
-    self, AuditMark, CarriedInFacts, Conservation, Encryption, InputFacts, OpenFacts, PeriodFacts,
-    ScopeFacts, Summary,
+    self, AuditMark, BatchCounts, CarriedInFacts, Conservation, Encryption, InputFacts, OpenFacts,
+    PeriodFacts, ScopeFacts, Summary,
 };
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
+use crate::output::{causes, fees};
 use crate::progress::RunProgress;
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::RuleIdentity;
@@ -224,18 +224,19 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     }
     let carried_in = carry.as_ref().map(CarriedInFacts::new);
     let day = request.date.map(|d| plan.business_day(d));
+    let statement_until = day.as_ref().and_then(|d| matching::statement_until(&plan, d));
     if let (Some(day), Some(date)) = (&day, request.date) {
         for side in [&ledger, &bank] {
-            guard::some_rows_in_period(side, day, date, plan.business_zone)?;
+            guard::some_rows_in_period(side, day, statement_until, date, plan.business_zone)?;
         }
     }
     let input_tallies = SideTallies {
         ledger: input_tally(&ledger.typed.records, &ledger),
         bank: input_tally(&bank.typed.records, &bank),
     };
-    let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day);
+    let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day, statement_until);
     progress.next();
-    let mut result = scope.settle(matching::reconcile(scope.to_match(), &plan));
+    let mut result = scope.settle(matching::reconcile(scope.to_match(), &plan, day.as_ref()));
     progress.next();
     let causes = causes::find(scope.all(), &result, &plan, lang);
     let date_text = request.date.map(|d| d.to_string());
@@ -246,6 +247,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         date_text.as_deref(),
         plan.stages.len(),
     );
+    let fee_check = fees::check(scope.all(), &result, &plan);
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let started = Started {
@@ -309,6 +311,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             c.outputs.bank.amount
         )));
     }
+    let fee_variances = fee_check.as_ref().is_some_and(|f| f.facts.variances > 0);
     let mut names = stage_names(&plan);
     if resolved.status.paired > 0 {
         names.push(rules::plan::MANUAL_STAGE.to_string());
@@ -327,7 +330,11 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         rejected: rejected.len() as u64,
         review_flags: flags - confirmed_flags,
     };
-    let status = if rejected.is_empty() && resolved.status.exceptions == 0 {
+    // A fee variance is an exception no resolution closes yet: the bank paid
+    // what it paid, and the day stays open until the rate or the fee is fixed.
+    let status = if fee_variances {
+        "exceptions"
+    } else if rejected.is_empty() && resolved.status.exceptions == 0 {
         "reconciled"
     } else if open.rows + open.rejected + open.review_flags == 0 {
         "closed"
@@ -377,6 +384,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         carried_in,
         outputs: files.iter().map(|f| (f.name, f.tallies)).collect(),
         stages,
+        batches: BatchCounts::of(&plan, &result.batches),
+        fees: fee_check.as_ref().map(|f| f.facts.clone()),
         review: result
             .matches
             .iter()
@@ -419,6 +428,14 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             f
         })
         .collect();
+    let fee_csv = fee_check.map(|f| owned(view.apply_csv(&f.csv)).unwrap_or(f.csv));
+    let mut more_sheets = vec![
+        (review::FILE_NAME, review_csv.as_slice()),
+        (resolutions::FILE_NAME, resolutions_csv.as_slice()),
+    ];
+    if let Some(csv) = &fee_csv {
+        more_sheets.push((fees::FILE_NAME, csv.as_slice()));
+    }
     let views = reports::build(
         masked,
         &ViewRequest {
@@ -430,10 +447,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             named: &request.reports,
             xlsx: request.xlsx,
             handling: &resolutions_csv,
-            more_sheets: &[
-                (review::FILE_NAME, &review_csv),
-                (resolutions::FILE_NAME, &resolutions_csv),
-            ],
+            more_sheets: &more_sheets,
         },
     )?;
     let mut published = BTreeMap::new();
@@ -444,13 +458,11 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         };
         published.insert(f.name.to_string(), sha256);
     }
-    let more = [
-        (review::FILE_NAME, review_csv.as_slice()),
-        (resolutions::FILE_NAME, resolutions_csv.as_slice()),
-    ]
-    .into_iter()
-    .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
-    .chain([("summary.json", summary_json.as_slice())]);
+    let more = more_sheets
+        .iter()
+        .copied()
+        .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+        .chain([("summary.json", summary_json.as_slice())]);
     for (name, bytes) in more {
         published.insert(name.to_string(), staging.write(name, bytes)?);
     }
@@ -548,6 +560,7 @@ fn scope(
     bank: &mut SourceFile,
     carry: Option<&mut CarryIn>,
     day: Option<BusinessDay>,
+    statement_until: Option<chrono::DateTime<Utc>>,
 ) -> Scope {
     let take = std::mem::take::<Vec<Record>>;
     let (carried, mut settled) = match carry {
@@ -565,6 +578,7 @@ fn scope(
             carried: carried_bank,
         },
         day,
+        statement_until,
         |r| settled.as_mut().is_some_and(|s| s.claim(r)),
     )
 }

@@ -453,6 +453,7 @@ mod tests {
             refund_amount: None,
             currency: None,
             status: None,
+            fee: None,
             carry: vec!["memo".into()],
         };
         plan

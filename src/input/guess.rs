@@ -136,6 +136,7 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
         kind: None,
         status: None,
         refund_amount: None,
+        fee: None,
         currency,
         carry: Vec::new(),
     })
@@ -209,6 +210,7 @@ pub fn guess_columns_with_values(table: &Table) -> Option<(ColumnPlan, Vec<&'sta
                 kind: None,
                 status: None,
                 refund_amount: None,
+                fee: None,
                 currency: None,
                 carry: Vec::new(),
             }

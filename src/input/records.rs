@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use super::amount::{parse_money, Money};
+use super::amount::{parse_money, parse_optional_amount, Money};
 use super::field::{clean_field, excerpt, is_placeholder};
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
@@ -111,6 +111,8 @@ pub(crate) struct Layout<'p> {
     currency: Option<usize>,
     /// Positions of the carried columns; `AMOUNT_NOTE_AT` for `amount_note`.
     carry: Vec<usize>,
+    /// The fee column and its place among the carried values.
+    fee: Option<(usize, usize)>,
     cleaners: Vec<Option<&'p Cleaner>>,
     width: usize,
 }
@@ -194,6 +196,10 @@ pub(crate) fn resolve<'p>(table: &Table, plan: &'p SidePlan) -> Result<Layout<'p
                 other => other,
             })
             .collect::<Result<_, _>>()?,
+        fee: match (&c.fee, c.fee_slot()) {
+            (Some(name), Some(slot)) => Some((find(name)?, slot)),
+            _ => None,
+        },
         cleaners,
         width: table.header.len(),
     })
@@ -287,25 +293,43 @@ pub(crate) fn type_row(
                 .map_err(|e| error(d, e.to_string()))?,
         ),
     };
+    let key = layout.key.map_or("", cell);
+    let merchant = layout.merchant.map_or("", cell);
+    let (fee_slot, fee) = match layout.fee {
+        None => (None, String::new()),
+        Some((column, slot)) => (Some(slot), read_fee(cell(column)).map_err(|e| error(column, e))?),
+    };
+    let carried = layout.carry.iter().enumerate().map(|(k, &i)| {
+        if Some(k) == fee_slot {
+            fee.as_str()
+        } else if i == AMOUNT_NOTE_AT {
+            note.unwrap_or("")
+        } else {
+            cell(i)
+        }
+    });
+    let text = RecordText::new(key, merchant, carried);
     Ok(Record {
         side,
         line,
         amount,
         time,
-        text: RecordText::new(
-            layout.key.map_or("", cell),
-            layout.merchant.map_or("", cell),
-            layout.carry.iter().map(|&i| {
-                if i == AMOUNT_NOTE_AT {
-                    note.unwrap_or("")
-                } else {
-                    cell(i)
-                }
-            }),
-        ),
+        text,
         origin: Origin::Input,
         currency,
     })
+}
+
+/// A fee cell as the plain decimal kept among the carried values: trailing
+/// zeros beyond the cents dropped (`0.77000` → `0.77`, `-1.2` → `-1.20`);
+/// empty is no fee. Fees may have more decimals than amounts.
+fn read_fee(text: &str) -> Result<String, String> {
+    let fee = parse_optional_amount(text, None).map_err(|e| format!("fee: {e}"))?;
+    let mut fee = fee.unwrap_or_default().normalize();
+    if fee.scale() < 2 {
+        fee.rescale(2);
+    }
+    Ok(fee.to_string())
 }
 
 /// Rows shorter than the header must still hold every mapped column; rows
@@ -360,6 +384,7 @@ impl Layout<'_> {
             .chain(time)
             .flatten()
             .chain(self.carry.iter().copied().filter(|&i| i != AMOUNT_NOTE_AT))
+            .chain(self.fee.map(|(column, _)| column))
     }
 }
 

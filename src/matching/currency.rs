@@ -7,14 +7,21 @@ use std::collections::BTreeSet;
 
 use super::{match_order, permute, reconcile_one, Disposition, Reconciliation, Sides};
 use crate::model::{Currency, Record};
+use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
 
 /// Reconciles the records of each currency apart and merges the results.
-pub(super) fn reconcile_each(sides: Sides, plan: &Plan, currencies: &BTreeSet<Currency>) -> Reconciliation {
+pub(super) fn reconcile_each(
+    sides: Sides,
+    plan: &Plan,
+    day: Option<&BusinessDay>,
+    currencies: &BTreeSet<Currency>,
+) -> Reconciliation {
     let mut merged = Reconciliation {
         matches: Vec::new(),
         ledger: vec![Disposition::Ignored; sides.ledger.len()],
         bank: vec![Disposition::Ignored; sides.bank.len()],
+        batches: Vec::new(),
     };
     for &currency in currencies {
         let pick = |records: &[Record]| -> (Vec<usize>, Vec<Record>) {
@@ -33,7 +40,13 @@ pub(super) fn reconcile_each(sides: Sides, plan: &Plan, currencies: &BTreeSet<Cu
                 bank: &bank,
             },
             plan,
+            day,
         );
+        for mut b in part.batches {
+            b.ledger = b.ledger.iter().map(|&i| ledger_at[i]).collect();
+            b.credit = b.credit.map(|i| bank_at[i]);
+            merged.batches.push(b);
+        }
         let offset = merged.matches.len();
         for mut m in part.matches {
             m.ledger = m.ledger.iter().map(|&i| ledger_at[i]).collect::<Vec<_>>()[..].into();
@@ -63,5 +76,10 @@ pub(super) fn reconcile_each(sides: Sides, plan: &Plan, currencies: &BTreeSet<Cu
             *i = new_index[*i];
         }
     }
+    // Batches in stage order, then (merchant, day) order, as one currency's
+    // run lists them; a merchant's batches of several currencies stay in currency order.
+    merged.batches.sort_by(|a, b| {
+        (a.stage, &a.merchant, a.business_date).cmp(&(b.stage, &b.merchant, b.business_date))
+    });
     merged
 }

@@ -25,7 +25,7 @@ pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance)
         .collect();
     StageResult {
         matches,
-        ambiguous: Vec::new(),
+        ..StageResult::default()
     }
 }
 

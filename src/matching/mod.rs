@@ -10,6 +10,7 @@
 //! order is fixed by the rows' content (time first, line last), so results
 //! depend neither on threads nor on the order of the rows in the files.
 
+mod batch;
 mod currency;
 mod duplicates;
 mod fallback;
@@ -24,7 +25,10 @@ use std::fmt;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
+pub use batch::{net_of, statement_until, Batch, BatchOutcome};
+
 use crate::model::{Currency, Record, RowRef, Side};
+use crate::rules::business::BusinessDay;
 use crate::rules::plan::{Plan, StagePlan};
 use crate::rules::report::Lang;
 
@@ -151,6 +155,8 @@ pub struct Reconciliation {
     pub ledger: Vec<Disposition>,
     /// One disposition per bank record.
     pub bank: Vec<Disposition>,
+    /// The groups batch stages formed, in stage order, then (merchant, day) order.
+    pub batches: Vec<Batch>,
 }
 
 /// The records of both sides, indexable by side.
@@ -203,15 +209,18 @@ impl Free {
     }
 }
 
-/// What a stage returns: new matches and rows it found ambiguous.
+/// What a stage returns: new matches, rows it found ambiguous, and the
+/// groups a batch stage formed.
 #[derive(Default)]
 pub(crate) struct StageResult {
     pub matches: Vec<Match>,
     pub ambiguous: Vec<(RowRef, Vec<RowRef>)>,
+    pub batches: Vec<Batch>,
 }
 
-/// Runs every stage of `plan`, then classifies what is left.
-pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
+/// Runs every stage of `plan`, then classifies what is left. `day` is the
+/// run's business day (`--date`), which batch stages compare settlement days with.
+pub fn reconcile(sides: Sides, plan: &Plan, day: Option<&BusinessDay>) -> Reconciliation {
     let currencies: BTreeSet<Currency> = sides
         .ledger
         .iter()
@@ -219,15 +228,16 @@ pub fn reconcile(sides: Sides, plan: &Plan) -> Reconciliation {
         .map(|r| r.currency)
         .collect();
     if currencies.len() <= 1 {
-        return reconcile_one(sides, plan);
+        return reconcile_one(sides, plan, day);
     }
-    currency::reconcile_each(sides, plan, &currencies)
+    currency::reconcile_each(sides, plan, day, &currencies)
 }
 
 /// `reconcile` of records that are all in one currency.
-fn reconcile_one(sides: Sides, plan: &Plan) -> Reconciliation {
+fn reconcile_one(sides: Sides, plan: &Plan, day: Option<&BusinessDay>) -> Reconciliation {
     let mut free = Free::new(sides);
     let mut matches = Vec::new();
+    let mut batches = Vec::new();
     let mut ambiguous: RowMap<Vec<RowRef>> = RowMap::default();
     for (index, stage) in plan.stages.iter().enumerate() {
         let result = match stage {
@@ -238,11 +248,13 @@ fn reconcile_one(sides: Sides, plan: &Plan) -> Reconciliation {
             StagePlan::Fallback { .. } => {
                 fallback::run(sides, &free, index, stage, plan.report.lang.unwrap_or_default())
             }
+            StagePlan::Batch { .. } => batch::run(sides, &free, index, stage, plan, day),
         };
         for m in &result.matches {
             free.take(m);
         }
         matches.extend(result.matches);
+        batches.extend(result.batches);
         for (row, candidates) in result.ambiguous {
             for c in &candidates {
                 ambiguous.entry(*c).or_default().push(row);
@@ -252,7 +264,46 @@ fn reconcile_one(sides: Sides, plan: &Plan) -> Reconciliation {
     }
     sort_matches(sides, &mut matches);
     flag_reviews(sides, plan, &mut matches);
-    classify(sides, plan, matches, &free, &ambiguous)
+    let verdicts = batch_verdicts(sides, &batches);
+    let mut result = classify(sides, plan, matches, &free, &ambiguous, &verdicts);
+    result.batches = batches;
+    result
+}
+
+/// The disposition of every row of a batch no credit settled: its ledger
+/// rows and the credit it was compared with.
+fn batch_verdicts(sides: Sides, batches: &[Batch]) -> RowMap<Disposition> {
+    let mut verdicts = RowMap::default();
+    for b in batches {
+        let rows = || b.ledger.iter().map(|&i| sides.ledger[i].row_ref());
+        let ledger = match (b.outcome, b.credit) {
+            (BatchOutcome::Settled, _) => continue,
+            (BatchOutcome::AmountMismatch, Some(c)) => {
+                let mut named: Vec<RowRef> = rows().collect();
+                named.sort();
+                named.truncate(MAX_COUNTERPARTS);
+                let credit = sides.bank[c].row_ref();
+                verdicts.insert(
+                    credit,
+                    Disposition::Unmatched {
+                        reason: Reason::AmountMismatch,
+                        counterpart: named,
+                    },
+                );
+                Disposition::Unmatched {
+                    reason: Reason::AmountMismatch,
+                    counterpart: vec![credit],
+                }
+            }
+            (BatchOutcome::Pending, _) => Disposition::Pending,
+            _ => Disposition::Unmatched {
+                reason: Reason::NoCounterpart,
+                counterpart: Vec::new(),
+            },
+        };
+        verdicts.extend(rows().map(|r| (r, ledger.clone())));
+    }
+    verdicts
 }
 
 /// A map keyed by input row (foldhash: fast, and lookups only, never iterated into output).
@@ -329,6 +380,7 @@ fn classify(
     matches: Vec<Match>,
     free: &Free,
     ambiguous: &RowMap<Vec<RowRef>>,
+    verdicts: &RowMap<Disposition>,
 ) -> Reconciliation {
     let mut dispositions = [
         vec![Disposition::Ignored; sides.ledger.len()],
@@ -349,7 +401,12 @@ fn classify(
         let left = records.par_iter().enumerate().filter(|&(i, _)| free.of(side)[i]);
         let left: Vec<(usize, Disposition)> = left
             .map(|(i, record)| {
-                let disposition = if let Some(of) = duplicates.get(&record.row_ref()) {
+                let verdict = (!verdicts.is_empty())
+                    .then(|| verdicts.get(&record.row_ref()))
+                    .flatten();
+                let disposition = if let Some(verdict) = verdict {
+                    verdict.clone()
+                } else if let Some(of) = duplicates.get(&record.row_ref()) {
                     Disposition::Duplicate { of: *of }
                 } else {
                     let (reason, counterpart) = unmatched_reason(sides, record, &by_key, free, ambiguous);
@@ -372,6 +429,7 @@ fn classify(
         matches,
         ledger,
         bank,
+        batches: Vec::new(),
     }
 }
 

@@ -10,10 +10,17 @@
 //! last `pending_grace` with no counterpart wait as `Pending`; carried-in
 //! rows that again found nothing become `no_counterpart_after_grace`.
 //!
+//! A batch stage may extend the statement rows a run takes in past the
+//! cutoff, to the end of the day's settlement day (`statement_until`): those
+//! rows stay only when a batch takes them (or names them), like the rows
+//! after midnight above.
+//!
 //! This module never matches anything itself and keeps the matcher's order:
 //! every record keeps one place, so results stay the same for any thread count.
 
 use std::fmt;
+
+use chrono::{DateTime, Utc};
 
 use super::{Disposition, Reason, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side};
@@ -72,17 +79,20 @@ pub struct SideRows {
 impl Scope {
     /// Splits the rows of both sides. `already_settled` is asked once per
     /// in-period file row, in file order, whether the previous run settled it.
+    /// `statement_until`, when later than the cutoff, is where the statement
+    /// rows taken in end instead (a batch stage's settlement day).
     pub fn new(
         ledger: SideRows,
         bank: SideRows,
         day: Option<BusinessDay>,
+        statement_until: Option<DateTime<Utc>>,
         mut already_settled: impl FnMut(&Record) -> bool,
     ) -> Scope {
         let mut split_side = |side: Side, rows: SideRows| {
             let mut kept = Vec::with_capacity(rows.file.len() + rows.carried.len());
             let mut aside = Vec::new();
             for r in rows.file {
-                match day.filter(|d| !in_period(side, d, &r)) {
+                match day.filter(|d| !in_period(side, d, &r, statement_until)) {
                     Some(_) => aside.push((r, PeriodReason::OtherBusinessDay)),
                     None if already_settled(&r) => aside.push((r, PeriodReason::AlreadyInPreviousRun)),
                     None => kept.push(r),
@@ -170,13 +180,18 @@ impl Scope {
 }
 
 /// Whether a file row belongs to the day: ledger rows of the day itself,
-/// statement rows from the day's start up to the cutoff. Rows without a time
-/// cannot be placed and are taken as the day's.
-pub fn in_period(side: Side, day: &BusinessDay, record: &Record) -> bool {
+/// statement rows from the day's start up to the cutoff (or `statement_until`
+/// when later). Rows without a time cannot be placed and are taken as the day's.
+pub fn in_period(
+    side: Side,
+    day: &BusinessDay,
+    record: &Record,
+    statement_until: Option<DateTime<Utc>>,
+) -> bool {
     let Some(t) = record.time else { return true };
     let until = match side {
         Side::Ledger => day.end,
-        Side::Bank => day.cutoff,
+        Side::Bank => statement_until.map_or(day.cutoff, |u| u.max(day.cutoff)),
     };
     day.start <= t && t < until
 }

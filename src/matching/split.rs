@@ -39,6 +39,6 @@ pub(crate) fn run(
         .collect();
     StageResult {
         matches,
-        ambiguous: Vec::new(),
+        ..StageResult::default()
     }
 }

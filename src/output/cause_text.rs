@@ -174,6 +174,23 @@ impl Cause {
             Cause::ChosenAmongCandidates => {
                 "paired without order id, chosen among equally good candidates: confirm the pair".into()
             }
+            Cause::BatchDiffers {
+                net,
+                credit,
+                rows,
+                settle_date,
+            } => format!(
+                "batch of {rows} row(s) nets {net}, the credit on {settle_date} is {credit} ({} {}): a missing or extra order, a refund, or a fee off the agreed rate",
+                (credit - net).abs(),
+                if credit > net { "more" } else { "less" }
+            ),
+            Cause::BatchNotPaid {
+                net,
+                rows,
+                settle_date,
+            } => format!(
+                "batch of {rows} row(s) netting {net} has no credit on its settlement day {settle_date}: not paid yet, or paid under another merchant"
+            ),
         }
     }
 
@@ -272,6 +289,23 @@ impl Cause {
                 format!("大额 {amount}（复核阈值 {limit}）：需二次确认")
             }
             Cause::ChosenAmongCandidates => "无订单号配对，从多个同样合适的候选中选出：请确认".into(),
+            Cause::BatchDiffers {
+                net,
+                credit,
+                rows,
+                settle_date,
+            } => format!(
+                "批次共 {rows} 笔，净额 {net}，{settle_date} 入账 {credit}（{}{}）：可能漏单、多单、退款或手续费不符",
+                if credit > net { "多" } else { "少" },
+                (credit - net).abs()
+            ),
+            Cause::BatchNotPaid {
+                net,
+                rows,
+                settle_date,
+            } => format!(
+                "批次共 {rows} 笔，净额 {net}，结算日 {settle_date} 无入账：尚未结算，或记在其他商户名下"
+            ),
         }
     }
 }

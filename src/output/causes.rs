@@ -12,10 +12,10 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
-use crate::matching::{Disposition, Reason, Reconciliation, Sides};
+use crate::matching::{BatchOutcome, Disposition, Reason, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
 use crate::rules::business::Cutoff;
 use crate::rules::plan::{Plan, StagePlan, Tolerance};
@@ -131,6 +131,26 @@ pub enum Cause {
     },
     /// A fallback match chosen among several equally good candidates.
     ChosenAmongCandidates,
+    /// A batch whose net differs from the credit it was compared with.
+    BatchDiffers {
+        /// The batch's net (amounts less fees).
+        net: Decimal,
+        /// The statement credit.
+        credit: Decimal,
+        /// How many ledger rows the batch has.
+        rows: usize,
+        /// The settlement day.
+        settle_date: NaiveDate,
+    },
+    /// A batch with no credit on its settlement day.
+    BatchNotPaid {
+        /// The batch's net.
+        net: Decimal,
+        /// How many ledger rows the batch has.
+        rows: usize,
+        /// The settlement day.
+        settle_date: NaiveDate,
+    },
 }
 
 /// Likely causes, worded, for the rows and matches that need one.
@@ -155,11 +175,18 @@ impl LikelyCauses {
 /// Finds and words the likely causes of every exception in `result`.
 pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> LikelyCauses {
     let evidence = Evidence::new(sides, result, plan);
+    let batches = open_batches(sides, result);
     let mut found = LikelyCauses::default();
     for side in Side::BOTH {
         let rows = sides.of(side).par_iter().zip(dispositions(result, side));
         found.rows.par_extend(rows.filter_map(|(record, d)| {
+            let batch = (!batches.is_empty())
+                .then(|| batches.get(&record.row_ref()))
+                .flatten();
             let causes = match d {
+                Disposition::Unmatched { .. } if batch.is_some() => {
+                    vec![batch.expect("checked").clone()]
+                }
                 Disposition::Unmatched { reason, counterpart } => {
                     evidence.unmatched(record, *reason, counterpart)
                 }
@@ -182,6 +209,35 @@ pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> L
         (!causes.is_empty()).then(|| (i, words(&causes, lang)))
     }));
     found
+}
+
+/// The cause of every row of a batch no credit settled, by row: its ledger
+/// rows and the credit it was compared with.
+fn open_batches(sides: Sides, result: &Reconciliation) -> HashMap<RowRef, Cause, FastState> {
+    let mut causes = HashMap::default();
+    for b in &result.batches {
+        let cause = match (b.outcome, b.credit) {
+            (BatchOutcome::AmountMismatch, Some(c)) => Cause::BatchDiffers {
+                net: b.net,
+                credit: sides.bank[c].amount,
+                rows: b.ledger.len(),
+                settle_date: b.settle_date,
+            },
+            (BatchOutcome::Missing, _) => Cause::BatchNotPaid {
+                net: b.net,
+                rows: b.ledger.len(),
+                settle_date: b.settle_date,
+            },
+            _ => continue,
+        };
+        if let Some(c) = b.credit {
+            causes.insert(sides.bank[c].row_ref(), cause.clone());
+        }
+        for &l in &b.ledger {
+            causes.insert(sides.ledger[l].row_ref(), cause.clone());
+        }
+    }
+    causes
 }
 
 /// What the causes will ask about: the rows named as counterparts or
@@ -611,7 +667,7 @@ mod tests {
     /// The likely cause of every exception row, as `side:line cause`.
     fn causes_of(plan: &Plan, ledger: &[Record], bank: &[Record]) -> Vec<String> {
         let sides = Sides { ledger, bank };
-        let result = crate::matching::reconcile(sides, plan);
+        let result = crate::matching::reconcile(sides, plan, None);
         let found = find(sides, &result, plan, Lang::En);
         let mut out: Vec<String> = ledger
             .iter()

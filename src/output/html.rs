@@ -240,12 +240,45 @@ fn summary_section(page: &mut String, w: &Words, s: &Summary, files: &[OutputFil
             st.matches
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         page,
-        "<tr><td>{}</td><td class=\"num\" id=\"review-count\">{}</td></tr></tbody></table>\n</section>\n",
+        "<tr><td>{}</td><td class=\"num\" id=\"review-count\">{}</td></tr></tbody></table>",
         escape(w.review_matches),
         s.review
     );
+    batches_and_fees(page, w, s);
+    page.push_str("</section>\n");
+}
+
+/// The batch counts and the fee check, when the rules have them.
+fn batches_and_fees(page: &mut String, w: &Words, s: &Summary) {
+    if let Some(b) = &s.batches {
+        let _ = write!(page, "<table class=\"stages\" id=\"batches\"><thead><tr><th>{}</th><th class=\"num\">{}</th></tr></thead><tbody>", escape(w.batches), b.total);
+        for (name, n) in [
+            ("settled", b.settled),
+            ("amount_mismatch", b.amount_mismatch),
+            ("no_counterpart", b.no_counterpart),
+            ("pending", b.pending),
+        ] {
+            let _ = write!(page, "<tr><td>{name}</td><td class=\"num\">{n}</td></tr>");
+        }
+        page.push_str("</tbody></table>\n");
+    }
+    if let Some(f) = &s.fees {
+        let _ = writeln!(
+            page,
+            "<table class=\"stages\" id=\"fees\"><thead><tr><th>{} (fee_variances.csv)</th><th class=\"num\"></th></tr></thead><tbody>\
+             <tr><td>{}</td><td class=\"num\">{}</td></tr><tr><td>{}</td><td class=\"num\">{}</td></tr>\
+             <tr><td>{}</td><td class=\"num\">{}</td></tr></tbody></table>",
+            escape(w.fee_check),
+            escape(w.fee_words[0]),
+            f.checked,
+            escape(w.fee_words[1]),
+            f.variances,
+            escape(w.fee_words[2]),
+            grouped(&f.variance_total.to_string())
+        );
+    }
 }
 
 fn provenance(page: &mut String, w: &Words, s: &Summary) {

@@ -1,7 +1,7 @@
 //! Writing results: the result CSVs (`tables`) with each exception's likely
-//! cause (`causes`, worded by `cause_text`), `summary.json` (`summary`), the
-//! review worklist (`review`), the handling of exceptions (`resolutions`),
-//! what a role may see (`mask`), the views beside
+//! cause (`causes`, worded by `cause_text`), the fee check (`fees`),
+//! `summary.json` (`summary`), the review worklist (`review`), the handling
+//! of exceptions (`resolutions`), what a role may see (`mask`), the views beside
 //! them (`reports`: report.html, named reports, column templates,
 //! results.xlsx), and publishing it all atomically (`atomic`).
 
@@ -11,6 +11,7 @@ pub mod causes;
 pub mod charts;
 pub mod columns;
 pub mod exceptions;
+pub mod fees;
 pub mod html;
 pub mod mask;
 pub mod named;

@@ -59,6 +59,7 @@ pub fn sheet(lang: Lang, stem: &str) -> Option<&'static str> {
         "out_of_period" => "非本业务日",
         "rejected" => "拒收",
         "review" => "复核",
+        "fee_variances" => "手续费差异",
         _ => return None,
     })
 }
@@ -96,6 +97,9 @@ pub fn column(lang: Lang, name: &str) -> String {
         "confirm_note" => "确认说明",
         "raw" => "原文",
         "error" => "错误",
+        "group_net" => "批次净额",
+        "expected" => "应收手续费",
+        "actual" => "实收手续费",
         _ => return name.to_string(),
     };
     zh.to_string()

@@ -8,6 +8,7 @@ pub use text::label;
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::mask::ViewFacts;
@@ -16,10 +17,10 @@ use super::review::ReviewStatus;
 use super::tables::{add_currency_tallies, CurrencyTallies, OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
 use crate::input::carry::CarryIn;
-use crate::matching::{Disposition, Reconciliation};
+use crate::matching::{Batch, BatchOutcome, Disposition, Reconciliation};
 use crate::model::{Currency, Record, Side, Tally};
 use crate::rules::business::BusinessDay;
-use crate::rules::plan::{Plan, RuleIdentity};
+use crate::rules::plan::{Plan, RuleIdentity, StagePlan};
 
 /// The whole summary, serialized as `summary.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +49,12 @@ pub struct Summary {
     pub outputs: BTreeMap<&'static str, SideTallies>,
     /// Matches made, per stage name, in stage order.
     pub stages: Vec<StageCount>,
+    /// Groups formed by batch stages, by outcome; absent without a batch stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<BatchCounts>,
+    /// The fee check; absent without `[fees]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fees: Option<FeeFacts>,
     /// Matches flagged for review.
     pub review: u64,
     /// Unmatched rows per reason and side.
@@ -227,6 +234,59 @@ impl CarriedInFacts {
             bank: self.bank,
         }
     }
+}
+
+/// Batches (groups of ledger rows held against one statement credit) by outcome.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchCounts {
+    /// Groups formed.
+    pub total: u64,
+    /// Paid by a credit within the tolerance.
+    pub settled: u64,
+    /// Compared with a credit that differs beyond the tolerance.
+    pub amount_mismatch: u64,
+    /// No credit on the settlement day.
+    pub no_counterpart: u64,
+    /// No credit yet; the settlement day ends after the cutoff.
+    pub pending: u64,
+}
+
+impl BatchCounts {
+    /// Counts the batches of a run; `None` when the rules have no batch stage.
+    pub fn of(plan: &Plan, batches: &[Batch]) -> Option<BatchCounts> {
+        if !plan.stages.iter().any(|s| matches!(s, StagePlan::Batch { .. })) {
+            return None;
+        }
+        let mut counts = BatchCounts::default();
+        for b in batches {
+            counts.total += 1;
+            *match b.outcome {
+                BatchOutcome::Settled => &mut counts.settled,
+                BatchOutcome::AmountMismatch => &mut counts.amount_mismatch,
+                BatchOutcome::Missing => &mut counts.no_counterpart,
+                BatchOutcome::Pending => &mut counts.pending,
+            } += 1;
+        }
+        Some(counts)
+    }
+}
+
+/// What the fee check found (`[fees]`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FeeFacts {
+    /// Rows whose fee was checked.
+    pub checked: u64,
+    /// Rows whose fee differs from the expected one beyond the tolerance (fee_variances.csv).
+    pub variances: u64,
+    /// Sum of the expected fees of the checked rows.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub expected: Decimal,
+    /// Sum of the fees charged on the checked rows.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub actual: Decimal,
+    /// Sum of actual minus expected over the variances.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub variance_total: Decimal,
 }
 
 /// Matches per stage.

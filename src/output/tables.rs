@@ -24,12 +24,12 @@ use super::resolutions::Resolved;
 use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::matching::{Disposition, Match, Reconciliation, Sides};
+use crate::matching::{net_of, Disposition, Match, Reconciliation, Sides};
 use crate::model::{Currency, Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
-use crate::rules::plan::Plan;
-use crate::rules::report::RESOLUTION_COLUMN;
+use crate::rules::plan::{Plan, StagePlan};
+use crate::rules::report::{GROUP_NET_COLUMN, RESOLUTION_COLUMN};
 
 /// One result file rendered.
 #[derive(Debug, Clone)]
@@ -453,6 +453,40 @@ pub fn match_id(index: usize) -> String {
 /// Matches rendered per parallel task.
 const MATCHES_PER_TASK: usize = 1 << 15;
 
+/// matched.csv's optional columns after `likely_cause`: `resolution` once the
+/// day has resolutions, `group_net` only with a batch stage.
+#[derive(Clone, Copy)]
+struct Extras {
+    resolution: bool,
+    group_net: bool,
+}
+
+impl Extras {
+    fn of(input: &RenderInput) -> Extras {
+        Extras {
+            resolution: input.resolved.shown(),
+            group_net: input
+                .plan
+                .stages
+                .iter()
+                .any(|s| matches!(s, StagePlan::Batch { .. })),
+        }
+    }
+
+    /// The four common values of `all`, then the optional ones in force
+    /// (`all` holds them in the order resolution, group_net).
+    fn pick<'a>(self, all: &[&'a str; 6]) -> Vec<&'a str> {
+        let mut picked = all[..4].to_vec();
+        if self.resolution {
+            picked.push(all[4]);
+        }
+        if self.group_net {
+            picked.push(all[5]);
+        }
+        picked
+    }
+}
+
 /// `matched.csv`: blocks of matches are rendered in parallel, a wave of them
 /// at a time, and appended in order while the next wave renders, so only
 /// two waves are ever in memory.
@@ -464,12 +498,10 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
         "review_reason",
         "likely_cause",
         RESOLUTION_COLUMN,
+        GROUP_NET_COLUMN,
     ];
-    let shown = parts.input.resolved.shown();
-    let columns = (
-        &["match_id", "stage"][..],
-        &after[..after.len() - usize::from(!shown)],
-    );
+    let extras = Extras::of(parts.input);
+    let columns = (&["match_id", "stage"][..], &extras.pick(&after)[..]);
     let mut file = Target::open(parts, name, false)?;
     let mut header_line = csv::Writer::from_writer(Vec::new());
     header_line
@@ -529,10 +561,24 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
     let mut body = Sheet::on(Vec::new(), input.plan.business_zone);
     let mut review_rows = Sheet::on(Vec::new(), input.plan.business_zone);
     let streamed = matches!(parts.to, RenderTo::Staging(_));
+    let extras = Extras::of(input);
     for (k, m) in matches.iter().enumerate() {
         let sum =
             |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
-        let difference = sum(Side::Ledger, &m.ledger) - sum(Side::Bank, &m.bank);
+        // A batch is paid its net: amounts less fees (manual matches have no stage plan).
+        let net = input
+            .plan
+            .stages
+            .get(m.stage)
+            .filter(|stage| matches!(stage, StagePlan::Batch { .. }))
+            .map(|stage| {
+                m.ledger
+                    .iter()
+                    .map(|&l| net_of(input.plan, stage, &sides.ledger[l]))
+                    .sum::<Decimal>()
+            });
+        let difference = net.unwrap_or_else(|| sum(Side::Ledger, &m.ledger)) - sum(Side::Bank, &m.bank);
+        let group_net = net.map(|n| n.to_string()).unwrap_or_default();
         let id = match_id(first + k);
         let before = [id.as_str(), input.plan.stage_name(m.stage)];
         let difference = difference.to_string();
@@ -548,8 +594,9 @@ fn matched_block(parts: &Parts, first: usize, matches: &[Match]) -> (Sheet<Vec<u
             reasons.as_str(),
             input.causes.of_match(first + k),
             input.resolved.of_match(first + k),
+            group_net.as_str(),
         ];
-        let after = &after[..after.len() - usize::from(!input.resolved.shown())];
+        let after = &extras.pick(&after)[..];
         let sheets = if streamed && !m.review_reasons.is_empty() {
             [Some(&mut body), Some(&mut review_rows)]
         } else {
@@ -760,6 +807,7 @@ mod tests {
             matches: Vec::new(),
             ledger: Vec::new(),
             bank: Vec::new(),
+            batches: Vec::new(),
         };
         let causes = LikelyCauses::default();
         let files = render(

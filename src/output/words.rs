@@ -59,6 +59,12 @@ pub struct Words {
     pub matches: &'static str,
     /// The review row of the stage table.
     pub review_matches: &'static str,
+    /// Heading of the batch counts (a batch stage).
+    pub batches: &'static str,
+    /// Heading of the fee check (`[fees]`).
+    pub fee_check: &'static str,
+    /// "rows checked", "variances" and their total, for the fee check.
+    pub fee_words: [&'static str; 3],
     /// Provenance heading.
     pub provenance: &'static str,
     /// "Rules".
@@ -185,6 +191,9 @@ pub const EN: Words = Words {
     stage: "Stage",
     matches: "Matches",
     review_matches: "Matches flagged for review",
+    batches: "Settlement batches",
+    fee_check: "Fee check",
+    fee_words: ["rows checked", "variances", "total variance"],
     provenance: "Rules and inputs",
     rules_name: "Rules",
     version: "Version",
@@ -257,6 +266,9 @@ pub const ZH: Words = Words {
     stage: "匹配阶段",
     matches: "匹配组数",
     review_matches: "待复核的匹配",
+    batches: "结算批次",
+    fee_check: "手续费核对",
+    fee_words: ["核对笔数", "差异笔数", "差异合计"],
     provenance: "规则与输入文件",
     rules_name: "规则",
     version: "版本",

@@ -5,6 +5,7 @@
 
 pub mod business;
 pub mod cases;
+pub mod fees;
 pub mod filter;
 pub mod init;
 pub mod plan;
@@ -109,7 +110,7 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
         .map_err(|invalid| invalid_at(path, text, key_offset(text, &invalid.key), invalid.message))?;
     plan.roles = roles::build(file.roles.as_ref(), &roles::maskable_columns(&plan))
         .map_err(|e| invalid_at(path, text, e.span.start, e.message))?;
-    let carried: Vec<String> = plan
+    let mut carried: Vec<String> = plan
         .ledger
         .columns
         .carry
@@ -117,6 +118,14 @@ pub fn load_file(path: &Path) -> Result<Plan, RulesError> {
         .chain(&plan.bank.columns.carry)
         .cloned()
         .collect();
+    if plan
+        .stages
+        .iter()
+        .any(|s| matches!(s, plan::StagePlan::Batch { .. }))
+    {
+        // matched.csv's batch column, for templates and named reports.
+        carried.push(report::GROUP_NET_COLUMN.to_string());
+    }
     plan.report = report::build(&file.report, &carried, text)
         .map_err(|e| invalid_at(path, text, e.span.start, e.message))?;
     Ok(plan)

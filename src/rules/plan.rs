@@ -10,6 +10,7 @@ use regex::Regex;
 use rust_decimal::Decimal;
 
 use super::business::{BusinessDay, Cutoff};
+use super::fees::{self, FeePlan, FeeRate, Rounding};
 use super::profiles;
 use super::report::ReportPlan;
 use super::roles::Roles;
@@ -64,6 +65,8 @@ pub struct Plan {
     pub review_above: Option<Decimal>,
     /// How far apart a repeated row may be to count as a duplicate.
     pub duplicate_window: TimeDelta,
+    /// `[fees]`: the agreed fee each row's `fee` column is checked against.
+    pub fees: Option<FeePlan>,
     /// Who sees which columns.
     pub roles: Roles,
     /// `[report]`: language, column templates and named reports (set by `rules::load_file`).
@@ -178,6 +181,8 @@ pub struct ColumnPlan {
     pub status: Option<String>,
     /// Column holding a refund row's amount, when not `amount`.
     pub refund_amount: Option<String>,
+    /// The channel's fee column; always one of `carry` too.
+    pub fee: Option<String>,
     /// Column holding the row's currency code.
     pub currency: Option<String>,
     /// Columns copied to outputs.
@@ -219,6 +224,7 @@ impl ColumnPlan {
         push(&self.kind);
         push(&self.status);
         push(&self.refund_amount);
+        push(&self.fee);
         push(&self.currency);
         for c in self
             .carry
@@ -263,9 +269,16 @@ impl ColumnPlan {
             kind: self.kind.clone(),
             status: self.status.clone(),
             refund_amount: self.refund_amount.clone(),
+            fee: self.fee.clone(),
             currency: self.currency.clone(),
             carry: self.carry.clone(),
         }
+    }
+
+    /// Where the fee is among a record's carried values, when a fee column is mapped.
+    pub fn fee_slot(&self) -> Option<usize> {
+        let fee = self.fee.as_ref()?;
+        self.carry.iter().position(|c| c == fee)
     }
 }
 
@@ -498,6 +511,63 @@ pub enum StagePlan {
         /// Most rows in one split.
         max_parts: usize,
     },
+    /// A day's ledger rows per group, net of fees, against one statement
+    /// credit on the settlement day (see `matching::batch`).
+    Batch {
+        /// Stage name.
+        name: String,
+        /// Group by merchant (else one batch per day).
+        by_merchant: bool,
+        /// When a day's batch is paid.
+        settle: Settle,
+        /// What is subtracted from each ledger row.
+        net: Net,
+        /// Tolerance on the batch's net against the credit.
+        tolerance: Tolerance,
+    },
+}
+
+/// `settle = "T+1"`: the settlement day of business day D.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settle {
+    /// The N of T+N.
+    pub days: u32,
+    /// Count only Monday to Friday (no public-holiday calendar), else calendar days.
+    pub weekdays: bool,
+}
+
+impl Settle {
+    /// The day business day `date`'s batch is paid on.
+    pub fn date(self, date: NaiveDate) -> NaiveDate {
+        use chrono::{Datelike, Weekday};
+        let weekend = |d: NaiveDate| matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+        let mut day = date;
+        if !self.weekdays {
+            return day + TimeDelta::days(i64::from(self.days));
+        }
+        // A weekend batch is paid as if it were Monday's.
+        while weekend(day) {
+            day = day.succ_opt().unwrap_or(day);
+        }
+        for _ in 0..self.days {
+            day = day.succ_opt().unwrap_or(day);
+            while weekend(day) {
+                day = day.succ_opt().unwrap_or(day);
+            }
+        }
+        day
+    }
+}
+
+/// What a batch stage subtracts from each ledger row to get what the channel pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Net {
+    /// Nothing: the gross amount is paid.
+    Gross,
+    /// The row's mapped `fee` column (`net = ["fee"]`).
+    FeeColumn,
+    /// A rate of the amount (`fee_rate = "0.6%"`).
+    Rate(FeeRate),
 }
 
 impl StagePlan {
@@ -506,7 +576,8 @@ impl StagePlan {
         match self {
             StagePlan::Key { name, .. }
             | StagePlan::Fallback { name, .. }
-            | StagePlan::Split { name, .. } => name,
+            | StagePlan::Split { name, .. }
+            | StagePlan::Batch { name, .. } => name,
         }
     }
 }
@@ -566,7 +637,17 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, Invalid>
         Some(w) => duration("[duplicates] window", w).map_err(at("duplicates.window"))?,
         None => TimeDelta::hours(24),
     };
-    let stages = stages(&file.stages)?;
+    let fee_plan = file
+        .fees
+        .as_ref()
+        .map(FeePlan::build)
+        .transpose()
+        .map_err(|(k, message)| at(format!("fees.{k}"))(message))?;
+    let rounding = fee_plan.as_ref().map_or(Rounding::HalfUp, |f| f.rate.rounding);
+    let stages = stages(&file.stages, rounding)?;
+    let ledger = side_at("ledger", &file.ledger, business_zone)?;
+    let bank = side_at("bank", &file.bank, business_zone)?;
+    check_fee_columns(&ledger, &bank, fee_plan.is_some(), &stages)?;
     Ok(Plan {
         identity: RuleIdentity {
             name: file.rules.name.clone(),
@@ -579,12 +660,13 @@ pub fn build(file: &RuleFile, path: &str, sha256: &str) -> Result<Plan, Invalid>
         business_zone,
         cutoff: file.business.cutoff.unwrap_or(Cutoff::END_OF_DAY),
         pending_grace: file.business.pending_grace.unwrap_or_else(TimeDelta::zero),
-        ledger: side_at("ledger", &file.ledger, business_zone)?,
-        bank: side_at("bank", &file.bank, business_zone)?,
+        ledger,
+        bank,
         stages,
         ignore_below,
         review_above,
         duplicate_window,
+        fees: fee_plan,
         roles: Roles::default(),
         report: ReportPlan::default(),
         resolution: super::resolution::build(&file.resolution).map_err(at("resolution.reasons"))?,
@@ -677,7 +759,39 @@ fn tolerance(what: &str, text: &Option<String>) -> Result<Tolerance, String> {
     })
 }
 
-fn stages(specs: &[StageSpec]) -> Result<Vec<StagePlan>, Invalid> {
+/// `[fees]` needs a `fee` column on a side, and `net = ["fee"]` one on the ledger.
+fn check_fee_columns(
+    ledger: &SidePlan,
+    bank: &SidePlan,
+    fees: bool,
+    stages: &[StagePlan],
+) -> Result<(), Invalid> {
+    let has_fee =
+        |s: &SidePlan| s.columns.fee.is_some() || s.guess_columns.as_ref().is_some_and(|c| c.fee.is_some());
+    if fees && !has_fee(ledger) && !has_fee(bank) {
+        return Err(at("fees")(
+            "[fees] checks each row's fee, but neither [ledger.columns] nor [bank.columns] maps a fee column: add fee = \"…\" (e.g. fee = \"手续费\") to the side that has one".into(),
+        ));
+    }
+    for (i, stage) in stages.iter().enumerate() {
+        if let StagePlan::Batch {
+            net: Net::FeeColumn,
+            name,
+            ..
+        } = stage
+        {
+            if !has_fee(ledger) {
+                return Err(at(format!("stage.{i}.net"))(format!(
+                    "[[stage]] #{} \"{name}\": net = [\"fee\"] subtracts the ledger's fee column, but [ledger.columns] maps none: add fee = \"…\"",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn stages(specs: &[StageSpec], rounding: Rounding) -> Result<Vec<StagePlan>, Invalid> {
     if specs.is_empty() {
         return Err(at("stage")(
             "no [[stage]] defined: add at least one, e.g. [[stage]] name = \"order-id\" match = \"key\""
@@ -702,13 +816,13 @@ fn stages(specs: &[StageSpec]) -> Result<Vec<StagePlan>, Invalid> {
                     s.name
                 )));
             }
-            stage(i, s)
+            stage(i, s, rounding)
         })
         .collect()
 }
 
-/// Checks the stage at 0-based position `index`.
-fn stage(index: usize, s: &StageSpec) -> Result<StagePlan, Invalid> {
+/// Checks the stage at 0-based position `index`; `rounding` rounds a batch's `fee_rate`.
+fn stage(index: usize, s: &StageSpec, rounding: Rounding) -> Result<StagePlan, Invalid> {
     let what = format!("[[stage]] #{} \"{}\"", index + 1, s.name);
     let key = |name: &str| format!("stage.{index}.{name}");
     let tolerance = tolerance(&format!("{what} tolerance"), &s.tolerance).map_err(at(key("tolerance")))?;
@@ -722,7 +836,21 @@ fn stage(index: usize, s: &StageSpec) -> Result<StagePlan, Invalid> {
             Ok(())
         }
     };
+    if s.kind != "batch" {
+        not_for("group_by", s.group_by.is_some())?;
+        not_for("settle", s.settle.is_some())?;
+        not_for("settle_days", s.settle_days.is_some())?;
+        not_for("net", s.net.is_some())?;
+        not_for("fee_rate", s.fee_rate.is_some())?;
+    }
     match s.kind.as_str() {
+        "batch" => {
+            not_for("on", s.on.is_some())?;
+            not_for("window", s.window.is_some())?;
+            not_for("ambiguous", s.ambiguous.is_some())?;
+            not_for("max_parts", s.max_parts.is_some())?;
+            batch(&what, s, tolerance, rounding).map_err(|(name, message)| at(key(name))(message))
+        }
         "key" => {
             not_for("on", s.on.is_some())?;
             not_for("window", s.window.is_some())?;
@@ -751,9 +879,85 @@ fn stage(index: usize, s: &StageSpec) -> Result<StagePlan, Invalid> {
         }
         "fallback" => fallback(&what, s, tolerance).map_err(|(name, message)| at(key(name))(message)),
         other => Err(at(key("match"))(format!(
-            "{what}: match = \"{other}\" is not a stage kind (use \"key\", \"fallback\" or \"split\")"
+            "{what}: match = \"{other}\" is not a stage kind (use \"key\", \"fallback\", \"split\" or \"batch\")"
         ))),
     }
+}
+
+/// Checks a batch stage; an error names the stage key it is about.
+fn batch(
+    what: &str,
+    s: &StageSpec,
+    tolerance: Tolerance,
+    rounding: Rounding,
+) -> Result<StagePlan, (&'static str, String)> {
+    let mut by_merchant = false;
+    for field in s.group_by.as_deref().unwrap_or(&["merchant".to_string()]) {
+        match field.as_str() {
+            "merchant" => by_merchant = true,
+            other => {
+                return Err((
+                    "group_by",
+                    format!("{what}: group_by = \"{other}\" is not a field (use [\"merchant\"], or [] for one batch per day)"),
+                ))
+            }
+        }
+    }
+    let settle_text = s.settle.as_deref().unwrap_or("T+1");
+    let days = settle_text
+        .trim()
+        .strip_prefix(['T', 't'])
+        .and_then(|r| r.trim().strip_prefix('+'))
+        .and_then(|n| n.trim().parse::<u32>().ok())
+        .filter(|&n| n <= 7)
+        .ok_or_else(|| {
+            (
+                "settle",
+                format!("{what}: settle = \"{settle_text}\" is not a settlement day (write \"T+0\" … \"T+7\", e.g. \"T+1\")"),
+            )
+        })?;
+    let weekdays = match s.settle_days.as_deref() {
+        None | Some("calendar") => false,
+        Some("weekdays") => true,
+        Some(other) => {
+            return Err((
+                "settle_days",
+                format!("{what}: settle_days = \"{other}\" (use \"calendar\" or \"weekdays\")"),
+            ))
+        }
+    };
+    let net = match (s.net.as_deref(), &s.fee_rate) {
+        (Some(_), Some(_)) => {
+            return Err((
+                "fee_rate",
+                format!(
+                "{what}: set net = [\"fee\"] (the fee column) or fee_rate (a rate of each amount), not both"
+            ),
+            ))
+        }
+        (None | Some([]), None) => Net::Gross,
+        (Some([one]), None) if one == "fee" => Net::FeeColumn,
+        (Some(other), None) => {
+            return Err((
+                "net",
+                format!(
+                    "{what}: net = {other:?}: only the mapped fee column can be subtracted (net = [\"fee\"])"
+                ),
+            ))
+        }
+        (None, Some(rate)) => Net::Rate(FeeRate {
+            percent: fees::percent(&format!("{what} fee_rate"), rate).map_err(|e| ("fee_rate", e))?,
+            rounding,
+            places: 2,
+        }),
+    };
+    Ok(StagePlan::Batch {
+        name: s.name.clone(),
+        by_merchant,
+        settle: Settle { days, weekdays },
+        net,
+        tolerance,
+    })
 }
 
 /// Checks a fallback stage; an error names the stage key it is about.
@@ -915,6 +1119,7 @@ pub fn placeholder_columns() -> ColumnPlan {
         kind: None,
         status: None,
         refund_amount: None,
+        fee: None,
         currency: None,
         carry: Vec::new(),
     }
@@ -974,6 +1179,11 @@ pub fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
     };
     // An empty name switches a profile's column off.
     let named = |n: &Option<String>| n.clone().filter(|n| !n.is_empty());
+    let fee = named(&c.fee);
+    let mut carry = c.carry.clone();
+    if let Some(fee) = fee.as_ref().filter(|f| !carry.contains(f)) {
+        carry.push(fee.clone());
+    }
     Ok(ColumnPlan {
         key: named(&c.key),
         amount,
@@ -983,8 +1193,9 @@ pub fn columns(side: &str, c: &ColumnSpec) -> Result<ColumnPlan, String> {
         kind: named(&c.kind),
         status: named(&c.status),
         refund_amount: c.refund_amount.clone(),
+        fee,
         currency: named(&c.currency),
-        carry: c.carry.clone(),
+        carry,
     })
 }
 
@@ -1156,6 +1367,43 @@ mod tests {
         assert!(v.is_expense("EXPENSE") && v.is_expense("dr") && v.is_expense("借"));
         assert!(v.is_refund("Refund") && v.is_refund("冲正"));
         assert!(!v.is_income("支出") && !v.is_neutral("income"));
+    }
+
+    #[test]
+    fn settlement_days_count_calendar_days_or_weekdays() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let calendar = Settle {
+            days: 1,
+            weekdays: false,
+        };
+        let weekdays = Settle {
+            days: 1,
+            weekdays: true,
+        };
+        // 2026-11-27 is a Friday.
+        assert_eq!(calendar.date(d("2026-11-27")), d("2026-11-28"));
+        assert_eq!(weekdays.date(d("2026-11-27")), d("2026-11-30"));
+        assert_eq!(
+            weekdays.date(d("2026-11-28")),
+            d("2026-12-01"),
+            "a Saturday counts as Monday"
+        );
+        assert_eq!(
+            Settle {
+                days: 0,
+                weekdays: true
+            }
+            .date(d("2026-11-29")),
+            d("2026-11-30")
+        );
+        assert_eq!(
+            Settle {
+                days: 0,
+                weekdays: false
+            }
+            .date(d("2026-11-29")),
+            d("2026-11-29")
+        );
     }
 
     #[test]

@@ -230,6 +230,7 @@ pub fn overlay_columns(base: &ColumnSpec, over: &ColumnSpec) -> ColumnSpec {
         merchant: pick(&over.merchant, &base.merchant),
         kind: pick(&over.kind, &base.kind),
         status: pick(&over.status, &base.status),
+        fee: pick(&over.fee, &base.fee),
         currency: pick(&over.currency, &base.currency),
         carry: if over.carry.is_empty() {
             base.carry.clone()

@@ -241,6 +241,9 @@ impl OutputKind {
 /// The column a named report adds first, naming the output each row comes from.
 pub const OUTPUT_COLUMN: &str = "output";
 
+/// The column matched.csv has when the rules have a batch stage: a batch's net.
+pub const GROUP_NET_COLUMN: &str = "group_net";
+
 /// The column every output has with `--carry-in` (empty in runs without it).
 pub const CARRIED_FROM_COLUMN: &str = "carried_from";
 

@@ -22,6 +22,8 @@ pub struct RuleFile {
     /// `[duplicates]`: what counts as a repeated row.
     #[serde(default)]
     pub duplicates: DuplicateSpec,
+    /// `[fees]`: the agreed fee rate each row's `fee` column is checked against.
+    pub fees: Option<FeeSpec>,
     /// `[ledger]`: how to read the platform ledger.
     pub ledger: SideSpec,
     /// `[bank]`: how to read the bank or channel statement.
@@ -167,6 +169,10 @@ pub struct ColumnSpec {
     /// Where a refund row's amount is, when not in `amount` (WeChat Pay merchant bills: 退款金额).
     #[serde(default, deserialize_with = "name_or_position")]
     pub refund_amount: Option<String>,
+    /// The channel's fee on the row (WeChat Pay merchant bills: 手续费), signed
+    /// as written; carried into every output.
+    #[serde(default, deserialize_with = "name_or_position")]
+    pub fee: Option<String>,
     /// The row's currency code (CNY, USD, …), when the file has such a column.
     #[serde(default, deserialize_with = "name_or_position")]
     pub currency: Option<String>,
@@ -250,4 +256,31 @@ pub struct StageSpec {
     pub ambiguous: Option<String>,
     /// Split: most rows on the many side of one split (default 10).
     pub max_parts: Option<usize>,
+    /// Batch: what ledger rows are grouped by besides their business day (default `["merchant"]`).
+    pub group_by: Option<Vec<String>>,
+    /// Batch: when a day's batch is paid, `"T+0"` … `"T+7"` (default `"T+1"`).
+    pub settle: Option<String>,
+    /// Batch: how `settle` counts days, `"calendar"` (default) or `"weekdays"`.
+    pub settle_days: Option<String>,
+    /// Batch: mapped columns subtracted from each ledger row (`["fee"]`).
+    pub net: Option<Vec<String>>,
+    /// Batch: subtract this rate of each ledger row instead (`"0.6%"`).
+    pub fee_rate: Option<String>,
+}
+
+/// `[fees]`: the agreed fee, checked against every row's `fee` column.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeSpec {
+    /// The rate, `"0.6%"`.
+    pub rate: String,
+    /// `"half_up"` (default), `"half_even"`, `"down"` or `"up"`, applied to each row's fee.
+    pub rounding: Option<String>,
+    /// Decimal places the expected fee is rounded to (default 2).
+    pub places: Option<u32>,
+    /// Largest difference that is not a variance (default `"0.00"`).
+    pub tolerance: Option<String>,
+    /// `[fees.merchants]`: rates agreed with single merchants, by merchant value.
+    #[serde(default)]
+    pub merchants: std::collections::BTreeMap<String, String>,
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::RunError;
@@ -52,17 +52,18 @@ pub(super) fn previous_day(carry: &CarryIn, date: NaiveDate) -> Result<(), RunEr
 pub(super) fn some_rows_in_period(
     source: &SourceFile,
     day: &BusinessDay,
+    statement_until: Option<DateTime<Utc>>,
     date: NaiveDate,
     zone: Tz,
 ) -> Result<(), RunError> {
     let records = &source.typed.records;
-    if records.is_empty() || records.iter().any(|r| in_period(r.side, day, r)) {
+    if records.is_empty() || records.iter().any(|r| in_period(r.side, day, r, statement_until)) {
         return Ok(());
     }
     let times = records.iter().filter_map(|r| r.time);
     let until = match source.typed.records[0].side {
         crate::model::Side::Ledger => day.end,
-        crate::model::Side::Bank => day.cutoff,
+        crate::model::Side::Bank => statement_until.map_or(day.cutoff, |u| u.max(day.cutoff)),
     };
     let span = match (times.clone().min(), times.max()) {
         (Some(first), Some(last)) => format!(

@@ -21,6 +21,8 @@ struct Labels {
     amount: &'static str,
     review: &'static str,
     unmatched: &'static str,
+    batches: &'static str,
+    fees: &'static str,
     pending: &'static str,
     confirmed: &'static str,
     conservation: &'static str,
@@ -36,6 +38,8 @@ const EN: Labels = Labels {
     amount: "amount",
     review: "review",
     unmatched: "unmatched",
+    batches: "batches",
+    fees: "fees",
     pending: "pending",
     confirmed: "confirmed",
     conservation: "conservation",
@@ -51,6 +55,8 @@ const ZH: Labels = Labels {
     amount: "金额",
     review: "复核",
     unmatched: "未匹配",
+    batches: "批次",
+    fees: "手续费",
     pending: "待定",
     confirmed: "已确认",
     conservation: "守恒",
@@ -205,6 +211,52 @@ impl Summary {
                 )
             } else {
                 writeln!(s, "unmatched {reason}: ledger {}, bank {}", c.ledger, c.bank)
+            };
+        }
+        if let Some(b) = &self.batches {
+            let _ = if zh {
+                writeln!(
+                    s,
+                    "{}{} 批中已结算 {} 批（amount_mismatch {}，no_counterpart {}，pending {}）",
+                    label(w.batches),
+                    b.total,
+                    b.settled,
+                    b.amount_mismatch,
+                    b.no_counterpart,
+                    b.pending
+                )
+            } else {
+                writeln!(
+                    s,
+                    "{}{} settled of {} ({} amount_mismatch, {} no_counterpart, {} pending)",
+                    label(w.batches),
+                    b.settled,
+                    b.total,
+                    b.amount_mismatch,
+                    b.no_counterpart,
+                    b.pending
+                )
+            };
+        }
+        if let Some(f) = &self.fees {
+            let _ = if zh {
+                writeln!(
+                    s,
+                    "{}核对 {} 行，差异 {} 处，合计 {}（fee_variances.csv）",
+                    label(w.fees),
+                    f.checked,
+                    f.variances,
+                    f.variance_total
+                )
+            } else {
+                writeln!(
+                    s,
+                    "{}{} row(s) checked, {} variance(s) totalling {} (fee_variances.csv)",
+                    label(w.fees),
+                    f.checked,
+                    f.variances,
+                    f.variance_total
+                )
             };
         }
         if let Some(p) = self.outputs.get("pending.csv") {
