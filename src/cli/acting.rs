@@ -76,6 +76,51 @@ impl Acting {
     }
 }
 
+/// What `confirm` and `resolve` start from: the results directory's day, its
+/// rules, the audit log, who acts, and the name recorded as `by`.
+pub struct Session {
+    /// The day as its summary.json describes it.
+    pub day: Day,
+    /// The day's rules.
+    pub plan: Plan,
+    /// The audit log beside the results (or `--audit`).
+    pub log: Log,
+    /// The person and role, once allowed.
+    pub acting: Acting,
+    /// `--by`, or the operating-system user when it is absent or blank.
+    pub by: String,
+}
+
+/// Reads the day in `dir`, loads its rules (`--rules` wins), opens the audit
+/// log (`--audit`, else beside the results) and checks that the current user
+/// may take `action` under `role`.
+pub fn open(
+    dir: &Path,
+    rules: Option<&Path>,
+    audit: Option<&Path>,
+    role: Option<&str>,
+    by: Option<&str>,
+    action: Action,
+) -> anyhow::Result<Session> {
+    let day = Day::read(dir);
+    let plan = day.plan(dir, rules)?;
+    let audit_path = audit.map_or_else(|| crate::audit::beside_results(dir), Path::to_path_buf);
+    let log = Log::open(&audit_path)?;
+    let acting = authorize(&plan, role, action, &day, &log)?;
+    let by = by
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .unwrap_or(&acting.person.user)
+        .to_string();
+    Ok(Session {
+        day,
+        plan,
+        log,
+        acting,
+        by,
+    })
+}
+
 /// Checks that the current user may take `action` on `day` under `role`
 /// (the role's holders and `may`; with `[resolution] four_eyes`, that they
 /// did not run the day). A refusal is recorded in `log` and returned as the error.

@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use chrono::Utc;
 
-use super::acting::{self, Day};
+use super::acting;
 use super::Outcome;
 use crate::audit::entry::{self, Common, ConfirmEntry};
-use crate::audit::{self, Log};
 use crate::output::mask::redact_numbers;
 use crate::output::review;
 use crate::rules::roles::Action;
@@ -73,19 +72,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         bail!("--by and --note must not be empty: a confirmation says who checked what");
     }
     let found = find(&args.dir, &item)?;
-    let day = Day::read(&args.dir);
-    let plan = day.plan(&args.dir, args.rules.as_deref())?;
-    let audit_path = args
-        .audit
-        .clone()
-        .unwrap_or_else(|| audit::beside_results(&args.dir));
-    let log = Log::open(&audit_path)?;
-    let acting = acting::authorize(&plan, args.role.as_deref(), Action::Confirm, &day, &log)?;
-    let by = args
-        .by
-        .as_deref()
-        .map_or(acting.person.user.as_str(), str::trim)
-        .to_string();
+    let acting::Session { log, by, .. } = acting::open(
+        &args.dir,
+        args.rules.as_deref(),
+        args.audit.as_deref(),
+        args.role.as_deref(),
+        args.by.as_deref(),
+        Action::Confirm,
+    )?;
     let record = ConfirmEntry {
         common: Common::new("confirm", entry::new_run_id(started), started),
         results: args.dir.display().to_string(),

@@ -12,11 +12,11 @@ use anyhow::{anyhow, bail, Context};
 use chrono::Utc;
 use rust_decimal::Decimal;
 
-use super::acting::{self, Day};
+use super::acting;
 use super::confirm::parse_row;
 use super::Outcome;
+use crate::audit;
 use crate::audit::entry::{self, Common, ResolveEntry};
-use crate::audit::{self, Log};
 use crate::digest::sha256_hex;
 use crate::output::mask::redact_numbers;
 use crate::output::resolutions::{self, ResolvedRow};
@@ -88,21 +88,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.note.trim().is_empty() {
         bail!("--note must not be empty: a resolution says what was found");
     }
-    let day = Day::read(&args.dir);
-    let plan = day.plan(&args.dir, args.rules.as_deref())?;
-    let audit_path = args
-        .audit
-        .clone()
-        .unwrap_or_else(|| audit::beside_results(&args.dir));
-    let log = Log::open(&audit_path)?;
-    let acting = acting::authorize(&plan, args.role.as_deref(), Action::Resolve, &day, &log)?;
-    let by = args
-        .by
-        .as_deref()
-        .map(str::trim)
-        .filter(|b| !b.is_empty())
-        .unwrap_or(&acting.person.user)
-        .to_string();
+    let acting::Session {
+        day,
+        plan,
+        log,
+        acting,
+        by,
+    } = acting::open(
+        &args.dir,
+        args.rules.as_deref(),
+        args.audit.as_deref(),
+        args.role.as_deref(),
+        args.by.as_deref(),
+        Action::Resolve,
+    )?;
     let rows = read_rows(&args.dir)?;
     let scope = acting.role(&plan).and_then(|r| r.rows.as_ref());
     let in_scope = |item: &str, row: &Row| -> anyhow::Result<()> {
