@@ -8,6 +8,7 @@ use crate::crypto::Sm4Key;
 /// Arguments of `recon keygen`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "\
+Missing directories above KEY_FILE are created, owner-only (0700).
 The key is 16 bytes from the operating system's random source, written as 32 hex digits and
 a newline, in a new file only its owner can read or write (mode 0600). An existing file is
 never replaced: it may still be needed to decrypt earlier results. The key id printed
