@@ -8,11 +8,11 @@ use crate::crypto::Sm4Key;
 /// Arguments of `recon keygen`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "\
-Missing directories above KEY_FILE are created, owner-only (0700).
 The key is 16 bytes from the operating system's random source, written as 32 hex digits and
 a newline, in a new file only its owner can read or write (mode 0600). An existing file is
 never replaced: it may still be needed to decrypt earlier results. The key id printed
-(first 8 bytes of SHA-256 of the key) is how encrypted files and summary.json name it.
+(first 8 bytes of SHA-256 of the key) is how encrypted files and summary.json name it. Missing directories above
+KEY_FILE are created, owner-only (0700).
 
 Examples:
   recon keygen -o /etc/recon/results-2026.key
