@@ -380,3 +380,69 @@ fn rules_say_how_a_day_is_partitioned_or_why_it_cannot_be() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_day_over_the_memory_limit_runs_in_partitions_with_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    gen_day(&["--orders", "2000", "--seed", "3"], &day);
+    let (ledger, bank) = (day.join("ledger.csv"), day.join("bank.csv"));
+    let single = tmp.path().join("single");
+    let code = whole(&ledger, &bank, RULES, &single, &[]);
+    let spill = tmp.path().join("spill");
+    let out = recon()
+        .args([
+            "run",
+            "--date",
+            DATE,
+            "--rules",
+            RULES,
+            "--memory-limit",
+            "1M",
+            "--ledger",
+        ])
+        .arg(&ledger)
+        .arg("--bank")
+        .arg(&bank)
+        .arg("--out")
+        .arg(tmp.path().join("limited"))
+        .arg("--spill-dir")
+        .arg(&spill)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("more than --memory-limit 1 MiB: reconciling it in"),
+        "{}",
+        stderr(&out)
+    );
+    assert_same(&single, &tmp.path().join("limited"));
+    assert_eq!(
+        std::fs::read_dir(&spill).unwrap().count(),
+        0,
+        "spill files left behind"
+    );
+    // A failed partitioned run leaves no spill files either, and earlier results untouched.
+    let bad = bad_ledger(tmp.path());
+    let out = recon()
+        .args(["run", "--rules", RULES, "--memory-limit", "1K", "--ledger"])
+        .arg(&bad)
+        .args(["--bank", "examples/basic/bank.csv", "--out"])
+        .arg(tmp.path().join("limited"))
+        .arg("--spill-dir")
+        .arg(&spill)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("{}:5:", bad.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(&spill).unwrap().count(),
+        0,
+        "spill files left behind"
+    );
+    assert_same(&single, &tmp.path().join("limited"));
+}

@@ -18,10 +18,11 @@ use crate::interrupt::{self, Stopped};
 use crate::output::mask::{redact_numbers, View};
 use crate::output::summary::{label, AuditMark};
 use crate::partition::manifest::Manifest;
+use crate::partition::spill::{self, Budget};
 use crate::rules::report::Lang;
 use crate::rules::roles::Action;
 use crate::rules::{self, Plan};
-use crate::run::{execute_with, PartInput, RunOutcome, RunRequest, Started};
+use crate::run::{PartInput, RunOutcome, RunRequest, Started};
 
 /// Arguments of `recon run`.
 #[derive(Debug, clap::Args)]
@@ -187,6 +188,15 @@ pub struct Args {
     /// Audit log to append to (default: audit.log in the directory holding --out)
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
+    /// Memory the run may use (4G, 512M, ...; default: half of this machine's memory). A day
+    /// estimated larger (twice its files' size) is reconciled in partitions, one after the
+    /// other, and merged: the same results
+    #[arg(long, value_name = "SIZE", value_parser = spill::parse_size)]
+    memory_limit: Option<u64>,
+    /// Where a partitioned run keeps its partitions while it runs (default: beside --out);
+    /// removed afterwards
+    #[arg(long, value_name = "DIR")]
+    spill_dir: Option<PathBuf>,
     /// Print nothing but errors (for cron); the exit code tells the outcome
     #[arg(long, short)]
     quiet: bool,
@@ -310,8 +320,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     audit_started_sha256: sha256,
                 }))
             };
-            execute_with(&request, &mut on_start)
-                .map_err(|e| anyhow::Error::new(e).context("reconciliation stopped"))
+            let budget = Budget {
+                limit: args.memory_limit.unwrap_or_else(spill::default_limit),
+                spill_dir: args.spill_dir.clone(),
+            };
+            let quiet = args.quiet;
+            let note = |text: &str| {
+                if !quiet {
+                    eprintln!("recon: {text}");
+                }
+            };
+            spill::execute(&request, &budget, &mut on_start, &note)
+                .map_err(|e| e.context("reconciliation stopped"))
         }
     };
     let started_line = *lock(&started_line);

@@ -8,6 +8,7 @@
 
 pub mod manifest;
 pub mod merge;
+pub mod spill;
 pub mod split;
 
 mod files;
