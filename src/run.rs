@@ -37,6 +37,7 @@ use crate::rules::plan::RuleIdentity;
 use crate::rules::report::Lang;
 use crate::rules::{self, profiles, Plan, RulesError};
 
+pub mod cases;
 mod guard;
 
 /// What to reconcile and where to put the results.
@@ -217,7 +218,15 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let mut carry = request
         .carry_in
         .as_deref()
-        .map(|path| carry::read(path, &plan, request.date, request.encryption.as_ref()))
+        .map(|path| {
+            carry::read(
+                path,
+                plan.business_zone,
+                [&plan.ledger.columns.carry, &plan.bank.columns.carry],
+                request.date,
+                request.encryption.as_ref(),
+            )
+        })
         .transpose()?;
     if let (Some(carry), Some(date), false) = (&carry, request.date, request.allow_gap) {
         guard::previous_day(carry, date)?;

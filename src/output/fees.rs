@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::summary::FeeFacts;
-use super::tables::safe;
+use crate::input::field::safe;
 use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side};
 use crate::rules::plan::Plan;

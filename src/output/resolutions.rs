@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use super::causes::LikelyCauses;
 use super::review::{self, FastState};
-use super::tables::{match_id, safe};
+use super::tables::match_id;
+use crate::input::field::safe;
 use crate::input::time::ZonedWriter;
 use crate::matching::{Disposition, Match, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
