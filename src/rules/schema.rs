@@ -216,4 +216,8 @@ pub struct FeeSpec {
     /// `[fees.merchants]`: rates agreed with single merchants, by merchant value.
     #[serde(default)]
     pub merchants: std::collections::BTreeMap<String, String>,
+    /// `[fees.currencies]`: rates of rows in other currencies, by ISO code
+    /// (a merchant's own rate still wins).
+    #[serde(default)]
+    pub currencies: std::collections::BTreeMap<String, String>,
 }

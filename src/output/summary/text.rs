@@ -246,7 +246,7 @@ impl Summary {
                     label(w.fees),
                     f.checked,
                     f.variances,
-                    f.variance_total
+                    f.variance_text()
                 )
             } else {
                 writeln!(
@@ -255,7 +255,7 @@ impl Summary {
                     label(w.fees),
                     f.checked,
                     f.variances,
-                    f.variance_total
+                    f.variance_text()
                 )
             };
         }
