@@ -35,6 +35,16 @@ struct RowFee<'a> {
 /// of another business day, nor rows carried in (their own run checked
 /// them). `None` without `[fees]`.
 pub fn check(sides: Sides, result: &Reconciliation, plan: &Plan) -> Option<FeeCheck> {
+    check_where(sides, result, plan, |_| true)
+}
+
+/// `check` over the rows `keep` holds (a role's row scope).
+pub fn check_where(
+    sides: Sides,
+    result: &Reconciliation,
+    plan: &Plan,
+    keep: impl Fn(&Record) -> bool + Sync,
+) -> Option<FeeCheck> {
     let fees = plan.fees.as_ref()?;
     let mut facts = FeeFacts::default();
     let mut variances = Vec::new();
@@ -54,7 +64,9 @@ pub fn check(sides: Sides, result: &Reconciliation, plan: &Plan) -> Option<FeeCh
             .of(side)
             .par_iter()
             .zip(dispositions)
-            .filter(|(r, d)| r.origin == Origin::Input && !matches!(d, Disposition::OutOfPeriod(_)))
+            .filter(|(r, d)| {
+                r.origin == Origin::Input && !matches!(d, Disposition::OutOfPeriod(_)) && keep(r)
+            })
             .map(|(record, _)| RowFee {
                 record,
                 expected: fees.rate_for(record.merchant()).fee(record.amount),
