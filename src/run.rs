@@ -37,6 +37,7 @@ use crate::rules::plan::RuleIdentity;
 use crate::rules::report::Lang;
 use crate::rules::{self, profiles, Plan, RulesError};
 
+pub mod cases;
 mod guard;
 mod scoped;
 
@@ -218,7 +219,15 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let mut carry = request
         .carry_in
         .as_deref()
-        .map(|path| carry::read(path, &plan, request.date, request.encryption.as_ref()))
+        .map(|path| {
+            carry::read(
+                path,
+                plan.business_zone,
+                [&plan.ledger.columns.carry, &plan.bank.columns.carry],
+                request.date,
+                request.encryption.as_ref(),
+            )
+        })
         .transpose()?;
     if let (Some(carry), Some(date), false) = (&carry, request.date, request.allow_gap) {
         guard::previous_day(carry, date)?;
@@ -241,14 +250,16 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     progress.next();
     let causes = causes::find(scope.all(), &result, &plan, lang);
     let date_text = request.date.map(|d| d.to_string());
+    // Resolutions never move a row out of its period, which is all the fee check reads.
+    let fee_check = fees::check(scope.all(), &result, &plan);
     let resolved = resolutions::apply(
         scope.all(),
         &mut result,
         &request.resolutions,
         date_text.as_deref(),
         plan.stages.len(),
+        fee_check.as_ref().map_or(&[], |f| &f.variances),
     );
-    let fee_check = fees::check(scope.all(), &result, &plan);
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let started = Started {
@@ -312,7 +323,6 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             c.outputs.bank.amount
         )));
     }
-    let fee_variances = fee_check.as_ref().is_some_and(|f| f.facts.variances > 0);
     let mut names = stage_names(&plan);
     if resolved.status.paired > 0 {
         names.push(rules::plan::MANUAL_STAGE.to_string());
@@ -331,9 +341,12 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         rejected: rejected.len() as u64,
         review_flags: flags - confirmed_flags,
     };
-    let status = status_of(fee_variances, open.rejected, resolved.status.exceptions, &open);
+    // Fee variances are exception items too: the day closes when each is accepted.
+    let status = status_of(open.rejected, resolved.status.exceptions, &open);
     let exceptions = status == "exceptions";
     let mut resolutions_csv = resolved.render(scope.all(), &plan, &causes);
+    let fee_facts = fee_check.as_ref().map(|f| f.facts.clone());
+    let mut fee_csv = fee_check.map(|f| f.render(scope.all(), &plan, &resolved));
     // Conservation is proved over every row above; a scoped role's view is cut now.
     let mut files = files;
     let cut = scoped::cut(
@@ -375,7 +388,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         outputs: files.iter().map(|f| (f.name, f.tallies)).collect(),
         stages,
         batches: BatchCounts::of(&plan, &result.batches),
-        fees: fee_check.as_ref().map(|f| f.facts.clone()),
+        fees: fee_facts,
         review: result
             .matches
             .iter()
@@ -393,7 +406,6 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         audit,
     };
     let mut review_csv = review_csv;
-    let mut fee_csv = fee_check.map(|f| f.csv);
     if let Some(cut) = cut {
         (review_csv, fee_csv) = cut.into_summary(&mut summary, &view);
     }
@@ -462,13 +474,10 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
 }
 
 /// A run's status: `reconciled` (no exceptions), `closed` (every exception
-/// paired or accepted and every review flag confirmed) or `exceptions`. A
-/// fee variance is an exception no resolution closes yet: the bank paid what
-/// it paid, and the day stays open until the rate or the fee is fixed.
-fn status_of(fee_variances: bool, rejected: u64, exceptions: u64, open: &OpenFacts) -> &'static str {
-    if fee_variances {
-        "exceptions"
-    } else if rejected == 0 && exceptions == 0 {
+/// paired or accepted, every fee variance accepted and every review flag
+/// confirmed) or `exceptions`.
+fn status_of(rejected: u64, exceptions: u64, open: &OpenFacts) -> &'static str {
+    if rejected == 0 && exceptions == 0 {
         "reconciled"
     } else if open.rows + open.rejected + open.review_flags == 0 {
         "closed"

@@ -11,8 +11,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use thiserror::Error;
 
-use super::tables::{safe, CurrencyTallies, SideTallies};
+use super::tables::{CurrencyTallies, SideTallies};
 use crate::crypto::{self, Sm4Key};
+use crate::input::field::safe;
 use crate::model::{Currency, Side};
 use crate::rules::filter::Filter;
 use crate::rules::plan::{Plan, SidePlan};

@@ -10,13 +10,13 @@ use std::collections::{BTreeMap, HashSet};
 use crate::input::status::SetAside;
 use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Origin, Record, RowRef, Side};
-use crate::output::fees::{self, FeeCheck};
+use crate::output::fees;
 use crate::output::mask::View;
 use crate::output::resolutions::{ResolutionStatus, Resolved};
 use crate::output::review::{self, Confirmation, ItemKind, ReviewItem, ReviewStatus};
 use crate::output::summary::{
-    self, BatchCounts, Conservation, CurrencyConservation, OpenFacts, ScopeFacts, SideCounts, StageCount,
-    Summary,
+    self, BatchCounts, Conservation, CurrencyConservation, FeeFacts, OpenFacts, ScopeFacts, SideCounts,
+    StageCount, Summary,
 };
 use crate::output::tables::{match_id, OutputFile, RejectedRow, SideTallies};
 use crate::rules::Plan;
@@ -63,8 +63,10 @@ pub struct Scoped {
     pub unmatched_by_reason: BTreeMap<&'static str, SideCounts>,
     /// Batches with a row in scope.
     pub batches: Option<BatchCounts>,
-    /// The fee check over the rows in scope (facts and fee_variances.csv).
-    pub fees: Option<FeeCheck>,
+    /// The fee check over the rows in scope.
+    pub fees: Option<FeeFacts>,
+    /// fee_variances.csv of the rows in scope.
+    pub fee_csv: Option<Vec<u8>>,
     /// Flagged matches with a row in scope.
     pub review: u64,
     /// review.csv of the items in scope.
@@ -100,7 +102,10 @@ pub fn cut(
     }
     let keep = |r: &Record| rows.contains(&r.row_ref());
     let names: HashSet<String> = rows.iter().map(ToString::to_string).collect();
-    *resolutions_csv = keep_first_column(resolutions_csv, |item| names.contains(item));
+    // A fee variance (`fee:ledger:8`) is in scope with its row.
+    *resolutions_csv = keep_first_column(resolutions_csv, |item| {
+        names.contains(item.strip_prefix(fees::ITEM_PREFIX).unwrap_or(item))
+    });
     Some(take_counts(whole, files, &rows, &keep))
 }
 
@@ -195,7 +200,9 @@ fn take_counts(
             .collect();
         BatchCounts::of(whole.plan, &in_scope).unwrap_or_default()
     });
-    let fees = fees::check_where(sides, result, whole.plan, keep);
+    let fee_check = fees::check_where(sides, result, whole.plan, keep);
+    let fee_csv = (fee_check.as_ref()).map(|f| f.render(sides, whole.plan, whole.resolved));
+    let fees = fee_check.map(|f| f.facts);
 
     let review_items: Vec<ReviewItem> = whole
         .review_items
@@ -214,8 +221,7 @@ fn take_counts(
         rejected: rejected.iter().sum(),
         review_flags: flags - confirmed_flags,
     };
-    let fee_variances = fees.as_ref().is_some_and(|f| f.facts.variances > 0);
-    let status = super::status_of(fee_variances, open.rejected, resolutions.exceptions, &open);
+    let status = super::status_of(open.rejected, resolutions.exceptions, &open);
     Scoped {
         read,
         rejected,
@@ -227,6 +233,7 @@ fn take_counts(
         unmatched_by_reason,
         batches,
         fees,
+        fee_csv,
         review: review_count,
         review_csv,
         confirmations,
@@ -260,7 +267,7 @@ impl Scoped {
         }
         summary.stages = self.stages;
         summary.batches = self.batches;
-        summary.fees = self.fees.as_ref().map(|f| f.facts.clone());
+        summary.fees = self.fees;
         summary.review = self.review;
         summary.unmatched_by_reason = self.unmatched_by_reason;
         summary.confirmations = self.confirmations;
@@ -275,7 +282,7 @@ impl Scoped {
             all_rows_conservation: "holds",
             note: "every count here is of the rows in this role's scope; status is the whole day's (as the exit code), scope.status the scope's; conservation was proved over every row before the view was cut, and again within the scope",
         });
-        (self.review_csv, self.fees.map(|f| f.csv))
+        (self.review_csv, self.fee_csv)
     }
 }
 

@@ -256,7 +256,7 @@ impl Summary {
                     label(w.fees),
                     f.checked,
                     f.variances,
-                    f.variance_total
+                    f.variance_text()
                 )
             } else {
                 writeln!(
@@ -265,7 +265,7 @@ impl Summary {
                     label(w.fees),
                     f.checked,
                     f.variances,
-                    f.variance_total
+                    f.variance_text()
                 )
             };
         }
