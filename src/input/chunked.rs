@@ -1,7 +1,7 @@
 //! Reading a table's data rows in parallel, typed as they are parsed. The
 //! header is found on the first rows as `table::read_table` finds it; the text
 //! after it is cut at record boundaries into chunks, and each chunk is parsed
-//! with one reused csv `StringRecord` and typed straight into records: no row is
+//! with one reused csv `ByteRecord` and typed straight into records: no row is
 //! stored as strings. Header, skipped lines, records and rejected rows are
 //! exactly those of `read_table` followed by `records::type_rows`, whatever the
 //! thread count. `read_rows` reads the same way but keeps the rows as strings
@@ -338,24 +338,22 @@ impl ChunkReader<'_> {
         let bytes = chunk.text.as_bytes();
         let mut reader = csv_reader(bytes, self.delimiter);
         let mut lines = LineCounter::starting_at(bytes, chunk.first_line);
-        // A `StringRecord`: its UTF-8 is checked once per row, not per field
-        // read. Reading valid UTF-8 from memory cannot fail (fields are cut
-        // at ASCII bytes), and with `flexible` no row is malformed.
-        let mut record = StringRecord::new();
+        let mut record = ByteRecord::new();
         let mut out = ChunkOut::default();
         let mut next_line = chunk.next_line;
-        while reader.read_record(&mut record).unwrap_or(false) {
+        // Reading from memory cannot fail, and with `flexible` no row is malformed.
+        while reader.read_byte_record(&mut record).unwrap_or(false) {
             let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
-            let end_line = line + memchr::memchr_iter(b'\n', record.as_slice().as_bytes()).count() as u64;
+            let end_line = line + memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
             if next_line < line {
                 out.blank.push((next_line, line));
             }
             next_line = end_line + 1;
-            if out.unbalanced.is_none() && end_line >= line + 2 && self.unbalanced(record.as_byte_record()) {
+            if out.unbalanced.is_none() && end_line >= line + 2 && self.unbalanced(&record) {
                 out.unbalanced = Some(line);
             }
             if out.too_long.is_none() {
-                out.too_long = field_too_long(line, record.as_byte_record().iter());
+                out.too_long = field_too_long(line, record.iter());
             }
             let (filled, first) = filled_and_first(&record);
             let shape = RowShape::of(first, filled, record.len(), self.width);
@@ -401,7 +399,7 @@ impl ChunkReader<'_> {
 }
 
 /// How many fields are filled (0, 1, or 2 meaning "two or more") and the first filled one.
-fn filled_and_first(record: &StringRecord) -> (usize, Option<&str>) {
+fn filled_and_first(record: &ByteRecord) -> (usize, Option<&str>) {
     let mut first = None;
     let mut filled = 0;
     for i in 0..Fields::count(record) {
@@ -417,10 +415,10 @@ fn filled_and_first(record: &StringRecord) -> (usize, Option<&str>) {
     (filled, first)
 }
 
-fn raw_row(line: u64, record: &StringRecord) -> RawRow {
+fn raw_row(line: u64, record: &ByteRecord) -> RawRow {
     RawRow {
         line,
-        fields: record.clone(),
+        fields: StringRecord::from_byte_record(record.clone()).unwrap_or_default(),
     }
 }
 
