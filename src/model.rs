@@ -7,6 +7,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+/// The reason written for every pending row (awaiting its counterpart on a
+/// later day), in pending.csv and read back from it.
+pub const AWAITING_COUNTERPART: &str = "awaiting_counterpart";
+
 /// Which file a record comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

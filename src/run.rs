@@ -37,6 +37,7 @@ use crate::rules::plan::RuleIdentity;
 use crate::rules::report::Lang;
 use crate::rules::{self, profiles, Plan, RulesError};
 
+pub mod cases;
 mod guard;
 
 /// What to reconcile and where to put the results.
@@ -217,7 +218,15 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let mut carry = request
         .carry_in
         .as_deref()
-        .map(|path| carry::read(path, &plan, request.date, request.encryption.as_ref()))
+        .map(|path| {
+            carry::read(
+                path,
+                plan.business_zone,
+                [&plan.ledger.columns.carry, &plan.bank.columns.carry],
+                request.date,
+                request.encryption.as_ref(),
+            )
+        })
         .transpose()?;
     if let (Some(carry), Some(date), false) = (&carry, request.date, request.allow_gap) {
         guard::previous_day(carry, date)?;
@@ -240,14 +249,16 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     progress.next();
     let causes = causes::find(scope.all(), &result, &plan, lang);
     let date_text = request.date.map(|d| d.to_string());
+    // Resolutions never move a row out of its period, which is all the fee check reads.
+    let fee_check = fees::check(scope.all(), &result, &plan);
     let resolved = resolutions::apply(
         scope.all(),
         &mut result,
         &request.resolutions,
         date_text.as_deref(),
         plan.stages.len(),
+        fee_check.as_ref().map_or(&[], |f| &f.variances),
     );
-    let fee_check = fees::check(scope.all(), &result, &plan);
     let inputs = [source_id(&ledger), source_id(&bank)];
     let set_aside: Vec<&SetAside> = ledger.set_aside.iter().chain(&bank.set_aside).collect();
     let started = Started {
@@ -311,7 +322,6 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             c.outputs.bank.amount
         )));
     }
-    let fee_variances = fee_check.as_ref().is_some_and(|f| f.facts.variances > 0);
     let mut names = stage_names(&plan);
     if resolved.status.paired > 0 {
         names.push(rules::plan::MANUAL_STAGE.to_string());
@@ -330,11 +340,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         rejected: rejected.len() as u64,
         review_flags: flags - confirmed_flags,
     };
-    // A fee variance is an exception no resolution closes yet: the bank paid
-    // what it paid, and the day stays open until the rate or the fee is fixed.
-    let status = if fee_variances {
-        "exceptions"
-    } else if rejected.is_empty() && resolved.status.exceptions == 0 {
+    // Fee variances are exception items too: the day closes when each is accepted.
+    let status = if rejected.is_empty() && resolved.status.exceptions == 0 {
         "reconciled"
     } else if open.rows + open.rejected + open.review_flags == 0 {
         "closed"
@@ -343,6 +350,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     };
     let exceptions = status == "exceptions";
     let mut resolutions_csv = resolved.render(scope.all(), &plan, &causes);
+    let fee_facts = fee_check.as_ref().map(|f| f.facts.clone());
+    let mut fee_csv = fee_check.map(|f| f.render(scope.all(), &plan, &resolved));
     // Conservation is proved over every row above; a scoped role's view is cut now.
     let mut files = files;
     let mut review_csv = review_csv;
@@ -357,6 +366,9 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         }
         if let Some((bytes, _)) = view.cut_csv(&resolutions_csv) {
             resolutions_csv = bytes;
+        }
+        if let Some((bytes, _)) = fee_csv.as_deref().and_then(|csv| view.cut_csv(csv)) {
+            fee_csv = Some(bytes);
         }
         review_csv = keep_items(&review_csv, &kept);
         ScopeFacts {
@@ -385,7 +397,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         outputs: files.iter().map(|f| (f.name, f.tallies)).collect(),
         stages,
         batches: BatchCounts::of(&plan, &result.batches),
-        fees: fee_check.as_ref().map(|f| f.facts.clone()),
+        fees: fee_facts,
         review: result
             .matches
             .iter()
@@ -428,7 +440,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             f
         })
         .collect();
-    let fee_csv = fee_check.map(|f| owned(view.apply_csv(&f.csv)).unwrap_or(f.csv));
+    let fee_csv = fee_csv.map(|csv| owned(view.apply_csv(&csv)).unwrap_or(csv));
     let mut more_sheets = vec![
         (review::FILE_NAME, review_csv.as_slice()),
         (resolutions::FILE_NAME, resolutions_csv.as_slice()),

@@ -276,7 +276,7 @@ fn batches_and_fees(page: &mut String, w: &Words, s: &Summary) {
             escape(w.fee_words[1]),
             f.variances,
             escape(w.fee_words[2]),
-            grouped(&f.variance_total.to_string())
+            grouped(&f.variance_text())
         );
     }
 }

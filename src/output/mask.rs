@@ -11,8 +11,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use thiserror::Error;
 
-use super::tables::{safe, SideTallies};
+use super::tables::SideTallies;
 use crate::crypto::{self, Sm4Key};
+use crate::input::field::safe;
 use crate::rules::filter::Filter;
 use crate::rules::plan::{Plan, SidePlan};
 use crate::rules::roles::MaskKind;
