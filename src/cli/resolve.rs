@@ -18,6 +18,7 @@ use super::Outcome;
 use crate::audit;
 use crate::audit::entry::{self, Common, ResolveEntry};
 use crate::digest::sha256_hex;
+use crate::output::fees::ITEM_PREFIX as FEE;
 use crate::output::mask::redact_numbers;
 use crate::output::resolutions::{self, ResolvedRow};
 use crate::rules::roles::Action;
@@ -31,13 +32,15 @@ SIDE:LINE as in that file. A resolution is recorded in the audit log with the ro
 (a hash of side, key, amount, time and merchant, not the line), the operating-system user, the
 role and the note; the next run of the same business day applies it: paired rows move to
 matched.csv with stage = manual, accepted rows stay in unmatched.csv or duplicates.csv with the
-resolution in its resolution column. When every exception is paired or accepted and every review
-flag confirmed (recon confirm), the run's status is closed and it exits 0. A resolution whose
-rows have changed no longer applies, and the run says so.
+resolution in its resolution column. A fee variance (fee_variances.csv, item fee:SIDE:LINE) can
+only be accepted: the bank paid what it paid. When every exception is paired or accepted and every
+review flag confirmed (recon confirm), the run's status is closed and it exits 0. A resolution
+whose rows have changed no longer applies, and the run says so.
 
 Examples:
   recon resolve out/2026-11-24 --pair ledger:11 bank:16 --note 'order id mistyped, fee 1.00'
   recon resolve out/2026-11-24 --accept bank:17 --reason interest --note 'quarterly interest'
+  recon resolve out/2026-11-24 --accept fee:ledger:8 --reason fee_rate --note 'rate not yet booked'
   recon resolve out/2026-11-24 --undo R-1a2b3c4d --note 'paired the wrong rows'
 
 Reason codes and their labels come from the rules: [resolution] reasons = { interest = \"利息\" }.
@@ -53,7 +56,7 @@ pub struct Args {
     /// Rows to match by hand: SIDE:LINE SIDE:LINE … (two or more unmatched or duplicate rows)
     #[arg(long, value_name = "SIDE:LINE", num_args = 2.., required_unless_present_any = ["accept", "undo"], conflicts_with_all = ["accept", "undo"])]
     pair: Vec<String>,
-    /// An unmatched or duplicate row to accept as a real, explained exception
+    /// An unmatched or duplicate row, or a fee variance (fee:SIDE:LINE), to accept as a real, explained exception
     #[arg(long, value_name = "SIDE:LINE", requires = "reason", conflicts_with = "undo")]
     accept: Option<String>,
     /// Why it is accepted: a reason code of the rules' [resolution] reasons
@@ -115,8 +118,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         ("undo", undone.rows.clone(), None, Some(undone.id.clone()))
     } else {
         let items: Vec<String> = match &args.accept {
-            Some(item) => vec![parse_row(item)?],
-            None => args.pair.iter().map(|p| parse_row(p)).collect::<Result<_, _>>()?,
+            Some(item) => vec![parse_item(item)?],
+            None => args
+                .pair
+                .iter()
+                .map(|p| match parse_item(p) {
+                    Ok(item) if item.starts_with(FEE) => {
+                        bail!("{item} is a fee variance: it cannot be paired, only accepted (--accept {item} --reason CODE)")
+                    }
+                    other => other,
+                })
+                .collect::<Result<_, _>>()?,
         };
         let mut picked = Vec::new();
         for item in &items {
@@ -216,6 +228,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// An item to accept: `SIDE:LINE`, or `fee:SIDE:LINE` for a row's fee
+/// variance (fee_variances.csv), which can only be accepted.
+fn parse_item(text: &str) -> anyhow::Result<String> {
+    let trimmed = text.trim();
+    match trimmed.get(..FEE.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(FEE) => {
+            Ok(format!("{FEE}{}", parse_row(&trimmed[FEE.len()..])?))
+        }
+        _ => parse_row(text),
+    }
+}
+
 /// DIR/resolutions.csv by item.
 fn read_rows(dir: &Path) -> anyhow::Result<BTreeMap<String, Row>> {
     let path = dir.join(resolutions::FILE_NAME);
@@ -250,7 +274,7 @@ fn read_rows(dir: &Path) -> anyhow::Result<BTreeMap<String, Row>> {
 
 fn not_an_exception(dir: &Path, item: &str) -> anyhow::Error {
     anyhow!(
-        "{item} is not an unmatched or duplicate row of {}: resolutions.csv lists the rows that can be paired or accepted",
+        "{item} is not an unmatched or duplicate row or a fee variance of {}: resolutions.csv lists the items that can be paired or accepted",
         dir.display()
     )
 }

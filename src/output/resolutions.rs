@@ -14,8 +14,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::causes::LikelyCauses;
+use super::fees::FeeVariance;
 use super::review::{self, FastState};
-use super::tables::{match_id, safe};
+use super::tables::match_id;
+use crate::input::field::safe;
 use crate::input::time::ZonedWriter;
 use crate::matching::{Disposition, Match, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
@@ -142,22 +144,29 @@ pub struct ResolutionStatus {
     pub stale: Vec<Stale>,
 }
 
-/// An exception row of the run before resolutions.
+/// An exception item of the run before resolutions: an unmatched or
+/// duplicate row, or a row's fee variance (`fee` set: expected and actual).
 struct ExceptionRow {
     side: Side,
     index: usize,
     before: Disposition,
+    fee: Option<(Decimal, Decimal)>,
     fingerprint: String,
 }
+
+/// Where an item is: its row, and whether it is the row's fee variance.
+type At = (Side, usize, bool);
 
 /// The resolutions applied to one run.
 #[derive(Default)]
 pub struct Resolved {
     rows: Vec<ExceptionRow>,
-    /// Row → (resolution index, match index when paired).
-    handled: HashMap<(Side, usize), (usize, Option<usize>), FastState>,
+    /// Item → (resolution index, match index when paired).
+    handled: HashMap<At, (usize, Option<usize>), FastState>,
     matches: HashMap<usize, usize, FastState>,
     by_ref: HashMap<RowRef, usize, FastState>,
+    /// Accepted fee variances by their row.
+    fee_by_ref: HashMap<RowRef, usize, FastState>,
     resolutions: Vec<Resolution>,
     texts: Vec<String>,
     /// Whether the day has resolutions, applied or stale.
@@ -168,13 +177,15 @@ pub struct Resolved {
 
 /// Applies the resolutions of `date` (in log order, later ones first come
 /// first served) to `result`: manual matches are appended to its matches
-/// with stage index `manual_stage`.
+/// with stage index `manual_stage`. `fees` are the rows with a fee variance
+/// (the fee check's), which may only be accepted.
 pub fn apply(
     sides: Sides,
     result: &mut Reconciliation,
     resolutions: &[Resolution],
     date: Option<&str>,
     manual_stage: usize,
+    fees: &[FeeVariance],
 ) -> Resolved {
     let mut wanted = Vec::new();
     for side in Side::BOTH {
@@ -190,23 +201,38 @@ pub fn apply(
         .filter(|r| r.business_date.as_deref() == date)
         .collect();
     resolved.shown = !mine.is_empty();
+    let rows = wanted.len();
+    wanted.extend(fees.iter().map(|f| (f.side, f.index)));
     let prints = if wanted.is_empty() {
         HashMap::default()
     } else {
         review::fingerprints(sides, &wanted)
     };
-    resolved.rows = wanted
+    let print = |side, index| prints.get(&(side, index)).cloned().unwrap_or_default();
+    resolved.rows = wanted[..rows]
         .iter()
         .map(|&(side, index)| ExceptionRow {
             side,
             index,
             before: dispositions(result, side)[index].clone(),
-            fingerprint: prints.get(&(side, index)).cloned().unwrap_or_default(),
+            fee: None,
+            fingerprint: print(side, index),
         })
+        .chain(fees.iter().map(|f| ExceptionRow {
+            side: f.side,
+            index: f.index,
+            before: dispositions(result, f.side)[f.index].clone(),
+            fee: Some((f.expected, f.actual)),
+            fingerprint: fee_fingerprint(&print(f.side, f.index)),
+        }))
         .collect();
-    let by_print: HashMap<&str, (Side, usize)> = prints.iter().map(|(&row, fp)| (fp.as_str(), row)).collect();
+    let by_print: HashMap<&str, At> = resolved
+        .rows
+        .iter()
+        .map(|r| (r.fingerprint.as_str(), (r.side, r.index, r.fee.is_some())))
+        .collect();
     for r in mine {
-        let found: Vec<Option<(Side, usize)>> = r
+        let found: Vec<Option<At>> = r
             .rows
             .iter()
             .map(|row| {
@@ -231,14 +257,18 @@ pub fn apply(
             });
             continue;
         }
-        let at: Vec<(Side, usize)> = found.into_iter().flatten().collect();
+        let at: Vec<At> = found.into_iter().flatten().collect();
+        if r.kind == ResolutionKind::Pair && at.iter().any(|&(_, _, fee)| fee) {
+            // A fee variance is accepted, never matched (`recon resolve` refuses it).
+            continue;
+        }
         let n = resolved.resolutions.len();
         let mut applied = Applied {
             id: r.id.clone(),
             kind: r.kind,
             items: at
                 .iter()
-                .map(|&(s, i)| sides.of(s)[i].row_ref().to_string())
+                .map(|&(s, i, fee)| item_name(sides.of(s)[i].row_ref(), fee))
                 .collect(),
             match_id: None,
             difference: None,
@@ -255,8 +285,11 @@ pub fn apply(
             ResolutionKind::Pair => {
                 let index = result.matches.len();
                 let rows_of = |side: Side| {
-                    let mut rows: Vec<usize> =
-                        at.iter().filter(|(s, _)| *s == side).map(|&(_, i)| i).collect();
+                    let mut rows: Vec<usize> = at
+                        .iter()
+                        .filter(|(s, _, _)| *s == side)
+                        .map(|&(_, i, _)| i)
+                        .collect();
                     rows.sort_by_key(|&i| sides.of(side)[i].row_ref());
                     rows
                 };
@@ -266,7 +299,7 @@ pub fn apply(
                 };
                 applied.difference = Some((sum(Side::Ledger, &ledger) - sum(Side::Bank, &bank)).to_string());
                 applied.match_id = Some(match_id(index));
-                for &(side, i) in &at {
+                for &(side, i, _) in &at {
                     dispositions_mut(result, side)[i] = Disposition::Matched(index);
                 }
                 result.matches.push(Match {
@@ -284,9 +317,14 @@ pub fn apply(
                 None
             }
         };
-        for (side, i) in at {
-            resolved.handled.insert((side, i), (n, matched));
-            resolved.by_ref.insert(sides.of(side)[i].row_ref(), n);
+        for (side, i, fee) in at {
+            resolved.handled.insert((side, i, fee), (n, matched));
+            let by_ref = if fee {
+                &mut resolved.fee_by_ref
+            } else {
+                &mut resolved.by_ref
+            };
+            by_ref.insert(sides.of(side)[i].row_ref(), n);
         }
         resolved.texts.push(text(r, applied.difference.as_deref()));
         resolved.resolutions.push(r.clone());
@@ -325,9 +363,51 @@ impl Resolved {
         self.shown
     }
 
-    /// Unmatched and duplicate rows no resolution handles.
+    /// The handling of a row's fee variance ("" while open).
+    pub fn of_fee(&self, row: RowRef) -> &str {
+        self.fee_by_ref.get(&row).map_or("", |&n| self.texts[n].as_str())
+    }
+
+    /// Unmatched and duplicate rows and fee variances no resolution handles.
     pub fn open(&self) -> u64 {
         self.status.open
+    }
+
+    /// The status of the exception rows `keep` holds (a role's row scope):
+    /// their counts, the resolutions all of whose rows it holds, and the
+    /// stale ones naming a row it holds.
+    pub fn status_where(&self, sides: Sides, keep: impl Fn(&Record) -> bool) -> ResolutionStatus {
+        let mut status = ResolutionStatus::default();
+        for row in &self.rows {
+            if !keep(&sides.of(row.side)[row.index]) {
+                continue;
+            }
+            status.exceptions += 1;
+            match self.handled.get(&(row.side, row.index, row.fee.is_some())) {
+                None => status.open += 1,
+                Some((n, _)) => match self.resolutions[*n].kind {
+                    ResolutionKind::Pair => status.paired += 1,
+                    ResolutionKind::Accept => status.accepted += 1,
+                },
+            }
+        }
+        let held: std::collections::HashSet<String> = Side::BOTH
+            .into_iter()
+            .flat_map(|side| sides.of(side).iter())
+            .filter(|r| keep(r))
+            .map(|r| r.row_ref().to_string())
+            .collect();
+        let held_item =
+            |item: &String| held.contains(item.strip_prefix(super::fees::ITEM_PREFIX).unwrap_or(item));
+        status.applied = (self.status.applied.iter())
+            .filter(|a| a.items.iter().all(held_item))
+            .cloned()
+            .collect();
+        status.stale = (self.status.stale.iter())
+            .filter(|st| st.rows_changed.iter().any(held_item))
+            .cloned()
+            .collect();
+        status
     }
 
     /// Renders resolutions.csv: every exception row before resolutions, with
@@ -364,15 +444,24 @@ impl Resolved {
             .expect("writing to memory");
         let mut times = ZonedWriter::new(plan.business_zone);
         let mut rows: Vec<&ExceptionRow> = self.rows.iter().collect();
-        rows.sort_by_key(|r| (r.side, sides.of(r.side)[r.index].row_ref()));
+        rows.sort_by_key(|r| (r.side, sides.of(r.side)[r.index].row_ref(), r.fee.is_some()));
         for row in rows {
             let record = &sides.of(row.side)[row.index];
-            let (exception, detail) = describe(&row.before);
+            let (exception, detail) = match row.fee {
+                Some((expected, actual)) => (
+                    "fee_variance",
+                    format!(
+                        "expected {expected} actual {actual} difference {}",
+                        actual - expected
+                    ),
+                ),
+                None => describe(&row.before),
+            };
             let mut time = String::new();
             if let Some(t) = record.time {
                 times.write(t, &mut time);
             }
-            let handled = self.handled.get(&(row.side, row.index));
+            let handled = self.handled.get(&(row.side, row.index, row.fee.is_some()));
             let r = handled.map(|&(n, _)| (&self.resolutions[n], &self.status.applied[n]));
             let status = match r.map(|(r, _)| r.kind) {
                 None => "open",
@@ -381,7 +470,7 @@ impl Resolved {
             };
             let get = |f: fn(&Resolution, &Applied) -> String| r.map(|(r, a)| f(r, a)).unwrap_or_default();
             let cells: Vec<String> = vec![
-                record.row_ref().to_string(),
+                item_name(record.row_ref(), row.fee.is_some()),
                 exception.into(),
                 detail,
                 record.side.name().into(),
@@ -390,7 +479,10 @@ impl Resolved {
                 record.amount.to_string(),
                 time,
                 safe(record.merchant()).into_owned(),
-                safe(causes.of_row(record.row_ref())).into_owned(),
+                match row.fee {
+                    Some(_) => String::new(),
+                    None => safe(causes.of_row(record.row_ref())).into_owned(),
+                },
                 status.into(),
                 get(|r, _| r.id.clone()),
                 get(|_, a| a.match_id.clone().unwrap_or_default()),
@@ -418,6 +510,21 @@ impl Resolved {
     }
 }
 
+/// `ledger:8`, or `fee:ledger:8` for the row's fee variance.
+fn item_name(row: RowRef, fee: bool) -> String {
+    if fee {
+        format!("{}{row}", super::fees::ITEM_PREFIX)
+    } else {
+        row.to_string()
+    }
+}
+
+/// A fee variance's fingerprint: its row's, marked as the fee's, so
+/// accepting it never touches the row's own exception.
+fn fee_fingerprint(row: &str) -> String {
+    crate::digest::sha256_hex(format!("recon-fee-v1\n{row}").as_bytes())
+}
+
 /// (`unmatched` | `duplicate`, its reason and related rows).
 fn describe(d: &Disposition) -> (&'static str, String) {
     match d {
@@ -434,7 +541,7 @@ fn describe(d: &Disposition) -> (&'static str, String) {
 }
 
 /// Both sides' carried column names, ledger's first.
-fn carried_names(plan: &Plan) -> Vec<String> {
+pub(super) fn carried_names(plan: &Plan) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for name in plan.ledger.columns.carry.iter().chain(&plan.bank.columns.carry) {
         if !names.contains(name) {
@@ -444,7 +551,11 @@ fn carried_names(plan: &Plan) -> Vec<String> {
     names
 }
 
-fn carried_values<'r>(record: &'r Record, plan: &Plan, names: &[String]) -> Vec<std::borrow::Cow<'r, str>> {
+pub(super) fn carried_values<'r>(
+    record: &'r Record,
+    plan: &Plan,
+    names: &[String],
+) -> Vec<std::borrow::Cow<'r, str>> {
     let own = match record.side {
         Side::Ledger => &plan.ledger.columns.carry,
         Side::Bank => &plan.bank.columns.carry,

@@ -75,7 +75,9 @@ pub struct Summary {
     /// `reconciled` (no exceptions), `closed` (every exception paired or
     /// accepted and every review flag confirmed) or `exceptions`.
     pub status: &'static str,
-    /// With a role limited to some rows: which, and that the outputs count only those.
+    /// With a role limited to some rows: which, the scope's status, and that
+    /// every count above (inputs, outputs, stages, reasons, batches, fees,
+    /// review, confirmations, resolutions, open, conservation) is the scope's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<ScopeFacts>,
     /// How the result files are encrypted; absent for plain results.
@@ -124,6 +126,11 @@ pub struct ScopeFacts {
     pub role: String,
     /// Its row filter as written.
     pub rows: String,
+    /// The scope's own status, decided as the day's is over its rows only.
+    pub status: &'static str,
+    /// The conservation proof over every row, before the view was cut (a run
+    /// whose proof fails publishes nothing, so always `holds`).
+    pub all_rows_conservation: &'static str,
     /// What the counts mean.
     pub note: &'static str,
 }
@@ -278,6 +285,18 @@ pub struct FeeFacts {
     pub checked: u64,
     /// Rows whose fee differs from the expected one beyond the tolerance (fee_variances.csv).
     pub variances: u64,
+    /// The sums, when every checked row is in one currency (else see `currencies`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub sums: Option<FeeSums>,
+    /// The sums per currency, when any checked row is in another currency than CNY
+    /// (fees of different currencies are never added up).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub currencies: BTreeMap<String, FeeSums>,
+}
+
+/// Sums of the fee check in one currency.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct FeeSums {
     /// Sum of the expected fees of the checked rows.
     #[serde(with = "rust_decimal::serde::str")]
     pub expected: Decimal,
@@ -287,6 +306,48 @@ pub struct FeeFacts {
     /// Sum of actual minus expected over the variances.
     #[serde(with = "rust_decimal::serde::str")]
     pub variance_total: Decimal,
+}
+
+impl FeeFacts {
+    /// Sets the sums from the per-currency ones: one currency's at the top,
+    /// and per currency when any is not CNY.
+    pub fn set_sums(&mut self, sums: BTreeMap<Currency, FeeSums>) {
+        if sums.keys().any(|&c| c != Currency::CNY) {
+            self.currencies = sums
+                .iter()
+                .map(|(c, s)| (c.as_str().to_string(), s.clone()))
+                .collect();
+        }
+        self.sums = match sums.len() {
+            0 => Some(FeeSums::default()),
+            1 => sums.into_values().next(),
+            _ => None,
+        };
+    }
+
+    /// The variances' total as shown to a person: `1.10`, or per currency
+    /// (`1.10 CNY, 2.00 USD`) when there are several.
+    pub fn variance_text(&self) -> String {
+        match &self.sums {
+            Some(s) if self.currencies.len() <= 1 => match self.currencies.keys().next() {
+                Some(code) => format!("{} {code}", s.variance_total),
+                None => s.variance_total.to_string(),
+            },
+            _ => {
+                let totals: Vec<String> = self
+                    .currencies
+                    .iter()
+                    .filter(|(_, s)| !s.variance_total.is_zero())
+                    .map(|(code, s)| format!("{} {code}", s.variance_total))
+                    .collect();
+                if totals.is_empty() {
+                    "0".to_string()
+                } else {
+                    totals.join(", ")
+                }
+            }
+        }
+    }
 }
 
 /// Matches per stage.

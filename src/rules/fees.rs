@@ -82,6 +82,8 @@ pub struct FeePlan {
     pub rate: FeeRate,
     /// Rates agreed with single merchants.
     pub merchants: BTreeMap<String, FeeRate>,
+    /// Rates of rows in a currency, by ISO code (`USD`).
+    pub currencies: BTreeMap<String, FeeRate>,
     /// Largest difference between actual and expected fee that is not a variance.
     pub tolerance: Decimal,
 }
@@ -114,6 +116,17 @@ impl FeePlan {
             .map(|(m, r)| Ok((m.clone(), rate(&format!("[fees.merchants] \"{m}\""), r)?)))
             .collect::<Result<_, String>>()
             .map_err(|e| ("merchants", e))?;
+        let currencies = spec
+            .currencies
+            .iter()
+            .map(|(c, r)| {
+                let code = crate::input::amount::currency_code(c).ok_or_else(|| {
+                    format!("[fees.currencies] \"{c}\" is not a currency code (write ISO 4217 codes such as USD or EUR)")
+                })?;
+                Ok((code.to_string(), rate(&format!("[fees.currencies] \"{c}\""), r)?))
+            })
+            .collect::<Result<_, String>>()
+            .map_err(|e| ("currencies", e))?;
         let tolerance = match &spec.tolerance {
             Some(t) => Decimal::from_str_exact(t.trim())
                 .ok()
@@ -129,13 +142,18 @@ impl FeePlan {
         Ok(FeePlan {
             rate: base,
             merchants,
+            currencies,
             tolerance,
         })
     }
 
-    /// The rate agreed with `merchant`.
-    pub fn rate_for(&self, merchant: &str) -> &FeeRate {
-        self.merchants.get(merchant).unwrap_or(&self.rate)
+    /// The rate of a row of `merchant` in `currency`: the merchant's own
+    /// rate, else its currency's, else the agreed rate.
+    pub fn rate_for(&self, merchant: &str, currency: &str) -> &FeeRate {
+        self.merchants
+            .get(merchant)
+            .or_else(|| self.currencies.get(currency))
+            .unwrap_or(&self.rate)
     }
 }
 
