@@ -430,6 +430,84 @@ fn roles_name_who_may_do_what_and_refusals_are_audited() {
 }
 
 #[test]
+fn verify_and_the_audit_commands_need_a_role_that_may_verify_once_roles_are_enforced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let me = own("-un");
+    let base = std::fs::read_to_string(root().join("rules/default.toml")).unwrap();
+    let enforced = |auditor_group: &str| {
+        base.replace(
+            "[roles.finance]\n",
+            &format!("[roles.finance]\nusers = [\"{me}\"]\nmay = [\"run\", \"confirm\", \"resolve\"]\n"),
+        )
+        .replace(
+            "[roles.auditor]\n",
+            &format!("[roles.auditor]\ngroups = [\"{auditor_group}\"]\nmay = [\"verify\"]\n"),
+        )
+    };
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, enforced(&own("-gn"))).unwrap();
+    let ran = run_day(&rules, &root().join(EXAMPLE_BANK), &day, &log, &[]);
+    assert_eq!(code(&ran), 1, "{}", stderr(&ran));
+    let verify = |args: &[&str]| recon().args(args).output().unwrap();
+    let (dir, log_arg) = (day.to_str().unwrap(), log.to_str().unwrap());
+
+    // The user holds auditor through their group: verify finds it by itself.
+    for args in [
+        vec!["verify", dir, "--audit", log_arg],
+        vec!["verify", dir, "--audit", log_arg, "--role", "auditor"],
+        vec!["audit", "verify", log_arg],
+        vec!["audit", "show", log_arg, "--role", "auditor"],
+    ] {
+        let out = verify(&args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    }
+    // finance may not verify; the refusal is audited, and verify still finds the log intact.
+    for args in [
+        vec!["verify", dir, "--audit", log_arg, "--role", "finance"],
+        vec!["audit", "verify", log_arg, "--role", "finance"],
+        vec!["audit", "show", log_arg, "--role", "finance"],
+    ] {
+        let before = log_lines(&log).len();
+        let out = verify(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            stderr(&out).contains("role finance may not verify (it may run, confirm, resolve)"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        let lines = log_lines(&log);
+        assert_eq!(lines.len(), before + 1);
+        assert_eq!(lines.last().unwrap()["kind"], "refused");
+        assert_eq!(lines.last().unwrap()["action"], "verify");
+    }
+    // Rules in which the user holds no role that may verify: refused, whichever rules name it.
+    let other = tmp.path().join("other.toml");
+    std::fs::write(&other, enforced("recon-test-auditors")).unwrap();
+    std::fs::write(&rules, enforced("recon-test-auditors")).unwrap();
+    for args in [
+        vec!["verify", dir, "--audit", log_arg],
+        vec!["audit", "verify", log_arg, "--rules", other.to_str().unwrap()],
+    ] {
+        let out = verify(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            stderr(&out).contains(&format!(
+                "user {me} holds no role that may verify (roles held: finance)"
+            )),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Rules that enforce nothing: anyone verifies, as before.
+    std::fs::write(&rules, &base).unwrap();
+    let out = verify(&["verify", dir, "--audit", log_arg]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let out = verify(&["audit", "verify", log_arg]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
 fn a_scoped_role_sees_and_resolves_only_its_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
