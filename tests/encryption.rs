@@ -404,6 +404,16 @@ fn keygen_writes_an_owner_only_key_and_never_overwrites() {
 }
 
 #[test]
+fn keygen_creates_missing_directories_owner_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("keys/2026/results.key");
+    keygen(&path);
+    assert!(path.is_file());
+    let dir_mode = fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(dir_mode, 0o700, "a new key directory must be owner-only");
+}
+
+#[test]
 fn decrypt_never_replaces_a_plain_file_without_force() {
     let (_tmp, key, out) = encrypted_results();
     let sealed = out.join("ignored.csv.sm4");

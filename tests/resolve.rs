@@ -467,9 +467,10 @@ fn a_scoped_role_sees_and_resolves_only_its_rows() {
     assert_eq!(s["outputs"]["unmatched.csv"]["ledger"]["count"], 1);
     assert_eq!(s["conservation"]["ledger"]["holds"], true);
     assert_eq!(
-        s["conservation"]["ledger"]["input"]["count"], 12,
-        "proved over every row"
+        s["conservation"]["ledger"]["input"]["count"], 4,
+        "the scope's rows (tests/scopes.rs checks every count)"
     );
+    assert_eq!(s["scope"]["all_rows_conservation"], "holds");
     let review = rows(&day.join("review.csv"));
     assert!(review
         .iter()
@@ -506,6 +507,99 @@ fn a_scoped_role_sees_and_resolves_only_its_rows() {
         ],
     );
     assert_eq!(code(&inside), 0, "{}", stderr(&inside));
+}
+
+#[test]
+fn a_scoped_role_confirms_only_items_whose_rows_are_in_scope() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let rules = rules_with(tmp.path(), "");
+    let text = std::fs::read_to_string(&rules).unwrap().replace(
+        "[roles.finance]\n",
+        "[roles.finance]\n[roles.power]\nrows = 'merchant in (\"M-POWER\")'\n",
+    );
+    std::fs::write(&rules, text).unwrap();
+    run_day(&rules, &root().join(EXAMPLE_BANK), &day, &log, &[]);
+    for args in [["--match-id", "M000003"], ["--row", "ledger:10"]] {
+        let before = log_lines(&log).len();
+        let outside = confirm(
+            &day,
+            &log,
+            &[&["--role", "power", "--note", "x"][..], &args].concat(),
+        );
+        assert_eq!(code(&outside), 2, "{args:?}");
+        assert!(
+            stderr(&outside).contains(
+                "is outside role power's rows (merchant in (\"M-POWER\")): it may confirm only rows in scope"
+            ),
+            "{}",
+            stderr(&outside)
+        );
+        let lines = log_lines(&log);
+        assert_eq!(lines.len(), before + 1, "the refusal is audited");
+        assert_eq!(lines.last().unwrap()["kind"], "refused");
+        assert_eq!(lines.last().unwrap()["action"], "confirm");
+    }
+    let inside = confirm(
+        &day,
+        &log,
+        &[
+            "--role",
+            "power",
+            "--row",
+            "bank:14",
+            "--note",
+            "a repeated submission",
+        ],
+    );
+    assert_eq!(code(&inside), 0, "{}", stderr(&inside));
+    assert_eq!(log_lines(&log).last().unwrap()["kind"], "confirm");
+    let unscoped = confirm(&day, &log, &["--match-id", "M000003", "--note", "x"]);
+    assert_eq!(code(&unscoped), 0, "{}", stderr(&unscoped));
+}
+
+#[test]
+fn the_resolution_lines_speak_chinese_under_lang_zh() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let rules = root().join("rules/default.toml");
+    let bank = root().join(EXAMPLE_BANK);
+    run_day(&rules, &bank, &day, &log, &[]);
+    let paired = resolve(
+        &day,
+        &log,
+        &["--pair", "ledger:11", "bank:16", "--note", "单号录错"],
+    );
+    assert_eq!(code(&paired), 0, "{}", stderr(&paired));
+    let accepted = resolve(
+        &day,
+        &log,
+        &["--accept", "bank:17", "--reason", "interest", "--note", "结息"],
+    );
+    assert_eq!(code(&accepted), 0, "{}", stderr(&accepted));
+    let rerun = run_day(&rules, &bank, &day, &log, &["--lang", "zh"]);
+    assert_eq!(code(&rerun), 1, "{}", stderr(&rerun));
+    let text = stdout(&rerun);
+    let me = own("-un");
+    for line in [
+        "已处理   5 行异常中已处理 3 行：配对 2 行，接受 1 行（resolutions.csv）".to_string(),
+        format!(
+            "ledger:11 bank:16 配对为 M000010，差额 1.00，处理人 {me}（系统用户 {me}，角色 finance），时间 "
+        ),
+        format!("bank:17 接受为 interest（利息），处理人 {me}（系统用户 {me}，角色 finance），时间 "),
+        "未结     2 行异常待配对或接受（recon resolve）；1 个复核标记待确认（recon confirm）".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    for english in [
+        "resolved ",
+        "exception row(s)",
+        " paired as ",
+        " accepted ",
+        "open ",
+    ] {
+        assert!(!text.contains(english), "{english}\n{text}");
+    }
 }
 
 #[test]

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use recon::input::inspect::{inspect, InspectOptions};
 use recon::input::read_source;
 use recon::model::Side;
+use recon::rules::inspect::{inspect, InspectOptions};
 use recon::rules::{self, Plan};
 
 fn plan() -> &'static Plan {

@@ -212,3 +212,35 @@ fn runner_of(log: &Log, day: &Day) -> Option<String> {
         })
         .and_then(|l| l.entry.get("user")?.as_str().map(String::from))
 }
+
+/// One row of a result CSV, by column name.
+pub type Row = std::collections::BTreeMap<String, String>;
+
+/// Refuses (recorded in `log`) when the acting role is limited to some rows
+/// (`rows = '…'`) and any of `rows`, the rows of `item`, is outside them
+/// (or the rows could not be found to tell).
+pub fn require_in_scope(
+    plan: &Plan,
+    acting: &Acting,
+    log: &Log,
+    action: Action,
+    item: &str,
+    rows: &[&Row],
+) -> anyhow::Result<()> {
+    let Some((filter, text)) = acting.role(plan).and_then(|r| r.rows.as_ref()) else {
+        return Ok(());
+    };
+    if !rows.is_empty()
+        && rows
+            .iter()
+            .all(|row| filter.keeps(|c| row.get(c).map(String::as_str)))
+    {
+        return Ok(());
+    }
+    let why = format!(
+        "{item} is outside role {}'s rows ({text}): it may {} only rows in scope",
+        acting.role.as_deref().unwrap_or_default(),
+        action.name()
+    );
+    Err(refuse(log, action, acting.role.clone(), &acting.person, why))
+}

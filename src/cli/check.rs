@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::{Format, Outcome};
-use crate::input::inspect::{inspect, InspectOptions, Inspection};
 use crate::model::Side;
+use crate::rules::inspect::{inspect, InspectOptions, Inspection};
 
 /// Arguments of `recon check`.
 #[derive(Debug, clap::Args)]

@@ -12,7 +12,7 @@ use super::acting;
 use super::Outcome;
 use crate::audit::entry::{self, Common, ConfirmEntry};
 use crate::output::mask::redact_numbers;
-use crate::output::review;
+use crate::output::{resolutions, review};
 use crate::rules::roles::Action;
 
 /// Arguments of `recon confirm`.
@@ -28,8 +28,11 @@ Examples:
   recon confirm out/2026-11-24 --match-id M000003 --by 'Li Wei' --note 'called the bank: tuition paid in full'
   recon confirm out/2026-11-24 --row ledger:10 --by 'Li Wei' --note 'refunded on 11-25, ticket 4411'
 
-Exit codes: 0 recorded, 2 refused (no such item, or it needs no confirmation) or the audit log
-is not writable; nothing was recorded.")]
+A role limited to some rows (rows = '…' in the rules) may confirm only items whose rows are all
+in scope; a refusal is recorded in the audit log.
+
+Exit codes: 0 recorded, 2 refused (no such item, it needs no confirmation, or the role may not
+confirm it) or the audit log is not writable; nothing was recorded.")]
 pub struct Args {
     /// A results directory written by `recon run`
     dir: PathBuf,
@@ -72,7 +75,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         bail!("--by and --note must not be empty: a confirmation says who checked what");
     }
     let found = find(&args.dir, &item)?;
-    let acting::Session { log, by, .. } = acting::open(
+    let acting::Session {
+        plan,
+        log,
+        acting,
+        by,
+        ..
+    } = acting::open(
         &args.dir,
         args.rules.as_deref(),
         args.audit.as_deref(),
@@ -80,6 +89,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         args.by.as_deref(),
         Action::Confirm,
     )?;
+    if acting.role(&plan).is_some_and(|r| r.rows.is_some()) {
+        let rows = rows_of(&args.dir, &item)?;
+        let rows: Vec<&acting::Row> = rows.iter().collect();
+        acting::require_in_scope(&plan, &acting, &log, Action::Confirm, &item, &rows)?;
+    }
     let record = ConfirmEntry {
         common: Common::new("confirm", entry::new_run_id(started), started),
         results: args.dir.display().to_string(),
@@ -121,6 +135,37 @@ pub(super) fn parse_row(text: &str) -> anyhow::Result<String> {
             "--row {text}: write SIDE:LINE, e.g. ledger:10 or bank:7 (carried:ledger:10 for a carried-in row), as in review.csv"
         ),
     }
+}
+
+/// The rows of `item` as the results show them, to check a row scope
+/// against: a match's rows in matched.csv, an exception row in resolutions.csv.
+fn rows_of(dir: &Path, item: &str) -> anyhow::Result<Vec<acting::Row>> {
+    let (file, column) = if item.contains(':') {
+        (resolutions::FILE_NAME, "item")
+    } else {
+        ("matched.csv", "match_id")
+    };
+    let path = dir.join(file);
+    let mut reader = csv::Reader::from_path(&path).with_context(|| {
+        format!(
+            "{}: cannot read, so the role's row scope cannot be checked",
+            path.display()
+        )
+    })?;
+    let headers = reader.headers()?.clone();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.with_context(|| format!("{}: cannot read", path.display()))?;
+        let row: acting::Row = headers
+            .iter()
+            .map(String::from)
+            .zip(record.iter().map(String::from))
+            .collect();
+        if row.get(column).map(String::as_str) == Some(item) {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
 }
 
 /// An entry of review.csv.

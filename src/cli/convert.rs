@@ -11,12 +11,12 @@ use chrono::NaiveDate;
 use super::check::SideArg;
 use super::Outcome;
 use crate::input::field::clean_field;
-use crate::input::inspect::{guessed_plan, locate_with, side_plan, InspectOptions};
 use crate::input::settle;
 use crate::input::status::type_by_status;
 use crate::input::time::format_in_zone;
 use crate::model::Side;
 use crate::output::atomic::replace_file;
+use crate::rules::inspect::{guessed_plan, locate_with, side_plan, InspectOptions};
 use crate::rules::plan::SidePlan;
 use crate::rules::profiles;
 

@@ -10,8 +10,9 @@ use crate::crypto::Sm4Key;
 #[command(after_long_help = "\
 The key is 16 bytes from the operating system's random source, written as 32 hex digits and
 a newline, in a new file only its owner can read or write (mode 0600). An existing file is
-never replaced: it may still be needed to decrypt earlier results. The key id printed
-(first 8 bytes of SHA-256 of the key) is how encrypted files and summary.json name it.
+never replaced: it may still be needed to decrypt earlier results. Missing directories
+above KEY_FILE are created, owner-only (0700). The key id printed (first 8 bytes of
+SHA-256 of the key) is how encrypted files and summary.json name it.
 
 Examples:
   recon keygen -o /etc/recon/results-2026.key

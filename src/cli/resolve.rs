@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail, Context};
 use chrono::Utc;
 use rust_decimal::Decimal;
 
-use super::acting;
+use super::acting::{self, Row};
 use super::confirm::parse_row;
 use super::Outcome;
 use crate::audit;
@@ -82,9 +82,6 @@ pub struct Args {
     audit: Option<PathBuf>,
 }
 
-/// One row of DIR/resolutions.csv, by column name.
-type Row = BTreeMap<String, String>;
-
 /// Runs `recon resolve`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let started = Utc::now();
@@ -106,25 +103,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Action::Resolve,
     )?;
     let rows = read_rows(&args.dir)?;
-    let scope = acting.role(&plan).and_then(|r| r.rows.as_ref());
-    let in_scope = |item: &str, row: &Row| -> anyhow::Result<()> {
-        match scope {
-            Some((filter, text)) if !filter.keeps(|c| row.get(c).map(String::as_str)) => {
-                let why = format!(
-                    "{item} is outside role {}'s rows ({text}): it may resolve only rows in scope",
-                    acting.role.as_deref().unwrap_or_default()
-                );
-                Err(acting::refuse(
-                    &log,
-                    Action::Resolve,
-                    acting.role.clone(),
-                    &acting.person,
-                    why,
-                ))
-            }
-            _ => Ok(()),
-        }
-    };
+    let in_scope =
+        |item: &str, row: &Row| acting::require_in_scope(&plan, &acting, &log, Action::Resolve, item, &[row]);
     let (action, picked, reason, undoes) = if let Some(id) = &args.undo {
         let contents = log.contents()?;
         let active = audit::resolutions(&contents);

@@ -11,9 +11,9 @@ use crate::audit::entry::{self, CaseDigest, Common, RulesTestEntry};
 use crate::audit::{self, Log};
 use crate::output::atomic::replace_file;
 use crate::output::mask::redact_numbers;
-use crate::rules::cases::{self, CaseResult};
 use crate::rules::roles::Roles;
 use crate::rules::{self, profiles};
+use crate::run::cases::{self, CaseResult};
 
 /// Subcommands of `recon rules`.
 #[derive(Debug, clap::Subcommand)]

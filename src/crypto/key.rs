@@ -185,6 +185,7 @@ fn check_private(_path: &Path, _meta: &fs::Metadata) -> Result<(), KeyError> {
 
 /// Opens a new file that only its owner can read and write.
 fn create_private(path: &Path) -> Result<fs::File, KeyError> {
+    create_parent(path)?;
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -212,6 +213,26 @@ fn create_private(path: &Path) -> Result<fs::File, KeyError> {
             })?;
     }
     Ok(file)
+}
+
+/// Creates the missing directories above a new key file, owner-only (0700) on
+/// Unix, so `keygen -o /etc/recon/keys/2026.key` works on a fresh machine.
+fn create_parent(path: &Path) -> Result<(), KeyError> {
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) else {
+        return Ok(());
+    };
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(parent).map_err(|source| KeyError::Io {
+        path: parent.to_path_buf(),
+        action: "cannot create the key file's directory",
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -13,15 +13,17 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
+use super::field::safe;
 use super::time::{parse_time, TimeLayout};
 use crate::crypto::{self, Sm4Key};
-use crate::matching::period::AWAITING_COUNTERPART;
-use crate::model::{Currency, Origin, Record, RecordText, Side, SourceId};
-use crate::output::tables::safe;
-use crate::rules::Plan;
+use crate::model::{Currency, Origin, Record, RecordText, Side, SourceId, AWAITING_COUNTERPART};
+
+/// The carried column names of the ledger and of the bank, in that order.
+pub type Carried<'a> = [&'a [String]; 2];
 
 /// The pending file's name inside a results directory.
 pub const PENDING_FILE: &str = "pending.csv";
@@ -104,10 +106,12 @@ pub enum CarryError {
 
 /// Reads the previous results: `path` is their directory or its pending.csv
 /// (or pending.csv.sm4, decrypted with `key`). With `date`, the pending rows
-/// must be of an earlier business day.
+/// must be of an earlier business day. Times are read in the business
+/// `zone`; `carried` names the ledger's and the bank's carried columns.
 pub fn read(
     path: &Path,
-    plan: &Plan,
+    zone: Tz,
+    carried: Carried,
     date: Option<NaiveDate>,
     key: Option<&Sm4Key>,
 ) -> Result<CarryIn, CarryError> {
@@ -121,9 +125,8 @@ pub fn read(
             .unwrap_or(&plain);
         (dir.unwrap_or(Path::new(".")).to_path_buf(), PathBuf::from(plain))
     };
-    let zone = plan.business_zone;
     let (pending_file, table) = ResultTable::read(&pending_path, zone, key)?;
-    let pending = read_pending(&table, plan, date)?;
+    let pending = read_pending(&table, carried, date)?;
     let mut settled = Settled::default();
     for name in SETTLED_FILES {
         let other;
@@ -204,7 +207,11 @@ struct Pending {
     bank: Vec<Record>,
 }
 
-fn read_pending(table: &ResultTable, plan: &Plan, date: Option<NaiveDate>) -> Result<Pending, CarryError> {
+fn read_pending(
+    table: &ResultTable,
+    carried: Carried,
+    date: Option<NaiveDate>,
+) -> Result<Pending, CarryError> {
     for name in PENDING_COLUMNS {
         table.column(name)?;
     }
@@ -216,7 +223,7 @@ fn read_pending(table: &ResultTable, plan: &Plan, date: Option<NaiveDate>) -> Re
     };
     let mut seen = std::collections::HashSet::new();
     for row in &table.rows {
-        let mut record = table.common(row, Some(plan))?;
+        let mut record = table.common(row, Some(carried))?;
         record.origin = Origin::CarriedIn;
         if table.text(row, table.column("reason")?) != AWAITING_COUNTERPART {
             return Err(table.value_error(row, "reason", "pending rows have reason awaiting_counterpart"));
@@ -316,8 +323,8 @@ impl ResultTable {
     }
 
     /// The columns every result file shares, as a record (not yet carried
-    /// in), with the values of the carried columns `plan` names for its side.
-    fn common(&self, row: &(u64, csv::StringRecord), plan: Option<&Plan>) -> Result<Record, CarryError> {
+    /// in), with the values of the carried columns `carried` names for its side.
+    fn common(&self, row: &(u64, csv::StringRecord), carried: Option<Carried>) -> Result<Record, CarryError> {
         let field = |name: &str| -> Result<&str, CarryError> { Ok(self.text(row, self.column(name)?)) };
         let side = match field("side")? {
             "ledger" => Side::Ledger,
@@ -338,10 +345,10 @@ impl ResultTable {
                     .map_err(|e| self.value_error(row, "time", &e.to_string()))?,
             ),
         };
-        let carry: &[String] = match (plan, side) {
+        let carry: &[String] = match (carried, side) {
             (None, _) => &[],
-            (Some(plan), Side::Ledger) => &plan.ledger.columns.carry,
-            (Some(plan), Side::Bank) => &plan.bank.columns.carry,
+            (Some([ledger, _]), Side::Ledger) => ledger,
+            (Some([_, bank]), Side::Bank) => bank,
         };
         let carried = carry
             .iter()

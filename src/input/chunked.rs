@@ -12,6 +12,7 @@ use csv::{ByteRecord, StringRecord};
 use rayon::prelude::*;
 
 use super::field::clean_field;
+use super::plan::SidePlan;
 use super::records::{resolve, type_row, Fields, Layout, MappingError, RowError, Typed};
 use super::sniff::sniff_delimiter;
 use super::table::{
@@ -20,7 +21,6 @@ use super::table::{
     SkipRuns, Table, TableError, TableOptions, SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
-use crate::rules::plan::SidePlan;
 
 /// Bytes per chunk: large enough that per-chunk costs vanish, small enough
 /// that two threads stay balanced.
@@ -425,21 +425,12 @@ fn raw_row(line: u64, record: &ByteRecord) -> RawRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::plan::{AmountColumns, ColumnPlan, TimeColumns};
     use crate::input::records::type_rows;
     use crate::input::table::read_table;
-    use crate::rules::plan::{AmountColumns, ColumnPlan, TimeColumns};
 
     fn plan() -> SidePlan {
-        let mut plan = crate::input::inspect::guessed_plan(&crate::input::inspect::InspectOptions {
-            rules: None,
-            side: Side::Bank,
-            date: None,
-            encoding: None,
-            delimiter: None,
-            timezone: None,
-            profile: None,
-        })
-        .unwrap();
+        let mut plan = crate::input::plan::all_guessed(chrono_tz::Asia::Shanghai);
         plan.columns = ColumnPlan {
             key: Some("key".into()),
             amount: AmountColumns::Single {

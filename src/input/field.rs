@@ -1,5 +1,10 @@
 //! Cleaning one field's text: padding and the guard characters exports put
-//! in front of values to stop spreadsheets from mangling them.
+//! in front of values to stop spreadsheets from mangling them, and the guard
+//! the outputs put in front of formula-like text (`safe`).
+
+use std::borrow::Cow;
+
+use rust_decimal::Decimal;
 
 /// Trims whitespace (including tab, U+3000 and U+00A0) and strips leading
 /// `\t`, `` ` `` and `'` guards (a `'…'` pair entirely) and the Excel text
@@ -47,6 +52,17 @@ pub fn excerpt(text: &str) -> String {
 /// True for the values exports put in empty cells: "", "-", "--", "—", "/", "N/A".
 pub fn is_placeholder(cleaned: &str) -> bool {
     matches!(cleaned, "" | "-" | "--" | "—" | "/" | "N/A" | "n/a")
+}
+
+/// Text that a spreadsheet would run as a formula gets a leading `'`
+/// (numbers such as `-12.50` are left alone).
+pub fn safe(text: &str) -> Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && Decimal::from_str_exact(text).is_err() {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 
 use super::amount::parse_amount;
 use super::field::{clean_field, is_placeholder};
+use super::plan::{
+    default_status_words, default_values, AmountColumns, ColumnPlan, StatusClass, TimeColumns,
+};
 use super::table::Table;
 use super::time::{parse_time, TimeLayout};
-use crate::rules::plan::{AmountColumns, ColumnPlan, StatusClass, TimeColumns};
 
 /// Header words for each role, most specific first.
 const KEY_WORDS: &[&str] = &[
@@ -204,7 +206,7 @@ fn guess_refunds(table: &Table, amount: &AmountColumns) -> Option<(String, Strin
     let refund_amount = candidates(&table.header, REFUND_AMOUNT_WORDS)
         .into_iter()
         .find(|c| c != amount && has_values(table, c))?;
-    let words = crate::rules::plan::default_status_words();
+    let words = default_status_words();
     let status = candidates(&table.header, STATUS_WORDS).into_iter().find(|c| {
         let Some(i) = table.header.iter().position(|h| h == c) else {
             return false;
@@ -284,7 +286,7 @@ pub fn guess_columns_with_values(table: &Table) -> Option<(ColumnPlan, Vec<&'sta
         }
     };
     if columns.kind.is_none() {
-        let refund_words = crate::rules::plan::default_values().refund;
+        let refund_words = default_values().refund;
         let taken = columns.names();
         columns.kind = (0..table.header.len())
             .filter(|&i| !taken.contains(&table.header[i]))
@@ -563,5 +565,15 @@ fn slash_layout(table: &Table, column: &str) -> TimeLayout {
         (true, false) => TimeLayout::Format(format!("%d/%m/%Y{clock}")),
         (false, true) => TimeLayout::Format(format!("%m/%d/%Y{clock}")),
         _ => TimeLayout::Auto,
+    }
+}
+
+/// The roles guessed from the header names, or, in a file without a
+/// header row, from the values.
+pub fn guessed_columns(table: &Table) -> Option<ColumnPlan> {
+    if table.headerless {
+        guess_columns_with_values(table).map(|(columns, _)| columns)
+    } else {
+        guess_columns(table)
     }
 }

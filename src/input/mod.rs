@@ -10,7 +10,7 @@ pub mod encoding;
 pub mod excel;
 pub mod field;
 pub mod guess;
-pub mod inspect;
+pub mod plan;
 pub mod records;
 pub mod sniff;
 pub mod status;
@@ -24,10 +24,9 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::model::Side;
-use crate::rules::plan::SidePlan;
-use crate::rules::profiles;
 use encoding::{Decoded, EncodingChoice, EncodingError};
 use excel::{ExcelError, WorkbookSource};
+use plan::SidePlan;
 use records::{MappingError, Typed};
 use status::SetAside;
 use table::{Table, TableError, TableOptions};
@@ -293,12 +292,12 @@ fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// The plan for a located table: guessed column roles filled in (see
-/// `profiles::with_guessed_columns`), and decimal commas when the file
+/// `plan::with_guessed_columns`), and decimal commas when the file
 /// writes them: `;` between fields and every amount with a comma and two
 /// decimals (`-15,37`, `1.234,56`).
 pub fn settle(plan: &SidePlan, side: &str, table: &Table) -> Result<SidePlan, String> {
     let guessed = plan.guess_columns.is_some();
-    let mut plan = profiles::with_guessed_columns(plan, side, table)?;
+    let mut plan = plan::with_guessed_columns(plan, side, table)?;
     if guessed && plan.columns.currency.is_none() {
         if let Some(currency) = named_currency(&plan) {
             plan.currency = currency;
@@ -312,7 +311,7 @@ pub fn settle(plan: &SidePlan, side: &str, table: &Table) -> Result<SidePlan, St
 
 /// The currency a guessed amount column's name gives (`Amount (EUR)`, `Debit CHF`).
 fn named_currency(plan: &SidePlan) -> Option<crate::model::Currency> {
-    use crate::rules::plan::AmountColumns;
+    use plan::AmountColumns;
     let name = match &plan.columns.amount {
         AmountColumns::Single { amount, .. } => amount,
         AmountColumns::DebitCredit { debit, .. } => debit,
@@ -328,7 +327,7 @@ fn named_currency(plan: &SidePlan) -> Option<crate::model::Currency> {
 }
 
 fn amount_columns_use_decimal_commas(plan: &SidePlan, table: &Table) -> bool {
-    use crate::rules::plan::AmountColumns;
+    use plan::AmountColumns;
     let names = match &plan.columns.amount {
         AmountColumns::Single { amount, .. } => vec![amount.as_str()],
         AmountColumns::DebitCredit { debit, credit } => vec![debit.as_str(), credit.as_str()],

@@ -8,10 +8,10 @@ use thiserror::Error;
 
 use super::amount::{parse_money, parse_optional_amount, Money};
 use super::field::{clean_field, excerpt, is_placeholder};
+use super::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
 use crate::model::{Currency, Origin, Record, RecordText, Side};
-use crate::rules::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 
 /// A mapped column that the header does not have, or has twice.
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use super::field::{clean_field, excerpt};
+use super::plan::{AmountColumns, SidePlan, StatusClass};
 use super::records::{position, type_rows, MappingError, RowError, Typed};
 use super::table::{RawRow, Table};
 use crate::model::{Record, Side};
-use crate::rules::plan::{AmountColumns, SidePlan, StatusClass};
 
 /// A record that takes no part in matching, with why.
 #[derive(Debug, Clone)]

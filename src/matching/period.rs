@@ -26,8 +26,7 @@ use super::{Disposition, Reason, Reconciliation, Sides};
 use crate::model::{Origin, Record, Side};
 use crate::rules::business::BusinessDay;
 
-/// The reason written for every pending row.
-pub const AWAITING_COUNTERPART: &str = "awaiting_counterpart";
+pub use crate::model::AWAITING_COUNTERPART;
 
 /// Why a row is not part of this run's reconciliation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

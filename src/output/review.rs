@@ -19,8 +19,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::tables::{match_id, safe};
+use super::tables::match_id;
 use crate::digest::sha256_hex;
+use crate::input::field::safe;
 use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
 

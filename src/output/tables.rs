@@ -10,7 +10,6 @@
 //! report.html reads back (every file but matched.csv, and of matched.csv
 //! the rows flagged for review), so the large files never sit in memory.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -21,6 +20,7 @@ use rayon::prelude::*;
 
 use super::causes::LikelyCauses;
 use super::resolutions::Resolved;
+use crate::input::field::safe;
 use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
@@ -431,17 +431,6 @@ impl<W: Write> Sheet<W> {
     /// Writes the scratch text (a number or a time: never a formula) as a field.
     fn scratch_field(&mut self) {
         self.writer.write_field(self.scratch.as_bytes()).expect(DEFERRED);
-    }
-}
-
-/// Text that a spreadsheet would run as a formula gets a leading `'`
-/// (numbers such as `-12.50` are left alone).
-pub fn safe(text: &str) -> Cow<'_, str> {
-    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && Decimal::from_str_exact(text).is_err() {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
     }
 }
 

@@ -1,13 +1,15 @@
 //! Rule files: the TOML schema (`schema`), its checked form (`plan`), the
-//! built-in reading profiles (`profiles`), drafting a first rule file from
-//! two data files (`init`), the business calendar (`business`), and loading
-//! one file or choosing the effective version from a directory.
+//! built-in reading profiles (`profiles`), inspecting a file for `recon
+//! check` (`inspect`), drafting a first rule file from two data files
+//! (`init`), the business calendar (`business`), and loading one file or
+//! choosing the effective version from a directory. How one file is read
+//! (`input::plan`) sits below: `rules` uses `input`, never the reverse.
 
 pub mod business;
-pub mod cases;
 pub mod fees;
 pub mod filter;
 pub mod init;
+pub mod inspect;
 pub mod plan;
 pub mod profiles;
 pub mod report;

@@ -11,9 +11,10 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::plan::{self, SidePlan};
-use super::schema::{ColumnSpec, SideSpec, StatusSpec, ValueSpec};
+use super::schema::{SideSpec, StatusSpec, ValueSpec};
 use crate::input::field::clean_field;
-use crate::input::guess::{guess_columns, guess_columns_with_values};
+use crate::input::guess::guessed_columns;
+use crate::input::plan::overlay_columns;
 use crate::input::table::Table;
 
 /// The profile files, by file name, in the order they are listed.
@@ -206,40 +207,6 @@ pub fn overlay(base: &SideSpec, over: &SideSpec) -> SideSpec {
     }
 }
 
-/// Column mapping `over` laid over `base` (see `overlay`).
-pub fn overlay_columns(base: &ColumnSpec, over: &ColumnSpec) -> ColumnSpec {
-    let pick = |o: &Option<String>, b: &Option<String>| o.clone().or_else(|| b.clone());
-    let amount_set = over.amount.is_some() || over.debit.is_some() || over.credit.is_some();
-    let money = if amount_set { over } else { base };
-    let time_set = over.time.is_some() || over.date.is_some();
-    let time = if time_set { over } else { base };
-    ColumnSpec {
-        key: pick(&over.key, &base.key),
-        amount: money.amount.clone(),
-        debit: money.debit.clone(),
-        credit: money.credit.clone(),
-        direction: money.direction.clone(),
-        refund_amount: if amount_set {
-            over.refund_amount.clone()
-        } else {
-            pick(&over.refund_amount, &base.refund_amount)
-        },
-        time: time.time.clone(),
-        date: time.date.clone(),
-        time_format: pick(&over.time_format, &time.time_format),
-        merchant: pick(&over.merchant, &base.merchant),
-        kind: pick(&over.kind, &base.kind),
-        status: pick(&over.status, &base.status),
-        fee: pick(&over.fee, &base.fee),
-        currency: pick(&over.currency, &base.currency),
-        carry: if over.carry.is_empty() {
-            base.carry.clone()
-        } else {
-            over.carry.clone()
-        },
-    }
-}
-
 /// The reading plan of a profile used on its own (`--bank-profile`,
 /// `recon check --profile`), its times in `timezone` when given.
 pub fn plan_for(name: &str, timezone: Option<&str>) -> Result<SidePlan, String> {
@@ -250,27 +217,6 @@ pub fn plan_for(name: &str, timezone: Option<&str>) -> Result<SidePlan, String> 
         ..SideSpec::default()
     };
     plan::side("bank", &spec, plan::DEFAULT_ZONE).map_err(|e| e.replace("[bank] ", ""))
-}
-
-/// For a plan whose column roles are guessed (`guess_columns`), the plan
-/// with the roles guessed from `table`, the explicitly set columns winning.
-/// Other plans are returned unchanged.
-pub fn with_guessed_columns(plan: &SidePlan, side: &str, table: &Table) -> Result<SidePlan, String> {
-    let Some(explicit) = &plan.guess_columns else {
-        return Ok(plan.clone());
-    };
-    let guessed = guessed_columns(table).ok_or_else(|| {
-        format!(
-            "no amount column recognised in the header on line {} ({}): set the columns in the rule file's [{side}.columns]",
-            table.header_line,
-            table.header.join(", ")
-        )
-    })?;
-    let spec = overlay_columns(&guessed.to_spec(), explicit);
-    let mut resolved = plan.clone();
-    resolved.columns = plan::columns(side, &spec)?;
-    resolved.guess_columns = None;
-    Ok(resolved)
 }
 
 impl Profile {
@@ -397,16 +343,6 @@ fn scored(profile: &Profile, rows: &[(u64, Vec<&str>)]) -> Candidate {
     }
 }
 
-/// The roles guessed from the header names, or, in a file without a
-/// header row, from the values.
-fn guessed_columns(table: &Table) -> Option<crate::rules::plan::ColumnPlan> {
-    if table.headerless {
-        guess_columns_with_values(table).map(|(columns, _)| columns)
-    } else {
-        guess_columns(table)
-    }
-}
-
 fn guessed(profile: &Profile, table: &Table) -> Candidate {
     let found = guessed_columns(table).is_some();
     Candidate {
@@ -426,6 +362,7 @@ fn guessed(profile: &Profile, table: &Table) -> Candidate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::plan::ColumnSpec;
 
     #[test]
     fn every_profile_parses_and_builds_a_plan() {

@@ -7,6 +7,8 @@ use serde::Deserialize;
 
 use super::roles::RolesSpec;
 
+pub use crate::input::plan::ColumnSpec;
+
 /// A whole rule file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,75 +127,6 @@ pub struct SideSpec {
     /// `[[*.clean]]`: per-column clean-ups applied before use.
     #[serde(default)]
     pub clean: Vec<CleanSpec>,
-}
-
-/// `[*.columns]`: header names of the columns to use. An empty name (`key =
-/// ""`) switches off a column a profile would map. In a file without a
-/// header row (`header = false`) a column is named by its 1-based position,
-/// `amount = 3` (or `"3"`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ColumnSpec {
-    /// Order id or other matching key.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub key: Option<String>,
-    /// Signed amount, or unsigned with `direction`.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub amount: Option<String>,
-    /// Money out, in its own column (instead of `amount`).
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub debit: Option<String>,
-    /// Money in, in its own column (instead of `amount`).
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub credit: Option<String>,
-    /// Column saying in or out (收入/支出, 借/贷, income/expense) for an unsigned `amount`.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub direction: Option<String>,
-    /// Time, or date and time in one column.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub time: Option<String>,
-    /// Date, when the time is in a separate `time` column.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub date: Option<String>,
-    /// strftime layout of the time (or of `date + " " + time`); automatic when absent.
-    pub time_format: Option<String>,
-    /// Merchant or counterparty.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub merchant: Option<String>,
-    /// Transaction type column; rows whose value is in `values.refund` are refunds.
-    #[serde(rename = "type", default, deserialize_with = "name_or_position")]
-    pub kind: Option<String>,
-    /// Transaction status column, judged by `[*.status]`.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub status: Option<String>,
-    /// Where a refund row's amount is, when not in `amount` (WeChat Pay merchant bills: 退款金额).
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub refund_amount: Option<String>,
-    /// The channel's fee on the row (WeChat Pay merchant bills: 手续费), signed
-    /// as written; carried into every output.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub fee: Option<String>,
-    /// The row's currency code (CNY, USD, …), when the file has such a column.
-    #[serde(default, deserialize_with = "name_or_position")]
-    pub currency: Option<String>,
-    /// Further columns copied into every output.
-    #[serde(default)]
-    pub carry: Vec<String>,
-}
-
-/// A column named by its header text, or by its 1-based position (an integer).
-fn name_or_position<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Name {
-        Text(String),
-        Position(u32),
-    }
-    Ok(Some(match Name::deserialize(d)? {
-        Name::Text(t) => t,
-        Name::Position(0) => return Err(serde::de::Error::custom("column positions start at 1")),
-        Name::Position(n) => n.to_string(),
-    }))
 }
 
 /// `[*.values]`: the words a file uses.

@@ -148,11 +148,21 @@ impl Summary {
             };
         }
         if let Some(scope) = &self.scope {
-            let _ = writeln!(
-                s,
-                "scope    rows where {}: the outputs below count only these (conservation proved over every row)",
-                scope.rows
-            );
+            let _ = if zh {
+                writeln!(
+                    s,
+                    "{}仅含 {} 的记录：以下计数均为本范围的（本范围状态 {}）；裁剪前已对全部记录证明守恒",
+                    label("范围"),
+                    scope.rows,
+                    scope.status
+                )
+            } else {
+                writeln!(
+                    s,
+                    "scope    rows where {}: every count below is this scope's (its status: {}); conservation was proved over every row before the cut",
+                    scope.rows, scope.status
+                )
+            };
         }
         let name_width = if zh { 27 } else { 14 };
         let _ = writeln!(
@@ -319,7 +329,7 @@ impl Summary {
                 )
             };
         }
-        self.resolution_lines(&mut s);
+        self.resolution_lines(&mut s, lang);
         let holds = self.conservation.values().all(|c| c.holds);
         let verdict = match (holds, zh) {
             (true, false) => "holds",
@@ -338,78 +348,134 @@ impl Summary {
             ("closed", true) => "已关账 (closed)".to_string(),
             (other, _) => other.to_string(),
         };
-        let _ = writeln!(s, "{}{status}", label(w.status));
+        let whole = match (&self.scope, zh) {
+            (None, _) => String::new(),
+            (Some(scope), false) => format!(" (the whole day; this scope: {})", scope.status),
+            (Some(scope), true) => format!("（全天；本范围：{}）", scope.status),
+        };
+        let _ = writeln!(s, "{}{status}{whole}", label(w.status));
         s
     }
 
     /// Resolutions applied, those that no longer apply, and what is still
-    /// open (the English words of `recon resolve`'s record).
-    fn resolution_lines(&self, s: &mut String) {
+    /// open, in `lang` (ids, items, reason codes and commands as recorded).
+    fn resolution_lines(&self, s: &mut String, lang: Lang) {
+        let zh = lang == Lang::Zh;
         let r = &self.resolutions;
         if r.exceptions > 0 {
-            let _ = writeln!(
-                s,
-                "resolved {} of {} exception row(s): {} paired, {} accepted (resolutions.csv)",
-                r.paired + r.accepted,
-                r.exceptions,
-                r.paired,
-                r.accepted
-            );
+            let _ = if zh {
+                writeln!(
+                    s,
+                    "{}{} 行异常中已处理 {} 行：配对 {} 行，接受 {} 行（resolutions.csv）",
+                    label("已处理"),
+                    r.exceptions,
+                    r.paired + r.accepted,
+                    r.paired,
+                    r.accepted
+                )
+            } else {
+                writeln!(
+                    s,
+                    "resolved {} of {} exception row(s): {} paired, {} accepted (resolutions.csv)",
+                    r.paired + r.accepted,
+                    r.exceptions,
+                    r.paired,
+                    r.accepted
+                )
+            };
         }
         for a in &r.applied {
-            let what = match (&a.reason, &a.match_id) {
-                (Some(code), _) => format!(
-                    "accepted {code} ({})",
-                    a.reason_label.as_deref().unwrap_or_default()
-                ),
-                (None, Some(id)) => format!(
-                    "paired as {id}, difference {}",
-                    a.difference.as_deref().unwrap_or("0")
-                ),
-                (None, None) => "paired".to_string(),
+            let label = a.reason_label.as_deref().unwrap_or_default();
+            let difference = a.difference.as_deref().unwrap_or("0");
+            let what = match (&a.reason, &a.match_id, zh) {
+                (Some(code), _, false) => format!("accepted {code} ({label})"),
+                (Some(code), _, true) => format!("接受为 {code}（{label}）"),
+                (None, Some(id), false) => format!("paired as {id}, difference {difference}"),
+                (None, Some(id), true) => format!("配对为 {id}，差额 {difference}"),
+                (None, None, false) => "paired".to_string(),
+                (None, None, true) => "已配对".to_string(),
             };
-            let role = a.role.as_deref().map(|x| format!(" as {x}")).unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "  {} {} {what} by {} ({}{role}) at {}: {}",
-                a.id,
-                a.items.join(" "),
-                a.by,
-                a.user,
-                a.at,
-                a.note
-            );
+            let _ = if zh {
+                let role = a
+                    .role
+                    .as_deref()
+                    .map(|x| format!("，角色 {x}"))
+                    .unwrap_or_default();
+                writeln!(
+                    s,
+                    "  {} {} {what}，处理人 {}（系统用户 {}{role}），时间 {}：{}",
+                    a.id,
+                    a.items.join(" "),
+                    a.by,
+                    a.user,
+                    a.at,
+                    a.note
+                )
+            } else {
+                let role = a.role.as_deref().map(|x| format!(" as {x}")).unwrap_or_default();
+                writeln!(
+                    s,
+                    "  {} {} {what} by {} ({}{role}) at {}: {}",
+                    a.id,
+                    a.items.join(" "),
+                    a.by,
+                    a.user,
+                    a.at,
+                    a.note
+                )
+            };
         }
         for st in &r.stale {
-            let _ = writeln!(
-                s,
-                "warning: {} {} by {} no longer applies: {} changed or no longer an exception; resolve again or undo it (recon resolve --undo {})",
-                st.kind.name(),
-                st.id,
-                st.by,
-                st.rows_changed.join(" "),
-                st.id
-            );
+            let rows = st.rows_changed.join(" ");
+            let _ = if zh {
+                writeln!(
+                    s,
+                    "警告：{} 的 {} {} 不再适用：{rows} 已改变或不再是异常；请重新处理，或撤销（recon resolve --undo {}）",
+                    st.by,
+                    st.kind.name(),
+                    st.id,
+                    st.id
+                )
+            } else {
+                writeln!(
+                    s,
+                    "warning: {} {} by {} no longer applies: {rows} changed or no longer an exception; resolve again or undo it (recon resolve --undo {})",
+                    st.kind.name(),
+                    st.id,
+                    st.by,
+                    st.id
+                )
+            };
         }
         let o = &self.open;
         if self.status == "exceptions" {
             let mut open = Vec::new();
             if o.rows > 0 {
-                open.push(format!(
-                    "{} exception row(s) to pair or accept (recon resolve)",
-                    o.rows
-                ));
+                open.push(if zh {
+                    format!("{} 行异常待配对或接受（recon resolve）", o.rows)
+                } else {
+                    format!("{} exception row(s) to pair or accept (recon resolve)", o.rows)
+                });
             }
             if o.rejected > 0 {
-                open.push(format!("{} rejected row(s) to fix in the input", o.rejected));
+                open.push(if zh {
+                    format!("{} 行拒收记录待在输入中修正", o.rejected)
+                } else {
+                    format!("{} rejected row(s) to fix in the input", o.rejected)
+                });
             }
             if o.review_flags > 0 {
-                open.push(format!(
-                    "{} review flag(s) to confirm (recon confirm)",
-                    o.review_flags
-                ));
+                open.push(if zh {
+                    format!("{} 个复核标记待确认（recon confirm）", o.review_flags)
+                } else {
+                    format!("{} review flag(s) to confirm (recon confirm)", o.review_flags)
+                });
             }
-            let _ = writeln!(s, "open     {}", open.join("; "));
+            let _ = if zh {
+                writeln!(s, "{}{}", label("未结"), open.join("；"))
+            } else {
+                writeln!(s, "open     {}", open.join("; "))
+            };
         }
     }
 }

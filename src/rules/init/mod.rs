@@ -21,11 +21,11 @@ use super::schema::SideSpec;
 use crate::input::encoding::EncodingChoice;
 use crate::input::field::{clean_field, is_placeholder};
 use crate::input::guess::guess_columns_with_values;
-use crate::input::inspect::locate_with;
 use crate::input::records::type_rows;
 use crate::input::table::TableOptions;
 use crate::input::{locate, Located, ReadError};
 use crate::model::{Record, Side};
+use crate::rules::inspect::locate_with;
 
 /// How many data rows per file are looked at for key candidates.
 const KEY_SAMPLE_ROWS: usize = 50_000;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::plan::RuleIdentity;
-use crate::run::{execute, RunRequest};
+use super::{execute, RunRequest};
+use crate::rules::{self, plan::RuleIdentity};
 
 /// The outcome of one case.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ fn run_case(dir: &Path, run_id: &str) -> std::io::Result<CaseResult> {
             return Ok(CaseResult {
                 name,
                 failures: vec![format!("the run failed: {e}")],
-                rules: super::load_file(&request.rules).ok().map(|p| p.identity),
+                rules: rules::load_file(&request.rules).ok().map(|p| p.identity),
             })
         }
     };

@@ -11,16 +11,15 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::records::AMOUNT_NOTE;
-use super::status::{type_by_status, Sorted};
-use super::table::{DelimiterSource, SkippedLines, TableOptions};
-use super::time::{format_in_zone, TimeLayout};
-use super::{encoding, locate, Located, ReadError};
+use super::plan::{self, AmountColumns, ColumnPlan, SidePlan, TimeColumns, DEFAULT_ZONE};
+use super::profiles::{self, Candidate};
+use super::{self as rules, RulesError};
+use crate::input::records::AMOUNT_NOTE;
+use crate::input::status::{type_by_status, Sorted};
+use crate::input::table::{DelimiterSource, SkippedLines, TableOptions};
+use crate::input::time::{format_in_zone, TimeLayout};
+use crate::input::{encoding, field, locate, settle, table, Located, ReadError};
 use crate::model::Side;
-use crate::rules::plan::{self, AmountColumns, ColumnPlan, SidePlan, TimeColumns, DEFAULT_ZONE};
-use crate::rules::profiles::{self, Candidate};
-use crate::rules::schema::ColumnSpec;
-use crate::rules::{self, RulesError};
 
 /// What the caller knows about the file.
 #[derive(Debug, Clone)]
@@ -176,23 +175,7 @@ pub fn guessed_plan(options: &InspectOptions) -> Result<SidePlan, InspectError> 
         Some(z) => plan::zone("--timezone", z).map_err(InspectError::Setting)?,
         None => DEFAULT_ZONE,
     };
-    let mut sp = SidePlan {
-        encoding: encoding::EncodingChoice::Auto,
-        delimiter: None,
-        header_line: None,
-        zone,
-        amount_decimals: None,
-        flip_sign: false,
-        columns: plan::placeholder_columns(),
-        values: plan::default_values(),
-        status: plan::default_status_words(),
-        cleaners: Vec::new(),
-        profile: None,
-        header: None,
-        currency: crate::model::Currency::CNY,
-        decimal_comma: false,
-        guess_columns: Some(ColumnSpec::default()),
-    };
+    let mut sp = plan::all_guessed(zone);
     apply_overrides(&mut sp, options)?;
     Ok(sp)
 }
@@ -272,7 +255,7 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
         Some(located) => located,
         None => locate_with(path, &sp)?,
     };
-    let mut settled = super::settle(&sp, options.side.name(), &located.table);
+    let mut settled = settle(&sp, options.side.name(), &located.table);
     // A file a profile recognises is read with it when the roles cannot be
     // guessed from the row taken for the header (a workbook's generic
     // Column1… titles above the bill's own header).
@@ -284,7 +267,7 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
         mapping_source = format!(
             "profile {recognised} (recognised, confidence 1.00; no amount column in the row taken for the header)"
         );
-        settled = super::settle(&profiled, options.side.name(), &located.table);
+        settled = settle(&profiled, options.side.name(), &located.table);
         sp = profiled;
     }
     let mut report = Inspection::located(path, &located, recognition);
@@ -462,8 +445,8 @@ impl Inspection {
 }
 
 /// A note when cells or header names are wrapped as Excel text formulas.
-fn formula_note(table: &super::table::Table) -> Option<String> {
-    let wrapped = |f: &str| super::field::formula_text(f.trim()).is_some();
+fn formula_note(table: &table::Table) -> Option<String> {
+    let wrapped = |f: &str| field::formula_text(f.trim()).is_some();
     let cells: usize = table
         .rows
         .iter()
