@@ -166,7 +166,7 @@ impl Record {
             self.time,
             self.amount,
             self.amount.scale(),
-            &self.text.0,
+            &self.text.text,
             self.origin,
             self.line,
         )
@@ -188,12 +188,20 @@ impl Record {
 
     /// The matching key (order id); empty when the source has none for this row.
     pub fn key(&self) -> &str {
-        split_value(&self.text.0).map_or("", |(key, _)| key)
+        split_value(&self.text.text).map_or("", |(key, _)| key)
+    }
+
+    /// `text_hash` of the key, computed when the record was made; `None`
+    /// when the key is empty. Reading it does not touch the record's text,
+    /// so a pass over every record can rule out keys that cannot match
+    /// before reading any (equal hashes still need the keys compared).
+    pub fn key_hash(&self) -> Option<u64> {
+        (self.text.key_hash != NO_KEY).then_some(self.text.key_hash)
     }
 
     /// Merchant or counterparty, used by fallback matching; may be empty.
     pub fn merchant(&self) -> &str {
-        split_value(&self.text.0)
+        split_value(&self.text.text)
             .and_then(|(_, rest)| split_value(rest))
             .map_or("", |(merchant, _)| merchant)
     }
@@ -218,9 +226,35 @@ impl Record {
 /// value: millions of records must fit in memory. Each value is preceded by
 /// its byte length, written as characters below U+4000 holding 14 bits each
 /// (U+4000 set on all but the last), so the whole stays valid UTF-8 and a
-/// length under 128 takes one byte.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecordText(Box<str>);
+/// length under 128 takes one byte. The key's hash is kept beside the block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordText {
+    /// `text_hash` of the key, `NO_KEY` for an empty key.
+    key_hash: u64,
+    text: Box<str>,
+}
+
+impl Default for RecordText {
+    fn default() -> Self {
+        RecordText {
+            key_hash: NO_KEY,
+            text: Box::default(),
+        }
+    }
+}
+
+/// The hasher of `text_hash`: a fixed seed keeps runs repeatable.
+const TEXT_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5EC0_7A11);
+
+/// The 64-bit hash the stages group texts (keys, merchants) by, never 0.
+/// Grouping never depends on it alone: equal hashes are checked by text.
+pub fn text_hash(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    TEXT_HASHER.hash_one(text).max(1)
+}
+
+/// `RecordText::key_hash` of an empty key.
+const NO_KEY: u64 = 0;
 
 /// Bits of a length held by one length character.
 const LENGTH_BITS: u32 = 14;
@@ -243,12 +277,15 @@ impl RecordText {
             text.extend(length_chars(value.len()));
             text.push_str(value);
         }
-        RecordText(text.into_boxed_str())
+        RecordText {
+            key_hash: if key.is_empty() { NO_KEY } else { text_hash(key) },
+            text: text.into_boxed_str(),
+        }
     }
 
     /// The values, in order.
     pub fn values(&self) -> impl Iterator<Item = &str> {
-        let mut rest: &str = &self.0;
+        let mut rest: &str = &self.text;
         std::iter::from_fn(move || {
             let (value, after) = split_value(rest)?;
             rest = after;
@@ -343,9 +380,19 @@ mod tests {
     }
 
     #[test]
+    fn key_hash_is_the_keys_text_hash_and_none_for_an_empty_key() {
+        let text = RecordText::new("P1", "M", ["x"]);
+        assert_eq!(text.key_hash, text_hash("P1"));
+        assert_ne!(text_hash("P1"), text_hash("P2"));
+        assert_eq!(RecordText::new("", "M", []).key_hash, NO_KEY);
+        assert_eq!(RecordText::default().key_hash, NO_KEY);
+        assert_ne!(text_hash(""), NO_KEY);
+    }
+
+    #[test]
     fn empty_values_cost_one_byte_each() {
         let text = RecordText::new("", "", ["", ""]);
-        assert_eq!(text.0.len(), 4);
+        assert_eq!(text.text.len(), 4);
         assert_eq!(text.values().collect::<Vec<_>>(), ["", "", "", ""]);
         assert_eq!(RecordText::default().values().count(), 0);
     }

@@ -5,7 +5,7 @@
 //! earlier results stay as they were. The requested role's masking is
 //! applied to every file just before publishing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
@@ -28,7 +28,7 @@ use crate::output::resolutions::{self, Resolution};
 use crate::output::review::{self, Confirmation, ItemKind};
 use crate::output::summary::{
     self, AuditMark, BatchCounts, CarriedInFacts, Conservation, Encryption, InputFacts, OpenFacts,
-    PeriodFacts, ScopeFacts, Summary,
+    PeriodFacts, Summary,
 };
 use crate::output::tables::{self, OutputFile, RejectedRow, RenderInput, RenderTo, SideTallies};
 use crate::output::{causes, fees};
@@ -40,6 +40,7 @@ use crate::rules::{self, profiles, Plan, RulesError};
 
 pub mod cases;
 mod guard;
+mod scoped;
 
 /// What to reconcile and where to put the results.
 #[derive(Debug, Clone)]
@@ -371,43 +372,33 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         review_flags: flags - confirmed_flags,
     };
     // Fee variances are exception items too: the day closes when each is accepted.
-    let status = if rejected.is_empty() && resolved.status.exceptions == 0 {
-        "reconciled"
-    } else if open.rows + open.rejected + open.review_flags == 0 {
-        "closed"
-    } else {
-        "exceptions"
-    };
+    let status = status_of(open.rejected, resolved.status.exceptions, &open);
     let exceptions = status == "exceptions";
     let mut resolutions_csv = resolutions_csv;
     let mut fee_csv = fee_csv;
     // Conservation is proved over every row above; a scoped role's view is cut now.
     let mut files = files;
-    let mut review_csv = review_csv;
-    let mut kept = HashSet::new();
-    let scoped = view.scope().map(|rows| {
-        for f in &mut files {
-            if let Some((bytes, tallies)) = view.cut_csv(&f.bytes) {
-                kept.extend(items_of(&bytes));
-                f.bytes = bytes;
-                f.tallies = tallies;
-            }
-        }
-        if let Some((bytes, _)) = view.cut_csv(&resolutions_csv) {
-            resolutions_csv = bytes;
-        }
-        if let Some((bytes, _)) = fee_csv.as_deref().and_then(|csv| view.cut_csv(csv)) {
-            fee_csv = Some(bytes);
-        }
-        review_csv = keep_items(&review_csv, &kept);
-        ScopeFacts {
-            role: view.facts().map(|f| f.name).unwrap_or_default(),
-            rows: rows.to_string(),
-            note: "outputs count only the rows in this role's scope; conservation was proved over every row before the view was cut",
-        }
-    });
+    let cut = scoped::cut(
+        &view,
+        &mut files,
+        &mut resolutions_csv,
+        &scoped::Whole {
+            sides: scope.all(),
+            result: &result,
+            set_aside: &set_aside,
+            rejected: &rejected,
+            plan: &plan,
+            resolved: &resolved,
+            review_items: &review_items,
+            confirmations: &request.confirmations,
+            stage_names: &names,
+        },
+    );
+    if let Some(cut) = &cut {
+        require_conservation(&cut.conservation)?;
+    }
     let resolutions_csv = view.apply_csv(&resolutions_csv).into_owned();
-    let summary = Summary {
+    let mut summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
         run_id: request.run_id.clone(),
         role: view.facts(),
@@ -433,30 +424,20 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             .filter(|m| !m.review_reasons.is_empty())
             .count() as u64,
         unmatched_by_reason,
-        confirmations: {
-            let mut status = review_status;
-            if scoped.is_some() {
-                status.confirmed_items.retain(|c| kept.contains(&c.item));
-            }
-            status
-        },
-        resolutions: {
-            let mut status = resolved.status.clone();
-            if scoped.is_some() {
-                status
-                    .applied
-                    .retain(|a| a.items.iter().all(|i| kept.contains(i)));
-            }
-            status
-        },
+        confirmations: review_status,
+        resolutions: resolved.status.clone(),
         open,
         conservation,
         currencies,
         status,
-        scope: scoped,
+        scope: None,
         encryption: request.encryption.as_ref().map(Encryption::of),
         audit,
     };
+    let mut review_csv = review_csv;
+    if let Some(cut) = cut {
+        (review_csv, fee_csv) = cut.into_summary(&mut summary, &view);
+    }
     progress.next();
     let summary_json = summary.to_json();
     // Masking first: every view below is built from the CSVs as the role sees them.
@@ -525,36 +506,17 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     })
 }
 
-/// The items of a cut result CSV as review.csv names them: `M000003` and `ledger:10`.
-fn items_of(bytes: &[u8]) -> Vec<String> {
-    let mut reader = csv::Reader::from_reader(bytes);
-    let header = reader.headers().cloned().unwrap_or_default();
-    let at = |name: &str| header.iter().position(|h| h == name);
-    let (id, side, line, from) = (at("match_id"), at("side"), at("line"), at("carried_from"));
-    let mut items = Vec::new();
-    for r in reader.records().flatten() {
-        let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or_default();
-        if !get(id).is_empty() {
-            items.push(get(id).to_string());
-        }
-        let carried = if get(from).is_empty() { "" } else { "carried:" };
-        items.push(format!("{carried}{}:{}", get(side), get(line)));
+/// A run's status: `reconciled` (no exceptions), `closed` (every exception
+/// paired or accepted, every fee variance accepted and every review flag
+/// confirmed) or `exceptions`.
+fn status_of(rejected: u64, exceptions: u64, open: &OpenFacts) -> &'static str {
+    if rejected == 0 && exceptions == 0 {
+        "reconciled"
+    } else if open.rows + open.rejected + open.review_flags == 0 {
+        "closed"
+    } else {
+        "exceptions"
     }
-    items
-}
-
-/// review.csv cut to the items in `kept`.
-fn keep_items(bytes: &[u8], kept: &HashSet<String>) -> Vec<u8> {
-    let mut reader = csv::Reader::from_reader(bytes);
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = reader.headers().cloned().unwrap_or_default();
-    writer.write_record(&header).expect("writing to memory");
-    for r in reader.records().flatten() {
-        if r.get(0).is_some_and(|item| kept.contains(item)) {
-            writer.write_record(&r).expect("writing to memory");
-        }
-    }
-    writer.into_inner().expect("writing to memory")
 }
 
 /// Every `--report NAME` must be defined in the rules.

@@ -302,8 +302,7 @@ fn parse_plain(original: &str, text: &str, max_decimals: Option<u32>) -> Result<
 }
 
 fn check_chars(original: &str, body: &str, int_part: &str, frac_part: &str) -> Result<(), AmountError> {
-    let lower = original.to_ascii_lowercase();
-    if lower.contains("nan") || lower.contains("inf") {
+    if contains_ignoring_case(original, "nan") || contains_ignoring_case(original, "inf") {
         return Err(AmountError::NotANumber(excerpt(original)));
     }
     if let Some(bad) = body
@@ -331,6 +330,13 @@ fn check_chars(original: &str, body: &str, int_part: &str, frac_part: &str) -> R
         return Err(AmountError::NotANumber(excerpt(original)));
     }
     Ok(())
+}
+
+/// Whether `text` holds `word` (ASCII), in any case, without allocating.
+fn contains_ignoring_case(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// Checks `1,234,567`-style grouping and returns the integer part.

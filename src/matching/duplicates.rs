@@ -20,14 +20,16 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
         let candidates: Vec<&Record> = records
             .iter()
             .enumerate()
-            .filter(|&(i, r)| free.of(side)[i] && !r.key().is_empty())
+            .filter(|&(i, r)| free.of(side)[i] && r.key_hash().is_some())
             .map(|(_, r)| r)
             .collect();
         if candidates.is_empty() {
             continue;
         }
-        // Only matched rows sharing a key with a free row can be repeated.
+        // Only matched rows sharing a key with a free row can be repeated;
+        // key hashes rule out the others without reading their keys.
         let keys: HashSet<&str, FastState> = candidates.iter().map(|r| r.key()).collect();
+        let hashes: HashSet<u64, FastState> = candidates.iter().filter_map(|r| r.key_hash()).collect();
         // Found in parallel, gathered in match order.
         let sharing: Vec<&Record> = matches
             .par_iter()
@@ -36,7 +38,7 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
                 Side::Bank => m.bank.iter(),
             })
             .map(|&i| &records[i])
-            .filter(|r| keys.contains(r.key()))
+            .filter(|r| r.key_hash().is_some_and(|h| hashes.contains(&h)) && keys.contains(r.key()))
             .collect();
         let mut matched: HashMap<(&str, Decimal), Vec<&Record>, FastState> = HashMap::default();
         for r in sharing {

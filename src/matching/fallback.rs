@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::groups::{Group, Groups};
 use super::key::closeness;
 use super::{Free, Match, Rows, Sides, StageResult};
-use crate::model::{Record, RowRef};
+use crate::model::{text_hash, Record, RowRef};
 use crate::rules::plan::{Ambiguity, StagePlan};
 use crate::rules::report::Lang;
 
@@ -18,10 +18,16 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan, la
     let StagePlan::Fallback { on, .. } = stage else {
         return StageResult::default();
     };
-    let buckets = Groups::build(sides, free, |r| {
-        let usable = r.time.is_some() && !(on.merchant && r.merchant().is_empty());
-        usable.then_some(if on.merchant { r.merchant() } else { "" })
-    });
+    let by_merchant = on.merchant;
+    let buckets = Groups::build(
+        sides,
+        free,
+        |r| {
+            let usable = r.time.is_some() && !(by_merchant && r.merchant().is_empty());
+            usable.then(|| text_hash(bucket_text(r, by_merchant)))
+        },
+        |r| bucket_text(r, by_merchant),
+    );
     let results: Vec<StageResult> = buckets
         .par_both_sides()
         .map(|bucket| match_bucket(sides, bucket, index, stage, lang))
@@ -32,6 +38,15 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan, la
         merged.ambiguous.extend(r.ambiguous);
     }
     merged
+}
+
+/// What a row's bucket is named by: its merchant, or nothing (one bucket).
+fn bucket_text(r: &Record, by_merchant: bool) -> &str {
+    if by_merchant {
+        r.merchant()
+    } else {
+        ""
+    }
 }
 
 /// Matches one (merchant, direction) bucket; both sides come in content order.

@@ -6,16 +6,10 @@
 //! bank rows, each in content order (`Record::content_order`: time first,
 //! line last), whatever the thread count and the order of rows in the files.
 
-use std::hash::BuildHasher;
-
 use rayon::prelude::*;
 
 use super::{Free, Sides};
 use crate::model::{Record, Side};
-
-/// Hashes group texts; a fixed seed keeps runs repeatable (the grouping
-/// itself never depends on the hash: equal hashes are checked by text).
-const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5EC0_7A11);
 
 /// One record's place in the sort that forms the groups.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,27 +42,30 @@ pub(crate) struct Groups {
 pub(crate) type Group<'g> = (&'g [usize], &'g [usize]);
 
 impl Groups {
-    /// Groups the free records for which `text` gives a value; records with
-    /// `None` are left out.
-    pub(crate) fn build<'r, F>(sides: Sides<'r>, free: &Free, text: F) -> Groups
+    /// Groups the free records for which `hash` gives a value (the
+    /// `model::text_hash` of their `text`) by text; records with `None` are
+    /// left out. Texts are read only to check that equal hashes hold equal
+    /// texts, once per record in a hash run of two or more.
+    pub(crate) fn build<'r, H, T>(sides: Sides<'r>, free: &Free, hash: H, text: T) -> Groups
     where
-        F: Fn(&'r Record) -> Option<&'r str> + Sync,
+        H: Fn(&'r Record) -> Option<u64> + Sync,
+        T: Fn(&'r Record) -> &'r str + Sync,
     {
         let mut entries: Vec<Entry> = Side::BOTH
             .into_par_iter()
             .flat_map(|side| {
                 let free = free.of(side);
-                let text = &text;
+                let hash = &hash;
                 sides
                     .of(side)
                     .par_iter()
                     .enumerate()
                     .filter(move |&(i, _)| free[i])
-                    .filter_map(move |(i, r)| text(r).map(|t| entry(t, r, i)))
+                    .filter_map(move |(i, r)| hash(r).map(|h| entry(h, r, i)))
             })
             .collect();
         entries.par_sort_unstable();
-        let texts = |e: &Entry| text(&sides.of(e.side)[e.index]).unwrap_or_default();
+        let texts = |e: &Entry| text(&sides.of(e.side)[e.index]);
         let mut members = Vec::with_capacity(entries.len());
         let mut spans = Vec::new();
         let mut push = |group: &[Entry]| {
@@ -96,9 +93,13 @@ impl Groups {
             .collect();
         let one_text: Vec<bool> = runs
             .par_iter()
-            .map(|run| {
-                let first = texts(&run[0]);
-                run[1..].iter().all(|e| texts(e) == first)
+            .map(|run| match run {
+                [_] => true,
+                [first, rest @ ..] => {
+                    let first = texts(first);
+                    rest.iter().all(|e| texts(e) == first)
+                }
+                [] => true,
             })
             .collect();
         for (run, one_text) in runs.into_iter().zip(one_text) {
@@ -128,12 +129,12 @@ impl Groups {
     }
 }
 
-fn entry(text: &str, r: &Record, index: usize) -> Entry {
+fn entry(hash: u64, r: &Record, index: usize) -> Entry {
     let (seconds, nanos) = r
         .time
         .map_or((i64::MIN, 0), |t| (t.timestamp(), t.timestamp_subsec_nanos()));
     Entry {
-        hash: HASHER.hash_one(text),
+        hash,
         outflow: r.is_outflow(),
         side: r.side,
         seconds,

@@ -1,7 +1,7 @@
 //! The key stage: rows with the same key and direction on both sides are
 //! paired one to one when their amounts agree within the tolerance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::iter::Either;
 use rayon::prelude::*;
@@ -13,7 +13,7 @@ use crate::rules::plan::Tolerance;
 
 /// Groups the free records with a non-empty key by (key, is outflow).
 pub(crate) fn free_groups(sides: Sides<'_>, free: &Free) -> Groups {
-    Groups::build(sides, free, |r| Some(r.key()).filter(|k| !k.is_empty()))
+    Groups::build(sides, free, Record::key_hash, Record::key)
 }
 
 /// Runs the key stage.
@@ -92,12 +92,15 @@ pub(crate) struct KeyIndex<'a> {
 }
 
 /// Indexes the keyed records that share a (key, direction) with a free
-/// record: only those can be asked for counterparts.
+/// record: only those can be asked for counterparts. The pass over every
+/// record compares precomputed key hashes first and reads a key only on a hit.
 pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
     let mut rows: HashMap<(&str, bool), [Vec<Indexed>; 2], _> = HashMap::default();
+    let mut hashes: HashSet<u64, foldhash::fast::RandomState> = HashSet::default();
     for side in Side::BOTH {
         for (i, r) in sides.of(side).iter().enumerate() {
-            if free.of(side)[i] && !r.key().is_empty() {
+            if let (true, Some(hash)) = (free.of(side)[i], r.key_hash()) {
+                hashes.insert(hash);
                 rows.entry((r.key(), r.is_outflow())).or_default();
             }
         }
@@ -111,7 +114,10 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
             .of(side)
             .par_iter()
             .enumerate()
-            .filter(|(_, r)| !r.key().is_empty() && rows.contains_key(&(r.key(), r.is_outflow())))
+            .filter(|(_, r)| {
+                r.key_hash().is_some_and(|h| hashes.contains(&h))
+                    && rows.contains_key(&(r.key(), r.is_outflow()))
+            })
             .collect();
         for (i, r) in sharing {
             if let Some(slots) = rows.get_mut(&(r.key(), r.is_outflow())) {

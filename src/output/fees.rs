@@ -16,7 +16,7 @@ use super::summary::{FeeFacts, FeeSums};
 use crate::input::field::safe;
 use crate::input::time::ZonedWriter;
 use crate::matching::{Disposition, Reconciliation, Sides};
-use crate::model::{Currency, Origin, Side};
+use crate::model::{Currency, Origin, Record, Side};
 use crate::rules::plan::Plan;
 
 /// The file the variances are written to.
@@ -52,6 +52,16 @@ pub struct FeeCheck {
 /// of another business day, nor rows carried in (their own run checked
 /// them). `None` without `[fees]`.
 pub fn check(sides: Sides, result: &Reconciliation, plan: &Plan) -> Option<FeeCheck> {
+    check_where(sides, result, plan, |_| true)
+}
+
+/// `check` over the rows `keep` holds (a role's row scope).
+pub fn check_where(
+    sides: Sides,
+    result: &Reconciliation,
+    plan: &Plan,
+    keep: impl Fn(&Record) -> bool + Sync,
+) -> Option<FeeCheck> {
     let fees = plan.fees.as_ref()?;
     let mut facts = FeeFacts::default();
     let mut sums: BTreeMap<Currency, FeeSums> = BTreeMap::new();
@@ -73,7 +83,9 @@ pub fn check(sides: Sides, result: &Reconciliation, plan: &Plan) -> Option<FeeCh
             .par_iter()
             .zip(dispositions)
             .enumerate()
-            .filter(|(_, (r, d))| r.origin == Origin::Input && !matches!(d, Disposition::OutOfPeriod(_)))
+            .filter(|(_, (r, d))| {
+                r.origin == Origin::Input && !matches!(d, Disposition::OutOfPeriod(_)) && keep(r)
+            })
             .map(|(index, (record, _))| FeeVariance {
                 side,
                 index,

@@ -191,6 +191,23 @@ fn summary_section(page: &mut String, w: &Words, s: &Summary, files: &[OutputFil
         escape(w.bank),
         escape(w.amount)
     );
+    if let Some(scope) = &s.scope {
+        let status = match scope.status {
+            "reconciled" => w.reconciled,
+            "closed" => w.closed,
+            _ => w.exceptions_status,
+        };
+        let _ = writeln!(
+            page,
+            "<p class=\"scope\" id=\"scope\" data-status=\"{}\">{} <code>{}</code>{} {} {}</p>",
+            escape(scope.status),
+            escape(w.scope[0]),
+            escape(&scope.rows),
+            w.colon,
+            escape(w.scope[1]),
+            escape(&format!("{status} {}", w.scope[2]))
+        );
+    }
     let (li, bi) = (s.conservation["ledger"], s.conservation["bank"]);
     let _ = write!(page, "<tr class=\"input\"><th>{}</th>", escape(w.input));
     tally_cells(page, "input", li.input, bi.input);

@@ -11,9 +11,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use thiserror::Error;
 
-use super::tables::SideTallies;
+use super::tables::{CurrencyTallies, SideTallies};
 use crate::crypto::{self, Sm4Key};
 use crate::input::field::safe;
+use crate::model::{Currency, Side};
 use crate::rules::filter::Filter;
 use crate::rules::plan::{Plan, SidePlan};
 use crate::rules::roles::MaskKind;
@@ -60,6 +61,16 @@ pub enum ViewError {
         /// What it masks.
         columns: String,
     },
+    /// `--carry-in` names results cut to a role's rows.
+    #[error("--carry-in {path}: these results were written for role {role}, which sees only rows where {rows}: carrying them in would lose the other rows' pending items. Carry in the results of a run whose role sees every row")]
+    ScopedCarryIn {
+        /// The previous results.
+        path: PathBuf,
+        /// Their role.
+        role: String,
+        /// Its row filter.
+        rows: String,
+    },
     /// A `hash` mask needs a secret key.
     #[error("role {role} masks \"{column}\" with \"hash\", which needs a secret key: set {SALT_VAR} to at least {MIN_SALT} random characters (e.g. `openssl rand -hex 16`) and keep it out of the rule file, so nobody can reverse the hashes")]
     NoSalt {
@@ -78,6 +89,17 @@ pub struct View {
     masks: BTreeMap<String, MaskKind>,
     salt: Vec<u8>,
     rows: Option<(Filter, String)>,
+}
+
+/// A result CSV cut to a role's rows (`View::cut_csv`).
+#[derive(Debug, Default)]
+pub struct Cut {
+    /// The CSV holding only the rows in scope.
+    pub bytes: Vec<u8>,
+    /// Their tallies per side.
+    pub tallies: SideTallies,
+    /// Their tallies per currency and side.
+    pub currencies: CurrencyTallies,
 }
 
 /// A role as recorded in summary.json.
@@ -148,16 +170,18 @@ impl View {
     }
 
     /// A result CSV cut to the rows in the role's scope, and their tallies
-    /// per side; `None` when the role sees every row.
-    pub fn cut_csv(&self, bytes: &[u8]) -> Option<(Vec<u8>, SideTallies)> {
+    /// per side and per currency (as `render` counts them: rows of a file
+    /// without an `amount` column, rejected.csv, have none); `None` when the
+    /// role sees every row.
+    pub fn cut_csv(&self, bytes: &[u8]) -> Option<Cut> {
         let (filter, _) = self.rows.as_ref()?;
         let mut reader = csv::Reader::from_reader(bytes);
         let header = reader.headers().cloned().unwrap_or_default();
         let at = |name: &str| header.iter().position(|h| h == name);
-        let (side, amount) = (at("side"), at("amount"));
+        let (side, amount, currency) = (at("side"), at("amount"), at("currency"));
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(&header).expect("writing to memory");
-        let mut tallies = SideTallies::default();
+        let mut cut = Cut::default();
         for record in reader.records().flatten() {
             if !filter.keeps(|c| at(c).and_then(|i| record.get(i))) {
                 continue;
@@ -166,14 +190,26 @@ impl View {
                 .and_then(|i| record.get(i))
                 .and_then(|a| a.parse::<rust_decimal::Decimal>().ok())
                 .unwrap_or_default();
-            match side.and_then(|i| record.get(i)) {
-                Some("ledger") => tallies.ledger.add(value),
-                Some("bank") => tallies.bank.add(value),
-                _ => {}
+            let side = match side.and_then(|i| record.get(i)) {
+                Some("ledger") => Some(Side::Ledger),
+                Some("bank") => Some(Side::Bank),
+                _ => None,
+            };
+            if let Some(side) = side {
+                cut.tallies.side_mut(side).add(value);
+                if amount.is_some() {
+                    let code = currency.and_then(|i| record.get(i)).and_then(Currency::new);
+                    cut.currencies
+                        .entry(code.unwrap_or(Currency::CNY))
+                        .or_default()
+                        .side_mut(side)
+                        .add(value);
+                }
             }
             writer.write_record(&record).expect("writing to memory");
         }
-        Some((writer.into_inner().expect("writing to memory"), tallies))
+        cut.bytes = writer.into_inner().expect("writing to memory");
+        Some(cut)
     }
 
     /// Masks one value (`drop` gives an empty value; callers drop the column).
@@ -272,8 +308,9 @@ impl View {
 }
 
 /// Refuses previous results (a results directory or a file in one) whose
-/// summary.json says they were written for a role that masks: their keys and
-/// columns are not the real ones. Unreadable summaries are left to the reader
+/// summary.json says they were written for a role that masks (their keys and
+/// columns are not the real ones) or that sees only some rows (the others'
+/// pending rows are not in them). Unreadable summaries are left to the reader
 /// of the results to report.
 pub fn refuse_masked_results(path: &Path, key: Option<&Sm4Key>) -> Result<(), ViewError> {
     let dir = if path.is_dir() {
@@ -293,6 +330,13 @@ pub fn refuse_masked_results(path: &Path, key: Option<&Sm4Key>) -> Result<(), Vi
     };
     let summary: serde_json::Value = serde_json::from_slice(&summary).unwrap_or_default();
     let role = &summary["role"];
+    if let Some(rows) = summary["scope"]["rows"].as_str() {
+        return Err(ViewError::ScopedCarryIn {
+            path: path.to_path_buf(),
+            role: role["name"].as_str().unwrap_or_default().to_string(),
+            rows: rows.to_string(),
+        });
+    }
     let masked: Vec<&str> = role["masks"]
         .as_object()
         .map(|m| m.keys().map(String::as_str).collect())

@@ -361,6 +361,43 @@ impl Resolved {
         self.status.open
     }
 
+    /// The status of the exception rows `keep` holds (a role's row scope):
+    /// their counts, the resolutions all of whose rows it holds, and the
+    /// stale ones naming a row it holds.
+    pub fn status_where(&self, sides: Sides, keep: impl Fn(&Record) -> bool) -> ResolutionStatus {
+        let mut status = ResolutionStatus::default();
+        for row in &self.rows {
+            if !keep(&sides.of(row.side)[row.index]) {
+                continue;
+            }
+            status.exceptions += 1;
+            match self.handled.get(&(row.side, row.index, row.fee.is_some())) {
+                None => status.open += 1,
+                Some((n, _)) => match self.resolutions[*n].kind {
+                    ResolutionKind::Pair => status.paired += 1,
+                    ResolutionKind::Accept => status.accepted += 1,
+                },
+            }
+        }
+        let held: std::collections::HashSet<String> = Side::BOTH
+            .into_iter()
+            .flat_map(|side| sides.of(side).iter())
+            .filter(|r| keep(r))
+            .map(|r| r.row_ref().to_string())
+            .collect();
+        let held_item =
+            |item: &String| held.contains(item.strip_prefix(super::fees::ITEM_PREFIX).unwrap_or(item));
+        status.applied = (self.status.applied.iter())
+            .filter(|a| a.items.iter().all(held_item))
+            .cloned()
+            .collect();
+        status.stale = (self.status.stale.iter())
+            .filter(|st| st.rows_changed.iter().any(held_item))
+            .cloned()
+            .collect();
+        status
+    }
+
     /// Renders resolutions.csv: every exception row before resolutions, with
     /// its likely cause and its handling or `open`.
     pub fn render(&self, sides: Sides, plan: &Plan, causes: &LikelyCauses) -> Vec<u8> {

@@ -41,6 +41,9 @@ pub fn word(lang: Lang, en: &'static str) -> &'static str {
         "bank" => "流水",
         "reconciled" => "已对平",
         "exceptions" => "有异常",
+        "closed" => "已结清",
+        "Scope" => "范围",
+        "Status in scope" => "范围内状态",
         _ => en,
     }
 }

@@ -75,7 +75,9 @@ pub struct Summary {
     /// `reconciled` (no exceptions), `closed` (every exception paired or
     /// accepted and every review flag confirmed) or `exceptions`.
     pub status: &'static str,
-    /// With a role limited to some rows: which, and that the outputs count only those.
+    /// With a role limited to some rows: which, the scope's status, and that
+    /// every count above (inputs, outputs, stages, reasons, batches, fees,
+    /// review, confirmations, resolutions, open, conservation) is the scope's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<ScopeFacts>,
     /// How the result files are encrypted; absent for plain results.
@@ -124,6 +126,11 @@ pub struct ScopeFacts {
     pub role: String,
     /// Its row filter as written.
     pub rows: String,
+    /// The scope's own status, decided as the day's is over its rows only.
+    pub status: &'static str,
+    /// The conservation proof over every row, before the view was cut (a run
+    /// whose proof fails publishes nothing, so always `holds`).
+    pub all_rows_conservation: &'static str,
     /// What the counts mean.
     pub note: &'static str,
 }

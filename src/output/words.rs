@@ -17,6 +17,8 @@ pub struct Words {
     pub closed: &'static str,
     /// Heading of the handling of exceptions.
     pub handling: &'static str,
+    /// A scoped view's note: before the filter, after it, before the scope's status.
+    pub scope: [&'static str; 3],
     /// Column labels of the handling table.
     pub handling_columns: [&'static str; 9],
     /// "Business date".
@@ -159,6 +161,11 @@ pub const EN: Words = Words {
     reconciled: "Reconciled",
     exceptions_status: "Exceptions",
     closed: "Closed",
+    scope: [
+        "This view holds only the rows where",
+        "every count on this page is of those rows; conservation was proved over every row before the view was cut. Status in this scope:",
+        "(the status above is the whole day's).",
+    ],
     handling: "Exceptions and their handling",
     handling_columns: [
         "Row",
@@ -234,6 +241,11 @@ pub const ZH: Words = Words {
     reconciled: "已平",
     exceptions_status: "有异常",
     closed: "已结清",
+    scope: [
+        "此视图仅含满足以下条件的记录",
+        "本页所有计数均为这些记录的；视图裁剪前已对全部记录证明守恒。本范围状态：",
+        "（上方状态为全天的）。",
+    ],
     handling: "异常及处理",
     handling_columns: [
         "行",

@@ -164,8 +164,18 @@ fn summary_sheet(
             },
         ),
     ];
+    let scope = s.scope.iter().flat_map(|scope| {
+        let rows = match lang {
+            Lang::En => format!(
+                "rows where {}: every count on this sheet is of those rows (conservation was proved over every row before the cut)",
+                scope.rows
+            ),
+            Lang::Zh => format!("仅含 {} 的记录：本表所有计数均为这些记录的（裁剪前已对全部记录证明守恒）", scope.rows),
+        };
+        [("Scope", rows), ("Status in scope", w(scope.status).to_string())]
+    });
     let mut row = 2;
-    for (label, value) in facts {
+    for (label, value) in facts.into_iter().chain(scope) {
         sheet.write_string_with_format(row, 0, w(label), &f.bold)?;
         sheet.write_string(row, 1, value)?;
         row += 1;

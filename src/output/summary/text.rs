@@ -148,11 +148,21 @@ impl Summary {
             };
         }
         if let Some(scope) = &self.scope {
-            let _ = writeln!(
-                s,
-                "scope    rows where {}: the outputs below count only these (conservation proved over every row)",
-                scope.rows
-            );
+            let _ = if zh {
+                writeln!(
+                    s,
+                    "{}仅含 {} 的记录：以下计数均为本范围的（本范围状态 {}）；裁剪前已对全部记录证明守恒",
+                    label("范围"),
+                    scope.rows,
+                    scope.status
+                )
+            } else {
+                writeln!(
+                    s,
+                    "scope    rows where {}: every count below is this scope's (its status: {}); conservation was proved over every row before the cut",
+                    scope.rows, scope.status
+                )
+            };
         }
         let name_width = if zh { 27 } else { 14 };
         let _ = writeln!(
@@ -338,7 +348,12 @@ impl Summary {
             ("closed", true) => "已关账 (closed)".to_string(),
             (other, _) => other.to_string(),
         };
-        let _ = writeln!(s, "{}{status}", label(w.status));
+        let whole = match (&self.scope, zh) {
+            (None, _) => String::new(),
+            (Some(scope), false) => format!(" (the whole day; this scope: {})", scope.status),
+            (Some(scope), true) => format!("（全天；本范围：{}）", scope.status),
+        };
+        let _ = writeln!(s, "{}{status}{whole}", label(w.status));
         s
     }
 
