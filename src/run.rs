@@ -39,8 +39,11 @@ use crate::rules::report::Lang;
 use crate::rules::{self, profiles, Plan, RulesError};
 
 pub mod cases;
-mod guard;
+pub(crate) mod guard;
+mod part;
 mod scoped;
+
+pub use part::{PartInput, PartSide};
 
 /// What to reconcile and where to put the results.
 #[derive(Debug, Clone)]
@@ -86,6 +89,8 @@ pub struct RunRequest {
     pub wait: bool,
     /// Resolutions of exceptions in force, from the audit log.
     pub resolutions: Vec<Resolution>,
+    /// With `recon run --part`: `ledger` and `bank` are a partition of these originals.
+    pub part: Option<PartInput>,
 }
 
 /// What a run knows once its inputs are read and checked, just before it
@@ -198,6 +203,10 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut plan = rules::load(&request.rules, date)?;
     use_profiles(&mut plan, request)?;
+    if let Some(part) = &request.part {
+        part.ledger.pin(&mut plan.ledger);
+        part.bank.pin(&mut plan.bank);
+    }
     let view = View::resolve(&plan, request.role.as_deref())?;
     check_report_names(&plan, &request.reports)?;
     let lang = request
@@ -206,13 +215,19 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         .unwrap_or_else(Lang::from_locale);
     // Matching words its review reasons in the run's language.
     plan.report.lang = Some(lang);
-    guard::distinct_files(&request.ledger, &request.bank)?;
+    if request.part.is_none() {
+        guard::distinct_files(&request.ledger, &request.bank)?;
+    }
     let progress = RunProgress::start(request.progress);
     // One file after the other: each is decoded and parsed on every core
     // already, and this way one file's raw and decoded text never sit in
     // memory beside the other's (3 GB at 10M orders).
     let mut ledger = input::read_source(&request.ledger, Side::Ledger, &plan.ledger)?;
     let mut bank = input::read_source(&request.bank, Side::Bank, &plan.bank)?;
+    if let Some(part) = &request.part {
+        part.ledger.restore(&mut ledger);
+        part.bank.restore(&mut bank);
+    }
     let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows, &plan, &view)?;
     if let Some(path) = &request.carry_in {
         mask::refuse_masked_results(path, request.encryption.as_ref())?;
@@ -236,7 +251,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let carried_in = carry.as_ref().map(CarriedInFacts::new);
     let day = request.date.map(|d| plan.business_day(d));
     let statement_until = day.as_ref().and_then(|d| matching::statement_until(&plan, d));
-    if let (Some(day), Some(date)) = (&day, request.date) {
+    // A partition may hold no row of the day: `recon split` checked the whole files.
+    if let (Some(day), Some(date), None) = (&day, request.date, &request.part) {
         for side in [&ledger, &bank] {
             guard::some_rows_in_period(side, day, statement_until, date, plan.business_zone)?;
         }
