@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
 
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::crypto::Sm4Key;
@@ -268,9 +269,17 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let date_text = request.date.map(|d| d.to_string());
     // Resolutions never move a row out of its period, which is all the fee check reads.
     let fee_check = fees::check(scope.all(), &result, &plan);
+    let fee_rows: Vec<(Side, usize)> = fee_check
+        .as_ref()
+        .map_or(&[][..], |f| &f.variances)
+        .iter()
+        .map(|f| (f.side, f.index))
+        .collect();
+    let prints = review::worklist_prints(scope.all(), &result, &fee_rows);
     let resolved = resolutions::apply(
         scope.all(),
         &mut result,
+        &prints,
         &request.resolutions,
         date_text.as_deref(),
         plan.stages.len(),
@@ -298,20 +307,43 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     } else {
         RenderTo::Staging(&staging)
     };
-    let files = tables::render(
-        &RenderInput {
-            sides: scope.all(),
-            result: &result,
-            plan: &plan,
-            rejected: &rejected,
-            inputs: [&inputs[0], &inputs[1]],
-            carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
-            causes: &causes,
-            set_aside: &set_aside,
-            resolved: &resolved,
+    let fee_facts = fee_check.as_ref().map(|f| f.facts.clone());
+    // The result CSVs, the worklist, resolutions.csv and fee_variances.csv
+    // are independent: rendered side by side.
+    let (files, ((review_items, (review_csv, review_status)), (resolutions_csv, fee_csv))) = rayon::join(
+        || {
+            tables::render(
+                &RenderInput {
+                    sides: scope.all(),
+                    result: &result,
+                    plan: &plan,
+                    rejected: &rejected,
+                    inputs: [&inputs[0], &inputs[1]],
+                    carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
+                    causes: &causes,
+                    set_aside: &set_aside,
+                    resolved: &resolved,
+                },
+                to,
+            )
         },
-        to,
-    )?;
+        || {
+            rayon::join(
+                || {
+                    let items = review::items(scope.all(), &result, &prints);
+                    let rendered = review::render(&items, &request.confirmations);
+                    (items, rendered)
+                },
+                || {
+                    rayon::join(
+                        || resolved.render(scope.all(), &plan, &causes),
+                        || fee_check.map(|f| f.render(scope.all(), &plan, &resolved)),
+                    )
+                },
+            )
+        },
+    );
+    let files = files?;
     progress.next();
     let carried_tallies = carried_in
         .as_ref()
@@ -344,8 +376,6 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         names.push(rules::plan::MANUAL_STAGE.to_string());
     }
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &names);
-    let review_items = review::items(scope.all(), &result);
-    let (review_csv, review_status) = review::render(&review_items, &request.confirmations);
     let flags = review_items.iter().filter(|i| i.kind == ItemKind::Review).count() as u64;
     let confirmed_flags = review_status
         .confirmed_items
@@ -360,9 +390,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     // Fee variances are exception items too: the day closes when each is accepted.
     let status = status_of(open.rejected, resolved.status.exceptions, &open);
     let exceptions = status == "exceptions";
-    let mut resolutions_csv = resolved.render(scope.all(), &plan, &causes);
-    let fee_facts = fee_check.as_ref().map(|f| f.facts.clone());
-    let mut fee_csv = fee_check.map(|f| f.render(scope.all(), &plan, &resolved));
+    let mut resolutions_csv = resolutions_csv;
+    let mut fee_csv = fee_csv;
     // Conservation is proved over every row above; a scoped role's view is cut now.
     let mut files = files;
     let cut = scoped::cut(
@@ -459,22 +488,26 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             more_sheets: &more_sheets,
         },
     )?;
-    let mut published = BTreeMap::new();
-    for f in &views.files {
-        let sha256 = match &f.sha256 {
-            Some(streamed) => streamed.clone(),
-            None => staging.write(f.name, &f.bytes)?,
-        };
-        published.insert(f.name.to_string(), sha256);
-    }
-    let more = more_sheets
+    let mut published: BTreeMap<String, String> = views
+        .files
         .iter()
-        .copied()
+        .filter_map(|f| Some((f.name.to_string(), f.sha256.clone()?)))
+        .collect();
+    // What is still in memory is written (hashed, synced) by several threads at once.
+    let unwritten: Vec<(&str, &[u8])> = views
+        .files
+        .iter()
+        .filter(|f| f.sha256.is_none())
+        .map(|f| (f.name, f.bytes.as_slice()))
+        .chain(more_sheets.iter().copied())
         .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
-        .chain([("summary.json", summary_json.as_slice())]);
-    for (name, bytes) in more {
-        published.insert(name.to_string(), staging.write(name, bytes)?);
-    }
+        .chain([("summary.json", summary_json.as_slice())])
+        .collect();
+    let written = unwritten
+        .par_iter()
+        .map(|&(name, bytes)| Ok((name.to_string(), staging.write(name, bytes)?)))
+        .collect::<Result<Vec<_>, PublishError>>()?;
+    published.extend(written);
     let mut critical = crate::interrupt::critical();
     staging.commit()?;
     critical.published();
