@@ -4,7 +4,9 @@
 
 use super::amount::parse_amount;
 use super::field::{clean_field, is_placeholder};
-use super::plan::{default_values, AmountColumns, ColumnPlan, TimeColumns};
+use super::plan::{
+    default_status_words, default_values, AmountColumns, ColumnPlan, StatusClass, TimeColumns,
+};
 use super::table::Table;
 use super::time::{parse_time, TimeLayout};
 
@@ -85,6 +87,21 @@ const MERCHANT_WORDS: &[&str] = &[
     "begünstigter",
     "empfänger",
 ];
+/// Header words of a column holding a refund row's amount apart from the
+/// payment amount (merchant bills: a REFUND row has 应结订单金额 0.00 and
+/// its amount in 退款金额).
+const REFUND_AMOUNT_WORDS: &[&str] = &["退款金额", "refund amount", "refund_amount", "refunded amount"];
+/// Header words of a status column (SUCCESS / REFUND / REVOKED, 交易成功, …).
+const STATUS_WORDS: &[&str] = &[
+    "交易状态",
+    "当前状态",
+    "订单状态",
+    "状态",
+    "transaction status",
+    "status",
+];
+/// Header words of a channel fee column.
+const FEE_WORDS: &[&str] = &["手续费", "服务费", "fee", "fees", "commission"];
 /// Header words of a currency column (`Original currency` and the like name
 /// another currency than the amount's, so `original` columns are left alone).
 const CURRENCY_WORDS: &[&str] = &["币种", "货币", "currency", "curr", "währung", "ccy"];
@@ -127,6 +144,7 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
     let merchant = find(header, MERCHANT_WORDS).filter(|m| Some(m) != key.as_ref());
     let (time, time_layout) = guess_time(table);
     let currency = guess_currency(table, &amount);
+    let (status, refund_amount) = guess_refunds(table, &amount).unzip();
     Some(ColumnPlan {
         key,
         amount,
@@ -134,8 +152,8 @@ pub fn guess_columns(table: &Table) -> Option<ColumnPlan> {
         time_layout,
         merchant,
         kind: None,
-        status: None,
-        refund_amount: None,
+        status,
+        refund_amount,
         fee: None,
         currency,
         carry: Vec::new(),
@@ -174,6 +192,57 @@ pub fn guess_currency(table: &Table, amount: &AmountColumns) -> Option<String> {
                 .find_map(|w| (0..lower.len()).find(|&i| lower[i].contains(w) && fits(i)))
         })
         .map(|i| table.header[i].clone())
+}
+
+/// A status column and the column holding refund amounts, when the header
+/// has both and the status values (all of them in the default status lists)
+/// include refunds: each refund row is then read from the refund amount
+/// column, as the merchant-bill profiles do, instead of its payment amount
+/// (0.00 on such a row).
+fn guess_refunds(table: &Table, amount: &AmountColumns) -> Option<(String, String)> {
+    let AmountColumns::Single { amount, .. } = amount else {
+        return None;
+    };
+    let refund_amount = candidates(&table.header, REFUND_AMOUNT_WORDS)
+        .into_iter()
+        .find(|c| c != amount && has_values(table, c))?;
+    let words = default_status_words();
+    let status = candidates(&table.header, STATUS_WORDS).into_iter().find(|c| {
+        let Some(i) = table.header.iter().position(|h| h == c) else {
+            return false;
+        };
+        let classes: Vec<StatusClass> = table
+            .rows
+            .iter()
+            .take(SAMPLE_ROWS)
+            .map(|r| clean_field(r.fields.get(i).unwrap_or("")))
+            .filter(|v| !is_placeholder(v))
+            .map(|v| words.classify(v))
+            .collect();
+        classes.contains(&StatusClass::Refund) && !classes.contains(&StatusClass::Unknown)
+    })?;
+    Some((status, refund_amount))
+}
+
+/// The channel fee column: a header named like a fee (手续费, fee, …) that
+/// no other role takes, whose values are amounts.
+pub fn guess_fee(table: &Table, taken: &[String]) -> Option<String> {
+    candidates(&table.header, FEE_WORDS)
+        .into_iter()
+        .filter(|c| !taken.contains(c) && !c.contains("率") && !c.to_lowercase().contains("rate"))
+        .find(|c| {
+            let Some(i) = table.header.iter().position(|h| h == c) else {
+                return false;
+            };
+            let values: Vec<&str> = table
+                .rows
+                .iter()
+                .take(SAMPLE_ROWS)
+                .map(|r| clean_field(r.fields.get(i).unwrap_or("")))
+                .filter(|v| !is_placeholder(v))
+                .collect();
+            !values.is_empty() && values.iter().all(|v| parse_amount(v, None).is_ok())
+        })
 }
 
 /// Like `guess_columns`, but where the header names show no amount or no
@@ -391,7 +460,11 @@ fn guess_amount(table: &Table) -> Option<AmountColumns> {
             }
         }
     }
-    let found = candidates(header, AMOUNT_WORDS);
+    let refund_amount = candidates(header, REFUND_AMOUNT_WORDS);
+    let found: Vec<String> = candidates(header, AMOUNT_WORDS)
+        .into_iter()
+        .filter(|c| !refund_amount.contains(c))
+        .collect();
     let amount = found
         .iter()
         .find(|c| has_values(table, c))

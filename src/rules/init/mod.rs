@@ -6,6 +6,7 @@
 //! suggests the bank file's time zone. `draft_toml` writes it all down with
 //! comments; the draft is loaded like any rule file before it is returned.
 
+mod batch;
 mod toml_text;
 
 use std::collections::{HashMap, HashSet};
@@ -98,6 +99,8 @@ pub fn draft(ledger: &Path, bank: &Path, name: &str, today: NaiveDate) -> Result
     let key = keys.first().cloned();
     let offsets = key.as_ref().and_then(|k| time_offsets(&l, &b, k));
     let zones = ZoneAdvice::new(&l, &b, offsets);
+    let business_zone = zones.ledger.parse().unwrap_or(DEFAULT_ZONE);
+    let batch = batch::advise(&l, &b, business_zone);
     let text = toml_text::Writer {
         name,
         today,
@@ -105,6 +108,7 @@ pub fn draft(ledger: &Path, bank: &Path, name: &str, today: NaiveDate) -> Result
         bank: &b,
         keys: &keys,
         zones: &zones,
+        batch: batch.as_ref(),
     }
     .render();
     let file: super::schema::RuleFile =
@@ -122,6 +126,12 @@ pub fn draft(ledger: &Path, bank: &Path, name: &str, today: NaiveDate) -> Result
         None => "key: none shared; matching by merchant, amount and time only".to_string(),
     });
     notes.push(format!("bank timezone: {} ({})", zones.bank, zones.reason));
+    if let Some(a) = &batch {
+        notes.push(format!(
+            "batches: {} of the statement's {} credits are the nets of the ledger's merchant-day groups ({} rows), paid T+{}: a batch stage",
+            a.fits, a.credits, a.rows, a.settle_days
+        ));
+    }
     Ok(Draft { text, notes })
 }
 

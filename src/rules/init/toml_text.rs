@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
+use super::batch::{BatchAdvice, StatementMerchant, TOLERANCE};
 use super::{span, KeyCandidate, SideDraft, ZoneAdvice};
 use crate::input::field::{clean_field, is_placeholder};
 use crate::input::records::type_rows;
@@ -21,6 +22,7 @@ pub(super) struct Writer<'a> {
     pub(super) bank: &'a SideDraft,
     pub(super) keys: &'a [KeyCandidate],
     pub(super) zones: &'a ZoneAdvice,
+    pub(super) batch: Option<&'a BatchAdvice>,
 }
 
 /// A TOML string literal.
@@ -181,9 +183,60 @@ impl Writer<'_> {
         self.columns(out, d, key);
     }
 
+    /// Column lines a batch stage needs beyond the profile's or the guessed
+    /// mapping: the ledger's fee, the statement's merchant.
+    fn batch_lines(&self, d: &SideDraft) -> Vec<String> {
+        let Some(a) = self.batch else {
+            return Vec::new();
+        };
+        let c = &d.plan.columns;
+        let (role, column, why) = match (d.side, &a.fee, &a.merchant) {
+            (Side::Ledger, Some(fee), _) => (
+                "fee",
+                fee.as_str(),
+                "# the channel's fee per row: the batch nets it out",
+            ),
+            (Side::Ledger, None, _) => return Vec::new(),
+            (Side::Bank, _, StatementMerchant::Column(m)) => (
+                "merchant",
+                m.as_str(),
+                "# the credits' merchant, as the ledger writes it",
+            ),
+            (Side::Bank, _, StatementMerchant::Memo { column, .. }) => (
+                "merchant",
+                column.as_str(),
+                "# the merchant extracted from the memo ([[bank.clean]] above)",
+            ),
+        };
+        let mapped = if role == "fee" { &c.fee } else { &c.merchant };
+        if mapped.as_deref() == Some(column) {
+            return Vec::new();
+        }
+        vec![format!(
+            "{role} = {}{}{why}\n",
+            q(column),
+            pad(width(column) + role.len() + 5)
+        )]
+    }
+
     fn columns(&self, out: &mut String, d: &SideDraft, key: Option<&str>) {
         let name = d.side.name();
         let c = &d.plan.columns;
+        let extra = self.batch_lines(d);
+        if d.side == Side::Bank {
+            if let Some(BatchAdvice {
+                merchant: StatementMerchant::Memo { column, pattern },
+                ..
+            }) = self.batch
+            {
+                out.push_str(&format!(
+                    "[[bank.clean]]\ncolumn = {}\nextract = {}{}# the merchant number inside the memo, as the credits show it\n\n",
+                    q(column),
+                    toml::Value::String(pattern.clone()),
+                    pad(width(pattern) + 12)
+                ));
+            }
+        }
         let key_note = |k: &str| match self.keys.first() {
             Some(best) => format!(
                 "# shares {} values with the {}'s {} (best of the {} candidate pair(s) below)",
@@ -210,17 +263,25 @@ impl Writer<'_> {
                 )),
                 _ => None,
             };
-            if let Some(line) = line {
-                out.push_str(&format!("[{name}.columns]\n{line}\n"));
+            let lines: Vec<String> = line.into_iter().chain(extra).collect();
+            if !lines.is_empty() {
+                out.push_str(&format!("[{name}.columns]\n{}\n", lines.concat()));
             }
             return;
         }
         out.push_str(&format!(
             "[{name}.columns]\n# roles guessed from the header names (Chinese and English) and the values\n"
         ));
-        let spec = c.to_spec();
+        let mut spec = c.to_spec();
+        if d.side == Side::Bank && !extra.is_empty() {
+            spec.merchant = None; // written with the batch's reason below
+        }
         let how = |role: &str| match role {
             "type" => "# from the values: rows holding a refund word (退款, 冲正, refund, …) are refunds",
+            "status" => {
+                "# SUCCESS/交易成功 rows count, REFUND/退款成功 rows are refunds, closed ones are set aside"
+            }
+            "refund_amount" => "# a refund row's amount (its payment amount is 0.00 there)",
             _ if d.from_values.contains(&role) => "# from the values",
             _ => "# from the header name",
         };
@@ -231,7 +292,7 @@ impl Writer<'_> {
                 d.side.other()
             )),
         }
-        let roles: [(&str, &Option<String>, &str); 9] = [
+        let roles: [(&str, &Option<String>, &str); 11] = [
             ("amount", &spec.amount, "amount"),
             ("direction", &spec.direction, "direction"),
             ("debit", &spec.debit, "amount"),
@@ -241,6 +302,8 @@ impl Writer<'_> {
             ("merchant", &spec.merchant, "merchant"),
             ("type", &spec.kind, "type"),
             ("currency", &spec.currency, "currency"),
+            ("status", &spec.status, "status"),
+            ("refund_amount", &spec.refund_amount, "refund_amount"),
         ];
         for (role, value, origin) in roles {
             if let Some(v) = value {
@@ -251,6 +314,9 @@ impl Writer<'_> {
                     how(origin)
                 ));
             }
+        }
+        for line in &extra {
+            out.push_str(line);
         }
         if let Some(f) = &spec.time_format {
             out.push_str(&format!(
@@ -286,6 +352,32 @@ impl Writer<'_> {
 
     fn stages(&self, out: &mut String) {
         out.push_str("# Stages run in order; each only sees rows no earlier stage matched.\n");
+        if let Some(a) = self.batch {
+            let net = if a.fee.is_some() {
+                "net = [\"fee\"]                        # less the ledger's fee column\n"
+            } else {
+                "# no fee column: the credits are the gross sums (or set fee_rate = \"0.6%\")\n"
+            };
+            out.push_str(&format!(
+                "# The statement pays in batches: {fits} of its {credits} credits are each the net of one\n\
+                 # merchant's rows of a business day (payments less refunds{fees}), paid {days} day(s)\n\
+                 # later; the ledger has {rows} rows. So one stage nets each merchant-day group and\n\
+                 # matches it with the merchant's credit on its settlement day. With `recon run --date D`,\n\
+                 # set [business] cutoff past the settlement day (\"T+{next} 00:00\") to judge missing\n\
+                 # credits in D's own run; until then they wait (pending).\n\
+                 [[stage]]\nname = \"settlement\"\nmatch = \"batch\"\n\
+                 group_by = [\"merchant\"]               # one credit per merchant and business day\n\
+                 settle = \"T+{days}\"                       # the lag most credits fit (calendar days)\n\
+                 {net}tolerance = \"{TOLERANCE}\"\n",
+                fits = a.fits,
+                credits = a.credits,
+                fees = if a.fee.is_some() { " less fees" } else { "" },
+                days = a.settle_days,
+                rows = a.rows,
+                next = a.settle_days + 1,
+            ));
+            return;
+        }
         if !self.keys.is_empty() {
             out.push_str(
                 "[[stage]]\nname = \"order-id\"\nmatch = \"key\"                        # same key and direction, same amount\ntolerance = \"0.00\"\n\n\
