@@ -290,12 +290,12 @@ pub struct FeeFacts {
     pub sums: Option<FeeSums>,
     /// The sums per currency, when any checked row is in another currency than CNY
     /// (fees of different currencies are never added up).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub currencies: BTreeMap<String, FeeSums>,
 }
 
 /// Sums of the fee check in one currency.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct FeeSums {
     /// Sum of the expected fees of the checked rows.
     #[serde(with = "rust_decimal::serde::str")]
@@ -323,6 +323,17 @@ impl FeeFacts {
             1 => sums.into_values().next(),
             _ => None,
         };
+    }
+
+    /// The sums per currency, as `set_sums` was given them (one currency's
+    /// sums without a `currencies` map are CNY's).
+    pub fn by_currency(&self) -> BTreeMap<Currency, FeeSums> {
+        if self.currencies.is_empty() {
+            return self.sums.iter().map(|s| (Currency::CNY, s.clone())).collect();
+        }
+        (self.currencies.iter())
+            .filter_map(|(code, s)| Some((Currency::new(code)?, s.clone())))
+            .collect()
     }
 
     /// The variances' total as shown to a person: `1.10`, or per currency

@@ -551,9 +551,15 @@ impl Totals {
                 let into = t.fees.get_or_insert_with(FeeFacts::default);
                 into.checked += f.checked;
                 into.variances += f.variances;
-                into.expected += f.expected;
-                into.actual += f.actual;
-                into.variance_total += f.variance_total;
+                // Fees of different currencies are never added up.
+                let mut sums = into.by_currency();
+                for (currency, part) in f.by_currency() {
+                    let sum = sums.entry(currency).or_default();
+                    sum.expected += part.expected;
+                    sum.actual += part.actual;
+                    sum.variance_total += part.variance_total;
+                }
+                into.set_sums(sums);
             }
             t.review += p.review;
             for (reason, counts) in &p.unmatched_by_reason {
