@@ -1,4 +1,5 @@
-//! Micro-benchmarks of reading: field parsing (amounts, times), encoding
+//! Micro-benchmarks of reading: field parsing (amounts, times), a record's
+//! packed text with its key hash, encoding
 //! detection and decoding, and reading a whole table in parallel chunks.
 //! Run with `cargo bench --bench parsing`; figures go in BENCHMARKS.md.
 
@@ -10,7 +11,7 @@ use recon::input::chunked::read_typed;
 use recon::input::encoding::{decode, EncodingChoice};
 use recon::input::table::TableOptions;
 use recon::input::time::{parse_time, TimeLayout};
-use recon::model::Side;
+use recon::model::{text_hash, RecordText, Side};
 
 const AMOUNTS: [&str; 6] = ["12.50", "1,234.56", "-0.01", "¥88.00", "(300.00)", "400000.00"];
 const TIMES: [&str; 4] = [
@@ -38,6 +39,14 @@ fn fields(c: &mut Criterion) {
                 black_box(parse_time(black_box(t), &TimeLayout::Auto, zone).unwrap());
             }
         })
+    });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("record_text_with_key_hash", |b| {
+        let carried = ["H00000007", "6217000000055433", "代收"];
+        b.iter(|| black_box(RecordText::new(black_box("P2026112400000007"), "M0365", carried)))
+    });
+    group.bench_function("text_hash", |b| {
+        b.iter(|| black_box(text_hash(black_box("P2026112400000007"))))
     });
     group.finish();
 }

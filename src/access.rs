@@ -100,8 +100,8 @@ pub enum Refused {
 }
 
 /// The role `person` acts under to take `action`: the one asked for, else the
-/// rules' default role when they hold it, else the first role (by name) they
-/// hold that may take the action. `Ok(None)`: the rules define no roles.
+/// rules' default role when they hold it and it may take the action, else the
+/// first role (by name) they hold that may take the action. `Ok(None)`: the rules define no roles.
 /// Without enforcement the role asked for (or the default) is returned unchecked.
 pub fn authorize(
     plan: &Plan,
@@ -121,7 +121,9 @@ pub fn authorize(
     };
     let name = match requested {
         Some(r) => r.to_string(),
-        None => match roles.default_role.as_deref().filter(|d| holds(d)) {
+        None => match (roles.default_role.as_deref())
+            .filter(|d| holds(d) && roles.roles.get(*d).is_some_and(|r| r.may(action)))
+        {
             Some(d) => d.to_string(),
             None => {
                 let fits = roles

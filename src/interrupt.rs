@@ -28,12 +28,15 @@ pub fn yield_to_interrupt() {
 struct State {
     /// The staging directory being written, if any.
     staging: Option<PathBuf>,
+    /// The spill directory of a partitioned run (`run --memory-limit`), if any.
+    spill: Option<PathBuf>,
     /// The results are published and recorded: nothing left to undo.
     done: bool,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
     staging: None,
+    spill: None,
     done: false,
 });
 
@@ -45,6 +48,12 @@ fn state() -> MutexGuard<'static, State> {
 /// Call outside the critical section.
 pub fn set_staging(dir: PathBuf) {
     state().staging = Some(dir);
+}
+
+/// Records (or, with `None`, forgets) the spill directory of a partitioned
+/// run, for removal on a signal.
+pub fn set_spill(dir: Option<PathBuf>) {
+    state().spill = dir;
 }
 
 /// The critical section of publishing: while held, a signal waits.
@@ -102,7 +111,7 @@ pub fn watch(record: impl FnOnce(Stopped) + Send + 'static) -> std::io::Result<(
         let exit_code = u8::try_from(128 + signal).unwrap_or(u8::MAX);
         STOPPING.store(true, Ordering::SeqCst);
         let mut state = state();
-        if let Some(dir) = state.staging.take() {
+        for dir in [state.staging.take(), state.spill.take()].into_iter().flatten() {
             remove(&dir);
         }
         restore_terminal();

@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod matching;
 pub mod model;
 pub mod output;
+pub mod partition;
 pub mod progress;
 pub mod rules;
 pub mod run;

@@ -329,7 +329,7 @@ fn length_chars(len: usize) -> impl Iterator<Item = char> + Clone {
 }
 
 /// A record count and the sum of its amounts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Tally {
     /// How many records.
     pub count: u64,

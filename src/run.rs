@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use chrono::{NaiveDate, SecondsFormat, Utc};
 
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::crypto::Sm4Key;
@@ -38,8 +39,11 @@ use crate::rules::report::Lang;
 use crate::rules::{self, profiles, Plan, RulesError};
 
 pub mod cases;
-mod guard;
+pub(crate) mod guard;
+mod part;
 mod scoped;
+
+pub use part::{PartInput, PartSide};
 
 /// What to reconcile and where to put the results.
 #[derive(Debug, Clone)]
@@ -85,6 +89,8 @@ pub struct RunRequest {
     pub wait: bool,
     /// Resolutions of exceptions in force, from the audit log.
     pub resolutions: Vec<Resolution>,
+    /// With `recon run --part`: `ledger` and `bank` are a partition of these originals.
+    pub part: Option<PartInput>,
 }
 
 /// What a run knows once its inputs are read and checked, just before it
@@ -197,6 +203,10 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let date = request.date.unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut plan = rules::load(&request.rules, date)?;
     use_profiles(&mut plan, request)?;
+    if let Some(part) = &request.part {
+        part.ledger.pin(&mut plan.ledger);
+        part.bank.pin(&mut plan.bank);
+    }
     let view = View::resolve(&plan, request.role.as_deref())?;
     check_report_names(&plan, &request.reports)?;
     let lang = request
@@ -205,13 +215,19 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         .unwrap_or_else(Lang::from_locale);
     // Matching words its review reasons in the run's language.
     plan.report.lang = Some(lang);
-    guard::distinct_files(&request.ledger, &request.bank)?;
+    if request.part.is_none() {
+        guard::distinct_files(&request.ledger, &request.bank)?;
+    }
     let progress = RunProgress::start(request.progress);
     // One file after the other: each is decoded and parsed on every core
     // already, and this way one file's raw and decoded text never sit in
     // memory beside the other's (3 GB at 10M orders).
     let mut ledger = input::read_source(&request.ledger, Side::Ledger, &plan.ledger)?;
     let mut bank = input::read_source(&request.bank, Side::Bank, &plan.bank)?;
+    if let Some(part) = &request.part {
+        part.ledger.restore(&mut ledger);
+        part.bank.restore(&mut bank);
+    }
     let rejected = collect_rejected(&ledger, &bank, request.skip_bad_rows, &plan, &view)?;
     if let Some(path) = &request.carry_in {
         mask::refuse_masked_results(path, request.encryption.as_ref())?;
@@ -235,7 +251,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let carried_in = carry.as_ref().map(CarriedInFacts::new);
     let day = request.date.map(|d| plan.business_day(d));
     let statement_until = day.as_ref().and_then(|d| matching::statement_until(&plan, d));
-    if let (Some(day), Some(date)) = (&day, request.date) {
+    // A partition may hold no row of the day: `recon split` checked the whole files.
+    if let (Some(day), Some(date), None) = (&day, request.date, &request.part) {
         for side in [&ledger, &bank] {
             guard::some_rows_in_period(side, day, statement_until, date, plan.business_zone)?;
         }
@@ -252,9 +269,17 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let date_text = request.date.map(|d| d.to_string());
     // Resolutions never move a row out of its period, which is all the fee check reads.
     let fee_check = fees::check(scope.all(), &result, &plan);
+    let fee_rows: Vec<(Side, usize)> = fee_check
+        .as_ref()
+        .map_or(&[][..], |f| &f.variances)
+        .iter()
+        .map(|f| (f.side, f.index))
+        .collect();
+    let prints = review::worklist_prints(scope.all(), &result, &fee_rows);
     let resolved = resolutions::apply(
         scope.all(),
         &mut result,
+        &prints,
         &request.resolutions,
         date_text.as_deref(),
         plan.stages.len(),
@@ -282,20 +307,43 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     } else {
         RenderTo::Staging(&staging)
     };
-    let files = tables::render(
-        &RenderInput {
-            sides: scope.all(),
-            result: &result,
-            plan: &plan,
-            rejected: &rejected,
-            inputs: [&inputs[0], &inputs[1]],
-            carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
-            causes: &causes,
-            set_aside: &set_aside,
-            resolved: &resolved,
+    let fee_facts = fee_check.as_ref().map(|f| f.facts.clone());
+    // The result CSVs, the worklist, resolutions.csv and fee_variances.csv
+    // are independent: rendered side by side.
+    let (files, ((review_items, (review_csv, review_status)), (resolutions_csv, fee_csv))) = rayon::join(
+        || {
+            tables::render(
+                &RenderInput {
+                    sides: scope.all(),
+                    result: &result,
+                    plan: &plan,
+                    rejected: &rejected,
+                    inputs: [&inputs[0], &inputs[1]],
+                    carried_from: carry.as_ref().map(|c| c.sources.each_ref().map(Option::as_ref)),
+                    causes: &causes,
+                    set_aside: &set_aside,
+                    resolved: &resolved,
+                },
+                to,
+            )
         },
-        to,
-    )?;
+        || {
+            rayon::join(
+                || {
+                    let items = review::items(scope.all(), &result, &prints);
+                    let rendered = review::render(&items, &request.confirmations);
+                    (items, rendered)
+                },
+                || {
+                    rayon::join(
+                        || resolved.render(scope.all(), &plan, &causes),
+                        || fee_check.map(|f| f.render(scope.all(), &plan, &resolved)),
+                    )
+                },
+            )
+        },
+    );
+    let files = files?;
     progress.next();
     let carried_tallies = carried_in
         .as_ref()
@@ -328,8 +376,6 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         names.push(rules::plan::MANUAL_STAGE.to_string());
     }
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &names);
-    let review_items = review::items(scope.all(), &result);
-    let (review_csv, review_status) = review::render(&review_items, &request.confirmations);
     let flags = review_items.iter().filter(|i| i.kind == ItemKind::Review).count() as u64;
     let confirmed_flags = review_status
         .confirmed_items
@@ -344,9 +390,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     // Fee variances are exception items too: the day closes when each is accepted.
     let status = status_of(open.rejected, resolved.status.exceptions, &open);
     let exceptions = status == "exceptions";
-    let mut resolutions_csv = resolved.render(scope.all(), &plan, &causes);
-    let fee_facts = fee_check.as_ref().map(|f| f.facts.clone());
-    let mut fee_csv = fee_check.map(|f| f.render(scope.all(), &plan, &resolved));
+    let mut resolutions_csv = resolutions_csv;
+    let mut fee_csv = fee_csv;
     // Conservation is proved over every row above; a scoped role's view is cut now.
     let mut files = files;
     let cut = scoped::cut(
@@ -443,22 +488,26 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
             more_sheets: &more_sheets,
         },
     )?;
-    let mut published = BTreeMap::new();
-    for f in &views.files {
-        let sha256 = match &f.sha256 {
-            Some(streamed) => streamed.clone(),
-            None => staging.write(f.name, &f.bytes)?,
-        };
-        published.insert(f.name.to_string(), sha256);
-    }
-    let more = more_sheets
+    let mut published: BTreeMap<String, String> = views
+        .files
         .iter()
-        .copied()
+        .filter_map(|f| Some((f.name.to_string(), f.sha256.clone()?)))
+        .collect();
+    // What is still in memory is written (hashed, synced) by several threads at once.
+    let unwritten: Vec<(&str, &[u8])> = views
+        .files
+        .iter()
+        .filter(|f| f.sha256.is_none())
+        .map(|f| (f.name, f.bytes.as_slice()))
+        .chain(more_sheets.iter().copied())
         .chain(views.extra.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
-        .chain([("summary.json", summary_json.as_slice())]);
-    for (name, bytes) in more {
-        published.insert(name.to_string(), staging.write(name, bytes)?);
-    }
+        .chain([("summary.json", summary_json.as_slice())])
+        .collect();
+    let written = unwritten
+        .par_iter()
+        .map(|&(name, bytes)| Ok((name.to_string(), staging.write(name, bytes)?)))
+        .collect::<Result<Vec<_>, PublishError>>()?;
+    published.extend(written);
     let mut critical = crate::interrupt::critical();
     staging.commit()?;
     critical.published();

@@ -10,17 +10,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use common::{data, recon, root, rows, snapshot, stderr, stdout, summary};
+use common::{audit_entries, data, recon, root, rows, snapshot, stderr, stdout, summary};
 
 const HEADER: &str = "订单号,商户号,缴费类型,金额,支付时间,户号,付款账号\n";
-
-fn audit_lines(log: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// `recon run` on the example day for 2026-11-24, as a process that can be spawned.
 fn example(out: &Path) -> Command {
@@ -81,7 +73,7 @@ fn amounts_too_large_for_the_arithmetic_are_bad_rows_not_panics() {
         assert_eq!(done.status.code(), Some(2), "{amounts:?}: {err}");
         assert!(err.contains("ledger.csv:14:4:"), "{err}");
         assert!(err.contains("too large to be an amount"), "{err}");
-        let last = audit_lines(&tmp.path().join("audit.log")).pop().unwrap();
+        let last = audit_entries(&tmp.path().join("audit.log")).pop().unwrap();
         assert_eq!(
             (last["status"].as_str(), last["event"].as_str()),
             (Some("failed"), Some("failed"))
@@ -131,7 +123,7 @@ fn a_date_typo_or_a_day_without_rows_is_refused_and_recorded() {
     }
     assert_eq!(snapshot(&out), before);
     assert!(dot_entries(tmp.path()).is_empty());
-    let last = audit_lines(&tmp.path().join("audit.log")).pop().unwrap();
+    let last = audit_entries(&tmp.path().join("audit.log")).pop().unwrap();
     assert_eq!(last["status"], "failed");
     assert_eq!(last["business_date"], "2026-01-24");
     assert!(last["error"].as_str().unwrap().contains("none of its 12 row(s)"));
@@ -155,7 +147,7 @@ fn the_same_file_as_ledger_and_bank_is_refused() {
     assert!(err.contains("have identical content (sha256 "), "{err}");
     assert!(!tmp.path().join("out").exists());
     assert_eq!(
-        audit_lines(&tmp.path().join("audit.log")).pop().unwrap()["status"],
+        audit_entries(&tmp.path().join("audit.log")).pop().unwrap()["status"],
         "failed"
     );
 }
@@ -205,7 +197,7 @@ fn three_nights_under_out_root_carry_in_automatically() {
         "{day3:?}"
     );
     let log = root_dir.join("audit.log");
-    let events: Vec<String> = audit_lines(&log)
+    let events: Vec<String> = audit_entries(&log)
         .iter()
         .map(|l| l["event"].as_str().unwrap().to_string())
         .collect();
@@ -248,7 +240,7 @@ fn three_nights_under_out_root_carry_in_automatically() {
         stderr(&refused)
     );
     assert!(!root_dir.join("2026-11-28").exists());
-    assert_eq!(audit_lines(&log).pop().unwrap()["status"], "failed");
+    assert_eq!(audit_entries(&log).pop().unwrap()["status"], "failed");
     let allowed = gap(&["--allow-gap"]);
     assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
     let carried = summary(&root_dir.join("2026-11-28"))["carried_in"]["path"].to_string();
@@ -317,7 +309,7 @@ fn relative_dates_resolve_in_the_business_zone_and_are_recorded() {
         stderr(&done)
     );
     assert_eq!(
-        audit_lines(&tmp.path().join("audit.log")).pop().unwrap()["business_date"],
+        audit_entries(&tmp.path().join("audit.log")).pop().unwrap()["business_date"],
         yesterday.as_str()
     );
 }
@@ -328,7 +320,7 @@ fn a_run_is_recorded_before_it_writes_and_verify_checks_its_files_against_the_lo
     let out = tmp.path().join("out");
     let log = tmp.path().join("audit.log");
     assert_eq!(example(&out).output().unwrap().status.code(), Some(1));
-    let lines = audit_lines(&log);
+    let lines = audit_entries(&log);
     assert_eq!(lines.len(), 2);
     assert_eq!(
         (lines[0]["event"].as_str(), lines[1]["event"].as_str()),
@@ -452,7 +444,7 @@ fn an_interrupt_while_writing_removes_the_staging_and_is_recorded() {
         dot_entries(tmp.path())
     );
     assert_eq!(snapshot(&out), before);
-    let lines = audit_lines(&tmp.path().join("audit.log"));
+    let lines = audit_entries(&tmp.path().join("audit.log"));
     let [.., started, last] = lines.as_slice() else {
         panic!()
     };
@@ -500,7 +492,7 @@ fn term_and_hup_while_reading_exit_143_and_129_and_are_recorded() {
         drop(writer);
         assert_eq!(done.status.code(), Some(code), "{}", stderr(&done));
         assert_eq!(stdout(&done), "");
-        let last = audit_lines(&tmp.path().join("audit.log")).pop().unwrap();
+        let last = audit_entries(&tmp.path().join("audit.log")).pop().unwrap();
         assert_eq!(last["event"], "interrupted");
         assert_eq!(last["exit_code"], code);
         assert!(!tmp.path().join("out").exists());
@@ -529,7 +521,7 @@ fn a_second_run_on_the_same_results_waits_or_refuses_with_no_wait() {
     assert_eq!(first.wait().unwrap().code(), Some(1));
     let second = second.wait_with_output().unwrap();
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
-    let published: Vec<serde_json::Value> = audit_lines(&tmp.path().join("audit.log"))
+    let published: Vec<serde_json::Value> = audit_entries(&tmp.path().join("audit.log"))
         .into_iter()
         .filter(|l| l["event"] == "published")
         .collect();

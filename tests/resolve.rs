@@ -13,82 +13,29 @@ use std::process::Output;
 
 use calamine::{open_workbook, Reader, Xlsx};
 
-use common::{recon, root, rows, stderr, stdout, summary, EXAMPLE_BANK, EXAMPLE_LEDGER};
+use common::{
+    audit_entries, by_item, code, confirm, own, recon, resolve, root, rows, run, stderr, stdout, summary,
+    DEFAULT_RULES, EXAMPLE_BANK, EXAMPLE_LEDGER,
+};
 
 const DATE: &str = "2026-11-24";
 
 /// The example day with `rules` into `out`, audit log `log`.
 fn run_day(rules: &Path, bank: &Path, out: &Path, log: &Path, extra: &[&str]) -> Output {
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(EXAMPLE_LEDGER)
-        .arg("--bank")
-        .arg(bank)
-        .arg("--rules")
-        .arg(rules)
-        .args(["--date", DATE, "--out"])
-        .arg(out)
-        .arg("--audit")
+    run(EXAMPLE_LEDGER, bank, rules, out)
+        .args(["--date", DATE, "--audit"])
         .arg(log)
         .args(extra)
         .output()
         .unwrap()
 }
 
-fn resolve(dir: &Path, log: &Path, args: &[&str]) -> Output {
-    recon()
-        .arg("resolve")
-        .arg(dir)
-        .arg("--audit")
-        .arg(log)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn confirm(dir: &Path, log: &Path, args: &[&str]) -> Output {
-    recon()
-        .arg("confirm")
-        .arg(dir)
-        .arg("--audit")
-        .arg(log)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap()
-}
-
-fn log_lines(log: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(log)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The `id` command's answer: the test process's own user (`-un`) or group (`-gn`).
-fn own(flag: &str) -> String {
-    let out = std::process::Command::new("id").arg(flag).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 /// The default rules with `extra` appended, saved in `dir`.
 fn rules_with(dir: &Path, extra: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("rules/default.toml")).unwrap();
+    let text = std::fs::read_to_string(root().join(DEFAULT_RULES)).unwrap();
     let path = dir.join("rules.toml");
     std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
     path
-}
-
-fn by_item(dir: &Path) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
-    rows(&dir.join("resolutions.csv"))
-        .into_iter()
-        .map(|r| (r["item"].clone(), r))
-        .collect()
 }
 
 #[test]
@@ -99,7 +46,7 @@ fn the_example_day_is_closed_by_pairing_accepting_and_confirming() {
     let bank = root().join(EXAMPLE_BANK);
     let first = run_day(&rules, &bank, &day, &log, &[]);
     assert_eq!(code(&first), 1, "{}", stderr(&first));
-    let open = by_item(&day);
+    let open = by_item(&day.join("resolutions.csv"));
     assert_eq!(
         open.keys().collect::<Vec<_>>(),
         ["bank:14", "bank:16", "bank:17", "ledger:10", "ledger:11"]
@@ -191,7 +138,7 @@ fn the_example_day_is_closed_by_pairing_accepting_and_confirming() {
     assert!(unmatched
         .iter()
         .all(|r| r["resolution"].starts_with("accepted R-")));
-    let handled = by_item(&day);
+    let handled = by_item(&day.join("resolutions.csv"));
     assert_eq!(handled["ledger:11"]["status"], "paired");
     assert_eq!(handled["bank:17"]["reason_label"], "利息");
     assert_eq!(handled["bank:14"]["os_user"], me);
@@ -205,7 +152,7 @@ fn the_example_day_is_closed_by_pairing_accepting_and_confirming() {
         book.sheet_names()
     );
 
-    let entries = log_lines(&log);
+    let entries = audit_entries(&log);
     let resolves: Vec<_> = entries.iter().filter(|e| e["kind"] == "resolve").collect();
     assert_eq!(resolves.len(), 4);
     assert_eq!(resolves[0]["action"], "pair");
@@ -269,7 +216,10 @@ fn a_changed_row_voids_its_manual_match_and_undo_reopens_an_acceptance() {
         s["resolutions"]["stale"][0]["rows_changed"],
         serde_json::json!(["bank:16"])
     );
-    assert_eq!(by_item(&day)["bank:17"]["status"], "accepted");
+    assert_eq!(
+        by_item(&day.join("resolutions.csv"))["bank:17"]["status"],
+        "accepted"
+    );
 
     let undone = resolve(
         &day,
@@ -278,8 +228,8 @@ fn a_changed_row_voids_its_manual_match_and_undo_reopens_an_acceptance() {
     );
     assert_eq!(code(&undone), 0, "{}", stderr(&undone));
     run_day(&rules, &changed, &day, &log, &[]);
-    assert_eq!(by_item(&day)["bank:17"]["status"], "open");
-    let last_resolve = log_lines(&log)
+    assert_eq!(by_item(&day.join("resolutions.csv"))["bank:17"]["status"], "open");
+    let last_resolve = audit_entries(&log)
         .into_iter()
         .rev()
         .find(|e| e["kind"] == "resolve")
@@ -336,7 +286,10 @@ fn unknown_reasons_resolved_rows_and_rows_that_are_no_exception_are_refused() {
     );
     assert_eq!(code(&no_note), 2);
     assert_eq!(
-        log_lines(&log).iter().filter(|e| e["kind"] == "resolve").count(),
+        audit_entries(&log)
+            .iter()
+            .filter(|e| e["kind"] == "resolve")
+            .count(),
         1
     );
 }
@@ -385,7 +338,7 @@ fn roles_name_who_may_do_what_and_refusals_are_audited() {
         stderr(&cashier)
     );
     assert!(!day.exists(), "nothing was run");
-    let refused = log_lines(&log).pop().unwrap();
+    let refused = audit_entries(&log).pop().unwrap();
     assert_eq!(refused["kind"], "refused");
     assert_eq!(
         (refused["action"].as_str(), refused["user"].as_str()),
@@ -408,7 +361,7 @@ fn roles_name_who_may_do_what_and_refusals_are_audited() {
         "{}",
         stderr(&auditor)
     );
-    assert_eq!(log_lines(&log).pop().unwrap()["action"], "resolve");
+    assert_eq!(audit_entries(&log).pop().unwrap()["action"], "resolve");
     let finance = resolve(
         &day,
         &log,
@@ -416,7 +369,7 @@ fn roles_name_who_may_do_what_and_refusals_are_audited() {
     );
     assert_eq!(code(&finance), 0, "{}", stderr(&finance));
     assert_eq!(
-        log_lines(&log).pop().unwrap()["by"],
+        audit_entries(&log).pop().unwrap()["by"],
         me.as_str(),
         "--by defaults to the OS user"
     );
@@ -426,7 +379,85 @@ fn roles_name_who_may_do_what_and_refusals_are_audited() {
         &["--role", "cashier", "--match-id", "M000003", "--note", "x"],
     );
     assert_eq!(code(&confirmed), 2);
-    assert_eq!(log_lines(&log).pop().unwrap()["kind"], "refused");
+    assert_eq!(audit_entries(&log).pop().unwrap()["kind"], "refused");
+}
+
+#[test]
+fn verify_and_the_audit_commands_need_a_role_that_may_verify_once_roles_are_enforced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
+    let me = own("-un");
+    let base = std::fs::read_to_string(root().join("rules/default.toml")).unwrap();
+    let enforced = |auditor_group: &str| {
+        base.replace(
+            "[roles.finance]\n",
+            &format!("[roles.finance]\nusers = [\"{me}\"]\nmay = [\"run\", \"confirm\", \"resolve\"]\n"),
+        )
+        .replace(
+            "[roles.auditor]\n",
+            &format!("[roles.auditor]\ngroups = [\"{auditor_group}\"]\nmay = [\"verify\"]\n"),
+        )
+    };
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, enforced(&own("-gn"))).unwrap();
+    let ran = run_day(&rules, &root().join(EXAMPLE_BANK), &day, &log, &[]);
+    assert_eq!(code(&ran), 1, "{}", stderr(&ran));
+    let verify = |args: &[&str]| recon().args(args).output().unwrap();
+    let (dir, log_arg) = (day.to_str().unwrap(), log.to_str().unwrap());
+
+    // The user holds auditor through their group: verify finds it by itself.
+    for args in [
+        vec!["verify", dir, "--audit", log_arg],
+        vec!["verify", dir, "--audit", log_arg, "--role", "auditor"],
+        vec!["audit", "verify", log_arg],
+        vec!["audit", "show", log_arg, "--role", "auditor"],
+    ] {
+        let out = verify(&args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    }
+    // finance may not verify; the refusal is audited, and verify still finds the log intact.
+    for args in [
+        vec!["verify", dir, "--audit", log_arg, "--role", "finance"],
+        vec!["audit", "verify", log_arg, "--role", "finance"],
+        vec!["audit", "show", log_arg, "--role", "finance"],
+    ] {
+        let before = audit_entries(&log).len();
+        let out = verify(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            stderr(&out).contains("role finance may not verify (it may run, confirm, resolve)"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        let lines = audit_entries(&log);
+        assert_eq!(lines.len(), before + 1);
+        assert_eq!(lines.last().unwrap()["kind"], "refused");
+        assert_eq!(lines.last().unwrap()["action"], "verify");
+    }
+    // Rules in which the user holds no role that may verify: refused, whichever rules name it.
+    let other = tmp.path().join("other.toml");
+    std::fs::write(&other, enforced("recon-test-auditors")).unwrap();
+    std::fs::write(&rules, enforced("recon-test-auditors")).unwrap();
+    for args in [
+        vec!["verify", dir, "--audit", log_arg],
+        vec!["audit", "verify", log_arg, "--rules", other.to_str().unwrap()],
+    ] {
+        let out = verify(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            stderr(&out).contains(&format!(
+                "user {me} holds no role that may verify (roles held: finance)"
+            )),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Rules that enforce nothing: anyone verifies, as before.
+    std::fs::write(&rules, &base).unwrap();
+    let out = verify(&["verify", dir, "--audit", log_arg]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let out = verify(&["audit", "verify", log_arg]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
 
 #[test]
@@ -521,7 +552,7 @@ fn a_scoped_role_confirms_only_items_whose_rows_are_in_scope() {
     std::fs::write(&rules, text).unwrap();
     run_day(&rules, &root().join(EXAMPLE_BANK), &day, &log, &[]);
     for args in [["--match-id", "M000003"], ["--row", "ledger:10"]] {
-        let before = log_lines(&log).len();
+        let before = audit_entries(&log).len();
         let outside = confirm(
             &day,
             &log,
@@ -535,7 +566,7 @@ fn a_scoped_role_confirms_only_items_whose_rows_are_in_scope() {
             "{}",
             stderr(&outside)
         );
-        let lines = log_lines(&log);
+        let lines = audit_entries(&log);
         assert_eq!(lines.len(), before + 1, "the refusal is audited");
         assert_eq!(lines.last().unwrap()["kind"], "refused");
         assert_eq!(lines.last().unwrap()["action"], "confirm");
@@ -553,7 +584,7 @@ fn a_scoped_role_confirms_only_items_whose_rows_are_in_scope() {
         ],
     );
     assert_eq!(code(&inside), 0, "{}", stderr(&inside));
-    assert_eq!(log_lines(&log).last().unwrap()["kind"], "confirm");
+    assert_eq!(audit_entries(&log).last().unwrap()["kind"], "confirm");
     let unscoped = confirm(&day, &log, &["--match-id", "M000003", "--note", "x"]);
     assert_eq!(code(&unscoped), 0, "{}", stderr(&unscoped));
 }
@@ -621,7 +652,7 @@ fn four_eyes_keep_the_user_who_ran_a_day_from_resolving_it() {
     assert!(stderr(&mine).contains("four eyes"), "{}", stderr(&mine));
     let confirmed = confirm(&day, &log, &["--match-id", "M000003", "--note", "x"]);
     assert_eq!(code(&confirmed), 2);
-    let refusals: Vec<_> = log_lines(&log)
+    let refusals: Vec<_> = audit_entries(&log)
         .into_iter()
         .filter(|e| e["kind"] == "refused")
         .collect();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use rust_decimal::Decimal;
 
-use common::{recon, root, rows, stderr, stdout, summary, EXAMPLE_BANK, EXAMPLE_LEDGER};
+use common::{root, rows, stderr, stdout, summary, EXAMPLE_BANK, EXAMPLE_LEDGER};
 
 type Row = BTreeMap<String, String>;
 
@@ -29,20 +29,12 @@ fn rules_with_roles(base: &Path, dir: &Path, roles: &str) -> PathBuf {
     path
 }
 
+/// `recon run --xlsx`, the audit log beside `out` as `out.log`.
 fn run(ledger: &Path, bank: &Path, rules: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    recon()
-        .arg("run")
-        .arg("--ledger")
-        .arg(ledger)
-        .arg("--bank")
-        .arg(bank)
-        .arg("--rules")
-        .arg(rules)
-        .arg("--out")
-        .arg(out)
+    common::run(ledger, bank, rules, out)
         .arg("--audit")
         .arg(out.with_extension("log"))
-        .args(["--xlsx"])
+        .arg("--xlsx")
         .args(extra)
         .output()
         .unwrap()

@@ -244,3 +244,84 @@ pub fn require_in_scope(
     );
     Err(refuse(log, action, acting.role.clone(), &acting.person, why))
 }
+
+/// Whose rules govern `recon verify` and `recon audit`: `--rules` and
+/// `--role` as given, and the rule file the results or the log record.
+#[derive(Debug, Default, clap::Args)]
+pub struct VerifyAs {
+    /// The rule file whose roles say who may verify [default: the one the results' summary.json
+    /// names, or for `recon audit` the one the log's latest run used]
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Act under this role of the rules (it must hold `verify` in its may)
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+}
+
+impl VerifyAs {
+    /// For commands that only read (`verify`, `audit verify`, `audit show`):
+    /// when the rules (`--rules`, else `recorded`, with the business date to
+    /// pick their version) enforce roles, checks that the current user holds
+    /// a role that may `verify`; a refusal is appended to the audit log at
+    /// `log_path` and ends the command with exit 2. Rules that do not enforce
+    /// roles, or no rules at all, leave everyone free to verify; recorded
+    /// rules that can no longer be read are said on stderr and not checked.
+    pub fn check(&self, recorded: Option<(PathBuf, Option<String>)>, log_path: &Path) -> anyhow::Result<()> {
+        let (path, date) = match (&self.rules, recorded) {
+            (Some(given), recorded) => (given.clone(), recorded.and_then(|(_, d)| d)),
+            (None, Some((path, date))) => (path, date),
+            (None, None) => {
+                if let Some(role) = &self.role {
+                    anyhow::bail!("--role {role}: no rules to find it in; pass --rules");
+                }
+                return Ok(());
+            }
+        };
+        let date = date
+            .and_then(|d| d.parse::<NaiveDate>().ok())
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let plan = match rules::load(&path, date) {
+            Ok(plan) => plan,
+            Err(e) if self.rules.is_some() => {
+                return Err(anyhow::Error::new(e).context("cannot check who may verify"))
+            }
+            Err(e) => {
+                eprintln!(
+                    "note: who may verify is not checked: the rules the results name cannot be read ({e}); pass --rules"
+                );
+                return Ok(());
+            }
+        };
+        if let Some(role) = &self.role {
+            if !plan.roles.roles.contains_key(role) {
+                anyhow::bail!("--role {role}: not a role of {}", plan.identity.path);
+            }
+        }
+        if !plan.roles.enforced() {
+            return Ok(());
+        }
+        let person = Person::current();
+        match access::authorize(&plan, self.role.as_deref(), Action::Verify, &person) {
+            Ok(_) => Ok(()),
+            Err(refused) => {
+                let log = Log::open(log_path)?;
+                Err(refuse(
+                    &log,
+                    Action::Verify,
+                    self.role.clone(),
+                    &person,
+                    refused.to_string(),
+                ))
+            }
+        }
+    }
+}
+
+/// The rule file and business date of the latest run an audit log records.
+pub fn rules_in_log(contents: &crate::audit::Contents) -> Option<(PathBuf, Option<String>)> {
+    contents.entries.iter().rev().find_map(|l| {
+        let path = l.entry["rules"]["path"].as_str()?;
+        let date = l.entry["business_date"].as_str().map(String::from);
+        Some((PathBuf::from(path), date))
+    })
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::Value;
 
-use super::{Format, Outcome};
+use super::{acting, Format, Outcome};
 use crate::audit::{self, Contents};
 
 /// Subcommands of `recon audit`.
@@ -21,7 +21,12 @@ The log: FILE, or with --results DIR the log `recon run --out DIR` and `recon co
 write (DIR/../audit.log); a directory as FILE means its audit.log (a results directory:
 the log beside it). Without either, ./audit.log.
 
-Exit codes: 0 the chain is intact, 1 it is broken (the line is named), 2 the log cannot be read.")]
+When the rules enforce roles (a role names users or groups), only a user holding a role whose
+may lists verify may read the log: the rules are --rules, else those of the latest run the log
+records. A refusal is recorded in the log.
+
+Exit codes: 0 the chain is intact, 1 it is broken (the line is named), 2 the log cannot be read
+or the user may not verify.")]
 pub enum Command {
     /// Check the hash chain and name the first line that was altered or removed
     #[command(after_long_help = "\
@@ -46,6 +51,8 @@ a run never ended, 2 the file cannot be read.")]
     Verify {
         #[command(flatten)]
         log: LogArg,
+        #[command(flatten)]
+        acting: acting::VerifyAs,
     },
     /// List the runs, rule tests and confirmations recorded in an audit log
     #[command(after_long_help = "\
@@ -63,14 +70,16 @@ Exit codes: 0 listed and the chain is intact, 1 listed but the chain is broken
         /// A table for people, or the entries as a JSON array
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        #[command(flatten)]
+        acting: acting::VerifyAs,
     },
 }
 
 /// Runs a `recon audit` subcommand.
 pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
-        Command::Verify { log } => verify(&log.locate()?),
-        Command::Show { log, format } => show(&log.locate()?, format),
+        Command::Verify { log, acting } => verify(&log.locate()?, &acting),
+        Command::Show { log, format, acting } => show(&log.locate()?, format, &acting),
     }
 }
 
@@ -123,8 +132,9 @@ fn read(file: &Path) -> anyhow::Result<Contents> {
     audit::chain::read(file).context("cannot check the audit log")
 }
 
-fn verify(file: &Path) -> anyhow::Result<Outcome> {
+fn verify(file: &Path, acting: &acting::VerifyAs) -> anyhow::Result<Outcome> {
     let contents = read(file)?;
+    acting.check(acting::rules_in_log(&contents), file)?;
     let v = &contents.verification;
     if let Some(p) = &v.problem {
         outln!("BROKEN  {}:{}: {}", file.display(), p.line, p.message)?;
@@ -176,8 +186,9 @@ fn unended_runs(contents: &Contents) -> Vec<&audit::chain::Line> {
         .collect()
 }
 
-fn show(file: &Path, format: Format) -> anyhow::Result<Outcome> {
+fn show(file: &Path, format: Format, acting: &acting::VerifyAs) -> anyhow::Result<Outcome> {
     let contents = read(file)?;
+    acting.check(acting::rules_in_log(&contents), file)?;
     match format {
         Format::Json => {
             let lines: Vec<&str> = contents.entries.iter().map(|l| l.text.as_str()).collect();

@@ -25,10 +25,12 @@ mod convert;
 mod date_arg;
 mod decrypt;
 mod keygen;
+mod merge;
 mod resolve;
 mod rules_cmd;
 mod run_cmd;
 mod shell;
+mod split;
 mod verify;
 
 use std::process::ExitCode;
@@ -114,6 +116,10 @@ enum Command {
     Confirm(confirm::Args),
     /// Close exceptions: pair rows by hand, accept explained ones, or undo either
     Resolve(resolve::Args),
+    /// Cut a day into partitions, for `run --part` on any machine and `merge`
+    Split(split::Args),
+    /// Merge the results of a split day's partitions into the results of the whole day
+    Merge(merge::Args),
     /// Check and list the audit log
     #[command(subcommand)]
     Audit(audit_cmd::Command),
@@ -164,6 +170,8 @@ pub fn main() -> ExitCode {
         Command::Rules(command) => rules_cmd::run(command),
         Command::Confirm(args) => confirm::run(args),
         Command::Resolve(args) => resolve::run(args),
+        Command::Split(args) => split::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Audit(command) => audit_cmd::run(command),
         Command::Verify(args) => verify::run(args),
         Command::Decrypt(args) => decrypt::run(args),

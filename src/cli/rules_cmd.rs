@@ -264,6 +264,10 @@ fn check(path: &Path) -> anyhow::Result<Outcome> {
             };
             outln!("    resolution reasons: {}{four_eyes}", codes.join(", "))?;
         }
+        match crate::partition::partition_key(plan) {
+            Ok(key) => outln!("    partitions: by {} (recon split)", key.name())?,
+            Err(why) => outln!("    partitions: none: {why}")?,
+        }
         for (kind, columns) in &plan.report.templates {
             outln!("    columns {}: {}", kind.file(), columns.join(", "))?;
         }

@@ -17,10 +17,12 @@ use crate::crypto::Sm4Key;
 use crate::interrupt::{self, Stopped};
 use crate::output::mask::{redact_numbers, View};
 use crate::output::summary::{label, AuditMark};
+use crate::partition::manifest::Manifest;
+use crate::partition::spill::{self, Budget};
 use crate::rules::report::Lang;
 use crate::rules::roles::Action;
 use crate::rules::{self, Plan};
-use crate::run::{execute_with, RunOutcome, RunRequest, Started};
+use crate::run::{PartInput, RunOutcome, RunRequest, Started};
 
 /// Arguments of `recon run`.
 #[derive(Debug, clap::Args)]
@@ -118,11 +120,15 @@ Exit codes: 0 everything reconciled (pending and out-of-period rows are no excep
               interruption recorded in the audit log.")]
 pub struct Args {
     /// The platform ledger export (CSV/TSV in any common encoding)
-    #[arg(long, value_name = "FILE")]
-    ledger: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "part")]
+    ledger: Option<PathBuf>,
     /// The bank or channel statement
-    #[arg(long, value_name = "FILE")]
-    bank: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "part")]
+    bank: Option<PathBuf>,
+    /// Reconcile one partition written by `recon split` (instead of --ledger and --bank);
+    /// every output names the original files and lines
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["ledger", "bank", "carry_in"])]
+    part: Option<PathBuf>,
     /// A rule file, or a directory of rule versions (the newest effective on --date is used)
     #[arg(long, value_name = "PATH")]
     rules: PathBuf,
@@ -182,6 +188,15 @@ pub struct Args {
     /// Audit log to append to (default: audit.log in the directory holding --out)
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
+    /// Memory the run may use (4G, 512M, ...; default: half of this machine's memory). A day
+    /// estimated larger (twice its files' size) is reconciled in partitions, one after the
+    /// other, and merged: the same results
+    #[arg(long, value_name = "SIZE", value_parser = spill::parse_size)]
+    memory_limit: Option<u64>,
+    /// Where a partitioned run keeps its partitions while it runs (default: beside --out);
+    /// removed afterwards
+    #[arg(long, value_name = "DIR")]
+    spill_dir: Option<PathBuf>,
     /// Print nothing but errors (for cron); the exit code tells the outcome
     #[arg(long, short)]
     quiet: bool,
@@ -190,13 +205,17 @@ pub struct Args {
 /// Runs `recon run`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let started = Utc::now();
+    let part = args.part.as_deref().map(part_input).transpose()?;
     let date = args.date.map(|d| d.resolve(&args.rules));
     if let (Some(date), Some(relative)) = (&date, args.date.and_then(DateArg::word)) {
         if !args.quiet {
             eprintln!("recon: business date {} ({relative} in {})", date.date, date.zone);
         }
     }
-    let date = date.map(|d| d.date);
+    let mut date = date.map(|d| d.date);
+    if let Some((manifest, ..)) = &part {
+        date = part_date(manifest, date)?;
+    }
     let out = match (&args.out, &args.out_root, date) {
         (Some(out), _, _) => out.clone(),
         (None, Some(root), Some(date)) => root.join(date.to_string()),
@@ -246,9 +265,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         key => (key.and_then(Result::ok), None),
     };
     let carry_in = carry_in(&args, date, args.quiet);
+    let (ledger, bank, part) = match part {
+        Some((_, ledger, bank, input)) => (ledger, bank, Some(input)),
+        None => (
+            args.ledger.clone().unwrap_or_default(),
+            args.bank.clone().unwrap_or_default(),
+            None,
+        ),
+    };
     let mut request = RunRequest {
-        ledger: args.ledger.clone(),
-        bank: args.bank.clone(),
+        ledger,
+        bank,
         rules: args.rules.clone(),
         out: out.clone(),
         date,
@@ -267,6 +294,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         progress: !args.quiet,
         wait: !args.no_wait,
         resolutions,
+        part,
     };
     if carry_in.is_err() && args.carry_in.is_some() {
         // Recorded as given: the failed line names what was asked for.
@@ -292,8 +320,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     audit_started_sha256: sha256,
                 }))
             };
-            execute_with(&request, &mut on_start)
-                .map_err(|e| anyhow::Error::new(e).context("reconciliation stopped"))
+            let budget = Budget {
+                limit: args.memory_limit.unwrap_or_else(spill::default_limit),
+                spill_dir: args.spill_dir.clone(),
+            };
+            let quiet = args.quiet;
+            let note = |text: &str| {
+                if !quiet {
+                    eprintln!("recon: {text}");
+                }
+            };
+            spill::execute(&request, &budget, &mut on_start, &note)
+                .map_err(|e| e.context("reconciliation stopped"))
         }
     };
     let started_line = *lock(&started_line);
@@ -333,6 +371,31 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             })?;
             Err(anyhow!(message))
         }
+    }
+}
+
+/// `--part DIR`: its manifest, part files and line maps.
+fn part_input(dir: &std::path::Path) -> anyhow::Result<(Manifest, PathBuf, PathBuf, PartInput)> {
+    let manifest = Manifest::read(dir)?;
+    let (ledger, bank, input) = manifest.input(dir)?;
+    Ok((manifest, ledger, bank, input))
+}
+
+/// A partition is run for its split's date: `--date` may repeat it, not change it.
+fn part_date(manifest: &Manifest, given: Option<NaiveDate>) -> anyhow::Result<Option<NaiveDate>> {
+    let split = manifest
+        .business_date
+        .as_deref()
+        .map(str::parse::<NaiveDate>)
+        .transpose()
+        .context("manifest business_date")?;
+    match (split, given) {
+        (split, None) => Ok(split),
+        (Some(split), Some(given)) if split == given => Ok(Some(split)),
+        (split, Some(given)) => Err(anyhow!(
+            "--date {given}, but the partition was split for {}: run it for the split's date; nothing was written",
+            split.map_or_else(|| "no date".to_string(), |d| d.to_string())
+        )),
     }
 }
 

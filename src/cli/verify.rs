@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use serde_json::Value;
 
-use super::Outcome;
+use super::{acting, Outcome};
 use crate::audit::{self, chain::Line};
 use crate::digest::sha256_hex;
 
@@ -28,14 +28,20 @@ Examples:
   recon verify /data/recon/2026-11-24
   recon verify out/day --audit /var/log/recon/audit.log
 
+When the rules enforce roles (a role names users or groups), only a user holding a role whose
+may lists verify may verify; the rules are --rules, else the file summary.json names. A
+refusal is recorded in the audit log.
+
 Exit codes: 0 everything agrees, 1 something differs (each difference is named),
-            2 DIR or the audit log cannot be read.")]
+            2 DIR or the audit log cannot be read, or the user may not verify.")]
 pub struct Args {
     /// A results directory written by `recon run`
     dir: PathBuf,
     /// The audit log [default: the one summary.json names, else DIR/../audit.log]
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
+    #[command(flatten)]
+    acting: acting::VerifyAs,
 }
 
 /// Runs `recon verify`.
@@ -64,6 +70,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .clone()
         .or_else(|| summary["audit_log"].as_str().map(PathBuf::from))
         .unwrap_or_else(|| audit::beside_results(dir));
+    let recorded = summary["rules"]["path"].as_str().map(|p| {
+        (
+            PathBuf::from(p),
+            summary["business_date"].as_str().map(String::from),
+        )
+    });
+    args.acting.check(recorded, &log_path)?;
     let contents = audit::chain::read(&log_path).context("cannot read the audit log")?;
     let mut problems = Vec::new();
     if let Some(p) = &contents.verification.problem {

@@ -178,38 +178,26 @@ pub struct Resolved {
 /// Applies the resolutions of `date` (in log order, later ones first come
 /// first served) to `result`: manual matches are appended to its matches
 /// with stage index `manual_stage`. `fees` are the rows with a fee variance
-/// (the fee check's), which may only be accepted.
+/// (the fee check's), which may only be accepted. `prints` holds the
+/// fingerprints of the exception and fee variance rows (`review::worklist_prints`).
 pub fn apply(
     sides: Sides,
     result: &mut Reconciliation,
+    prints: &review::Prints,
     resolutions: &[Resolution],
     date: Option<&str>,
     manual_stage: usize,
     fees: &[FeeVariance],
 ) -> Resolved {
-    let mut wanted = Vec::new();
-    for side in Side::BOTH {
-        for (i, d) in dispositions(result, side).iter().enumerate() {
-            if matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }) {
-                wanted.push((side, i));
-            }
-        }
-    }
+    let wanted = review::exception_rows(result);
     let mut resolved = Resolved::default();
     let mine: Vec<&Resolution> = resolutions
         .iter()
         .filter(|r| r.business_date.as_deref() == date)
         .collect();
     resolved.shown = !mine.is_empty();
-    let rows = wanted.len();
-    wanted.extend(fees.iter().map(|f| (f.side, f.index)));
-    let prints = if wanted.is_empty() {
-        HashMap::default()
-    } else {
-        review::fingerprints(sides, &wanted)
-    };
     let print = |side, index| prints.get(&(side, index)).cloned().unwrap_or_default();
-    resolved.rows = wanted[..rows]
+    resolved.rows = wanted
         .iter()
         .map(|&(side, index)| ExceptionRow {
             side,

@@ -108,22 +108,42 @@ pub struct ConfirmedItem {
     pub audit_line: u64,
 }
 
-/// The worklist of a reconciliation, flagged matches first, then rows (ledger
-/// first, by line, this run's rows before carried-in ones).
-pub fn items(sides: Sides, result: &Reconciliation) -> Vec<ReviewItem> {
+/// Fingerprints of rows, by side and index.
+pub type Prints = HashMap<(Side, usize), String, FastState>;
+
+/// The rows of a reconciliation that are exceptions: unmatched or duplicate
+/// (ledger first, by index).
+pub fn exception_rows(result: &Reconciliation) -> Vec<(Side, usize)> {
+    let mut rows = Vec::new();
+    for side in Side::BOTH {
+        for (i, d) in dispositions(result, side).iter().enumerate() {
+            if matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }) {
+                rows.push((side, i));
+            }
+        }
+    }
+    rows
+}
+
+/// Fingerprints of every row the worklist and resolutions.csv name: the rows
+/// of matches flagged for review, the exception rows and the `more` rows (fee
+/// variances), computed once, before resolutions (which only turn exceptions
+/// into manual matches and never touch a match flagged for review).
+pub fn worklist_prints(sides: Sides, result: &Reconciliation, more: &[(Side, usize)]) -> Prints {
     let mut wanted: Vec<(Side, usize)> = Vec::new();
     for m in result.matches.iter().filter(|m| !m.review_reasons.is_empty()) {
         wanted.extend(m.ledger.iter().map(|&i| (Side::Ledger, i)));
         wanted.extend(m.bank.iter().map(|&i| (Side::Bank, i)));
     }
-    for side in Side::BOTH {
-        for (i, d) in dispositions(result, side).iter().enumerate() {
-            if matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }) {
-                wanted.push((side, i));
-            }
-        }
-    }
-    let prints = fingerprints(sides, &wanted);
+    wanted.extend(exception_rows(result));
+    wanted.extend(more);
+    fingerprints(sides, &wanted)
+}
+
+/// The worklist of a reconciliation, flagged matches first, then rows (ledger
+/// first, by line, this run's rows before carried-in ones). `prints` holds
+/// every row's fingerprint it needs (`worklist_prints`).
+pub fn items(sides: Sides, result: &Reconciliation, prints: &Prints) -> Vec<ReviewItem> {
     let reviews = result.matches.par_iter().enumerate().filter_map(|(n, m)| {
         if m.review_reasons.is_empty() {
             return None;
@@ -184,7 +204,7 @@ fn content(r: &Record) -> RowContent<'_> {
 }
 
 /// Fingerprints of the wanted rows; one pass over each side counts identical earlier rows.
-pub fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> HashMap<(Side, usize), String, FastState> {
+fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> Prints {
     let mut prints = HashMap::default();
     for side in Side::BOTH {
         let records = sides.of(side);

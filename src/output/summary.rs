@@ -136,7 +136,7 @@ pub struct ScopeFacts {
 }
 
 /// What is still open in a run.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct OpenFacts {
     /// Unmatched and duplicate rows neither paired nor accepted.
     pub rows: u64,
@@ -244,7 +244,7 @@ impl CarriedInFacts {
 }
 
 /// Batches (groups of ledger rows held against one statement credit) by outcome.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct BatchCounts {
     /// Groups formed.
     pub total: u64,
@@ -279,7 +279,7 @@ impl BatchCounts {
 }
 
 /// What the fee check found (`[fees]`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct FeeFacts {
     /// Rows whose fee was checked.
     pub checked: u64,
@@ -351,7 +351,7 @@ impl FeeFacts {
 }
 
 /// Matches per stage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StageCount {
     /// Stage name.
     pub name: String,
@@ -360,7 +360,7 @@ pub struct StageCount {
 }
 
 /// A count per side.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct SideCounts {
     /// Ledger rows.
     pub ledger: u64,
@@ -382,7 +382,7 @@ pub struct Conservation {
 }
 
 /// The conservation proof for one currency.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
 pub struct CurrencyConservation {
     /// Rows read in this currency (this run's files, carried in, set aside by status).
     pub input: SideTallies,

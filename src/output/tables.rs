@@ -61,7 +61,7 @@ pub fn add_currency_tallies(into: &mut CurrencyTallies, more: &CurrencyTallies) 
 }
 
 /// A tally per side.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SideTallies {
     /// Ledger rows.
     pub ledger: Tally,

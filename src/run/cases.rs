@@ -79,6 +79,7 @@ fn run_case(dir: &Path, run_id: &str) -> std::io::Result<CaseResult> {
         progress: false,
         wait: true,
         resolutions: Vec::new(),
+        part: None,
     };
     let rules = match execute(&request) {
         Ok(outcome) => Some(outcome.summary.rules),

@@ -17,7 +17,7 @@ use crate::rules::business::BusinessDay;
 /// The ledger and the statement must be different files (the same bytes
 /// given twice reconcile perfectly and prove nothing). Checked before either
 /// is read: only files of equal size are hashed.
-pub(super) fn distinct_files(ledger: &Path, bank: &Path) -> Result<(), RunError> {
+pub(crate) fn distinct_files(ledger: &Path, bank: &Path) -> Result<(), RunError> {
     let size = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len());
     if size(ledger).is_none() || size(ledger) != size(bank) {
         return Ok(());
@@ -49,7 +49,7 @@ pub(super) fn previous_day(carry: &CarryIn, date: NaiveDate) -> Result<(), RunEr
 
 /// A file with rows must have at least one in the business day's period;
 /// else `--date` is wrong (a typo, or the wrong file).
-pub(super) fn some_rows_in_period(
+pub(crate) fn some_rows_in_period(
     source: &SourceFile,
     day: &BusinessDay,
     statement_until: Option<DateTime<Utc>>,

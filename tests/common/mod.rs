@@ -198,3 +198,54 @@ pub fn position_of(text: &str, needle: &str) -> (usize, usize) {
     let column = text[..at].rsplit('\n').next().unwrap().chars().count() + 1;
     (line, column)
 }
+
+/// A command's exit code (a panic if it was killed by a signal).
+pub fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited, not killed")
+}
+
+/// Every entry of an audit log, parsed, in order.
+pub fn audit_entries(log: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_else(|e| panic!("{}: {e}", log.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The `id` command's answer for the test process: its user (`-un`) or group (`-gn`).
+pub fn own(flag: &str) -> String {
+    let out = std::process::Command::new("id").arg(flag).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `recon resolve DIR --audit LOG` with `args`.
+pub fn resolve(dir: &Path, log: &Path, args: &[&str]) -> Output {
+    recon()
+        .arg("resolve")
+        .arg(dir)
+        .arg("--audit")
+        .arg(log)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `recon confirm DIR --audit LOG` with `args`.
+pub fn confirm(dir: &Path, log: &Path, args: &[&str]) -> Output {
+    recon()
+        .arg("confirm")
+        .arg(dir)
+        .arg("--audit")
+        .arg(log)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The rows of a CSV with an `item` column (resolutions.csv, review.csv), by item.
+pub fn by_item(
+    path: &Path,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    rows(path).into_iter().map(|r| (r["item"].clone(), r)).collect()
+}

@@ -1,0 +1,448 @@
+//! Partitioned runs through the real binary: `recon split` → `recon run
+//! --part` for every partition → `recon merge` writes the bytes one run of
+//! the whole day writes (summary.json and report.html differ only in what
+//! names the run), and every step refuses what would break that.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{recon, rows, stderr, summary};
+
+const RULES: &str = "rules/default.toml";
+const SETTLEMENT_RULES: &str = "tests/data/settlement/rules.toml";
+const DATE: &str = "2026-11-24";
+
+/// The gen_day example binary, built by `cargo test` beside the test binaries.
+fn gen_day(args: &[&str], out: &Path) {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let status = std::process::Command::new(dir.join(format!("gen_day{}", std::env::consts::EXE_SUFFIX)))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("gen_day runs (built by cargo test)");
+    assert!(status.success());
+}
+
+/// One run of the whole day into `out`; returns its exit code.
+fn whole(ledger: &Path, bank: &Path, rules: &str, out: &Path, extra: &[&str]) -> i32 {
+    let output = recon()
+        .args(["run", "--date", DATE, "--rules", rules, "-q", "--ledger"])
+        .arg(ledger)
+        .arg("--bank")
+        .arg(bank)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    output.status.code().unwrap()
+}
+
+/// split → run every partition → merge into `out`; returns merge's exit code.
+fn partitioned(
+    ledger: &Path,
+    bank: &Path,
+    rules: &str,
+    parts: usize,
+    dir: &Path,
+    extra: &[&str],
+) -> (PathBuf, i32) {
+    let split = dir.join("parts");
+    let n = parts.to_string();
+    let output = recon()
+        .args([
+            "split", "--date", DATE, "--rules", rules, "--parts", &n, "--ledger",
+        ])
+        .arg(ledger)
+        .arg("--bank")
+        .arg(bank)
+        .arg("--out")
+        .arg(&split)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for k in 1..=parts {
+        let part = split.join(format!("part-{k:04}"));
+        let output = recon()
+            .args(["run", "--rules", rules, "-q", "--part"])
+            .arg(&part)
+            .arg("--out")
+            .arg(part.join("results"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    }
+    let out = dir.join("merged");
+    let output = recon()
+        .arg("merge")
+        .arg(&split)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    (out, output.status.code().unwrap())
+}
+
+/// summary.json without what names the run.
+fn without_run(dir: &Path) -> serde_json::Value {
+    let mut s = summary(dir);
+    for field in [
+        "run_id",
+        "started_at",
+        "finished_at",
+        "audit_log",
+        "audit_started_line",
+        "audit_started_sha256",
+    ] {
+        assert!(s.as_object_mut().unwrap().remove(field).is_some(), "{field}");
+    }
+    s
+}
+
+/// Every file of `single` is in `merged`, the CSVs byte for byte.
+fn assert_same(single: &Path, merged: &Path) {
+    let names = |d: &Path| {
+        let mut n: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(single), names(merged));
+    for name in names(single).iter().filter(|n| n.ends_with(".csv")) {
+        let (a, b) = (
+            std::fs::read(single.join(name)).unwrap(),
+            std::fs::read(merged.join(name)).unwrap(),
+        );
+        assert!(a == b, "{name} differs from the single run's");
+    }
+    assert_eq!(without_run(single), without_run(merged));
+    let times = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap();
+    let html = |d: &Path| {
+        times
+            .replace_all(&std::fs::read_to_string(d.join("report.html")).unwrap(), "T")
+            .into_owned()
+    };
+    assert!(
+        html(single) == html(merged),
+        "report.html differs beyond the run's times"
+    );
+}
+
+#[test]
+fn a_split_day_merges_into_the_bytes_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    gen_day(&["--orders", "3000", "--seed", "11"], &day);
+    let (ledger, bank) = (day.join("ledger.csv"), day.join("bank.csv"));
+    let single = tmp.path().join("single");
+    let code = whole(&ledger, &bank, RULES, &single, &[]);
+    let (merged, merge_code) = partitioned(&ledger, &bank, RULES, 4, tmp.path(), &[]);
+    assert_eq!(merge_code, code);
+    assert_same(&single, &merged);
+    let s = summary(&merged);
+    assert!(
+        s["outputs"]["matched.csv"]["ledger"]["count"].as_u64().unwrap() > 2500,
+        "{s}"
+    );
+    // Every partition holds some rows, and their runs name the original files and lines.
+    let parts = tmp.path().join("parts");
+    let mut run_ids = Vec::new();
+    for k in 1..=4 {
+        let results = parts.join(format!("part-{k:04}/results"));
+        let part = summary(&results);
+        assert!(
+            part["inputs"]["ledger"]["records"]["count"].as_u64().unwrap() > 300,
+            "{part}"
+        );
+        assert_eq!(part["inputs"]["ledger"]["path"], s["inputs"]["ledger"]["path"]);
+        run_ids.push(part["run_id"].clone());
+        for r in rows(&results.join("unmatched.csv")) {
+            assert!(rows(&single.join("unmatched.csv")).contains(&r), "{r:?}");
+        }
+    }
+    // One audit record of the merge, naming the partition runs.
+    let audit = std::fs::read_to_string(tmp.path().join("audit.log")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    let entry = last.get("entry").unwrap_or(&last);
+    assert_eq!(entry["kind"], "merge", "{entry}");
+    assert_eq!(entry["event"], "published", "{entry}");
+    assert_eq!(entry["run_id"], s["run_id"]);
+    let named: Vec<serde_json::Value> = entry["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["run_id"].clone())
+        .collect();
+    assert_eq!(named, run_ids);
+    // The merged results are recorded as published: `recon verify` accepts them.
+    recon().arg("verify").arg(&merged).assert().code(0);
+}
+
+#[test]
+fn a_settlement_day_split_by_merchant_merges_into_the_bytes_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    gen_day(&["--orders", "2000", "--mode", "settlement", "--seed", "5"], &day);
+    let (bill, bank) = (day.join("bill.csv"), day.join("bank.csv"));
+    let single = tmp.path().join("single");
+    let code = whole(&bill, &bank, SETTLEMENT_RULES, &single, &[]);
+    let (merged, merge_code) = partitioned(&bill, &bank, SETTLEMENT_RULES, 3, tmp.path(), &[]);
+    assert_eq!(merge_code, code);
+    assert_same(&single, &merged);
+    assert!(summary(&merged)["batches"]["settled"].as_u64().unwrap() > 0);
+}
+
+/// The ledger of examples/basic with line 5's amount unreadable.
+fn bad_ledger(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(common::root().join("examples/basic/ledger.csv")).unwrap();
+    let text = text.replace("300.00,2026-11-24 12:00:00", "3x0.00,2026-11-24 12:00:00");
+    let path = dir.join("ledger.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn unreadable_rows_keep_their_original_lines_through_a_partition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = bad_ledger(tmp.path());
+    let bank = common::root().join("examples/basic/bank.csv");
+    let located = format!("{}:5:", ledger.display());
+    // Refused whole, as a run refuses it, naming the original file and line.
+    let out = recon()
+        .args(["split", "--rules", RULES, "--parts", "2", "--ledger"])
+        .arg(&ledger)
+        .arg("--bank")
+        .arg(&bank)
+        .arg("--out")
+        .arg(tmp.path().join("refused"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(&located), "{}", stderr(&out));
+    assert!(!tmp.path().join("refused").exists());
+    // Set aside: the partition's run names the original line, in its error and in rejected.csv.
+    let parts = tmp.path().join("parts");
+    recon()
+        .args([
+            "split",
+            "--date",
+            DATE,
+            "--rules",
+            RULES,
+            "--parts",
+            "2",
+            "--skip-bad-rows",
+            "--ledger",
+        ])
+        .arg(&ledger)
+        .arg("--bank")
+        .arg(&bank)
+        .arg("--out")
+        .arg(&parts)
+        .assert()
+        .code(0);
+    let first = parts.join("part-0001");
+    let out = recon()
+        .args(["run", "--rules", RULES, "--part"])
+        .arg(&first)
+        .arg("--out")
+        .arg(first.join("results"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(&located), "{}", stderr(&out));
+    let single = tmp.path().join("single");
+    whole(&ledger, &bank, RULES, &single, &["--skip-bad-rows"]);
+    std::fs::remove_dir_all(&parts).unwrap();
+    let (merged, _) = partitioned(&ledger, &bank, RULES, 2, tmp.path(), &["--skip-bad-rows"]);
+    assert_eq!(rows(&merged.join("rejected.csv"))[0]["line"], "5");
+    assert_same(&single, &merged);
+}
+
+#[test]
+fn merge_refuses_partitions_that_do_not_cover_the_day_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ledger, bank) = (
+        common::root().join("examples/basic/ledger.csv"),
+        common::root().join("examples/basic/bank.csv"),
+    );
+    let (merged, _) = partitioned(&ledger, &bank, RULES, 3, tmp.path(), &[]);
+    let parts = tmp.path().join("parts");
+    let merge = |out: &str| {
+        recon()
+            .arg("merge")
+            .arg(&parts)
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .output()
+            .unwrap()
+    };
+    // A partition not run.
+    std::fs::rename(parts.join("part-0002/results"), tmp.path().join("aside")).unwrap();
+    let out = merge("again");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("partition 2 has no results"),
+        "{}",
+        stderr(&out)
+    );
+    // A partition run for another date.
+    let other = recon()
+        .args(["run", "--rules", RULES, "--date", "2026-11-25", "--part"])
+        .arg(parts.join("part-0002"))
+        .arg("--out")
+        .arg(parts.join("part-0002/results"))
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        stderr(&other).contains("split for 2026-11-24"),
+        "{}",
+        stderr(&other)
+    );
+    // A partition missing.
+    std::fs::rename(tmp.path().join("aside"), parts.join("part-0002/results")).unwrap();
+    std::fs::rename(parts.join("part-0003"), tmp.path().join("part-0003")).unwrap();
+    let out = merge("again");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("part-0003 is missing"), "{}", stderr(&out));
+    assert!(!tmp.path().join("again").exists());
+    // A partition of another split.
+    std::fs::rename(tmp.path().join("part-0003"), parts.join("part-0003")).unwrap();
+    let manifest = parts.join("part-0003/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let sha = summary(&merged)["inputs"]["bank"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(&manifest, text.replace(&sha, &"0".repeat(64))).unwrap();
+    let out = merge("again");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("partitions of different splits"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn rules_say_how_a_day_is_partitioned_or_why_it_cannot_be() {
+    let out = recon().args(["rules", "check", RULES]).output().unwrap();
+    assert!(
+        common::stdout(&out).contains("partitions: by merchant"),
+        "{}",
+        common::stdout(&out)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::root().join(RULES)).unwrap();
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        text.replace("on = [\"merchant\", \"amount\"]", "on = [\"amount\"]"),
+    )
+    .unwrap();
+    let out = recon().args(["rules", "check"]).arg(&rules).output().unwrap();
+    assert!(
+        common::stdout(&out).contains(
+            "partitions: none: stage \"merchant-amount-time\" pairs rows of any key and any merchant"
+        ),
+        "{}",
+        common::stdout(&out)
+    );
+    let out = recon()
+        .args(["split", "--parts", "2", "--rules"])
+        .arg(&rules)
+        .args([
+            "--ledger",
+            "examples/basic/ledger.csv",
+            "--bank",
+            "examples/basic/bank.csv",
+            "--out",
+        ])
+        .arg(tmp.path().join("parts"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("this day cannot be partitioned: stage"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_day_over_the_memory_limit_runs_in_partitions_with_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    gen_day(&["--orders", "2000", "--seed", "3"], &day);
+    let (ledger, bank) = (day.join("ledger.csv"), day.join("bank.csv"));
+    let single = tmp.path().join("single");
+    let code = whole(&ledger, &bank, RULES, &single, &[]);
+    let spill = tmp.path().join("spill");
+    let out = recon()
+        .args([
+            "run",
+            "--date",
+            DATE,
+            "--rules",
+            RULES,
+            "--memory-limit",
+            "1M",
+            "--ledger",
+        ])
+        .arg(&ledger)
+        .arg("--bank")
+        .arg(&bank)
+        .arg("--out")
+        .arg(tmp.path().join("limited"))
+        .arg("--spill-dir")
+        .arg(&spill)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("more than --memory-limit 1 MiB: reconciling it in"),
+        "{}",
+        stderr(&out)
+    );
+    assert_same(&single, &tmp.path().join("limited"));
+    assert_eq!(
+        std::fs::read_dir(&spill).unwrap().count(),
+        0,
+        "spill files left behind"
+    );
+    // A failed partitioned run leaves no spill files either, and earlier results untouched.
+    let bad = bad_ledger(tmp.path());
+    let out = recon()
+        .args(["run", "--rules", RULES, "--memory-limit", "1K", "--ledger"])
+        .arg(&bad)
+        .args(["--bank", "examples/basic/bank.csv", "--out"])
+        .arg(tmp.path().join("limited"))
+        .arg("--spill-dir")
+        .arg(&spill)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("{}:5:", bad.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(&spill).unwrap().count(),
+        0,
+        "spill files left behind"
+    );
+    assert_same(&single, &tmp.path().join("limited"));
+}
