@@ -147,6 +147,11 @@ fn per_order_statements_get_no_batch_stage() {
             "examples/three-way/ledger.csv",
             "examples/three-way/wechat_bill.csv",
         ),
+        // Two credits, each one ledger row's amount: payments, not batches.
+        (
+            "tests/data/profiles/alipay_ledger.csv",
+            "tests/data/samples/alipay_example-alipay-records.csv",
+        ),
     ] {
         let dir = tmp.path().join(ledger.replace('/', "_"));
         std::fs::create_dir_all(&dir).unwrap();

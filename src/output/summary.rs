@@ -325,6 +325,17 @@ impl FeeFacts {
         };
     }
 
+    /// The sums per currency, as `set_sums` was given them (one currency's
+    /// sums without a `currencies` map are CNY's).
+    pub fn by_currency(&self) -> BTreeMap<Currency, FeeSums> {
+        if self.currencies.is_empty() {
+            return self.sums.iter().map(|s| (Currency::CNY, s.clone())).collect();
+        }
+        (self.currencies.iter())
+            .filter_map(|(code, s)| Some((Currency::new(code)?, s.clone())))
+            .collect()
+    }
+
     /// The variances' total as shown to a person: `1.10`, or per currency
     /// (`1.10 CNY, 2.00 USD`) when there are several.
     pub fn variance_text(&self) -> String {

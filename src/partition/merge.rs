@@ -25,8 +25,8 @@ use crate::output::reports::{self, ViewRequest};
 use crate::output::resolutions::ResolutionStatus;
 use crate::output::review::ReviewStatus;
 use crate::output::summary::{
-    self, AuditMark, BatchCounts, CurrencyConservation, FeeFacts, FeeSums, InputFacts, OpenFacts,
-    PeriodFacts, SideCounts, StageCount, Summary,
+    self, AuditMark, BatchCounts, CurrencyConservation, FeeFacts, InputFacts, OpenFacts, PeriodFacts,
+    SideCounts, StageCount, Summary,
 };
 use crate::output::tables::{OutputFile, SideTallies};
 use crate::output::{fees, resolutions, review};
@@ -259,12 +259,6 @@ pub fn merge(
             ("bank", manifest.bank.path.clone(), manifest.bank.sha256.clone()),
         ],
     })
-}
-
-fn add_fees(into: &mut FeeSums, more: &FeeSums) {
-    into.expected += more.expected;
-    into.actual += more.actual;
-    into.variance_total += more.variance_total;
 }
 
 fn now() -> String {
@@ -557,12 +551,15 @@ impl Totals {
                 let into = t.fees.get_or_insert_with(FeeFacts::default);
                 into.checked += f.checked;
                 into.variances += f.variances;
-                if let Some(sums) = &f.sums {
-                    add_fees(into.sums.get_or_insert_with(FeeSums::default), sums);
+                // Fees of different currencies are never added up.
+                let mut sums = into.by_currency();
+                for (currency, part) in f.by_currency() {
+                    let sum = sums.entry(currency).or_default();
+                    sum.expected += part.expected;
+                    sum.actual += part.actual;
+                    sum.variance_total += part.variance_total;
                 }
-                for (currency, sums) in &f.currencies {
-                    add_fees(into.currencies.entry(currency.clone()).or_default(), sums);
-                }
+                into.set_sums(sums);
             }
             t.review += p.review;
             for (reason, counts) in &p.unmatched_by_reason {

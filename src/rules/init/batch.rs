@@ -69,25 +69,32 @@ pub(super) fn advise(l: &SideDraft, b: &SideDraft, zone: Tz) -> Option<BatchAdvi
         }
     }
     let ledger = records(l, Side::Ledger, &ledger_plan);
-    let credits: Vec<Record> = records(b, Side::Bank, &b.plan)
+    let statement = records(b, Side::Bank, &b.plan);
+    // Far fewer statement rows than ledger rows: at least two ledger rows a statement row.
+    if ledger.len() < 2 * statement.len() {
+        return None;
+    }
+    let credits: Vec<Record> = statement
         .into_iter()
         .filter(|r| r.amount > Decimal::ZERO && r.time.is_some())
         .collect();
-    // Far fewer credits than rows: at least two rows a credit.
-    if credits.is_empty() || ledger.len() < 2 * credits.len() {
+    if credits.is_empty() {
         return None;
     }
     let slot = ledger_plan.columns.fee_slot();
     let mut groups: BTreeMap<NaiveDate, Vec<(&str, Decimal)>> = BTreeMap::new();
-    let mut nets: BTreeMap<(&str, NaiveDate), Decimal> = BTreeMap::new();
+    let mut nets: BTreeMap<(&str, NaiveDate), (Decimal, usize)> = BTreeMap::new();
     for r in ledger.iter().filter(|r| !r.merchant().is_empty()) {
         let Some(t) = r.time else { continue };
         let net = r.amount - slot.map_or(Decimal::ZERO, |s| r.fee(s));
-        *nets
+        let group = nets
             .entry((r.merchant(), BusinessDay::date_of(zone, t)))
-            .or_default() += net;
+            .or_default();
+        group.0 += net;
+        group.1 += 1;
     }
-    for ((m, day), net) in nets {
+    // A credit paying a single row is a payment, not a batch: only groups of several rows count.
+    for ((m, day), (net, _)) in nets.into_iter().filter(|(_, (_, n))| *n >= 2) {
         groups.entry(day).or_default().push((m, net));
     }
     let tolerance: Decimal = TOLERANCE.parse().expect("a decimal");
