@@ -554,10 +554,7 @@ impl Totals {
                 // Fees of different currencies are never added up.
                 let mut sums = into.by_currency();
                 for (currency, part) in f.by_currency() {
-                    let sum = sums.entry(currency).or_default();
-                    sum.expected += part.expected;
-                    sum.actual += part.actual;
-                    sum.variance_total += part.variance_total;
+                    add_fees(sums.entry(currency).or_default(), &part);
                 }
                 into.set_sums(sums);
             }
