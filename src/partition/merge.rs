@@ -25,8 +25,8 @@ use crate::output::reports::{self, ViewRequest};
 use crate::output::resolutions::ResolutionStatus;
 use crate::output::review::ReviewStatus;
 use crate::output::summary::{
-    self, AuditMark, BatchCounts, CurrencyConservation, FeeFacts, InputFacts, OpenFacts, PeriodFacts,
-    SideCounts, StageCount, Summary,
+    self, AuditMark, BatchCounts, CurrencyConservation, FeeFacts, FeeSums, InputFacts, OpenFacts,
+    PeriodFacts, SideCounts, StageCount, Summary,
 };
 use crate::output::tables::{OutputFile, SideTallies};
 use crate::output::{fees, resolutions, review};
@@ -259,6 +259,12 @@ pub fn merge(
             ("bank", manifest.bank.path.clone(), manifest.bank.sha256.clone()),
         ],
     })
+}
+
+fn add_fees(into: &mut FeeSums, more: &FeeSums) {
+    into.expected += more.expected;
+    into.actual += more.actual;
+    into.variance_total += more.variance_total;
 }
 
 fn now() -> String {
