@@ -290,12 +290,12 @@ pub struct FeeFacts {
     pub sums: Option<FeeSums>,
     /// The sums per currency, when any checked row is in another currency than CNY
     /// (fees of different currencies are never added up).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub currencies: BTreeMap<String, FeeSums>,
 }
 
 /// Sums of the fee check in one currency.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct FeeSums {
     /// Sum of the expected fees of the checked rows.
     #[serde(with = "rust_decimal::serde::str")]
@@ -323,6 +323,34 @@ impl FeeFacts {
             1 => sums.into_values().next(),
             _ => None,
         };
+    }
+
+    /// Adds another part's check (`recon merge`), currency by currency.
+    pub fn merge(&mut self, other: &FeeFacts) {
+        self.checked += other.checked;
+        self.variances += other.variances;
+        let mut sums: BTreeMap<Currency, FeeSums> = BTreeMap::new();
+        for part in [&*self, other] {
+            for (code, s) in part.by_currency() {
+                let into = sums.entry(code).or_default();
+                into.expected += s.expected;
+                into.actual += s.actual;
+                into.variance_total += s.variance_total;
+            }
+        }
+        self.currencies.clear();
+        self.set_sums(sums);
+    }
+
+    /// The sums per currency (CNY when only the top-level sums are there).
+    fn by_currency(&self) -> Vec<(Currency, FeeSums)> {
+        if self.currencies.is_empty() {
+            return self.sums.iter().map(|s| (Currency::CNY, s.clone())).collect();
+        }
+        self.currencies
+            .iter()
+            .filter_map(|(code, s)| Some((Currency::new(code)?, s.clone())))
+            .collect()
     }
 
     /// The variances' total as shown to a person: `1.10`, or per currency

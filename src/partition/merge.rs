@@ -549,11 +549,7 @@ impl Totals {
             }
             if let Some(f) = &p.fees {
                 let into = t.fees.get_or_insert_with(FeeFacts::default);
-                into.checked += f.checked;
-                into.variances += f.variances;
-                into.expected += f.expected;
-                into.actual += f.actual;
-                into.variance_total += f.variance_total;
+                into.merge(f);
             }
             t.review += p.review;
             for (reason, counts) in &p.unmatched_by_reason {
@@ -610,11 +606,9 @@ impl Totals {
         }
         let conservation = summary::conservation(&read, &SideTallies::default(), outputs);
         let rejected = self.open.rejected;
-        let fee_variances = self.fees.as_ref().is_some_and(|f| f.variances > 0);
+        // Fee variances are counted among the parts' exceptions and open items.
         let open = self.open;
-        let status = if fee_variances {
-            "exceptions"
-        } else if rejected == 0 && self.exceptions == 0 {
+        let status = if rejected == 0 && self.exceptions == 0 {
             "reconciled"
         } else if open.rows + open.rejected + open.review_flags == 0 {
             "closed"
