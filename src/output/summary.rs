@@ -325,30 +325,13 @@ impl FeeFacts {
         };
     }
 
-    /// Adds another part's check (`recon merge`), currency by currency.
-    pub fn merge(&mut self, other: &FeeFacts) {
-        self.checked += other.checked;
-        self.variances += other.variances;
-        let mut sums: BTreeMap<Currency, FeeSums> = BTreeMap::new();
-        for part in [&*self, other] {
-            for (code, s) in part.by_currency() {
-                let into = sums.entry(code).or_default();
-                into.expected += s.expected;
-                into.actual += s.actual;
-                into.variance_total += s.variance_total;
-            }
-        }
-        self.currencies.clear();
-        self.set_sums(sums);
-    }
-
-    /// The sums per currency (CNY when only the top-level sums are there).
-    fn by_currency(&self) -> Vec<(Currency, FeeSums)> {
+    /// The sums per currency, as `set_sums` was given them (one currency's
+    /// sums without a `currencies` map are CNY's).
+    pub fn by_currency(&self) -> BTreeMap<Currency, FeeSums> {
         if self.currencies.is_empty() {
             return self.sums.iter().map(|s| (Currency::CNY, s.clone())).collect();
         }
-        self.currencies
-            .iter()
+        (self.currencies.iter())
             .filter_map(|(code, s)| Some((Currency::new(code)?, s.clone())))
             .collect()
     }

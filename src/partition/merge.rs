@@ -549,7 +549,17 @@ impl Totals {
             }
             if let Some(f) = &p.fees {
                 let into = t.fees.get_or_insert_with(FeeFacts::default);
-                into.merge(f);
+                into.checked += f.checked;
+                into.variances += f.variances;
+                // Fees of different currencies are never added up.
+                let mut sums = into.by_currency();
+                for (currency, part) in f.by_currency() {
+                    let sum = sums.entry(currency).or_default();
+                    sum.expected += part.expected;
+                    sum.actual += part.actual;
+                    sum.variance_total += part.variance_total;
+                }
+                into.set_sums(sums);
             }
             t.review += p.review;
             for (reason, counts) in &p.unmatched_by_reason {
