@@ -619,11 +619,9 @@ impl Totals {
         }
         let conservation = summary::conservation(&read, &SideTallies::default(), outputs);
         let rejected = self.open.rejected;
-        let fee_variances = self.fees.as_ref().is_some_and(|f| f.variances > 0);
+        // Fee variances are counted among the parts' exceptions and open items.
         let open = self.open;
-        let status = if fee_variances {
-            "exceptions"
-        } else if rejected == 0 && self.exceptions == 0 {
+        let status = if rejected == 0 && self.exceptions == 0 {
             "reconciled"
         } else if open.rows + open.rejected + open.review_flags == 0 {
             "closed"
