@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context};
 use chrono::Utc;
 
 use super::{Format, Outcome};
-use crate::audit::entry::{self, Common, InputDigest, OutputDigest, ReviewCounts, RunEntry};
+use crate::audit::entry::{self, Common, InputDigest, ReviewCounts, RunEntry};
 use crate::audit::{self, Log};
 use crate::output::summary::AuditMark;
 use crate::partition::merge::{merge, MergeRequest, PartRun};
@@ -166,19 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 })
                 .collect(),
             rules: Some(summary.rules.clone()),
-            outputs: outcome
-                .published
-                .iter()
-                .map(|(name, sha256)| {
-                    let tallies = summary.outputs.get(name.as_str());
-                    let digest = OutputDigest {
-                        sha256: sha256.clone(),
-                        ledger: tallies.map(|t| t.ledger),
-                        bank: tallies.map(|t| t.bank),
-                    };
-                    (name.clone(), digest)
-                })
-                .collect(),
+            outputs: super::run_cmd::output_digests(&outcome.published, summary),
             review: Some(ReviewCounts {
                 items: summary.confirmations.items,
                 confirmed: 0,

@@ -16,7 +16,7 @@ use crate::audit::{self, Log};
 use crate::crypto::Sm4Key;
 use crate::interrupt::{self, Stopped};
 use crate::output::mask::{redact_numbers, View};
-use crate::output::summary::{label, AuditMark};
+use crate::output::summary::{label, AuditMark, Summary};
 use crate::partition::manifest::Manifest;
 use crate::partition::spill::{self, Budget};
 use crate::rules::report::Lang;
@@ -575,10 +575,13 @@ fn started_entry(request: &RunRequest, facts: &Started, started: DateTime<Utc>) 
     }
 }
 
-fn finished(request: &RunRequest, outcome: &RunOutcome, code: Outcome, started: DateTime<Utc>) -> RunEntry {
-    let summary = &outcome.summary;
-    let outputs = outcome
-        .published
+/// The audit line's record of each published file: its SHA-256 and, for the
+/// result CSVs, the rows of each side it holds (from the summary).
+pub(super) fn output_digests(
+    published: &BTreeMap<String, String>,
+    summary: &Summary,
+) -> BTreeMap<String, OutputDigest> {
+    published
         .iter()
         .map(|(name, sha256)| {
             let tallies = summary.outputs.get(name.as_str());
@@ -589,7 +592,12 @@ fn finished(request: &RunRequest, outcome: &RunOutcome, code: Outcome, started: 
             };
             (name.clone(), digest)
         })
-        .collect();
+        .collect()
+}
+
+fn finished(request: &RunRequest, outcome: &RunOutcome, code: Outcome, started: DateTime<Utc>) -> RunEntry {
+    let summary = &outcome.summary;
+    let outputs = output_digests(&outcome.published, summary);
     RunEntry {
         role: summary.role.as_ref().map(|r| r.name.clone()),
         inputs: summary
