@@ -467,13 +467,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         })
         .collect();
     let fee_csv = fee_csv.map(|csv| owned(view.apply_csv(&csv)).unwrap_or(csv));
-    let mut more_sheets = vec![
-        (review::FILE_NAME, review_csv.as_slice()),
-        (resolutions::FILE_NAME, resolutions_csv.as_slice()),
-    ];
-    if let Some(csv) = &fee_csv {
-        more_sheets.push((fees::FILE_NAME, csv.as_slice()));
-    }
+    let more_sheets = reports::worklist_sheets(&review_csv, &resolutions_csv, fee_csv.as_deref());
     let views = reports::build(
         masked,
         &ViewRequest {

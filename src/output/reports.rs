@@ -43,6 +43,21 @@ pub struct ViewRequest<'a> {
     pub more_sheets: &'a [(&'a str, &'a [u8])],
 }
 
+/// The worklist files a workbook shows beside the result CSVs: review.csv,
+/// resolutions.csv and, when fees are checked, fee_variances.csv.
+pub fn worklist_sheets<'a>(
+    review: &'a [u8],
+    resolutions: &'a [u8],
+    fees: Option<&'a [u8]>,
+) -> Vec<(&'static str, &'a [u8])> {
+    let mut sheets = vec![
+        (super::review::FILE_NAME, review),
+        (super::resolutions::FILE_NAME, resolutions),
+    ];
+    sheets.extend(fees.map(|csv| (super::fees::FILE_NAME, csv)));
+    sheets
+}
+
 /// The views, ready to publish.
 pub struct Views {
     /// The result CSVs after column templates.

@@ -203,13 +203,7 @@ pub fn merge(
         },
     );
     let summary_json = summary.to_json();
-    let mut more_sheets = vec![
-        (review::FILE_NAME, review_csv.as_slice()),
-        (resolutions::FILE_NAME, resolutions_csv.as_slice()),
-    ];
-    if let Some(csv) = &fee_csv {
-        more_sheets.push((fees::FILE_NAME, csv.as_slice()));
-    }
+    let more_sheets = reports::worklist_sheets(&review_csv, &resolutions_csv, fee_csv.as_deref());
     let views = reports::build(
         outputs,
         &ViewRequest {
