@@ -87,6 +87,9 @@ accepts for them, with a comment on every choice:
     (a bank writing UTC next to a Beijing-time ledger gets timezone = \"UTC\");
   - match stages: key, split, and a fallback on amount and time (and merchant, when the
     merchant columns share values).
+  - a batch stage instead, when the statement holds far fewer credits than the ledger has
+    rows and most credits are the net of one merchant's rows on one business day paid T+N
+    (group_by merchant, settle = \"T+N\", the fee column netted; see docs/formats.md).
 An existing file is never overwritten unless --force is given.
 
 Examples:
