@@ -325,3 +325,15 @@ pub fn rules_in_log(contents: &crate::audit::Contents) -> Option<(PathBuf, Optio
         Some((PathBuf::from(path), date))
     })
 }
+
+/// Opens DIR/NAME, a CSV a run wrote, with an error that says what DIR should be.
+pub fn results_csv(dir: &Path, name: &str) -> anyhow::Result<csv::Reader<std::fs::File>> {
+    let path = dir.join(name);
+    csv::Reader::from_path(&path).with_context(|| {
+        format!(
+            "{}: cannot read (is {} a results directory written by recon run?)",
+            path.display(),
+            dir.display()
+        )
+    })
+}

@@ -177,13 +177,7 @@ struct Found {
 /// Looks `item` up in DIR/review.csv; explains why when it is not there.
 fn find(dir: &Path, item: &str) -> anyhow::Result<Found> {
     let path = dir.join(review::FILE_NAME);
-    let mut reader = csv::Reader::from_path(&path).with_context(|| {
-        format!(
-            "{}: cannot read (is {} a results directory written by recon run?)",
-            path.display(),
-            dir.display()
-        )
-    })?;
+    let mut reader = acting::results_csv(dir, review::FILE_NAME)?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| headers.iter().position(|h| h == name);
     let (Some(at_item), Some(at_kind), Some(at_identity)) =

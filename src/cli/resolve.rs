@@ -243,13 +243,7 @@ fn parse_item(text: &str) -> anyhow::Result<String> {
 /// DIR/resolutions.csv by item.
 fn read_rows(dir: &Path) -> anyhow::Result<BTreeMap<String, Row>> {
     let path = dir.join(resolutions::FILE_NAME);
-    let mut reader = csv::Reader::from_path(&path).with_context(|| {
-        format!(
-            "{}: cannot read (is {} a results directory written by recon run?)",
-            path.display(),
-            dir.display()
-        )
-    })?;
+    let mut reader = acting::results_csv(dir, resolutions::FILE_NAME)?;
     let headers = reader.headers()?.clone();
     for needed in ["item", "status", "fingerprint", "side", "amount", "resolution_id"] {
         if !headers.iter().any(|h| h == needed) {
