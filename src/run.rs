@@ -454,6 +454,13 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     if let Some(cut) = cut {
         (review_csv, fee_csv) = cut.into_summary(&mut summary, &view);
     }
+    // Nothing below reads the records or the matching again: they are freed
+    // now, on the pool, so that the last step (report.html, the files still
+    // in memory) does not hold them too. That step held the run's peak memory.
+    drop(set_aside);
+    let done_with = (scope, result, causes, prints, resolved, review_items, rejected);
+    let sources = (ledger, bank, carry);
+    rayon::spawn(move || drop((done_with, sources)));
     progress.next();
     let summary_json = summary.to_json();
     // Masking first: every view below is built from the CSVs as the role sees them.

@@ -250,10 +250,11 @@ impl<'a> CarriedColumns<'a> {
         }
     }
 
-    /// The record's carried values, one per column of `names`.
-    fn values<'r>(&'r self, record: &'r Record) -> impl Iterator<Item = &'r str> {
+    /// The record's carried values, one per column of `names`, given the
+    /// record's own carried values (`Record::carried`, read once per row).
+    fn values<'r>(&'r self, record: &'r Record, own: &'r [&'r str]) -> impl Iterator<Item = &'r str> {
         self.values[record.side as usize].iter().map(move |v| match *v {
-            CarriedValue::Own(i) => record.carried().nth(i).unwrap_or_default(),
+            CarriedValue::Own(i) => own.get(i).copied().unwrap_or_default(),
             CarriedValue::Source if record.origin == Origin::CarriedIn => self.sources[record.side as usize],
             CarriedValue::Currency => record.currency.as_str(),
             CarriedValue::Source | CarriedValue::Empty => "",
@@ -269,9 +270,14 @@ const COMMON: [&str; 6] = ["side", "line", "key", "amount", "time", "merchant"];
 struct Sheet<W: Write> {
     writer: csv::Writer<W>,
     tallies: SideTallies,
-    currencies: CurrencyTallies,
+    /// Per currency, in the order first met (a day has one or two): turned
+    /// into `CurrencyTallies` at the end, so a row costs no map lookup.
+    currencies: Vec<(Currency, SideTallies)>,
     times: ZonedWriter,
-    /// Reused for numbers and times, so rows allocate nothing.
+    /// The row being written, handed to the csv writer whole: its fast path
+    /// copies a record that needs no quoting in one go instead of field by field.
+    record: csv::ByteRecord,
+    /// Reused for times, so rows allocate nothing.
     scratch: String,
 }
 
@@ -376,8 +382,9 @@ impl<W: Write> Sheet<W> {
                 .buffer_capacity(SHEET_BUFFER)
                 .from_writer(sink),
             tallies: SideTallies::default(),
-            currencies: CurrencyTallies::new(),
+            currencies: Vec::new(),
             times: ZonedWriter::new(zone),
+            record: csv::ByteRecord::new(),
             scratch: String::new(),
         }
     }
@@ -385,53 +392,108 @@ impl<W: Write> Sheet<W> {
     /// The rows written and their tallies.
     fn into_parts(self) -> (W, SideTallies, CurrencyTallies) {
         let sink = self.writer.into_inner().map_err(|_| ()).expect(DEFERRED);
-        (sink, self.tallies, self.currencies)
+        let mut currencies = CurrencyTallies::new();
+        for (currency, t) in self.currencies {
+            let sum = currencies.entry(currency).or_default();
+            sum.ledger += t.ledger;
+            sum.bank += t.bank;
+        }
+        (sink, self.tallies, currencies)
     }
 
     /// Writes one record row: `before` columns, the common ones, `after`, then carried values.
     fn row(&mut self, record: &Record, before: &[&str], after: &[&str], carry: &CarriedColumns) {
-        use std::fmt::Write as _;
         self.tallies.side_mut(record.side).add(record.amount);
-        self.currencies
-            .entry(record.currency)
-            .or_default()
-            .side_mut(record.side)
-            .add(record.amount);
-        for field in before {
-            self.field(field);
+        let at = match self.currencies.iter().position(|(c, _)| *c == record.currency) {
+            Some(at) => at,
+            None => {
+                self.currencies.push((record.currency, SideTallies::default()));
+                self.currencies.len() - 1
+            }
+        };
+        self.currencies[at].1.side_mut(record.side).add(record.amount);
+        // Key, merchant and carried values, read from the packed text once.
+        let mut values = record.text.values();
+        let (key, merchant) = (values.next().unwrap_or(""), values.next().unwrap_or(""));
+        let mut first = [""; OWN_VALUES];
+        let mut count = 0;
+        let mut more = Vec::new();
+        for value in values {
+            match first.get_mut(count) {
+                Some(slot) => *slot = value,
+                None => more.push(value),
+            }
+            count += 1;
         }
-        self.field(record.side.name());
-        self.scratch.clear();
-        let _ = write!(self.scratch, "{}", record.line);
-        self.scratch_field();
-        self.field(record.key());
-        self.scratch.clear();
-        let _ = write!(self.scratch, "{}", record.amount);
-        self.scratch_field();
+        let all: Vec<&str>;
+        let own: &[&str] = if more.is_empty() {
+            &first[..count]
+        } else {
+            all = first.iter().copied().chain(more).collect();
+            &all
+        };
+        let record_out = &mut self.record;
+        record_out.clear();
+        for field in before {
+            record_out.push_field(safe(field).as_bytes());
+        }
+        record_out.push_field(record.side.name().as_bytes());
+        record_out.push_field(itoa::Buffer::new().format(record.line).as_bytes());
+        record_out.push_field(safe(key).as_bytes());
+        let mut amount = [0u8; DECIMAL_TEXT];
+        record_out.push_field(decimal_text(record.amount, &mut amount));
         self.scratch.clear();
         if let Some(t) = record.time {
             self.times.write(t, &mut self.scratch);
         }
-        self.scratch_field();
-        self.field(record.merchant());
+        record_out.push_field(self.scratch.as_bytes());
+        record_out.push_field(safe(merchant).as_bytes());
         for field in after {
-            self.field(field);
+            record_out.push_field(safe(field).as_bytes());
         }
-        for value in carry.values(record) {
-            self.field(value);
+        for value in carry.values(record, own) {
+            record_out.push_field(safe(value).as_bytes());
         }
-        self.writer.write_record(None::<&[u8]>).expect(DEFERRED);
+        self.writer.write_byte_record(record_out).expect(DEFERRED);
     }
+}
 
-    /// Writes one field, guarded by `safe`.
-    fn field(&mut self, text: &str) {
-        self.writer.write_field(safe(text).as_bytes()).expect(DEFERRED);
-    }
+/// Carried values of a row held on the stack while it is written (more spill into a `Vec`).
+const OWN_VALUES: usize = 16;
 
-    /// Writes the scratch text (a number or a time: never a formula) as a field.
-    fn scratch_field(&mut self) {
-        self.writer.write_field(self.scratch.as_bytes()).expect(DEFERRED);
+/// Room for any `Decimal` as text: 29 digits, a sign, a point and a leading zero.
+const DECIMAL_TEXT: usize = 32;
+
+/// `amount` as `Decimal`'s `Display` writes it (every digit of its scale,
+/// `-` on any negative value, `-0.00` included), into `buf`, without going
+/// through `fmt`.
+fn decimal_text(amount: Decimal, buf: &mut [u8; DECIMAL_TEXT]) -> &[u8] {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(amount.mantissa().unsigned_abs()).as_bytes();
+    let scale = amount.scale() as usize;
+    let mut len = 0;
+    let mut push = |bytes: &[u8]| {
+        buf[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    if amount.is_sign_negative() {
+        push(b"-");
     }
+    if scale == 0 {
+        push(digits);
+    } else if digits.len() > scale {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        push(whole);
+        push(b".");
+        push(fraction);
+    } else {
+        push(b"0.");
+        for _ in digits.len()..scale {
+            push(b"0");
+        }
+        push(digits);
+    }
+    &buf[..len]
 }
 
 /// `M000001`: the 1-based match number, zero-padded.
@@ -776,6 +838,34 @@ mod tests {
         }
         for plain in ["-12.50", "+5", "-0", "P001", "", "a=b", " =1"] {
             assert_eq!(safe(plain), plain, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn decimal_text_writes_what_display_writes() {
+        let mut values: Vec<Decimal> = [
+            "0",
+            "0.00",
+            "1129.51",
+            "-15.3",
+            "0.001",
+            "-0.5",
+            "100",
+            "12345678901234567890",
+            "79228162514264337593543950335",
+            "-7.9228162514264337593543950335",
+            "0.0000000000000000000000000001",
+        ]
+        .iter()
+        .map(|t| Decimal::from_str_exact(t).unwrap())
+        .collect();
+        let mut negative_zero = Decimal::new(0, 2);
+        negative_zero.set_sign_negative(true);
+        values.push(negative_zero);
+        for value in values {
+            let mut buf = [0u8; DECIMAL_TEXT];
+            let text = std::str::from_utf8(decimal_text(value, &mut buf)).unwrap();
+            assert_eq!(text, value.to_string(), "{value:?}");
         }
     }
 
