@@ -51,19 +51,7 @@ impl Groups {
         H: Fn(&'r Record) -> Option<u64> + Sync,
         T: Fn(&'r Record) -> &'r str + Sync,
     {
-        let mut entries: Vec<Entry> = Side::BOTH
-            .into_par_iter()
-            .flat_map(|side| {
-                let free = free.of(side);
-                let hash = &hash;
-                sides
-                    .of(side)
-                    .par_iter()
-                    .enumerate()
-                    .filter(move |&(i, _)| free[i])
-                    .filter_map(move |(i, r)| hash(r).map(|h| entry(h, r, i)))
-            })
-            .collect();
+        let mut entries = entries(sides, free, &hash);
         entries.par_sort_unstable();
         let texts = |e: &Entry| text(&sides.of(e.side)[e.index]);
         let mut members = Vec::with_capacity(entries.len());
@@ -127,6 +115,66 @@ impl Groups {
     fn group(&self, s: Span) -> Group<'_> {
         (&self.members[s.start..s.split], &self.members[s.split..s.end])
     }
+}
+
+/// Records per piece of `entries`.
+const PIECE: usize = 1 << 14;
+
+/// The entries of the free records that `hash` gives a value, in record
+/// order, side after side. Built in parallel pieces straight into one vector
+/// of the exact size (a first pass counts each piece's entries): collecting
+/// them from a filter held them twice, 80 MB at a million rows a side.
+fn entries<'r, H>(sides: Sides<'r>, free: &Free, hash: &H) -> Vec<Entry>
+where
+    H: Fn(&'r Record) -> Option<u64> + Sync,
+{
+    let pieces: Vec<(Side, usize)> = Side::BOTH
+        .into_iter()
+        .flat_map(|side| {
+            (0..sides.of(side).len())
+                .step_by(PIECE)
+                .map(move |start| (side, start))
+        })
+        .collect();
+    let records = |(side, start): (Side, usize)| {
+        let records = sides.of(side);
+        let end = records.len().min(start + PIECE);
+        let free = &free.of(side)[start..end];
+        records[start..end]
+            .iter()
+            .zip(free)
+            .enumerate()
+            .filter(|(_, (_, &free))| free)
+            .map(move |(i, (r, _))| (start + i, r))
+    };
+    let counts: Vec<usize> = pieces
+        .par_iter()
+        .map(|&piece| records(piece).filter(|(_, r)| hash(r).is_some()).count())
+        .collect();
+    let empty = Entry {
+        hash: 0,
+        outflow: false,
+        side: Side::Ledger,
+        seconds: 0,
+        nanos: 0,
+        line: 0,
+        index: 0,
+    };
+    let mut entries = vec![empty; counts.iter().sum()];
+    let mut outs = Vec::with_capacity(pieces.len());
+    let mut rest = &mut entries[..];
+    for &count in &counts {
+        let (out, after) = rest.split_at_mut(count);
+        outs.push(out);
+        rest = after;
+    }
+    pieces.into_par_iter().zip(outs).for_each(|(piece, out)| {
+        let made = records(piece).filter_map(|(i, r)| hash(r).map(|h| entry(h, r, i)));
+        for (slot, e) in out.iter_mut().zip(made) {
+            *slot = e;
+        }
+    });
+    entries
 }
 
 fn entry(hash: u64, r: &Record, index: usize) -> Entry {
