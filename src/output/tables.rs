@@ -268,20 +268,94 @@ const COMMON: [&str; 6] = ["side", "line", "key", "amount", "time", "merchant"];
 /// into `W`. Writing never fails: memory does not, and a `ResultFile` keeps
 /// its first error for `ResultFile::finish`.
 struct Sheet<W: Write> {
-    writer: csv::Writer<W>,
+    writer: CsvOut<W>,
     tallies: SideTallies,
     /// Per currency, in the order first met (a day has one or two): turned
     /// into `CurrencyTallies` at the end, so a row costs no map lookup.
     currencies: Vec<(Currency, SideTallies)>,
     times: ZonedWriter,
-    /// The row being written, handed to the csv writer whole: its fast path
-    /// copies a record that needs no quoting in one go instead of field by field.
-    record: csv::ByteRecord,
     /// Reused for times, so rows allocate nothing.
     scratch: String,
 }
 
-/// Bytes the csv writer gathers before passing them on to a file.
+/// CSV rows as the csv crate's `Writer` writes them by default: `,`
+/// between fields, `\n` after each row, a field quoted only when it holds
+/// `,`, `"`, `\r` or `\n`, its quotes doubled. (The crate also writes `""`
+/// for a row of one empty field; every row here has many fields.) Rows are
+/// gathered in a buffer and passed on to `W` in large writes. Written here
+/// because the crate's writer works field by field through a state machine,
+/// which was most of the cost of rendering matched.csv; the header of every
+/// sheet goes through the same code, and the tests compare both.
+struct CsvOut<W: Write> {
+    sink: W,
+    buffer: Vec<u8>,
+    /// Passed on once the buffer holds this many bytes.
+    limit: usize,
+    /// Nothing written yet on the current row.
+    row_start: bool,
+}
+
+/// The bytes that make a field quoted.
+const QUOTED: [bool; 256] = {
+    let mut quoted = [false; 256];
+    quoted[b',' as usize] = true;
+    quoted[b'"' as usize] = true;
+    quoted[b'\r' as usize] = true;
+    quoted[b'\n' as usize] = true;
+    quoted
+};
+
+impl<W: Write> CsvOut<W> {
+    fn new(sink: W, limit: usize) -> CsvOut<W> {
+        CsvOut {
+            sink,
+            buffer: Vec::with_capacity(limit + (limit >> 2)),
+            limit,
+            row_start: true,
+        }
+    }
+
+    /// Appends one field to the current row.
+    fn field(&mut self, field: &[u8]) {
+        if !self.row_start {
+            self.buffer.push(b',');
+        }
+        self.row_start = false;
+        if !field.iter().any(|&b| QUOTED[usize::from(b)]) {
+            self.buffer.extend_from_slice(field);
+            return;
+        }
+        self.buffer.push(b'"');
+        for part in field.split_inclusive(|&b| b == b'"') {
+            self.buffer.extend_from_slice(part);
+            if part.ends_with(b"\"") {
+                self.buffer.push(b'"');
+            }
+        }
+        self.buffer.push(b'"');
+    }
+
+    /// Ends the current row.
+    fn end_row(&mut self) {
+        self.buffer.push(b'\n');
+        self.row_start = true;
+        if self.buffer.len() >= self.limit {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.sink.write_all(&self.buffer).expect(DEFERRED);
+        self.buffer.clear();
+    }
+
+    fn into_inner(mut self) -> W {
+        self.flush();
+        self.sink
+    }
+}
+
+/// Bytes a sheet gathers before passing them on to a file.
 const SHEET_BUFFER: usize = 1 << 18;
 
 /// The same for a block of matched.csv, which goes to memory.
@@ -300,10 +374,10 @@ impl<'a> Sheet<Target<'a>> {
             parts.input.plan.business_zone,
             SHEET_BUFFER,
         );
-        sheet
-            .writer
-            .write_record(header(before, after, parts.carry))
-            .expect(DEFERRED);
+        for name in header(before, after, parts.carry) {
+            sheet.writer.field(name.as_bytes());
+        }
+        sheet.writer.end_row();
         Ok(sheet)
     }
 
@@ -385,20 +459,17 @@ impl<W: Write> Sheet<W> {
     /// A sheet without a header, writing into `sink` through a buffer of `buffer` bytes.
     fn on(sink: W, zone: Tz, buffer: usize) -> Sheet<W> {
         Sheet {
-            writer: csv::WriterBuilder::new()
-                .buffer_capacity(buffer)
-                .from_writer(sink),
+            writer: CsvOut::new(sink, buffer),
             tallies: SideTallies::default(),
             currencies: Vec::new(),
             times: ZonedWriter::new(zone),
-            record: csv::ByteRecord::new(),
             scratch: String::new(),
         }
     }
 
     /// The rows written and their tallies.
     fn into_parts(self) -> (W, SideTallies, CurrencyTallies) {
-        let sink = self.writer.into_inner().map_err(|_| ()).expect(DEFERRED);
+        let sink = self.writer.into_inner();
         let mut currencies = CurrencyTallies::new();
         for (currency, t) in self.currencies {
             let sum = currencies.entry(currency).or_default();
@@ -439,29 +510,28 @@ impl<W: Write> Sheet<W> {
             all = first.iter().copied().chain(more).collect();
             &all
         };
-        let record_out = &mut self.record;
-        record_out.clear();
+        let out = &mut self.writer;
         for field in before {
-            record_out.push_field(safe(field).as_bytes());
+            out.field(safe(field).as_bytes());
         }
-        record_out.push_field(record.side.name().as_bytes());
-        record_out.push_field(itoa::Buffer::new().format(record.line).as_bytes());
-        record_out.push_field(safe(key).as_bytes());
+        out.field(record.side.name().as_bytes());
+        out.field(itoa::Buffer::new().format(record.line).as_bytes());
+        out.field(safe(key).as_bytes());
         let mut amount = [0u8; DECIMAL_TEXT];
-        record_out.push_field(decimal_text(record.amount, &mut amount));
+        out.field(decimal_text(record.amount, &mut amount));
         self.scratch.clear();
         if let Some(t) = record.time {
             self.times.write(t, &mut self.scratch);
         }
-        record_out.push_field(self.scratch.as_bytes());
-        record_out.push_field(safe(merchant).as_bytes());
+        out.field(self.scratch.as_bytes());
+        out.field(safe(merchant).as_bytes());
         for field in after {
-            record_out.push_field(safe(field).as_bytes());
+            out.field(safe(field).as_bytes());
         }
         for value in carry.values(record, own) {
-            record_out.push_field(safe(value).as_bytes());
+            out.field(safe(value).as_bytes());
         }
-        self.writer.write_byte_record(record_out).expect(DEFERRED);
+        out.end_row();
     }
 }
 
@@ -862,6 +932,39 @@ mod tests {
         for plain in ["-12.50", "+5", "-0", "P001", "", "a=b", " =1"] {
             assert_eq!(safe(plain), plain, "{plain:?}");
         }
+    }
+
+    #[test]
+    fn csv_out_writes_what_the_csv_crate_writes() {
+        let rows: [&[&str]; 4] = [
+            &[
+                "plain",
+                "",
+                "a,b",
+                "say \"hi\"",
+                "\"",
+                "two\nlines",
+                "cr\r",
+                "城市水务",
+                "",
+            ],
+            &["", ""],
+            &["'=1+1", " spaced ", "\"\"", "x\r\ny", "end,"],
+            &["only"],
+        ];
+        let mut ours = CsvOut::new(Vec::new(), 8);
+        let mut theirs = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+        for row in rows {
+            for field in row {
+                ours.field(field.as_bytes());
+            }
+            ours.end_row();
+            theirs.write_record(row).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(ours.into_inner()).unwrap(),
+            String::from_utf8(theirs.into_inner().unwrap()).unwrap()
+        );
     }
 
     #[test]
