@@ -7,6 +7,7 @@
 //! line last), whatever the thread count and the order of rows in the files.
 
 use rayon::prelude::*;
+use rust_decimal::Decimal;
 
 use super::{Free, Sides};
 use crate::model::{Record, Side};
@@ -21,6 +22,9 @@ struct Entry {
     nanos: u32,
     line: u64,
     index: usize,
+    /// Last in the order, and carried so that pairing a group need not
+    /// read its records (each such read is a likely cache miss).
+    amount: Decimal,
 }
 
 /// Where one group's members are in `Groups::members`.
@@ -35,11 +39,16 @@ struct Span {
 pub(crate) struct Groups {
     /// Record indices, group after group.
     members: Vec<usize>,
+    /// The amount of each record of `members`.
+    amounts: Vec<Decimal>,
     spans: Vec<Span>,
 }
 
 /// One group: ledger and bank record indices, each in content order.
 pub(crate) type Group<'g> = (&'g [usize], &'g [usize]);
+
+/// The amounts of a group's ledger and bank records, in the group's order.
+pub(crate) type GroupAmounts<'g> = (&'g [Decimal], &'g [Decimal]);
 
 impl Groups {
     /// Groups the free records for which `hash` gives a value (the
@@ -55,6 +64,7 @@ impl Groups {
         entries.par_sort_unstable();
         let texts = |e: &Entry| text(&sides.of(e.side)[e.index]);
         let mut members = Vec::with_capacity(entries.len());
+        let mut amounts = Vec::with_capacity(entries.len());
         let mut spans = Vec::new();
         let mut push = |group: &[Entry]| {
             let start = members.len();
@@ -66,6 +76,9 @@ impl Groups {
                 if tie.len() > 1 {
                     let side = sides.of(tie[0].side);
                     members[at..].sort_by_key(|&i| side[i].content_order());
+                    amounts.extend(members[at..].iter().map(|&i| side[i].amount));
+                } else {
+                    amounts.extend(tie.iter().map(|e| e.amount));
                 }
             }
             let ledger = group.iter().take_while(|e| e.side == Side::Ledger).count();
@@ -101,7 +114,11 @@ impl Groups {
                 push(group);
             }
         }
-        Groups { members, spans }
+        Groups {
+            members,
+            amounts,
+            spans,
+        }
     }
 
     /// Every group with rows on both sides, in parallel.
@@ -110,6 +127,19 @@ impl Groups {
             .par_iter()
             .map(|s| self.group(*s))
             .filter(|(l, b)| !l.is_empty() && !b.is_empty())
+    }
+
+    /// `par_both_sides`, each group with its records' amounts, in the same order.
+    pub(crate) fn par_both_sides_with_amounts(
+        &self,
+    ) -> impl ParallelIterator<Item = (Group<'_>, GroupAmounts<'_>)> + '_ {
+        self.spans
+            .par_iter()
+            .filter(|s| s.start < s.split && s.split < s.end)
+            .map(|s| {
+                let amounts = (&self.amounts[s.start..s.split], &self.amounts[s.split..s.end]);
+                (self.group(*s), amounts)
+            })
     }
 
     fn group(&self, s: Span) -> Group<'_> {
@@ -159,6 +189,7 @@ where
         nanos: 0,
         line: 0,
         index: 0,
+        amount: Decimal::ZERO,
     };
     let mut entries = vec![empty; counts.iter().sum()];
     let mut outs = Vec::with_capacity(pieces.len());
@@ -189,5 +220,6 @@ fn entry(hash: u64, r: &Record, index: usize) -> Entry {
         nanos,
         line: r.line,
         index,
+        amount: r.amount,
     }
 }
