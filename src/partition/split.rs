@@ -240,10 +240,7 @@ fn write_side(
     owner[1..=header].fill(EVERY);
     let parts = dirs.len();
     let mut rows = vec![0u64; parts];
-    let field = |r: &Record| match key {
-        PartitionKey::Merchant => PartitionKey::part_of(r.merchant(), parts),
-        PartitionKey::Key => PartitionKey::part_of(r.key(), parts),
-    };
+    let field = |r: &Record| PartitionKey::part_of(key.value(r), parts);
     let mut place = |line: u64, part: usize| {
         if let Some(slot) = usize::try_from(line).ok().and_then(|l| owner.get_mut(l)) {
             *slot = part as u32;
