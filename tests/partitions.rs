@@ -524,3 +524,26 @@ fn likely_causes_of_keyless_rows_are_the_same_in_one_run_a_split_and_under_a_mem
     );
     assert!(cause("ledger", "9").starts_with("no bank row with this order id, and none of this merchant"));
 }
+
+#[test]
+fn a_day_larger_than_the_first_piece_is_split_in_pieces_into_the_bytes_of_one_run() {
+    // 20000 orders: both files (the bank's in GBK with a preamble) are over
+    // the 2 MiB `recon split` reads before it streams the rest.
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    gen_day(&["--orders", "20000", "--seed", "8"], &day);
+    let (ledger, bank) = (day.join("ledger.csv"), day.join("bank.csv"));
+    for f in [&ledger, &bank] {
+        assert!(std::fs::metadata(f).unwrap().len() > 2 << 20, "{}", f.display());
+    }
+    let single = tmp.path().join("single");
+    let code = whole(&ledger, &bank, RULES, &single, &[]);
+    let (merged, merge_code) = partitioned(&ledger, &bank, RULES, 3, tmp.path(), &[]);
+    assert_eq!(merge_code, code);
+    assert_same(&single, &merged);
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("parts/part-0002/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["bank"]["encoding"], "GBK", "{manifest}");
+}

@@ -12,6 +12,7 @@ pub mod spill;
 pub mod split;
 
 mod files;
+mod stream;
 
 use crate::rules::partition::stage_partition;
 pub use crate::rules::partition::PartitionKey;
