@@ -29,7 +29,7 @@ use crate::output::summary::{
     PeriodFacts, SideCounts, StageCount, Summary,
 };
 use crate::output::tables::{OutputFile, SideTallies};
-use crate::output::{fees, resolutions, review};
+use crate::output::{fees, html, resolutions, review};
 use crate::rules::report::Lang;
 use crate::rules::{self, Plan};
 
@@ -184,10 +184,17 @@ pub fn merge(
             currencies: Default::default(),
         });
     }
-    let review_csv = sheet(review::FILE_NAME, Order::Review, Keep::All, &mut ids)?.unwrap_or_default();
-    let resolutions_csv =
-        sheet(resolutions::FILE_NAME, Order::Rows, Keep::All, &mut ids)?.unwrap_or_default();
-    let fee_csv = sheet(fees::FILE_NAME, Order::Rows, Keep::All, &mut ids)?;
+    // A merged run writes no workbook: of the worklists, report.html shows
+    // only the head of resolutions.csv, so no more is held in memory.
+    sheet(review::FILE_NAME, Order::Review, Keep::Head(0), &mut ids)?;
+    let handling = sheet(
+        resolutions::FILE_NAME,
+        Order::Rows,
+        Keep::Head(html::MAX_TABLE_ROWS),
+        &mut ids,
+    )?
+    .unwrap_or_default();
+    sheet(fees::FILE_NAME, Order::Rows, Keep::Head(0), &mut ids)?;
     let day = date.map(|d| plan.business_day(d));
     let summary = merged.summary(
         &manifest,
@@ -203,7 +210,6 @@ pub fn merge(
         },
     );
     let summary_json = summary.to_json();
-    let more_sheets = reports::worklist_sheets(&review_csv, &resolutions_csv, fee_csv.as_deref());
     let views = reports::build(
         outputs,
         &ViewRequest {
@@ -214,8 +220,8 @@ pub fn merge(
             lang,
             named: &[],
             xlsx: false,
-            handling: &resolutions_csv,
-            more_sheets: &more_sheets,
+            handling: &handling,
+            more_sheets: &[],
         },
     )?;
     for (name, bytes) in views
