@@ -8,6 +8,8 @@
 //! instead (for readers that need them before they can type: `recon check`
 //! guessing columns, status sorting): exactly `read_table`, in parallel.
 
+use std::borrow::Cow;
+
 use csv::{ByteRecord, StringRecord};
 use rayon::prelude::*;
 
@@ -18,7 +20,7 @@ use super::sniff::sniff_delimiter;
 use super::table::{
     count_lines, csv_reader, field_too_long, find_header_or_none, is_blank_row, newlines_in,
     normalize_line_ends, parse_rows_until, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape,
-    SkipRuns, Table, TableError, TableOptions, SNIFF_ROWS,
+    SkipRuns, SkippedLines, Table, TableError, TableOptions, SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
 
@@ -52,42 +54,16 @@ fn read_in_chunks(
     typing: Option<(Side, &SidePlan)>,
     chunk_bytes: usize,
 ) -> Result<(Table, Result<Typed, MappingError>), TableError> {
-    let text = normalize_line_ends(text);
-    let text: &str = &text;
-    let total_lines = count_lines(text);
-    let (delimiter, delimiter_source) = match options.delimiter {
-        Some(d) => (d, DelimiterSource::Explicit),
-        None => (sniff_delimiter(text), DelimiterSource::Sniffed),
-    };
-    let (head, ends) = parse_head(text, delimiter, options)?;
-    if head.iter().all(is_blank_row) {
-        return Err(TableError::Empty);
-    }
-    let Some(header_index) = find_header_or_none(&head, options)? else {
+    let Some(head) = read_head(text, options)? else {
         // No header row: read on one thread (such files are small bank exports).
         let mut table = super::table::read_table(text, options)?;
         let typed = typing.map(|(side, plan)| super::records::type_rows(&mut table, side, plan));
         return Ok((table, typed.unwrap_or_else(|| Ok(Typed::default()))));
     };
-    let header_row = &head[header_index];
-    let mut table = Table {
-        delimiter,
-        delimiter_source,
-        header_line: header_row.line,
-        header: header_row
-            .fields
-            .iter()
-            .map(|f| clean_field(f).to_string())
-            .collect(),
-        headerless: false,
-        rows: Vec::new(),
-        skipped: Vec::new(),
-        total_lines,
-    };
+    let mut table = head.table();
     let layout = typing.map(|(_, plan)| resolve(&table, plan)).transpose();
-    let data_start = ends[header_index];
     let reader = ChunkReader {
-        delimiter,
+        delimiter: head.delimiter,
         width: table.header.len(),
         typing: match (&layout, typing) {
             (Ok(Some(layout)), Some((side, plan))) => Some((layout, side, plan)),
@@ -95,25 +71,20 @@ fn read_in_chunks(
         },
         keep_rows: typing.is_none(),
     };
-    let chunks = split_chunks(text, data_start, delimiter, header_row, total_lines, chunk_bytes);
-    let mut outs: Vec<ChunkOut> = chunks.par_iter().map(|c| reader.read(c)).collect();
-    if let Some(line) = outs.iter().find_map(|o| o.unbalanced) {
-        return Err(TableError::UnbalancedQuote { line });
-    }
-    if let Some(error) = outs.iter_mut().find_map(|o| o.too_long.take()) {
+    let chunks = head.chunks(chunk_bytes);
+    let outs: Vec<ChunkOut> = chunks.par_iter().map(|c| reader.read(c)).collect();
+    let walks: Vec<&Walked> = outs.iter().map(|o| &o.walked).collect();
+    if let Some(error) = walk_error(&walks) {
         return Err(error);
     }
-    let last_data_line = last_data_line(&outs);
-    let data_end_line = last_data_line.unwrap_or(table.header_line) + 1;
-    let mut runs = SkipRuns::new(table.header_line, data_end_line);
-    add_preamble(&mut runs, &head[..=header_index]);
+    let last_data_line = last_data_line(&walks);
+    table.skipped = skipped_runs(&head.rows, &walks, last_data_line);
+    let is_data = |line: u64| last_data_line.is_some_and(|last| line <= last);
     let mut typed = Typed::default();
     typed
         .records
         .reserve_exact(outs.iter().map(|o| o.records.len()).sum());
     for out in outs {
-        let is_data = |line: u64| last_data_line.is_some_and(|last| line <= last);
-        add_chunk_skips(&mut runs, &out, &is_data);
         typed
             .records
             .extend(out.records.into_iter().filter(|r| is_data(r.line)));
@@ -124,19 +95,219 @@ fn read_in_chunks(
             .rows
             .extend(out.rows.into_iter().filter(|r| is_data(r.line)));
     }
-    table.skipped = runs.finish();
     Ok((table, layout.map(|_| typed)))
+}
+
+/// A table's text down to its header row, found as `read_rows` finds it:
+/// the data rows after it can be sampled (`sample`) and folded in parallel
+/// without keeping them (`fold`).
+pub struct Head<'t> {
+    /// The text, with old-Mac line ends made LF.
+    text: Cow<'t, str>,
+    total_lines: u64,
+    delimiter: u8,
+    delimiter_source: DelimiterSource,
+    /// The rows read to find the header, through the header row.
+    rows: Vec<RawRow>,
+    /// Byte offset of the text after the header row.
+    data_start: usize,
+}
+
+/// Finds the delimiter and the header row of the table in `text`; `None`
+/// for a file without a header row (`read_rows` reads those).
+pub fn read_head<'t>(text: &'t str, options: &TableOptions) -> Result<Option<Head<'t>>, TableError> {
+    let text = normalize_line_ends(text);
+    let total_lines = count_lines(&text);
+    let (delimiter, delimiter_source) = match options.delimiter {
+        Some(d) => (d, DelimiterSource::Explicit),
+        None => (sniff_delimiter(&text), DelimiterSource::Sniffed),
+    };
+    let (mut rows, ends) = parse_head(&text, delimiter, options)?;
+    if rows.iter().all(is_blank_row) {
+        return Err(TableError::Empty);
+    }
+    let Some(header_index) = find_header_or_none(&rows, options)? else {
+        return Ok(None);
+    };
+    rows.truncate(header_index + 1);
+    Ok(Some(Head {
+        data_start: ends[header_index],
+        text,
+        total_lines,
+        delimiter,
+        delimiter_source,
+        rows,
+    }))
+}
+
+/// What `Head::fold` does with the data rows.
+pub trait RowFold: Send + Sized {
+    /// Takes in a data row starting on `line`.
+    fn row(&mut self, line: u64, fields: &impl Fields);
+    /// Adds the fold of the rows after this one's.
+    fn merge(&mut self, later: Self);
+}
+
+impl Head<'_> {
+    fn header_row(&self) -> &RawRow {
+        self.rows.last().expect("a head ends with its header row")
+    }
+
+    /// The table's delimiter and header, with no rows and no skipped lines.
+    pub fn table(&self) -> Table {
+        let header_row = self.header_row();
+        Table {
+            delimiter: self.delimiter,
+            delimiter_source: self.delimiter_source,
+            header_line: header_row.line,
+            header: header_row
+                .fields
+                .iter()
+                .map(|f| clean_field(f).to_string())
+                .collect(),
+            headerless: false,
+            rows: Vec::new(),
+            skipped: Vec::new(),
+            total_lines: self.total_lines,
+        }
+    }
+
+    /// The first `n` non-blank rows after the header (fewer when there are
+    /// fewer), which are the table's first data rows unless the table ends
+    /// among them: then they may end with trailer rows.
+    pub fn sample(&self, n: usize) -> Result<Vec<RawRow>, TableError> {
+        let header_line = self.header_row().line;
+        let mut filled = 0;
+        let (rows, _) = parse_rows_until(&self.text, self.delimiter, |rows| {
+            let last = rows.last().filter(|r| r.line > header_line);
+            filled += usize::from(last.is_some_and(|r| !is_blank_row(r)));
+            filled >= n
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.line > header_line && !is_blank_row(r))
+            .take(n)
+            .collect())
+    }
+
+    /// Folds every data row, in parallel chunks whose folds are merged in
+    /// file order, into what `make` makes; returns the table with its
+    /// skipped lines (and no rows) and the fold of all rows.
+    pub fn fold<F: RowFold>(&self, make: impl Fn() -> F + Sync) -> Result<(Table, F), TableError> {
+        self.fold_in(CHUNK_BYTES, make)
+    }
+
+    fn fold_in<F: RowFold>(
+        &self,
+        chunk_bytes: usize,
+        make: impl Fn() -> F + Sync,
+    ) -> Result<(Table, F), TableError> {
+        let mut table = self.table();
+        let reader = ChunkReader {
+            delimiter: self.delimiter,
+            width: table.header.len(),
+            typing: None,
+            keep_rows: false,
+        };
+        let folded: Vec<(Walked, F)> = self
+            .chunks(chunk_bytes)
+            .par_iter()
+            .map(|chunk| {
+                let mut folding = Folding(make());
+                let walked = reader.walk(chunk, &mut folding);
+                (walked, folding.0)
+            })
+            .collect();
+        let walks: Vec<&Walked> = folded.iter().map(|(w, _)| w).collect();
+        if let Some(error) = walk_error(&walks) {
+            return Err(error);
+        }
+        let last_data_line = last_data_line(&walks);
+        table.skipped = skipped_runs(&self.rows, &walks, last_data_line);
+        let mut all: Option<F> = None;
+        for (walked, mut fold) in folded {
+            // Rows after the chunk's last hard row are data unless trailer.
+            for row in &walked.tail {
+                if let (Some(raw), true) = (&row.raw, last_data_line.is_some_and(|l| row.line <= l)) {
+                    fold.row(row.line, &raw.fields);
+                }
+            }
+            match &mut all {
+                None => all = Some(fold),
+                Some(all) => all.merge(fold),
+            }
+        }
+        Ok((table, all.unwrap_or_else(make)))
+    }
+
+    /// The text after the header cut into chunks at record boundaries.
+    fn chunks(&self, chunk_bytes: usize) -> Vec<Chunk<'_>> {
+        split_chunks(
+            &self.text,
+            self.data_start,
+            self.delimiter,
+            self.header_row(),
+            self.total_lines,
+            chunk_bytes,
+        )
+    }
+}
+
+/// Hands the rows that can never be trailer to a fold at once, and possible
+/// trailer rows once a row after them shows they are data.
+struct Folding<F>(F);
+
+impl<F: RowFold> RowVisitor for Folding<F> {
+    fn row(&mut self, line: u64, record: &ByteRecord, shape: RowShape) {
+        if shape.is_data() {
+            self.0.row(line, record);
+        }
+    }
+
+    fn confirmed(&mut self, tail: &[TailRow]) {
+        for row in tail {
+            if let Some(raw) = &row.raw {
+                self.0.row(row.line, &raw.fields);
+            }
+        }
+    }
+}
+
+/// The first problem the walks found: an unclosed quote anywhere before a
+/// field too long (as `read_table` checks them).
+fn walk_error(walks: &[&Walked]) -> Option<TableError> {
+    if let Some(line) = walks.iter().find_map(|w| w.unbalanced) {
+        return Some(TableError::UnbalancedQuote { line });
+    }
+    walks.iter().find_map(|w| w.too_long.clone())
+}
+
+/// The skipped lines: the preamble above the header (the last of
+/// `head_through_header`), then each chunk's blank lines and trailer rows.
+fn skipped_runs(
+    head_through_header: &[RawRow],
+    walks: &[&Walked],
+    last_data_line: Option<u64>,
+) -> Vec<SkippedLines> {
+    let header_line = head_through_header.last().map_or(0, |h| h.line);
+    let mut runs = SkipRuns::new(header_line, last_data_line.unwrap_or(header_line) + 1);
+    add_preamble(&mut runs, head_through_header);
+    let is_data = |line: u64| last_data_line.is_some_and(|last| line <= last);
+    for walked in walks {
+        add_chunk_skips(&mut runs, walked, &is_data);
+    }
+    runs.finish()
 }
 
 /// The line of the last data row (`None`: no data rows), found as
 /// `read_table` finds the trailer: on the rows after the last row that can
 /// never be trailer (`RowShape::is_data`), which each chunk keeps.
-fn last_data_line(outs: &[ChunkOut]) -> Option<u64> {
-    let from = outs.iter().rposition(|o| o.last_hard_line.is_some());
-    let tail: Vec<&TailRow> = outs[from.unwrap_or(0)..].iter().flat_map(|o| &o.tail).collect();
+fn last_data_line(walks: &[&Walked]) -> Option<u64> {
+    let from = walks.iter().rposition(|w| w.last_hard_line.is_some());
+    let tail: Vec<&TailRow> = walks[from.unwrap_or(0)..].iter().flat_map(|w| &w.tail).collect();
     let shapes: Vec<RowShape> = tail.iter().map(|r| r.shape).collect();
     match trailer_start(&shapes) {
-        0 => from.and_then(|h| outs[h].last_hard_line),
+        0 => from.and_then(|h| walks[h].last_hard_line),
         start => Some(tail[start - 1].line),
     }
 }
@@ -177,14 +348,14 @@ fn add_preamble(runs: &mut SkipRuns, head_through_header: &[RawRow]) {
 }
 
 /// A chunk's blank lines and trailer rows, in line order.
-fn add_chunk_skips(runs: &mut SkipRuns, out: &ChunkOut, is_data: &impl Fn(u64) -> bool) {
-    let mut tail = out
+fn add_chunk_skips(runs: &mut SkipRuns, walked: &Walked, is_data: &impl Fn(u64) -> bool) {
+    let mut tail = walked
         .tail
         .iter()
         .filter(|r| !is_data(r.line))
         .filter_map(|r| Some((r.raw.as_ref()?, r.end_line)))
         .peekable();
-    for &(first, end) in &out.blank {
+    for &(first, end) in &walked.blank {
         while let Some((row, end_line)) = tail.next_if(|(row, _)| row.line < first) {
             runs.add_row(row, end_line);
         }
@@ -296,13 +467,20 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
     Some(cuts)
 }
 
-/// What one chunk yields.
+/// What one chunk yields when its rows are kept or typed.
 #[derive(Default)]
 struct ChunkOut {
     records: Vec<Record>,
     rejected: Vec<(RowError, RawRow)>,
     /// Non-blank rows, when kept.
     rows: Vec<RawRow>,
+    /// What the walk over the chunk found out about its lines.
+    walked: Walked,
+}
+
+/// What a walk over one chunk's rows finds, whatever is done with the rows.
+#[derive(Default)]
+struct Walked {
     /// Line ranges `[first, end)` holding no data: empty lines and blank rows.
     blank: Vec<(u64, u64)>,
     /// The rows after the chunk's last row that cannot be trailer: trailer candidates.
@@ -333,13 +511,55 @@ struct ChunkReader<'p> {
     keep_rows: bool,
 }
 
+/// What a walk over a chunk does with its rows.
+trait RowVisitor {
+    /// A non-blank row starting on `line`.
+    fn row(&mut self, line: u64, record: &ByteRecord, shape: RowShape);
+    /// Rows held back as possible trailer (see `Walked::tail`) that a row
+    /// after them shows to be data.
+    fn confirmed(&mut self, _tail: &[TailRow]) {}
+}
+
+/// Keeps or types every non-blank row, as `ChunkReader` says (possible
+/// trailer rows too: they are filtered once the trailer is known).
+struct Keep<'r, 'p> {
+    reader: &'r ChunkReader<'p>,
+    out: ChunkOut,
+}
+
+impl RowVisitor for Keep<'_, '_> {
+    fn row(&mut self, line: u64, record: &ByteRecord, _shape: RowShape) {
+        if self.reader.keep_rows {
+            self.out.rows.push(raw_row(line, record));
+        }
+        if let Some((layout, side, plan)) = self.reader.typing {
+            match type_row(line, record, side, plan, layout) {
+                Ok(r) => self.out.records.push(r),
+                Err(e) => self.out.rejected.push((e, raw_row(line, record))),
+            }
+        }
+    }
+}
+
 impl ChunkReader<'_> {
     fn read(&self, chunk: &Chunk) -> ChunkOut {
+        let mut keep = Keep {
+            reader: self,
+            out: ChunkOut::default(),
+        };
+        keep.out.walked = self.walk(chunk, &mut keep);
+        keep.out
+    }
+
+    /// Parses a chunk's rows with one reused record, noting blank lines,
+    /// possible trailer rows and broken rows, and hands every non-blank
+    /// row to `visitor`.
+    fn walk(&self, chunk: &Chunk, visitor: &mut impl RowVisitor) -> Walked {
         let bytes = chunk.text.as_bytes();
         let mut reader = csv_reader(bytes, self.delimiter);
         let mut lines = LineCounter::starting_at(bytes, chunk.first_line);
         let mut record = ByteRecord::new();
-        let mut out = ChunkOut::default();
+        let mut out = Walked::default();
         let mut next_line = chunk.next_line;
         // Reading from memory cannot fail, and with `flexible` no row is malformed.
         while reader.read_byte_record(&mut record).unwrap_or(false) {
@@ -358,7 +578,10 @@ impl ChunkReader<'_> {
             let (filled, first) = filled_and_first(&record);
             let shape = RowShape::of(first, filled, record.len(), self.width);
             if shape.is_data() {
-                out.tail.clear();
+                if !out.tail.is_empty() {
+                    visitor.confirmed(&out.tail);
+                    out.tail.clear();
+                }
                 out.last_hard_line = Some(line);
             } else {
                 let raw = (!shape.blank).then(|| raw_row(line, &record));
@@ -373,15 +596,7 @@ impl ChunkReader<'_> {
                 out.blank.push((line, end_line + 1));
                 continue;
             }
-            if self.keep_rows {
-                out.rows.push(raw_row(line, &record));
-            }
-            if let Some((layout, side, plan)) = self.typing {
-                match type_row(line, &record, side, plan, layout) {
-                    Ok(r) => out.records.push(r),
-                    Err(e) => out.rejected.push((e, raw_row(line, &record))),
-                }
-            }
+            visitor.row(line, &record, shape);
         }
         if next_line <= chunk.last_line {
             out.blank.push((next_line, chunk.last_line + 1));

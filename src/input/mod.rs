@@ -15,6 +15,7 @@ pub mod records;
 pub mod sniff;
 pub mod status;
 pub mod table;
+pub mod tally;
 pub mod time;
 pub mod workbook_guard;
 
@@ -164,13 +165,15 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
 }
 
 /// A file read: what was made of its decoded text, or a workbook already located.
-enum Content<T> {
+pub enum Content<T> {
+    /// What the text was made into.
     Text(T),
+    /// A workbook, its table located.
     Workbook(Located),
 }
 
 /// A text file's facts before its table is located.
-struct FileFacts {
+pub struct FileFacts {
     path: PathBuf,
     sha256: String,
     size: u64,
@@ -179,7 +182,8 @@ struct FileFacts {
 }
 
 impl FileFacts {
-    fn with_table(self, table: Table) -> Located {
+    /// The file located: these facts and its table.
+    pub fn with_table(self, table: Table) -> Located {
         Located {
             path: self.path,
             sha256: self.sha256,
@@ -195,7 +199,7 @@ impl FileFacts {
 /// Reads `path`: a workbook's table, or what `parse` makes of the decoded
 /// text, which is hashed while it is decoded. UTF-8 text is parsed in the
 /// file's own bytes; text in another encoding once the bytes are freed.
-fn read_content<T>(
+pub fn read_content<T>(
     path: &Path,
     encoding: EncodingChoice,
     options: &TableOptions,

@@ -112,7 +112,7 @@ pub struct Table {
 }
 
 /// Why no table could be located.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum TableError {
     /// Nothing but whitespace.
     #[error("the file is empty: expected a header row and data rows; check the path, or export the statement again")]
