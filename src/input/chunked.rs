@@ -20,7 +20,7 @@ use super::sniff::sniff_delimiter;
 use super::table::{
     count_lines, csv_reader, field_too_long, find_header_or_none, is_blank_row, newlines_in,
     normalize_line_ends, parse_rows_until, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape,
-    SkipRuns, SkippedLines, Table, TableError, TableOptions, SNIFF_ROWS,
+    SkipRuns, SkippedLines, Table, TableError, TableOptions, MAX_FIELD_BYTES, SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
 
@@ -423,8 +423,65 @@ fn split_chunks<'t>(
 /// apart. A line break outside quotes ends a record when every quote opens
 /// at the start of a field and closes at its end, as csv reads them; with a
 /// quote anywhere else csv reads it literally and quote parity could
-/// mislead, so `None`: the caller reads the text in one piece.
+/// mislead, so `None`: the caller reads the text in one piece. The text is
+/// cut into blocks at the first line break past every `target` bytes; which
+/// blocks start inside quotes follows from the number of quotes before them,
+/// and each block is then checked and searched for its first record start
+/// on its own, in parallel.
 fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>> {
+    let mut starts = vec![0];
+    let mut at = target.max(1);
+    while at < bytes.len() {
+        match memchr::memchr(b'\n', &bytes[at..]) {
+            Some(i) if at + i + 1 < bytes.len() => {
+                starts.push(at + i + 1);
+                at += i + 1 + target.max(1);
+            }
+            _ => break,
+        }
+    }
+    let blocks: Vec<(usize, usize)> = starts
+        .iter()
+        .copied()
+        .zip(starts[1..].iter().copied().chain(std::iter::once(bytes.len())))
+        .collect();
+    let odd: Vec<bool> = blocks
+        .par_iter()
+        .map(|&(from, to)| memchr::memchr_iter(b'"', &bytes[from..to]).count() % 2 == 1)
+        .collect();
+    let quoted_at_start = odd.iter().scan(false, |quoted, &odd| {
+        let at_start = *quoted;
+        *quoted ^= odd;
+        Some(at_start)
+    });
+    let blocks: Vec<(usize, usize, bool)> = blocks
+        .iter()
+        .zip(quoted_at_start)
+        .map(|(&(from, to), quoted)| (from, to, quoted))
+        .collect();
+    let cuts: Vec<Option<usize>> = blocks
+        .par_iter()
+        .map(|&(from, to, quoted)| first_record_start(bytes, from, to, quoted, delimiter))
+        .collect::<Option<_>>()?;
+    let mut cuts: Vec<usize> = cuts
+        .into_iter()
+        .flatten()
+        .filter(|&c| c > 0 && c < bytes.len())
+        .collect();
+    cuts.dedup();
+    Some(cuts)
+}
+
+/// The first record start in `bytes[from..to]` (a block that starts after a
+/// line break, `quoted` when inside a quoted field), if any; `None` when a
+/// quote in the block stands where csv would read it literally.
+fn first_record_start(
+    bytes: &[u8],
+    from: usize,
+    to: usize,
+    quoted: bool,
+    delimiter: u8,
+) -> Option<Option<usize>> {
     let ends_field = |at: usize| {
         bytes
             .get(at)
@@ -432,39 +489,38 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
     };
     let starts_field =
         |at: usize| at == 0 || matches!(bytes[at - 1], b'\r' | b'\n') || bytes[at - 1] == delimiter;
-    let mut quotes = memchr::memchr_iter(b'"', bytes).peekable();
-    let mut in_quotes = false;
-    let mut cuts = Vec::new();
-    let mut from = target;
-    while from < bytes.len() {
-        let Some(newline) = memchr::memchr(b'\n', &bytes[from..]).map(|i| from + i) else {
-            break;
-        };
-        while let Some(q) = quotes.next_if(|&q| q < newline) {
-            if !in_quotes {
-                if !starts_field(q) {
-                    return None;
-                }
-                in_quotes = true;
-            } else if bytes.get(q + 1) == Some(&b'"') {
-                quotes.next();
-            } else {
-                if !ends_field(q + 1) {
-                    return None;
-                }
-                in_quotes = false;
+    let mut in_quotes = quoted;
+    let mut cut = (!quoted).then_some(from);
+    // Start of the stretch outside quotes being walked.
+    let mut outside_from = from;
+    let line_break_outside =
+        |from: usize, to: usize| memchr::memchr(b'\n', &bytes[from..to]).map(|i| from + i + 1);
+    let mut quotes = memchr::memchr_iter(b'"', &bytes[from..to])
+        .map(|q| from + q)
+        .peekable();
+    while let Some(q) = quotes.next() {
+        if !in_quotes {
+            if cut.is_none() {
+                cut = line_break_outside(outside_from, q);
             }
-        }
-        if in_quotes {
-            from = newline + 1;
+            if !starts_field(q) {
+                return None;
+            }
+            in_quotes = true;
+        } else if bytes.get(q + 1) == Some(&b'"') {
+            quotes.next();
         } else {
-            if newline + 1 < bytes.len() {
-                cuts.push(newline + 1);
+            if !ends_field(q + 1) {
+                return None;
             }
-            from = newline + 1 + target;
+            in_quotes = false;
+            outside_from = q + 1;
         }
     }
-    Some(cuts)
+    if !in_quotes && cut.is_none() {
+        cut = line_break_outside(outside_from, to);
+    }
+    Some(cut)
 }
 
 /// What one chunk yields when its rows are kept or typed.
@@ -564,7 +620,10 @@ impl ChunkReader<'_> {
         // Reading from memory cannot fail, and with `flexible` no row is malformed.
         while reader.read_byte_record(&mut record).unwrap_or(false) {
             let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
-            let end_line = line + memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+            // The record's line breaks, its own ending one (read with it) aside.
+            let end = reader.position().byte() as usize;
+            let ends_with_break = end > 0 && bytes.get(end - 1) == Some(&b'\n');
+            let end_line = line + lines.advance_to(end).saturating_sub(u64::from(ends_with_break));
             if next_line < line {
                 out.blank.push((next_line, line));
             }
@@ -572,7 +631,7 @@ impl ChunkReader<'_> {
             if out.unbalanced.is_none() && end_line >= line + 2 && self.unbalanced(&record) {
                 out.unbalanced = Some(line);
             }
-            if out.too_long.is_none() {
+            if out.too_long.is_none() && record.as_slice().len() > MAX_FIELD_BYTES {
                 out.too_long = field_too_long(line, record.iter());
             }
             let (filled, first) = filled_and_first(&record);

@@ -78,6 +78,10 @@ pub trait Fields {
     fn count(&self) -> usize;
     /// Field `i` as written (unquoted), if the row has it.
     fn get(&self, i: usize) -> Option<&str>;
+    /// Whether any field holds `byte`.
+    fn holds(&self, byte: u8) -> bool {
+        (0..self.count()).any(|i| self.get(i).is_some_and(|f| f.as_bytes().contains(&byte)))
+    }
 }
 
 impl Fields for csv::StringRecord {
@@ -87,6 +91,10 @@ impl Fields for csv::StringRecord {
 
     fn get(&self, i: usize) -> Option<&str> {
         csv::StringRecord::get(self, i)
+    }
+
+    fn holds(&self, byte: u8) -> bool {
+        memchr::memchr(byte, self.as_byte_record().as_slice()).is_some()
     }
 }
 
@@ -99,6 +107,10 @@ impl Fields for csv::ByteRecord {
     /// else reads as absent.
     fn get(&self, i: usize) -> Option<&str> {
         csv::ByteRecord::get(self, i).and_then(|f| std::str::from_utf8(f).ok())
+    }
+
+    fn holds(&self, byte: u8) -> bool {
+        memchr::memchr(byte, self.as_slice()).is_some()
     }
 }
 

@@ -410,6 +410,16 @@ impl<'a> LineCounter<'a> {
         self.counted_to = start;
         self.line
     }
+
+    /// Counts the line breaks from the last offset given up to `offset`
+    /// (the end of a record just read) and returns how many there were.
+    pub(crate) fn advance_to(&mut self, offset: usize) -> u64 {
+        let end = offset.min(self.bytes.len()).max(self.counted_to);
+        let breaks = memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..end]).count() as u64;
+        self.line += breaks;
+        self.counted_to = end;
+        breaks
+    }
 }
 
 pub(crate) fn is_blank_row(row: &RawRow) -> bool {

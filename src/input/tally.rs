@@ -193,9 +193,11 @@ impl RowFold for RowTally<'_> {
     fn row(&mut self, line: u64, fields: &impl Fields) {
         self.rows += 1;
         self.last_line = Some(line);
-        self.formula_cells += (0..fields.count())
-            .filter(|&i| formula_text(fields.get(i).unwrap_or("").trim()).is_some())
-            .count() as u64;
+        if fields.holds(b'=') {
+            self.formula_cells += (0..fields.count())
+                .filter(|&i| formula_text(fields.get(i).unwrap_or("").trim()).is_some())
+                .count() as u64;
+        }
         if !self.watched.is_empty() {
             self.watch(line, fields);
         }
