@@ -799,6 +799,46 @@ mod tests {
         );
     }
 
+    /// Collects the rows a fold is given.
+    #[derive(Default)]
+    struct Collect(Vec<(u64, Vec<String>)>);
+
+    impl RowFold for Collect {
+        fn row(&mut self, line: u64, fields: &impl Fields) {
+            let fields = (0..fields.count()).map(|i| fields.get(i).unwrap_or("").to_string());
+            self.0.push((line, fields.collect()));
+        }
+
+        fn merge(&mut self, later: Self) {
+            self.0.extend(later.0);
+        }
+    }
+
+    #[test]
+    fn a_fold_sees_the_rows_read_rows_keeps() {
+        for text in [TRICKY, SUMMARY_BLOCK, "a,b\n1,2\n\n3,4\n合计,7\n"] {
+            let options = TableOptions::default();
+            let want = read_rows(text, &options).unwrap();
+            let want_rows: Vec<(u64, Vec<String>)> = want
+                .rows
+                .iter()
+                .map(|r| (r.line, r.fields.iter().map(str::to_string).collect()))
+                .collect();
+            let head = read_head(text, &options).unwrap().unwrap();
+            for chunk_bytes in [1, 2, 5, 13, 40, 1 << 20] {
+                let (table, Collect(rows)) = head.fold_in(chunk_bytes, Collect::default).unwrap();
+                assert_eq!(rows, want_rows, "chunks of {chunk_bytes}");
+                assert_eq!(
+                    summary(&table, &Typed::default()),
+                    summary(&want, &Typed::default())
+                );
+            }
+            let sample = head.sample(2).unwrap();
+            assert_eq!(sample.len(), 2);
+            assert_eq!(sample[0].line, want.rows[0].line);
+        }
+    }
+
     #[test]
     fn cuts_fall_outside_quotes_and_irregular_quotes_give_none() {
         let text = b"a,\"x\ny\"\nb,c\nd,e\n";

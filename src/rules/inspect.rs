@@ -254,6 +254,12 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
             return Ok(report);
         }
     }
+    inspect_whole(path, options)
+}
+
+/// Inspects one file with its whole table in memory: the reference the
+/// one-pass inspection is tested against.
+pub(super) fn inspect_whole(path: &Path, options: &InspectOptions) -> Result<Inspection, InspectError> {
     let (from_rules, rules_source) = side_plan(options)?;
     let by_rules = from_rules.is_some();
     let (mut sp, mut mapping_source, recognition, reuse) = match from_rules {

@@ -228,3 +228,146 @@ fn rows_decided_on(sample: Vec<RawRow>, fold: &RowTally) -> Vec<RawRow> {
     rows.extend(later);
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::inspect::inspect_whole;
+    use super::*;
+    use crate::model::Side;
+
+    fn options() -> InspectOptions {
+        InspectOptions {
+            rules: None,
+            side: Side::Bank,
+            date: None,
+            encoding: None,
+            delimiter: None,
+            timezone: None,
+            profile: None,
+        }
+    }
+
+    /// The one-pass report, if the file can be read that way, checked
+    /// against the whole-table reading.
+    fn streamed_as_whole(path: &Path, options: &InspectOptions) -> Option<Inspection> {
+        let streamed = inspect(path, options);
+        let whole = inspect_whole(path, options);
+        match (streamed, whole) {
+            (Ok(Some(s)), Ok(w)) => {
+                assert_eq!(format!("{s:?}"), format!("{w:?}"), "{}", path.display());
+                Some(s)
+            }
+            (Ok(None), _) => None,
+            (Err(s), Err(w)) => {
+                assert_eq!(s.to_string(), w.to_string(), "{}", path.display());
+                None
+            }
+            (s, w) => panic!("{}: streamed {s:?}, whole {w:?}", path.display()),
+        }
+    }
+
+    fn files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, found);
+            } else if path
+                .extension()
+                .is_some_and(|e| ["csv", "txt", "tsv", "xlsx", "xls"].contains(&e.to_str().unwrap_or("")))
+            {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_test_file_reads_as_the_whole_table_does() {
+        let mut found = Vec::new();
+        files(Path::new("tests/data"), &mut found);
+        found.sort();
+        let read = found
+            .iter()
+            .filter(|p| streamed_as_whole(p, &options()).is_some())
+            .count();
+        // Most files are read in one pass (the rest: status columns, ';', no header, workbooks).
+        assert!(read * 2 > found.len(), "{read} of {}", found.len());
+    }
+
+    /// A statement of `rows` rows whose currency and memo columns are empty
+    /// until row `filled_from`.
+    fn statement(rows: usize, filled_from: usize) -> String {
+        let mut text = String::from("交易时间,交易金额,币种,备注\n");
+        for i in 0..rows {
+            let (currency, memo) = if i >= filled_from {
+                ("USD", "late")
+            } else {
+                ("", "")
+            };
+            text.push_str(&format!(
+                "2026-11-24 10:{:02}:{:02},{i}.50,{currency},{memo}\n",
+                i / 60 % 60,
+                i % 60
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_column_filled_only_after_the_sample_is_decided_on_its_first_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let late = dir.path().join("late.csv");
+        let rows = ROWS_READ + 500;
+        // The currency column's first value changes the guess: the whole table is read.
+        std::fs::write(&late, statement(rows, ROWS_READ + 100)).unwrap();
+        assert!(streamed_as_whole(&late, &options()).is_none());
+        let whole = inspect_whole(&late, &options()).unwrap();
+        assert_eq!(
+            whole.mapping.unwrap().get("currency").map(String::as_str),
+            Some("币种")
+        );
+        // Within the sample, it is decided there and the file read in one pass.
+        let early = dir.path().join("early.csv");
+        std::fs::write(&early, statement(rows, 10)).unwrap();
+        let report = streamed_as_whole(&early, &options()).expect("read in one pass");
+        assert_eq!(report.rows, rows as u64);
+        assert_eq!(report.currencies.len(), 2);
+    }
+
+    /// A statement in the rule file's bank columns, with a bad amount on
+    /// line 4 and, unless `memo`, without the carried 摘要 column.
+    fn bank_statement(memo: bool) -> String {
+        let memo_name = if memo { ",摘要" } else { "" };
+        let mut text = format!("XX银行\n交易时间(UTC),商户订单号,商户号,借方金额,贷方金额{memo_name}\n");
+        for i in 0..ROWS_READ + 10 {
+            let credit = if i == 1 {
+                "12x".to_string()
+            } else {
+                format!("{i}.00")
+            };
+            let memo = if memo { ",代收" } else { "" };
+            text.push_str(&format!("2026-11-24 10:00:00,P{i},M1,,{credit}{memo}\n"));
+        }
+        text.push_str("合计,,,,\n");
+        text
+    }
+
+    #[test]
+    fn a_rule_file_mapping_is_read_in_one_pass_with_its_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bank.csv");
+        let options = InspectOptions {
+            rules: Some("rules/default.toml".into()),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 24),
+            ..options()
+        };
+        std::fs::write(&file, bank_statement(true)).unwrap();
+        let report = streamed_as_whole(&file, &options).expect("read in one pass");
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(report.problems[0].contains(":4:5:"), "{:?}", report.problems);
+        assert_eq!(report.records, Some(ROWS_READ as u64 + 9));
+        std::fs::write(&file, bank_statement(false)).unwrap();
+        let report = streamed_as_whole(&file, &options).expect("read in one pass");
+        assert!(report.problems[0].contains("摘要"), "{:?}", report.problems);
+        assert_eq!(report.records, None);
+    }
+}
