@@ -8,22 +8,13 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{recon, root, rows, run, stderr, stdout, summary};
+use common::{by_item, resolve, root, rows, rules_with, run, stderr, stdout, summary};
 
 const BILL: &str = "examples/three-way/wechat_bill.csv";
 const BANK: &str = "examples/three-way/bank.csv";
 const SETTLEMENT: &str = "examples/three-way/settlement.toml";
 const MIXED: &str = "tests/data/settlement/mixed-currency";
-
-/// The three-way settlement rules with `extra` appended, saved in `dir`.
-fn rules_with(dir: &Path, extra: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join(SETTLEMENT)).unwrap();
-    let path = dir.join("settlement.toml");
-    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
-    path
-}
 
 /// The three-way bank statement with the short credit paid in full and
 /// without the utility debit: the fee variance is the day's only exception.
@@ -39,25 +30,11 @@ fn bank_without_other_exceptions(dir: &Path) -> PathBuf {
     path
 }
 
-fn resolve(dir: &Path, log: &Path, args: &[&str]) -> Output {
-    recon()
-        .arg("resolve")
-        .arg(dir)
-        .arg("--audit")
-        .arg(log)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn by_item(path: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
-    rows(path).into_iter().map(|r| (r["item"].clone(), r)).collect()
-}
-
 #[test]
 fn a_day_whose_only_open_items_are_accepted_fee_variances_closes() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = rules_with(
+        SETTLEMENT,
         tmp.path(),
         "[resolution]\nreasons = { fee_rate = \"费率调整\" }\n",
     );
@@ -143,6 +120,7 @@ fn a_day_whose_only_open_items_are_accepted_fee_variances_closes() {
 fn fee_variances_follow_a_role_row_scope_and_its_masks() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = rules_with(
+        SETTLEMENT,
         tmp.path(),
         "[roles]\ndefault_role = \"water\"\n[roles.water]\nrows = 'merchant in (\"1900000109\")'\n\
          [roles.gas]\nrows = 'merchant in (\"1900000110\")'\nmask = { key = \"drop\" }\n",

@@ -446,3 +446,104 @@ fn a_day_over_the_memory_limit_runs_in_partitions_with_the_same_results() {
     );
     assert_same(&single, &tmp.path().join("limited"));
 }
+
+/// The partition (1-based) whose `side.lines` map holds the original `line`.
+fn part_holding(parts: &Path, side: &str, line: u64) -> usize {
+    let holds = |k: usize| {
+        std::fs::read_to_string(parts.join(format!("part-{k:04}/{side}.lines")))
+            .unwrap()
+            .lines()
+            .any(|l| l == line.to_string())
+    };
+    let found: Vec<usize> = (1..=9999)
+        .take_while(|k| parts.join(format!("part-{k:04}")).exists())
+        .filter(|&k| holds(k))
+        .collect();
+    assert_eq!(found.len(), 1, "{side}:{line} in partitions {found:?}");
+    found[0]
+}
+
+#[test]
+fn likely_causes_of_keyless_rows_are_the_same_in_one_run_a_split_and_under_a_memory_limit() {
+    // tests/data/causes: bank 7 has no order id; ledger 9 has its amount and time
+    // but another merchant (M6, bank 7 is M5), and lands in another partition.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::data("causes");
+    let (ledger, bank) = (dir.join("ledger.csv"), dir.join("bank.csv"));
+    let rules = dir.join("rules.toml");
+    let rules = rules.to_str().unwrap();
+    let single = tmp.path().join("single");
+    let code = whole(&ledger, &bank, rules, &single, &[]);
+    assert_eq!(code, 1);
+    let (merged, merge_code) = partitioned(&ledger, &bank, rules, 3, tmp.path(), &[]);
+    let parts = tmp.path().join("parts");
+    assert_ne!(
+        part_holding(&parts, "bank", 7),
+        part_holding(&parts, "ledger", 9),
+        "the case needs the other merchant's row in another partition"
+    );
+    assert_eq!(merge_code, code);
+    assert_same(&single, &merged);
+
+    let limited = tmp.path().join("limited");
+    let out = recon()
+        .args([
+            "run",
+            "--date",
+            DATE,
+            "--rules",
+            rules,
+            "--memory-limit",
+            "1K",
+            "--ledger",
+        ])
+        .arg(&ledger)
+        .arg("--bank")
+        .arg(&bank)
+        .arg("--out")
+        .arg(&limited)
+        .arg("--spill-dir")
+        .arg(tmp.path().join("spill"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    assert!(stderr(&out).contains("reconciling it in"), "{}", stderr(&out));
+    assert_same(&single, &limited);
+
+    // What they all say: the merchant's own rows only.
+    let cause = |side: &str, line: &str| {
+        rows(&single.join("unmatched.csv"))
+            .into_iter()
+            .find(|r| r["side"] == side && r["line"] == line)
+            .unwrap()["likely_cause"]
+            .clone()
+    };
+    assert_eq!(
+        cause("bank", "7"),
+        "bank row with no order id; 1 candidate(s) of this merchant with equal amount within 2 min: ledger:8"
+    );
+    assert!(cause("ledger", "9").starts_with("no bank row with this order id, and none of this merchant"));
+}
+
+#[test]
+fn a_day_larger_than_the_first_piece_is_split_in_pieces_into_the_bytes_of_one_run() {
+    // 20000 orders: both files (the bank's in GBK with a preamble) are over
+    // the 2 MiB `recon split` reads before it streams the rest.
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    gen_day(&["--orders", "20000", "--seed", "8"], &day);
+    let (ledger, bank) = (day.join("ledger.csv"), day.join("bank.csv"));
+    for f in [&ledger, &bank] {
+        assert!(std::fs::metadata(f).unwrap().len() > 2 << 20, "{}", f.display());
+    }
+    let single = tmp.path().join("single");
+    let code = whole(&ledger, &bank, RULES, &single, &[]);
+    let (merged, merge_code) = partitioned(&ledger, &bank, RULES, 3, tmp.path(), &[]);
+    assert_eq!(merge_code, code);
+    assert_same(&single, &merged);
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("parts/part-0002/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["bank"]["encoding"], "GBK", "{manifest}");
+}

@@ -39,14 +39,15 @@ fn every_exception_gets_its_likely_cause_in_english() {
         ("ledger:4", "same key, bank amount 20.00 lower (ledger 200.00, bank 180.00): more than a fee or rounding; check both records"),
         ("ledger:6", "same merchant and amount 40 s after matched row ledger:5: likely double submission"),
         ("ledger:7", "paid 23:50, near the end of the business day: likely on the next day's statement (T+1)"),
-        ("ledger:8", "bank row(s) with no order id and equal amount within 2 min: bank:7 (not paired: check the merchant)"),
-        ("bank:7", "bank row with no order id; 2 candidate(s) with equal amount within 2 min: ledger:8 ledger:9"),
+        ("ledger:8", "bank row(s) of this merchant with no order id and equal amount within 2 min: bank:7 (not paired: compare them)"),
+        ("ledger:9", "no bank row with this order id, and none of this merchant with equal amount nearby: not received, or not on this statement"),
+        ("bank:7", "bank row with no order id; 1 candidate(s) of this merchant with equal amount within 2 min: ledger:8"),
         ("ledger:10", "2 equally good candidates (bank:9 bank:10): the rules leave the choice to a person"),
         ("bank:9", "one of several rows that fit ledger:10 equally well: the rules leave the choice to a person"),
         ("ledger:11", "refund with no refund on the other side: not processed yet, or recorded as a payment"),
-        ("ledger:12", "no bank row with this order id, and none of equal amount nearby: not received, or not on this statement"),
+        ("ledger:12", "no bank row with this order id, and none of this merchant with equal amount nearby: not received, or not on this statement"),
         ("bank:6", "recorded 00:10, just after midnight: the ledger entry is likely in the previous business day"),
-        ("bank:8", "bank row with no order id; no open ledger row with equal amount within 2 min"),
+        ("bank:8", "bank row with no order id; no open ledger row of this merchant with equal amount within 2 min"),
         ("bank:11", "no ledger row with this order id: money received without a platform order (manual top-up, or missing from the export)"),
         ("bank:15", "same key already matched on the other side (ledger:14): an extra row, e.g. a second payment"),
     ];
@@ -96,7 +97,7 @@ fn lang_zh_words_causes_in_chinese_and_the_rules_can_make_it_the_default() {
     );
     assert_eq!(
         by_flag["bank:7"],
-        "银行流水无订单号；2 分钟内有 2 笔同金额候选：ledger:8 ledger:9"
+        "银行流水无订单号；2 分钟内该商户有 1 笔同金额候选：ledger:8"
     );
     assert_eq!(
         causes(&out.join("duplicates.csv"))["bank:13"],

@@ -8,14 +8,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use calamine::{open_workbook, Reader, Xlsx};
 
 use common::{
-    audit_entries, by_item, code, confirm, own, recon, resolve, root, rows, run, stderr, stdout, summary,
-    DEFAULT_RULES, EXAMPLE_BANK, EXAMPLE_LEDGER,
+    audit_entries, by_item, code, confirm, own, recon, resolve, root, rows, rules_with, run, stderr, stdout,
+    summary, DEFAULT_RULES, EXAMPLE_BANK, EXAMPLE_LEDGER,
 };
 
 const DATE: &str = "2026-11-24";
@@ -28,14 +28,6 @@ fn run_day(rules: &Path, bank: &Path, out: &Path, log: &Path, extra: &[&str]) ->
         .args(extra)
         .output()
         .unwrap()
-}
-
-/// The default rules with `extra` appended, saved in `dir`.
-fn rules_with(dir: &Path, extra: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join(DEFAULT_RULES)).unwrap();
-    let path = dir.join("rules.toml");
-    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
-    path
 }
 
 #[test]
@@ -464,7 +456,7 @@ fn verify_and_the_audit_commands_need_a_role_that_may_verify_once_roles_are_enfo
 fn a_scoped_role_sees_and_resolves_only_its_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
-    let rules = rules_with(tmp.path(), "");
+    let rules = rules_with(DEFAULT_RULES, tmp.path(), "");
     let text = std::fs::read_to_string(&rules).unwrap().replace(
         "[roles.finance]\n",
         "[roles.finance]\n[roles.power]\nrows = 'merchant in (\"M-POWER\")'\n",
@@ -544,7 +536,7 @@ fn a_scoped_role_sees_and_resolves_only_its_rows() {
 fn a_scoped_role_confirms_only_items_whose_rows_are_in_scope() {
     let tmp = tempfile::tempdir().unwrap();
     let (day, log) = (tmp.path().join("day"), tmp.path().join("audit.log"));
-    let rules = rules_with(tmp.path(), "");
+    let rules = rules_with(DEFAULT_RULES, tmp.path(), "");
     let text = std::fs::read_to_string(&rules).unwrap().replace(
         "[roles.finance]\n",
         "[roles.finance]\n[roles.power]\nrows = 'merchant in (\"M-POWER\")'\n",

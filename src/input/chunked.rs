@@ -523,6 +523,208 @@ fn first_record_start(
     Some(cut)
 }
 
+/// A table's data rows typed piece by piece, for a file read in pieces
+/// (`recon split`): the records and rejected rows `read_typed` finds in the
+/// whole text, each piece read by the same `ChunkReader`. A row after the
+/// last row that cannot be trailer is held until a later such row (or the
+/// end, where the trailer is found as `read_typed` finds it) settles it.
+pub struct TypedStream<'p> {
+    delimiter: u8,
+    width: usize,
+    layout: Layout<'p>,
+    side: Side,
+    plan: &'p SidePlan,
+    /// Line of the next piece's first byte.
+    next_line: u64,
+    /// The first line after the header row, for the first piece.
+    after_header: Option<u64>,
+    /// Line of the last row that cannot be trailer.
+    last_hard_line: Option<u64>,
+    /// Trailer candidates since that row: their lines and shapes.
+    tail: Vec<(u64, RowShape)>,
+    /// Records and rejected rows among them, not settled yet.
+    held: Settled,
+}
+
+/// Rows whose fate is known: data rows of the table, in line order.
+#[derive(Default)]
+pub struct Settled {
+    /// Typed records.
+    pub records: Vec<Record>,
+    /// Rows that could not be typed.
+    pub rejected: Vec<RowError>,
+}
+
+impl Settled {
+    /// Moves the rows on lines up to `line` (all with `None`) from `self` into `into`.
+    fn settle(&mut self, line: Option<u64>, into: &mut Settled) {
+        let upto = line.unwrap_or(u64::MAX);
+        let r = self.records.partition_point(|r| r.line <= upto);
+        into.records.extend(self.records.drain(..r));
+        let e = self.rejected.partition_point(|e| e.line <= upto);
+        into.rejected.extend(self.rejected.drain(..e));
+    }
+}
+
+impl<'p> TypedStream<'p> {
+    /// Locates the table on the decoded `head` of a file, as `read_typed`
+    /// locates it on the whole text: the stream, the table (without rows)
+    /// and the offset in `head` where its data rows start. `None` when the
+    /// head cannot tell what the whole text would (too short, no header, a
+    /// mapping error, old-Mac line ends, or an error the whole read reports).
+    pub fn start(
+        head: &str,
+        options: &TableOptions,
+        side: Side,
+        plan: &'p SidePlan,
+    ) -> Option<(TypedStream<'p>, Table, usize)> {
+        if !head.contains('\n') {
+            return None;
+        }
+        let delimiter = match options.delimiter {
+            Some(d) => d,
+            None => super::sniff::sniff_delimiter_on_head(head)?,
+        };
+        let (rows, ends) = parse_head(head, delimiter, options).ok()?;
+        if rows.len() <= SNIFF_ROWS || ends.last().is_none_or(|&e| e >= head.len()) {
+            return None;
+        }
+        if rows.iter().all(is_blank_row) {
+            return None;
+        }
+        let header_index = find_header_or_none(&rows, options).ok()??;
+        let header_row = &rows[header_index];
+        let table = Table {
+            delimiter,
+            delimiter_source: match options.delimiter {
+                Some(_) => DelimiterSource::Explicit,
+                None => DelimiterSource::Sniffed,
+            },
+            header_line: header_row.line,
+            header: header_row
+                .fields
+                .iter()
+                .map(|f| clean_field(f).to_string())
+                .collect(),
+            headerless: false,
+            rows: Vec::new(),
+            skipped: Vec::new(),
+            total_lines: 0,
+        };
+        let layout = resolve(&table, plan).ok()?;
+        let data_start = ends[header_index];
+        let stream = TypedStream {
+            delimiter,
+            width: table.header.len(),
+            layout,
+            side,
+            plan,
+            next_line: 1 + memchr::memchr_iter(b'\n', &head.as_bytes()[..data_start]).count() as u64,
+            after_header: Some(header_row.line + newlines_in(&header_row.fields) + 1),
+            last_hard_line: None,
+            tail: Vec::new(),
+            held: Settled::default(),
+        };
+        Some((stream, table, data_start))
+    }
+
+    /// Types the next piece of data text, which starts where the last one
+    /// ended and ends at a record boundary (see `quotes_closed`), or at the
+    /// end of the file. Returns the rows settled so far; `None` when the
+    /// piece holds an error the whole read reports (an unclosed quote, a
+    /// field too long).
+    pub fn feed(&mut self, text: &str) -> Option<Settled> {
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+        let first_line = self.next_line;
+        let chunk = Chunk {
+            text,
+            first_line,
+            next_line: self.after_header.take().unwrap_or(first_line),
+            last_line: (first_line + newlines).saturating_sub(u64::from(text.ends_with('\n'))),
+        };
+        self.next_line += newlines;
+        let reader = ChunkReader {
+            delimiter: self.delimiter,
+            width: self.width,
+            typing: Some((&self.layout, self.side, self.plan)),
+            keep_rows: false,
+        };
+        let out = reader.read(&chunk);
+        if out.walked.unbalanced.is_some() || out.walked.too_long.is_some() {
+            return None;
+        }
+        self.held.records.extend(out.records);
+        self.held
+            .rejected
+            .extend(out.rejected.into_iter().map(|(e, _)| e));
+        let mut settled = Settled::default();
+        if let Some(hard) = out.walked.last_hard_line {
+            self.last_hard_line = Some(hard);
+            self.tail.clear();
+            self.held.settle(Some(hard), &mut settled);
+        }
+        self.tail
+            .extend(out.walked.tail.iter().map(|t| (t.line, t.shape)));
+        Some(settled)
+    }
+
+    /// The first line whose fate is not known yet: rows from there on may
+    /// still turn out to be data or trailer.
+    pub fn unsettled_from(&self) -> Option<u64> {
+        self.tail.first().map(|&(line, _)| line)
+    }
+
+    /// The line the next piece starts on.
+    pub fn next_line(&self) -> u64 {
+        self.next_line
+    }
+
+    /// At the end of the file: the trailer found, the rows before it settled.
+    pub fn finish(mut self) -> Settled {
+        let shapes: Vec<RowShape> = self.tail.iter().map(|&(_, shape)| shape).collect();
+        let last_data_line = match trailer_start(&shapes) {
+            0 => self.last_hard_line,
+            start => Some(self.tail[start - 1].0),
+        };
+        let mut settled = Settled::default();
+        if let Some(line) = last_data_line {
+            self.held.settle(Some(line), &mut settled);
+        }
+        settled
+    }
+}
+
+/// Whether `bytes`, from a record boundary on, end outside quotes (so the
+/// next byte starts a record), by the rules of `record_cuts`; `None` for a
+/// quote csv would read literally.
+pub fn quotes_closed(bytes: &[u8], delimiter: u8) -> Option<bool> {
+    let ends_field = |at: usize| {
+        bytes
+            .get(at)
+            .is_none_or(|b| matches!(*b, b'\r' | b'\n') || *b == delimiter)
+    };
+    let starts_field =
+        |at: usize| at == 0 || matches!(bytes[at - 1], b'\r' | b'\n') || bytes[at - 1] == delimiter;
+    let mut quotes = memchr::memchr_iter(b'"', bytes).peekable();
+    let mut in_quotes = false;
+    while let Some(q) = quotes.next() {
+        if !in_quotes {
+            if !starts_field(q) {
+                return None;
+            }
+            in_quotes = true;
+        } else if bytes.get(q + 1) == Some(&b'"') {
+            quotes.next();
+        } else {
+            if !ends_field(q + 1) {
+                return None;
+            }
+            in_quotes = false;
+        }
+    }
+    Some(!in_quotes)
+}
+
 /// What one chunk yields when its rows are kept or typed.
 #[derive(Default)]
 struct ChunkOut {

@@ -187,6 +187,61 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<Decoded<'_>, Encod
     }
 }
 
+/// The encoding `decode` would choose for a whole file, decided on its first
+/// bytes `head` (ending at a line break) for a file read in pieces, with the
+/// length of the BOM to skip; `None` when the head cannot tell for sure (the
+/// caller then reads the file whole). A UTF-8 guess holds only if every
+/// later piece is valid UTF-8 too, which `decode_piece_strictly` checks.
+pub fn decide_on_head(head: &[u8], choice: EncodingChoice) -> Option<(&'static Encoding, usize)> {
+    if binary_kind(head).is_some() || head.contains(&0) {
+        return None;
+    }
+    let bom = Encoding::for_bom(head);
+    let decided = match choice {
+        EncodingChoice::Fixed(encoding) => match bom {
+            Some((b, len)) if b == encoding => (encoding, len),
+            _ => (encoding, 0),
+        },
+        EncodingChoice::Auto => match bom {
+            Some((encoding, len)) => (encoding, len),
+            None if utf16_pattern(head).is_some() => return None,
+            None => match std::str::from_utf8(head) {
+                Ok(_) => (UTF_8, 0),
+                Err(error) => {
+                    let invalid = Invalid::from_utf8_error(&error);
+                    let first_non_ascii = Encoding::ascii_valid_up_to(head);
+                    let seen = first_non_ascii.saturating_add(DETECT_WINDOW.max(PLAUSIBILITY_WINDOW));
+                    if invalid.at_eof || is_utf8_evidence(&head[..invalid.offset]) || head.len() < seen {
+                        return None;
+                    }
+                    let mut guess = guess(head);
+                    if is_chinese(guess.encoding) && !plausible_chinese(head) {
+                        guess.encoding = WINDOWS_1252;
+                        guess.abandoned = None;
+                    }
+                    if guess
+                        .abandoned
+                        .is_some_and(|a| !is_chinese(a) || plausible_chinese(head))
+                    {
+                        return None;
+                    }
+                    (guess.encoding, 0)
+                }
+            },
+        },
+    };
+    decided.0.is_ascii_compatible().then_some(decided)
+}
+
+/// A piece of a file (ending at a line break, or the file's end) decoded
+/// strictly; `None` when it holds a NUL or a malformed sequence.
+pub fn decode_piece_strictly<'b>(bytes: &'b [u8], encoding: &'static Encoding) -> Option<Cow<'b, str>> {
+    if bytes.contains(&0) {
+        return None;
+    }
+    decode_strict(bytes, encoding).ok()
+}
+
 /// What binary format the bytes start with, if any.
 fn binary_kind(bytes: &[u8]) -> Option<&'static str> {
     MAGIC

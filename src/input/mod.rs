@@ -349,12 +349,9 @@ fn amount_columns_use_decimal_commas(plan: &SidePlan, table: &Table) -> bool {
         )
 }
 
-/// Reads one side's file with its rule-file settings and types its rows.
-/// A text file whose columns are known up front and that has no status
-/// column is parsed and typed in parallel chunks (`chunked`); guessed
-/// columns, status sorting and workbooks take the whole table first.
-pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFile, ReadError> {
-    let options = TableOptions {
+/// How a side's table is located, from its rule-file settings.
+pub fn table_options(plan: &SidePlan) -> TableOptions {
+    TableOptions {
         delimiter: plan.delimiter,
         header_line: plan.header_line,
         expected_columns: if plan.guess_columns.is_some() {
@@ -363,12 +360,27 @@ pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFil
             plan.columns.names()
         },
         header: plan.header,
-    };
+    }
+}
+
+/// Whether `read_source` types the file's rows chunk by chunk as it parses
+/// them (columns known up front, no status column, a header row), as
+/// `chunked::TypedStream` can.
+pub fn typed_in_chunks(plan: &SidePlan) -> bool {
+    plan.guess_columns.is_none() && plan.columns.status.is_none() && plan.header != Some(false)
+}
+
+/// Reads one side's file with its rule-file settings and types its rows.
+/// A text file whose columns are known up front and that has no status
+/// column is parsed and typed in parallel chunks (`chunked`); guessed
+/// columns, status sorting and workbooks take the whole table first.
+pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFile, ReadError> {
+    let options = table_options(plan);
     let table_error = |error| ReadError::Table {
         path: path.into(),
         error,
     };
-    let chunked = plan.guess_columns.is_none() && plan.columns.status.is_none() && plan.header != Some(false);
+    let chunked = typed_in_chunks(plan);
     let content = read_content(path, plan.encoding, &options, |text, facts| {
         // A `;` file may write decimal commas, which only its whole amount
         // column can tell: it is read whole first.

@@ -25,6 +25,16 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     best.0
 }
 
+/// `sniff_delimiter` of a whole file, decided on its first text `head`:
+/// `None` unless the head holds the `SNIFF_RECORDS` records examined for
+/// every candidate.
+pub fn sniff_delimiter_on_head(head: &str) -> Option<u8> {
+    CANDIDATE_DELIMITERS
+        .iter()
+        .all(|&d| field_counts(head, d).len() == SNIFF_RECORDS)
+        .then(|| sniff_delimiter(head))
+}
+
 /// (length, field count) of the longest run of equal field counts ≥ 2.
 fn longest_run(counts: &[usize]) -> (usize, usize) {
     let mut best = (0, 0);

@@ -7,6 +7,7 @@ use chrono::{NaiveTime, Timelike};
 use super::causes::Cause;
 use crate::model::RowRef;
 use crate::rules::business::Cutoff;
+use crate::rules::partition::PartitionKey;
 use crate::rules::report::Lang;
 
 /// Most row references quoted in one cause.
@@ -125,9 +126,14 @@ impl Cause {
                     .into()
             }
             Cause::NoKeyCandidates {
+                among: Some(PartitionKey::Key),
+                ..
+            } => "bank row with no order id, and the rules pair rows by order id only (no fallback stage)".into(),
+            Cause::NoKeyCandidates {
                 candidates,
                 window,
                 has_fallback,
+                among,
             } => {
                 let w = span(window.num_seconds(), Lang::En);
                 let tail = if *has_fallback {
@@ -135,15 +141,31 @@ impl Cause {
                 } else {
                     " (the rules have no fallback stage)"
                 };
+                let of = if *among == Some(PartitionKey::Merchant) {
+                    " of this merchant"
+                } else {
+                    ""
+                };
                 match candidates.len() {
-                    0 => format!("bank row with no order id; no open ledger row with equal amount within {w}{tail}"),
+                    0 => format!(
+                        "bank row with no order id; no open ledger row{of} with equal amount within {w}{tail}"
+                    ),
                     n => format!(
-                        "bank row with no order id; {n} candidate(s) with equal amount within {w}: {}{tail}",
+                        "bank row with no order id; {n} candidate(s){of} with equal amount within {w}: {}{tail}",
                         refs(candidates)
                     ),
                 }
             }
-            Cause::KeylessBankNearby { rows, window } => format!(
+            Cause::KeylessBankNearby {
+                rows,
+                window,
+                among: Some(PartitionKey::Merchant),
+            } => format!(
+                "bank row(s) of this merchant with no order id and equal amount within {}: {} (not paired: compare them)",
+                span(window.num_seconds(), Lang::En),
+                refs(rows)
+            ),
+            Cause::KeylessBankNearby { rows, window, .. } => format!(
                 "bank row(s) with no order id and equal amount within {}: {} (not paired: check the merchant)",
                 span(window.num_seconds(), Lang::En),
                 refs(rows)
@@ -160,10 +182,19 @@ impl Cause {
             Cause::UnmatchedRefund => {
                 "refund with no refund on the other side: not processed yet, or recorded as a payment".into()
             }
-            Cause::NotOnStatement => {
+            Cause::NotOnStatement { among: None } => {
                 "no bank row with this order id, and none of equal amount nearby: not received, or not on this statement"
                     .into()
             }
+            Cause::NotOnStatement {
+                among: Some(PartitionKey::Merchant),
+            } => {
+                "no bank row with this order id, and none of this merchant with equal amount nearby: not received, or not on this statement"
+                    .into()
+            }
+            Cause::NotOnStatement {
+                among: Some(PartitionKey::Key),
+            } => "no bank row with this order id: not received, or not on this statement".into(),
             Cause::NotInLedger => {
                 "no ledger row with this order id: money received without a platform order (manual top-up, or missing from the export)"
                     .into()
@@ -250,21 +281,40 @@ impl Cause {
                 "上一业务日的待定记录带入后仍无对应记录：截止时间前未到账，请与对方核实".into()
             }
             Cause::NoKeyCandidates {
+                among: Some(PartitionKey::Key),
+                ..
+            } => "银行流水无订单号，而规则只按订单号配对（未设兜底匹配）".into(),
+            Cause::NoKeyCandidates {
                 candidates,
                 window,
                 has_fallback,
+                among,
             } => {
                 let w = span(window.num_seconds(), Lang::Zh);
                 let tail = if *has_fallback { "" } else { "（规则未设兜底匹配）" };
+                let of = if *among == Some(PartitionKey::Merchant) {
+                    "该商户"
+                } else {
+                    ""
+                };
                 match candidates.len() {
-                    0 => format!("银行流水无订单号；{w}内没有同金额的未匹配台账记录{tail}"),
+                    0 => format!("银行流水无订单号；{w}内{of}没有同金额的未匹配台账记录{tail}"),
                     n => format!(
-                        "银行流水无订单号；{w}内有 {n} 笔同金额候选：{}{tail}",
+                        "银行流水无订单号；{w}内{of}有 {n} 笔同金额候选：{}{tail}",
                         refs(candidates)
                     ),
                 }
             }
-            Cause::KeylessBankNearby { rows, window } => format!(
+            Cause::KeylessBankNearby {
+                rows,
+                window,
+                among: Some(PartitionKey::Merchant),
+            } => format!(
+                "{}内有该商户无订单号、同金额的银行流水：{}（未配对：请人工核对）",
+                span(window.num_seconds(), Lang::Zh),
+                refs(rows)
+            ),
+            Cause::KeylessBankNearby { rows, window, .. } => format!(
                 "{}内有无订单号、同金额的银行流水：{}（未配对：请核对商户）",
                 span(window.num_seconds(), Lang::Zh),
                 refs(rows)
@@ -279,9 +329,15 @@ impl Cause {
                 refs(candidates)
             ),
             Cause::UnmatchedRefund => "退款在另一方没有对应退款：可能尚未处理，或被记为付款".into(),
-            Cause::NotOnStatement => {
+            Cause::NotOnStatement { among: None } => {
                 "银行流水中没有此订单号，附近也没有同金额记录：款项未到账，或不在本对账单中".into()
             }
+            Cause::NotOnStatement {
+                among: Some(PartitionKey::Merchant),
+            } => "银行流水中没有此订单号，该商户附近也没有同金额记录：款项未到账，或不在本对账单中".into(),
+            Cause::NotOnStatement {
+                among: Some(PartitionKey::Key),
+            } => "银行流水中没有此订单号：款项未到账，或不在本对账单中".into(),
             Cause::NotInLedger => {
                 "台账中没有此订单号：收到款项但无平台订单（人工充值，或导出时遗漏）".into()
             }
@@ -375,6 +431,7 @@ mod tests {
             candidates: vec![row(4), row(9), row(11), row(12)],
             window: TimeDelta::seconds(120),
             has_fallback: true,
+            among: None,
         };
         assert_eq!(
             c.text(Lang::En),

@@ -7,6 +7,12 @@
 //! bank row that carries no order id, the review thresholds. This module
 //! finds causes; `cause_text` words them and `tables` writes them into the
 //! `likely_cause` column.
+//!
+//! Related rows are looked for only among rows that share the row's
+//! partition key value (`rules::partition`): the same merchant when the rules
+//! pair rows within a merchant, the same key when they pair rows by key alone,
+//! the whole day when no key partitions it. So a partitioned run finds, by
+//! construction, the same causes as one run of the whole day.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,6 +24,7 @@ use rust_decimal::Decimal;
 use crate::matching::{BatchOutcome, Disposition, Reason, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
 use crate::rules::business::Cutoff;
+use crate::rules::partition::{stage_partition, PartitionKey};
 use crate::rules::plan::{Plan, StagePlan, Tolerance};
 use crate::rules::report::Lang;
 
@@ -34,8 +41,11 @@ const FEE_LIMIT_PERCENT: Decimal = Decimal::ONE;
 /// Differences of at most one cent are rounding.
 const ROUNDING: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
-/// A merchant and a normalized amount.
-type MerchantAmount<'a> = (&'a str, Decimal);
+/// A partition key value, a merchant and a normalized amount.
+type MerchantAmount<'a> = (&'a str, &'a str, Decimal);
+
+/// A partition key value and a normalized amount.
+type GroupAmount<'a> = (&'a str, Decimal);
 
 /// Rows with their times, per grouping value.
 type TimedRows<K> = HashMap<K, Vec<(DateTime<Utc>, RowRef)>, FastState>;
@@ -99,6 +109,9 @@ pub enum Cause {
     NoKeyCandidates {
         /// Those ledger rows (all of them are counted; a few are named).
         candidates: Vec<RowRef>,
+        /// Where they were looked for: the merchant's rows, none (the rules
+        /// pair by key alone), or the whole day (`None`).
+        among: Option<PartitionKey>,
         /// The widest fallback window, or the default when the rules have no fallback stage.
         window: TimeDelta,
         /// Whether the rules have a fallback stage at all.
@@ -108,6 +121,8 @@ pub enum Cause {
     KeylessBankNearby {
         /// Those bank rows.
         rows: Vec<RowRef>,
+        /// The merchant's rows, or the whole day (`None`).
+        among: Option<PartitionKey>,
         /// The window searched.
         window: TimeDelta,
     },
@@ -119,7 +134,10 @@ pub enum Cause {
     /// A refund with no refund on the other side.
     UnmatchedRefund,
     /// A ledger row with no trace on the statement.
-    NotOnStatement,
+    NotOnStatement {
+        /// Where bank rows without order id were looked for (as `NoKeyCandidates`).
+        among: Option<PartitionKey>,
+    },
     /// A bank row whose order id is not in the ledger.
     NotInLedger,
     /// A match at or above `review_above`.
@@ -246,6 +264,7 @@ fn open_batches(sides: Sides, result: &Reconciliation) -> HashMap<RowRef, Cause,
 fn questions<'a>(
     sides: Sides<'a>,
     result: &Reconciliation,
+    among: Option<PartitionKey>,
 ) -> (
     HashSet<RowRef, FastState>,
     [HashSet<MerchantAmount<'a>, FastState>; 2],
@@ -258,7 +277,7 @@ fn questions<'a>(
                 Disposition::Unmatched { reason, counterpart } => {
                     wanted.extend(counterpart);
                     if *reason == Reason::NoCounterpart && !r.merchant().is_empty() {
-                        twin_keys[slot].insert((r.merchant(), r.amount.normalize()));
+                        twin_keys[slot].insert(twin_key(among, r));
                     }
                 }
                 Disposition::Duplicate { of } => {
@@ -269,6 +288,17 @@ fn questions<'a>(
         }
     }
     (wanted, twin_keys)
+}
+
+/// The value of the partition key that confines the search for `record`'s
+/// related rows ("" when the whole day is searched).
+fn group(among: Option<PartitionKey>, record: &Record) -> &str {
+    among.map_or("", |key| key.value(record))
+}
+
+/// What a matched row must share with a row it may have been submitted twice as.
+fn twin_key(among: Option<PartitionKey>, record: &Record) -> MerchantAmount<'_> {
+    (group(among, record), record.merchant(), record.amount.normalize())
 }
 
 fn dispositions(result: &Reconciliation, side: Side) -> &[Disposition] {
@@ -307,10 +337,12 @@ struct Evidence<'a> {
     referenced: HashMap<RowRef, usize, FastState>,
     /// Matched rows per side by (merchant, amount), with their times.
     matched_twins: [TimedRows<MerchantAmount<'a>>; 2],
-    /// Unmatched ledger rows by amount, sorted by time (for keyless bank rows).
-    open_ledger: TimedRows<Decimal>,
-    /// Unmatched bank rows without key by amount, sorted by time.
-    open_keyless_bank: TimedRows<Decimal>,
+    /// Unmatched ledger rows by group and amount, sorted by time (for keyless bank rows).
+    open_ledger: TimedRows<GroupAmount<'a>>,
+    /// Unmatched bank rows without key by group and amount, sorted by time.
+    open_keyless_bank: TimedRows<GroupAmount<'a>>,
+    /// Where related rows are looked for.
+    among: Option<PartitionKey>,
     /// Widest fallback window (bank time minus ledger time).
     window: (TimeDelta, TimeDelta),
     has_fallback: bool,
@@ -320,11 +352,14 @@ struct Evidence<'a> {
 
 impl<'a> Evidence<'a> {
     fn new(sides: Sides<'a>, result: &'a Reconciliation, plan: &'a Plan) -> Evidence<'a> {
-        let (wanted, twin_keys) = questions(sides, result);
+        let among = stage_partition(plan).ok();
+        // Rules that pair by key alone have no candidate without a key to look for.
+        let keyless = among != Some(PartitionKey::Key);
+        let (wanted, twin_keys) = questions(sides, result, among);
         let mut referenced = HashMap::default();
         let mut matched_twins: [TimedRows<_>; 2] = [HashMap::default(), HashMap::default()];
-        let mut open_ledger: TimedRows<Decimal> = HashMap::default();
-        let mut open_keyless_bank: TimedRows<Decimal> = HashMap::default();
+        let mut open_ledger: TimedRows<GroupAmount<'a>> = HashMap::default();
+        let mut open_keyless_bank: TimedRows<GroupAmount<'a>> = HashMap::default();
         for (slot, side) in Side::BOTH.into_iter().enumerate() {
             let records = sides.of(side);
             // Find the few rows of interest on every core, then index them in line order.
@@ -335,13 +370,11 @@ impl<'a> Evidence<'a> {
                 .filter_map(|(i, (r, d))| {
                     let referenced = wanted.contains(&r.row_ref());
                     let use_ = r.time.and_then(|_| match (d, side) {
-                        (Disposition::Matched(_), _)
-                            if twin_keys[slot].contains(&(r.merchant(), r.amount.normalize())) =>
-                        {
+                        (Disposition::Matched(_), _) if twin_keys[slot].contains(&twin_key(among, r)) => {
                             Some(Use::MatchedTwin)
                         }
-                        (Disposition::Unmatched { .. }, Side::Ledger) => Some(Use::OpenLedger),
-                        (Disposition::Unmatched { .. }, Side::Bank) if r.key().is_empty() => {
+                        (Disposition::Unmatched { .. }, Side::Ledger) if keyless => Some(Use::OpenLedger),
+                        (Disposition::Unmatched { .. }, Side::Bank) if keyless && r.key().is_empty() => {
                             Some(Use::OpenKeylessBank)
                         }
                         _ => None,
@@ -357,9 +390,9 @@ impl<'a> Evidence<'a> {
                 let (Some(use_), Some(t)) = (use_, r.time) else {
                     continue;
                 };
-                let amount = r.amount.normalize();
+                let amount = (group(among, r), r.amount.normalize());
                 let list = match use_ {
-                    Use::MatchedTwin => matched_twins[slot].entry((r.merchant(), amount)).or_default(),
+                    Use::MatchedTwin => matched_twins[slot].entry(twin_key(among, r)).or_default(),
                     Use::OpenLedger => open_ledger.entry(amount).or_default(),
                     Use::OpenKeylessBank => open_keyless_bank.entry(amount).or_default(),
                 };
@@ -404,6 +437,7 @@ impl<'a> Evidence<'a> {
             matched_twins,
             open_ledger,
             open_keyless_bank,
+            among,
             window,
             has_fallback: !fallback_windows.is_empty(),
             fee_tolerance,
@@ -475,6 +509,7 @@ impl<'a> Evidence<'a> {
         if record.side == Side::Bank && record.key().is_empty() {
             return Cause::NoKeyCandidates {
                 candidates: self.nearby(&self.open_ledger, record, -1),
+                among: self.among,
                 window: self.window_width(),
                 has_fallback: self.has_fallback,
             };
@@ -484,13 +519,14 @@ impl<'a> Evidence<'a> {
             if !rows.is_empty() {
                 return Cause::KeylessBankNearby {
                     rows,
+                    among: self.among,
                     window: self.window_width(),
                 };
             }
         }
         match (record.is_outflow(), record.side) {
             (true, _) => Cause::UnmatchedRefund,
-            (false, Side::Ledger) => Cause::NotOnStatement,
+            (false, Side::Ledger) => Cause::NotOnStatement { among: self.among },
             (false, Side::Bank) => Cause::NotInLedger,
         }
     }
@@ -498,8 +534,9 @@ impl<'a> Evidence<'a> {
     /// Rows of `index` with the record's amount whose time lies in the fallback
     /// window; `direction` is +1 when they are bank rows (bank − ledger time),
     /// −1 when they are ledger rows seen from a bank row.
-    fn nearby(&self, index: &TimedRows<Decimal>, record: &Record, direction: i32) -> Vec<RowRef> {
-        let (Some(t), Some(list)) = (record.time, index.get(&record.amount.normalize())) else {
+    fn nearby(&self, index: &TimedRows<GroupAmount>, record: &Record, direction: i32) -> Vec<RowRef> {
+        let amount = (group(self.among, record), record.amount.normalize());
+        let (Some(t), Some(list)) = (record.time, index.get(&amount)) else {
             return Vec::new();
         };
         let (from, to) = if direction > 0 {
@@ -519,8 +556,7 @@ impl<'a> Evidence<'a> {
     /// A matched row on the same side with the same merchant and amount, moments apart.
     fn double_submission(&self, record: &Record) -> Option<Cause> {
         let t = record.time?;
-        let twins =
-            self.matched_twins[record.side as usize].get(&(record.merchant(), record.amount.normalize()))?;
+        let twins = self.matched_twins[record.side as usize].get(&twin_key(self.among, record))?;
         let (gap, row) = twins
             .iter()
             .map(|(time, row)| (t - *time, *row))
@@ -708,6 +744,10 @@ mod tests {
         assert_eq!(got[2], "bank:4 same key already matched on the other side (ledger:3): an extra row, e.g. a second payment");
     }
 
+    /// A fallback stage within a merchant: likely causes look among the merchant's rows.
+    const BY_MERCHANT: &str =
+        "[[stage]]\nname = \"fb\"\nmatch = \"fallback\"\non = [\"merchant\", \"amount\"]\n";
+
     #[test]
     fn a_matched_twin_moments_earlier_is_a_double_submission() {
         let ledger = [
@@ -719,7 +759,7 @@ mod tests {
             rec(B, 2, "K1", "30.00", "11:00:10", "M2"),
             rec(B, 3, "K1", "30.00", "11:01:10", "M2"),
         ];
-        let got = causes_of(&plan(""), &ledger, &bank);
+        let got = causes_of(&plan(BY_MERCHANT), &ledger, &bank);
         assert_eq!(
             got[0],
             "ledger:3 same merchant and amount 40 s after matched row ledger:2: likely double submission"
@@ -732,6 +772,13 @@ mod tests {
             got[2],
             "bank:3 same key and amount 60 s after matched row bank:2: likely double submission"
         );
+        // Rules that pair by key alone partition by key: no look across order ids.
+        let by_key = causes_of(&plan(""), &ledger, &bank);
+        assert_eq!(
+            by_key[0],
+            "ledger:3 no bank row with this order id: not received, or not on this statement"
+        );
+        assert_eq!(by_key[2], got[2], "a duplicate shares its key");
     }
 
     #[test]
@@ -764,45 +811,52 @@ mod tests {
     }
 
     #[test]
-    fn keyless_bank_rows_name_their_candidates_and_ambiguity_is_explained() {
-        let fallback = "[[stage]]\nname = \"fb\"\nmatch = \"fallback\"\nambiguous = \"unmatched\"\n";
+    fn keyless_bank_rows_name_their_candidates_of_the_merchant_and_ambiguity_is_explained() {
+        // Two fallback stages: 0-10 s and 100-120 s; 30 s apart fits neither, but the 2 min searched.
+        let fallback = "[[stage]]\nname = \"fb\"\nmatch = \"fallback\"\nwindow = [\"0s\", \"10s\"]\nambiguous = \"unmatched\"\n\
+                        [[stage]]\nname = \"late\"\nmatch = \"fallback\"\nwindow = [\"100s\", \"120s\"]\n";
         let ledger = [
             rec(L, 2, "K1", "60.00", "14:00:00", "M5"),
             rec(L, 3, "K2", "25.00", "16:00:00", "M8"),
             rec(L, 4, "K3", "-20.00", "17:00:00", "M9"),
         ];
         let bank = [
-            rec(B, 2, "", "60.00", "14:00:30", "M4"),
-            rec(B, 3, "", "25.00", "16:00:30", "M8"),
-            rec(B, 4, "", "25.00", "16:00:40", "M8"),
+            rec(B, 2, "", "60.00", "14:00:30", "M5"),
+            rec(B, 3, "", "25.00", "16:00:05", "M8"),
+            rec(B, 4, "", "25.00", "16:00:08", "M8"),
             rec(B, 5, "", "70.00", "15:00:00", "M7"),
+            rec(B, 6, "", "60.00", "14:00:30", "M4"),
         ];
         let got = causes_of(&plan(fallback), &ledger, &bank);
-        assert_eq!(got[0], "ledger:2 bank row(s) with no order id and equal amount within 2 min: bank:2 (not paired: check the merchant)");
+        let of = |row: &str| {
+            got.iter()
+                .find_map(|c| c.strip_prefix(&format!("{row} ")))
+                .unwrap_or_else(|| panic!("{row}: {got:?}"))
+        };
         assert_eq!(
-            got[1],
-            "ledger:3 2 equally good candidates (bank:3 bank:4): the rules leave the choice to a person"
-        );
-        assert!(
-            got[2].starts_with("ledger:4 refund with no refund on the other side"),
-            "{got:?}"
-        );
-        assert_eq!(
-            got[3],
-            "bank:2 bank row with no order id; 1 candidate(s) with equal amount within 2 min: ledger:2"
-        );
-        assert!(
-            got[4].starts_with("bank:3 one of several rows that fit ledger:3 equally well"),
-            "{got:?}"
+            of("ledger:2"),
+            "bank row(s) of this merchant with no order id and equal amount within 2 min: bank:2 (not paired: compare them)"
         );
         assert_eq!(
-            got[6],
-            "bank:5 bank row with no order id; no open ledger row with equal amount within 2 min"
+            of("ledger:3"),
+            "2 equally good candidates (bank:3 bank:4): the rules leave the choice to a person"
         );
+        assert!(of("ledger:4").starts_with("refund with no refund on the other side"));
+        assert_eq!(
+            of("bank:2"),
+            "bank row with no order id; 1 candidate(s) of this merchant with equal amount within 2 min: ledger:2"
+        );
+        assert!(of("bank:3").starts_with("one of several rows that fit ledger:3 equally well"));
+        assert_eq!(
+            of("bank:5"),
+            "bank row with no order id; no open ledger row of this merchant with equal amount within 2 min"
+        );
+        // ledger:2 is of another merchant: not a candidate of bank:6.
+        assert_eq!(of("bank:6"), of("bank:5"));
         let without = causes_of(&plan(""), &ledger[..1], &bank[..1]);
-        assert!(
-            without[1].ends_with("(the rules have no fallback stage)"),
-            "{without:?}"
+        assert_eq!(
+            without[1],
+            "bank:2 bank row with no order id, and the rules pair rows by order id only (no fallback stage)"
         );
     }
 

@@ -12,6 +12,7 @@ use anyhow::{anyhow, Context};
 use chrono::NaiveDate;
 
 use super::manifest::{Manifest, RulesRef, SideManifest, FORMAT};
+use super::stream::{stream_side, StreamSide, EVERY, HEAD_BYTES, PIECE_BYTES};
 use super::{partition_key, PartitionKey};
 use crate::digest::sha256_hex;
 use crate::input::{self, SourceFile};
@@ -92,10 +93,30 @@ pub fn split(request: &SplitRequest) -> anyhow::Result<SplitOutcome> {
         std::fs::create_dir(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     }
     let day = request.date.map(|d| plan.business_day(d));
+    let until = day.as_ref().and_then(|d| matching::statement_until(&plan, d));
     let mut sides = Vec::new();
     for (side, path) in [(Side::Ledger, &request.ledger), (Side::Bank, &request.bank)] {
-        let source = read(path, side, &plan, request, day.as_ref())?;
-        sides.push(write_side(&source, path, side, key, &dirs)?);
+        let streamed = stream_side(
+            &StreamSide {
+                path,
+                side,
+                plan: side_plan(&plan, side),
+                key,
+                dirs: &dirs,
+                period: day.as_ref().map(|d| (d, until)),
+                skip_bad_rows: request.skip_bad_rows,
+            },
+            HEAD_BYTES,
+            PIECE_BYTES,
+        )?;
+        let written = match streamed {
+            Some(written) => written,
+            None => {
+                let source = read(path, side, &plan, request, day.as_ref())?;
+                write_side(&source, path, side, key, &dirs)?
+            }
+        };
+        sides.push(written);
     }
     let rules = RulesRef {
         path: request.rules.display().to_string(),
@@ -133,7 +154,8 @@ pub fn split(request: &SplitRequest) -> anyhow::Result<SplitOutcome> {
     })
 }
 
-/// Reads one side whole, refusing what a run of the whole day would refuse,
+/// Reads one side whole (a small file, or one the stream leaves to the
+/// whole-file reader), refusing what a run of the whole day would refuse,
 /// and what cannot be cut into text partitions.
 fn read(
     path: &Path,
@@ -142,11 +164,7 @@ fn read(
     request: &SplitRequest,
     day: Option<&BusinessDay>,
 ) -> anyhow::Result<SourceFile> {
-    let side_plan = match side {
-        Side::Ledger => &plan.ledger,
-        Side::Bank => &plan.bank,
-    };
-    let source = input::read_source(path, side, side_plan)?;
+    let source = input::read_source(path, side, side_plan(plan, side))?;
     if source.located.workbook.is_some() {
         return Err(anyhow!(
             "{}: a workbook cannot be cut into text partitions; write it as CSV first with `recon convert`",
@@ -183,15 +201,25 @@ fn read(
     Ok(source)
 }
 
+/// The rules for reading one side's file.
+fn side_plan(plan: &Plan, side: Side) -> &crate::input::plan::SidePlan {
+    match side {
+        Side::Ledger => &plan.ledger,
+        Side::Bank => &plan.bank,
+    }
+}
+
 /// One side written into every partition.
-struct WrittenSide {
-    name: &'static str,
-    path: String,
-    sha256: String,
-    encoding: String,
-    delimiter: char,
-    rows: Vec<u64>,
-    input: Tally,
+pub(super) struct WrittenSide {
+    pub name: &'static str,
+    pub path: String,
+    pub sha256: String,
+    pub encoding: String,
+    pub delimiter: char,
+    /// Rows per partition.
+    pub rows: Vec<u64>,
+    /// The whole file's rows and amounts.
+    pub input: Tally,
 }
 
 impl WrittenSide {
@@ -209,13 +237,11 @@ impl WrittenSide {
     }
 }
 
-/// A line that goes to every partition (the header and what is above it).
-const EVERY: u32 = u32::MAX;
 /// A line that is not the first of a row: it goes where the line before it went.
 const FOLLOWS: u32 = u32::MAX - 1;
 
 /// Writes each of the side's lines to its partition's file, with the line map.
-fn write_side(
+pub(super) fn write_side(
     source: &SourceFile,
     path: &Path,
     side: Side,
@@ -240,10 +266,7 @@ fn write_side(
     owner[1..=header].fill(EVERY);
     let parts = dirs.len();
     let mut rows = vec![0u64; parts];
-    let field = |r: &Record| match key {
-        PartitionKey::Merchant => PartitionKey::part_of(r.merchant(), parts),
-        PartitionKey::Key => PartitionKey::part_of(r.key(), parts),
-    };
+    let field = |r: &Record| PartitionKey::part_of(key.value(r), parts);
     let mut place = |line: u64, part: usize| {
         if let Some(slot) = usize::try_from(line).ok().and_then(|l| owner.get_mut(l)) {
             *slot = part as u32;

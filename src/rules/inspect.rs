@@ -16,7 +16,7 @@ use super::profiles::{self, Candidate};
 use super::{self as rules, RulesError};
 use crate::input::records::{MappingError, AMOUNT_NOTE};
 use crate::input::status::type_by_status;
-use crate::input::table::{DelimiterSource, SkippedLines, TableOptions};
+use crate::input::table::{DelimiterSource, SkippedLines};
 use crate::input::tally::Tally;
 use crate::input::time::{format_in_zone, TimeLayout};
 use crate::input::{encoding, field, locate, settle, table, Located, ReadError};
@@ -184,22 +184,7 @@ pub fn guessed_plan(options: &InspectOptions) -> Result<SidePlan, InspectError> 
 /// Reads `path` the way `sp` says and locates its table (looking for the
 /// header by the mapped names unless the roles are still to be guessed).
 pub fn locate_with(path: &Path, sp: &SidePlan) -> Result<Located, ReadError> {
-    locate(path, sp.encoding, &table_options(sp))
-}
-
-/// How `sp` says the table is found: by the mapped names unless the roles
-/// are still to be guessed.
-pub(super) fn table_options(sp: &SidePlan) -> TableOptions {
-    TableOptions {
-        delimiter: sp.delimiter,
-        header_line: sp.header_line,
-        expected_columns: if sp.guess_columns.is_none() {
-            sp.columns.names()
-        } else {
-            Vec::new()
-        },
-        header: sp.header,
-    }
+    locate(path, sp.encoding, &crate::input::table_options(sp))
 }
 
 /// The plan `check` reads a file with when no rule file is given: a

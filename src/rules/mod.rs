@@ -10,6 +10,7 @@ pub mod fees;
 pub mod filter;
 pub mod init;
 pub mod inspect;
+pub mod partition;
 pub mod plan;
 pub mod profiles;
 pub mod report;

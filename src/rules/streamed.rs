@@ -36,7 +36,7 @@ pub(super) fn inspect(path: &Path, options: &InspectOptions) -> Result<Option<In
     if plan.columns.status.is_some() {
         return Ok(None);
     }
-    let table_options = super::inspect::table_options(&plan);
+    let table_options = crate::input::table_options(&plan);
     let content = read_content(path, plan.encoding, &table_options, |text, facts| {
         let table_error = |error| ReadError::Table {
             path: path.into(),

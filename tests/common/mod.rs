@@ -249,3 +249,13 @@ pub fn by_item(
 ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
     rows(path).into_iter().map(|r| (r["item"].clone(), r)).collect()
 }
+
+/// The rules at `base` (relative to the repository) with `extra` appended,
+/// saved in `dir` under `base`'s file name.
+pub fn rules_with(base: &str, dir: &Path, extra: &str) -> PathBuf {
+    let base = root().join(base);
+    let text = std::fs::read_to_string(&base).unwrap();
+    let path = dir.join(base.file_name().unwrap());
+    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    path
+}

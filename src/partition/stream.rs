@@ -1,0 +1,419 @@
+//! `recon split` of a large text file in one pass with bounded memory: the
+//! file is read in pieces of about a megabyte cut after a line break, each
+//! piece hashed, decoded and typed (`input::chunked::TypedStream`), and its
+//! lines written, byte for byte, to the partitions of their rows. Only what
+//! the file's first pieces decide for sure is streamed (encoding, delimiter,
+//! header); a file they cannot decide, a bad row, or a day with no row in the
+//! period is left to the whole-file reader, which decides or reports it
+//! exactly as a run does.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use sha2::{Digest, Sha256};
+
+use super::split::WrittenSide;
+use super::PartitionKey;
+use crate::input::chunked::{quotes_closed, Settled, TypedStream};
+use crate::input::encoding::{decide_on_head, decode_piece_strictly};
+use crate::input::{self, excel};
+use crate::matching::period::in_period;
+use crate::model::{Side, Tally};
+use crate::rules::business::BusinessDay;
+use crate::rules::plan::SidePlan;
+
+/// Bytes of the first piece: enough for encoding detection's window and
+/// the rows that locate the header; smaller files are read whole.
+pub(super) const HEAD_BYTES: usize = 2 << 20;
+
+/// Bytes of every later piece.
+pub(super) const PIECE_BYTES: usize = 1 << 20;
+
+/// A line that goes to every partition (the header and what is above it).
+pub(super) const EVERY: u32 = u32::MAX;
+
+/// What one streamed side needs besides its file.
+pub(super) struct StreamSide<'a> {
+    pub path: &'a Path,
+    pub side: Side,
+    pub plan: &'a SidePlan,
+    pub key: PartitionKey,
+    pub dirs: &'a [PathBuf],
+    /// The business day and statement end, to check some row falls in it.
+    pub period: Option<(&'a BusinessDay, Option<chrono::DateTime<chrono::Utc>>)>,
+    pub skip_bad_rows: bool,
+}
+
+/// Streams one side into the partitions; `Ok(None)` when the file is to be
+/// read whole instead (the partition files it began are then rewritten).
+pub(super) fn stream_side(
+    s: &StreamSide,
+    head_bytes: usize,
+    piece_bytes: usize,
+) -> anyhow::Result<Option<WrittenSide>> {
+    if !input::typed_in_chunks(s.plan) {
+        return Ok(None);
+    }
+    let Ok(file) = File::open(s.path) else {
+        return Ok(None);
+    };
+    if file
+        .metadata()
+        .map_or(true, |m| !m.is_file() || m.len() <= head_bytes as u64)
+    {
+        return Ok(None);
+    }
+    let mut pieces = Pieces {
+        file,
+        hasher: Sha256::new(),
+        carry: Vec::new(),
+        eof: false,
+    };
+    let read_error = |e: std::io::Error| anyhow!("{}: cannot read: {e}", s.path.display());
+    let Some(head) = pieces.next(head_bytes).map_err(read_error)? else {
+        return Ok(None);
+    };
+    if excel::workbook_kind(&head).is_some() || excel::is_html_disguised_as_workbook(s.path, &head) {
+        return Ok(None);
+    }
+    let Some((encoding, bom)) = decide_on_head(&head, s.plan.encoding) else {
+        return Ok(None);
+    };
+    let Some(head_text) = decode_piece_strictly(&head[bom..], encoding) else {
+        return Ok(None);
+    };
+    let options = input::table_options(s.plan);
+    let Some((mut stream, table, data_start)) = TypedStream::start(&head_text, &options, s.side, s.plan)
+    else {
+        return Ok(None);
+    };
+    // A `;` file may write decimal commas, which only its whole amount column tells.
+    if table.delimiter == b';' {
+        return Ok(None);
+    }
+    let mut router = Router::create(s, table.header_line)?;
+    let mut input = Tally::default();
+    let mut bad_rows = 0u64;
+    let mut in_day = s.period.is_none();
+    let mut take = |settled: Settled, router: &mut Router| {
+        in_day = in_day
+            || settled.records.iter().any(|r| {
+                s.period
+                    .is_some_and(|(day, until)| in_period(s.side, day, r, until))
+            });
+        input += Tally::of(&settled.records);
+        bad_rows += settled.rejected.len() as u64;
+        router.route(&settled, s.key);
+    };
+    router.hold(&head);
+    let mut text = head_text[data_start..].to_string();
+    drop(head_text);
+    loop {
+        let next = pieces.next(piece_bytes).map_err(read_error)?;
+        let last = next.is_none();
+        if !text.is_empty() {
+            match quotes_closed(text.as_bytes(), table.delimiter) {
+                None => return Ok(None),
+                Some(false) if !last => {}
+                Some(_) => {
+                    let Some(settled) = stream.feed(&text) else {
+                        return Ok(None);
+                    };
+                    take(settled, &mut router);
+                    text.clear();
+                    let upto = stream.unsettled_from().unwrap_or(stream.next_line());
+                    router.write_before(upto)?;
+                }
+            }
+        }
+        let Some(raw) = next else { break };
+        let Some(decoded) = decode_piece_strictly(&raw, encoding) else {
+            return Ok(None);
+        };
+        text.push_str(&decoded);
+        router.hold(&raw);
+    }
+    take(stream.finish(), &mut router);
+    router.write_before(u64::MAX)?;
+    if (bad_rows > 0 && !s.skip_bad_rows) || (!in_day && input.count > 0) {
+        return Ok(None);
+    }
+    input.count += bad_rows;
+    let rows = router.finish()?;
+    Ok(Some(WrittenSide {
+        name: s.side.name(),
+        path: s.path.display().to_string(),
+        sha256: crate::digest::hex(&pieces.hasher.finalize()),
+        encoding: encoding.name().to_string(),
+        delimiter: char::from(table.delimiter),
+        rows,
+        input,
+    }))
+}
+
+/// A file read in pieces that end after a line break (the last one at the
+/// file's end), hashed as they are read.
+struct Pieces {
+    file: File,
+    hasher: Sha256,
+    /// Bytes read after the last piece's line break.
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+impl Pieces {
+    /// The next piece of at least `size` bytes (unless the file ends first).
+    fn next(&mut self, size: usize) -> std::io::Result<Option<Vec<u8>>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        loop {
+            if self.eof {
+                return Ok((!buf.is_empty()).then_some(buf));
+            }
+            if buf.len() >= size {
+                if let Some(end) = memchr::memrchr(b'\n', &buf) {
+                    self.carry = buf.split_off(end + 1);
+                    return Ok(Some(buf));
+                }
+            }
+            let old = buf.len();
+            buf.resize(old + size.max(1 << 16), 0);
+            let n = self.file.read(&mut buf[old..])?;
+            buf.truncate(old + n);
+            self.hasher.update(&buf[old..]);
+            self.eof = n == 0;
+        }
+    }
+}
+
+/// Writes lines to the partitions of their rows: lines up to the header to
+/// every partition, a row's lines to its partition, any other line (blank,
+/// trailer, a row's continuation) where the line before it went.
+struct Router {
+    data: Vec<BufWriter<File>>,
+    maps: Vec<BufWriter<File>>,
+    header_line: u64,
+    /// Where the last line went.
+    current: u32,
+    /// Rows per partition.
+    rows: Vec<u64>,
+    /// Lines read but not written yet, from line `held_line` on.
+    held: Vec<u8>,
+    held_line: u64,
+    /// The settled rows not written yet: (line, partition).
+    owners: VecDeque<(u64, u32)>,
+}
+
+impl Router {
+    fn create(s: &StreamSide, header_line: u64) -> anyhow::Result<Router> {
+        let create = |dir: &PathBuf, file: String| -> anyhow::Result<BufWriter<File>> {
+            let path = dir.join(file);
+            let file = File::create(&path).with_context(|| format!("{}: cannot create", path.display()))?;
+            Ok(BufWriter::with_capacity(1 << 16, file))
+        };
+        let name = s.side.name();
+        Ok(Router {
+            data: s
+                .dirs
+                .iter()
+                .map(|d| create(d, format!("{name}.csv")))
+                .collect::<anyhow::Result<_>>()?,
+            maps: s
+                .dirs
+                .iter()
+                .map(|d| create(d, format!("{name}.lines")))
+                .collect::<anyhow::Result<_>>()?,
+            header_line,
+            current: EVERY,
+            rows: vec![0; s.dirs.len()],
+            held: Vec::new(),
+            held_line: 1,
+            owners: VecDeque::new(),
+        })
+    }
+
+    fn hold(&mut self, raw: &[u8]) {
+        self.held.extend_from_slice(raw);
+    }
+
+    /// Records go to their key's partition, unreadable rows to the first.
+    fn route(&mut self, settled: &Settled, key: PartitionKey) {
+        let parts = self.data.len();
+        let mut owners: Vec<(u64, u32)> = settled
+            .records
+            .iter()
+            .map(|r| (r.line, PartitionKey::part_of(key.value(r), parts) as u32))
+            .chain(settled.rejected.iter().map(|e| (e.line, 0)))
+            .collect();
+        owners.sort_unstable();
+        for &(_, part) in &owners {
+            self.rows[part as usize] += 1;
+        }
+        self.owners.extend(owners);
+    }
+
+    /// Writes the held lines before line `end`.
+    fn write_before(&mut self, end: u64) -> anyhow::Result<()> {
+        let io = |e: std::io::Error| anyhow!("cannot write the partitions: {e}");
+        let mut start = 0;
+        while self.held_line < end && start < self.held.len() {
+            let stop = memchr::memchr(b'\n', &self.held[start..]).map_or(self.held.len(), |i| start + i + 1);
+            let line = self.held_line;
+            if line <= self.header_line {
+                self.current = EVERY;
+            }
+            if let Some(&(_, part)) = self.owners.front().filter(|(l, _)| *l == line) {
+                self.current = part;
+                self.owners.pop_front();
+            }
+            let bytes = &self.held[start..stop];
+            let targets = if self.current == EVERY {
+                0..self.data.len()
+            } else {
+                self.current as usize..self.current as usize + 1
+            };
+            for k in targets {
+                self.data[k].write_all(bytes).map_err(io)?;
+                writeln!(self.maps[k], "{line}").map_err(io)?;
+            }
+            self.held_line += 1;
+            start = stop;
+        }
+        self.held.drain(..start);
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<Vec<u64>> {
+        for w in self.data.iter_mut().chain(self.maps.iter_mut()) {
+            w.flush()
+                .map_err(|e| anyhow!("cannot write the partitions: {e}"))?;
+        }
+        Ok(self.rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::plan::Plan;
+
+    fn plan() -> Plan {
+        let text = "[rules]\nname = \"t\"\nversion = \"1\"\neffective_from = 2026-01-01\n\
+             [ledger.columns]\nkey = \"order\"\namount = \"amount\"\ntime = \"time\"\nmerchant = \"merchant\"\n\
+             [bank.columns]\nkey = \"order\"\namount = \"amount\"\n\
+             [[stage]]\nname = \"id\"\nmatch = \"key\"\n";
+        let file: crate::rules::schema::RuleFile = toml::from_str(text).unwrap();
+        crate::rules::plan::build(&file, "t.toml", "0").unwrap()
+    }
+
+    /// A ledger with a preamble, CRLF line ends, memos spanning lines, blank
+    /// lines, one unreadable amount (`bad`) and a trailer.
+    fn ledger(rows: usize, bad: bool) -> String {
+        let mut text = String::from("Ledger export, 2026-11-24\r\n\r\norder,amount,time,merchant,memo\r\n");
+        for i in 0..rows {
+            let amount = if bad && i == rows / 2 {
+                "12x.00".to_string()
+            } else {
+                format!("{}.{:02}", i % 900 + 1, i % 100)
+            };
+            let memo = if i % 37 == 0 {
+                "\"two\r\nlines, quoted \"\"here\"\"\""
+            } else {
+                "plain"
+            };
+            text.push_str(&format!(
+                "A{i:06},{amount},2026-11-24 10:{:02}:00,M{},{memo}\r\n",
+                i % 60,
+                i % 13
+            ));
+            if i % 501 == 0 {
+                text.push_str("\r\n");
+            }
+        }
+        text.push_str("合计,1234.00,,,\r\n共 9 笔\r\n");
+        text
+    }
+
+    /// Every file the two ways of writing one side put in the partitions, and what they report.
+    fn both_ways(text: &str, skip_bad_rows: bool) -> (Option<Vec<Vec<u8>>>, Vec<Vec<u8>>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("ledger.csv");
+        std::fs::write(&path, text).unwrap();
+        let plan = plan();
+        let files = |dirs: &[PathBuf]| -> Vec<Vec<u8>> {
+            dirs.iter()
+                .flat_map(|d| ["ledger.csv", "ledger.lines"].map(|f| std::fs::read(d.join(f)).unwrap()))
+                .collect()
+        };
+        let dirs = |name: &str| -> Vec<PathBuf> {
+            (0..3)
+                .map(|k| {
+                    let d = tmp.path().join(format!("{name}{k}"));
+                    std::fs::create_dir(&d).unwrap();
+                    d
+                })
+                .collect()
+        };
+        let (streamed, whole) = (dirs("s"), dirs("w"));
+        let side = StreamSide {
+            path: &path,
+            side: Side::Ledger,
+            plan: &plan.ledger,
+            key: PartitionKey::Merchant,
+            dirs: &streamed,
+            period: None,
+            skip_bad_rows,
+        };
+        let written = stream_side(&side, 16 << 10, 4 << 10).unwrap();
+        let source = input::read_source(&path, Side::Ledger, &plan.ledger).unwrap();
+        let reference =
+            super::super::split::write_side(&source, &path, Side::Ledger, PartitionKey::Merchant, &whole)
+                .unwrap();
+        let streamed_files = written.map(|w| {
+            assert_eq!(w.rows, reference.rows);
+            assert_eq!(w.input, reference.input);
+            assert_eq!(
+                (w.sha256, w.encoding, w.delimiter),
+                (reference.sha256, reference.encoding, reference.delimiter)
+            );
+            files(&streamed)
+        });
+        (streamed_files, files(&whole))
+    }
+
+    #[test]
+    fn a_file_streamed_in_pieces_is_cut_as_when_read_whole() {
+        let text = ledger(3000, false);
+        assert!(text.len() > 8 * (16 << 10), "many pieces");
+        let (streamed, whole) = both_ways(&text, false);
+        assert_eq!(streamed.expect("streamed"), whole);
+        // Rows with memos over two lines and the trailer went somewhere, all of them.
+        let lines: usize = whole
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|m| m.split(|&b| b == b'\n').count() - 1)
+            .sum();
+        assert_eq!(
+            lines,
+            text.matches('\n').count() + 3 * 2,
+            "every line once, the 3 header lines in all 3 partitions"
+        );
+    }
+
+    #[test]
+    fn a_bad_row_is_left_to_the_whole_file_reader_unless_bad_rows_are_skipped() {
+        let text = ledger(3000, true);
+        assert!(both_ways(&text, false).0.is_none());
+        let (streamed, whole) = both_ways(&text, true);
+        assert_eq!(streamed.expect("streamed"), whole);
+    }
+
+    #[test]
+    fn a_small_file_is_read_whole() {
+        let (streamed, _) = both_ways(&ledger(100, false), false);
+        assert!(streamed.is_none());
+    }
+}
