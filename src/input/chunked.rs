@@ -202,22 +202,119 @@ impl Head<'_> {
         chunk_bytes: usize,
         make: impl Fn() -> F + Sync,
     ) -> Result<(Table, F), TableError> {
-        let mut table = self.table();
-        let reader = ChunkReader {
-            delimiter: self.delimiter,
-            width: table.header.len(),
-            typing: None,
-            keep_rows: false,
-        };
+        let reader = self.reader();
         let folded: Vec<(Walked, F)> = self
             .chunks(chunk_bytes)
             .par_iter()
-            .map(|chunk| {
-                let mut folding = Folding(make());
-                let walked = reader.walk(chunk, &mut folding);
-                (walked, folding.0)
+            .map(|chunk| fold_chunk(&reader, chunk, &make))
+            .collect();
+        self.merge(folded, self.total_lines, make)
+    }
+
+    /// `fold` for a head decoded from the start of `bytes`, a text in the
+    /// legacy `encoding` (see `encoding::decode_or_defer`): the data rows
+    /// are cut into chunks at record boundaries in the bytes themselves
+    /// (`record_cuts`: no quote, line break or `,`/tab byte is part of a
+    /// character there), each decoded and folded on its own, so the whole
+    /// text is never decoded at once. `None` when a chunk does not decode
+    /// (the whole decoding then tells where) or the head cannot be placed
+    /// in the bytes.
+    pub fn fold_legacy<F: RowFold>(
+        &self,
+        bytes: &[u8],
+        encoding: &'static encoding_rs::Encoding,
+        make: impl Fn() -> F + Sync,
+    ) -> Result<Option<(Table, F)>, TableError> {
+        self.fold_legacy_in(bytes, encoding, CHUNK_BYTES, make)
+    }
+
+    fn fold_legacy_in<F: RowFold>(
+        &self,
+        bytes: &[u8],
+        encoding: &'static encoding_rs::Encoding,
+        chunk_bytes: usize,
+        make: impl Fn() -> F + Sync,
+    ) -> Result<Option<(Table, F)>, TableError> {
+        let Some(data_start) = self.data_start_in(bytes) else {
+            return Ok(None);
+        };
+        let total_lines = count_byte_lines(bytes);
+        // A cut in the bytes is a cut in the text only where a delimiter
+        // byte never ends a character (`;` files are read whole anyway).
+        let chunk_bytes = if self.delimiter < b'0' {
+            chunk_bytes
+        } else {
+            usize::MAX
+        };
+        let spans = spans(
+            bytes,
+            data_start,
+            self.delimiter,
+            self.header_row(),
+            total_lines,
+            chunk_bytes,
+        );
+        let reader = self.reader();
+        let folded: Option<Vec<(Walked, F)>> = spans
+            .par_iter()
+            .map(|span| {
+                let text = super::encoding::decode_piece_strictly(&bytes[span.range.clone()], encoding)?;
+                Some(fold_chunk(&reader, &span.chunk(&text), &make))
             })
             .collect();
+        let Some(folded) = folded else {
+            return Ok(None);
+        };
+        self.merge(folded, total_lines, make).map(Some)
+    }
+
+    /// Where the data after the header starts in `bytes`, the undecoded text
+    /// whose start this head was decoded from: in the same line (counting
+    /// line breaks), as many bytes from its start or from its end as the
+    /// head's text has, when those are ASCII.
+    fn data_start_in(&self, bytes: &[u8]) -> Option<usize> {
+        let text = self.text.as_bytes();
+        let before = &text[..self.data_start];
+        let line = memchr::memchr_iter(b'\n', before).count();
+        let line_start = |n: usize| match n {
+            0 => Some(0),
+            n => memchr::memchr_iter(b'\n', bytes).nth(n - 1).map(|i| i + 1),
+        };
+        let from_start = &before[memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)..];
+        let to_end = &text[self.data_start
+            ..memchr::memchr(b'\n', &text[self.data_start..])
+                .map_or(text.len(), |i| self.data_start + i + 1)];
+        let start = if from_start.is_ascii() {
+            line_start(line)? + from_start.len()
+        } else if to_end.is_ascii() && to_end.ends_with(b"\n") {
+            line_start(line + 1)?.checked_sub(to_end.len())?
+        } else {
+            return None;
+        };
+        (start <= bytes.len()).then_some(start)
+    }
+
+    /// Reads the chunks of the table's data rows.
+    fn reader(&self) -> ChunkReader<'static> {
+        ChunkReader {
+            delimiter: self.delimiter,
+            width: self.header_row().fields.len(),
+            typing: None,
+            keep_rows: false,
+        }
+    }
+
+    /// The table and the fold of all rows, from the chunks' walks and folds
+    /// in file order: the first broken row is an error; rows held back as
+    /// possible trailer are folded when they are data.
+    fn merge<F: RowFold>(
+        &self,
+        folded: Vec<(Walked, F)>,
+        total_lines: u64,
+        make: impl Fn() -> F,
+    ) -> Result<(Table, F), TableError> {
+        let mut table = self.table();
+        table.total_lines = total_lines;
         let walks: Vec<&Walked> = folded.iter().map(|(w, _)| w).collect();
         if let Some(error) = walk_error(&walks) {
             return Err(error);
@@ -250,6 +347,25 @@ impl Head<'_> {
             self.total_lines,
             chunk_bytes,
         )
+    }
+}
+
+/// Walks one chunk, folding its rows into a new fold.
+fn fold_chunk<F: RowFold>(reader: &ChunkReader, chunk: &Chunk, make: &impl Fn() -> F) -> (Walked, F) {
+    let mut folding = Folding(make());
+    let walked = reader.walk(chunk, &mut folding);
+    (walked, folding.0)
+}
+
+/// `table::count_lines` of the text that `bytes` (ASCII-compatible) decode to.
+fn count_byte_lines(bytes: &[u8]) -> u64 {
+    let breaks: u64 = bytes
+        .par_chunks(1 << 22)
+        .map(|piece| memchr::memchr_iter(b'\n', piece).count() as u64)
+        .sum();
+    match bytes.last() {
+        None | Some(b'\n') => breaks,
+        Some(_) => breaks + 1,
     }
 }
 
@@ -386,22 +502,65 @@ fn split_chunks<'t>(
     total_lines: u64,
     chunk_bytes: usize,
 ) -> Vec<Chunk<'t>> {
-    let data = &text[data_start..];
-    let cuts = record_cuts(data.as_bytes(), delimiter, chunk_bytes).unwrap_or_default();
+    spans(
+        text.as_bytes(),
+        data_start,
+        delimiter,
+        header,
+        total_lines,
+        chunk_bytes,
+    )
+    .into_iter()
+    .map(|span| span.chunk(&text[span.range.clone()]))
+    .collect()
+}
+
+/// Where a chunk lies in the text (or in the bytes it is decoded from) and its lines.
+struct Span {
+    range: std::ops::Range<usize>,
+    first_line: u64,
+    next_line: u64,
+    last_line: u64,
+}
+
+impl Span {
+    /// The chunk of `text`, this span's text.
+    fn chunk<'t>(&self, text: &'t str) -> Chunk<'t> {
+        Chunk {
+            text,
+            first_line: self.first_line,
+            next_line: self.next_line,
+            last_line: self.last_line,
+        }
+    }
+}
+
+/// Cuts `bytes` after `data_start` (the end of the header row) into spans at
+/// record boundaries, about `chunk_bytes` apart.
+fn spans(
+    bytes: &[u8],
+    data_start: usize,
+    delimiter: u8,
+    header: &RawRow,
+    total_lines: u64,
+    chunk_bytes: usize,
+) -> Vec<Span> {
+    let data = &bytes[data_start..];
+    let cuts = record_cuts(data, delimiter, chunk_bytes).unwrap_or_default();
     let bounds: Vec<(usize, usize)> = std::iter::once(0)
         .chain(cuts.iter().copied())
         .zip(cuts.iter().copied().chain(std::iter::once(data.len())))
         .collect();
     let newlines: Vec<u64> = bounds
         .par_iter()
-        .map(|&(from, to)| memchr::memchr_iter(b'\n', &data.as_bytes()[from..to]).count() as u64)
+        .map(|&(from, to)| memchr::memchr_iter(b'\n', &data[from..to]).count() as u64)
         .collect();
-    let mut first_line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..data_start]).count() as u64;
-    let mut chunks = Vec::with_capacity(bounds.len());
+    let mut first_line = 1 + memchr::memchr_iter(b'\n', &bytes[..data_start]).count() as u64;
+    let mut spans = Vec::with_capacity(bounds.len());
     for (i, (&(from, to), n)) in bounds.iter().zip(newlines).enumerate() {
         let next_first = first_line + n;
-        chunks.push(Chunk {
-            text: &data[from..to],
+        spans.push(Span {
+            range: data_start + from..data_start + to,
             first_line,
             next_line: if i == 0 {
                 header.line + newlines_in(&header.fields) + 1
@@ -416,7 +575,7 @@ fn split_chunks<'t>(
         });
         first_line = next_first;
     }
-    chunks
+    spans
 }
 
 /// Offsets (after a line break) where records start, about `target` bytes
@@ -435,7 +594,7 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
         match memchr::memchr(b'\n', &bytes[at..]) {
             Some(i) if at + i + 1 < bytes.len() => {
                 starts.push(at + i + 1);
-                at += i + 1 + target.max(1);
+                at = (at + i + 1).saturating_add(target.max(1));
             }
             _ => break,
         }
@@ -1039,6 +1198,35 @@ mod tests {
             assert_eq!(sample.len(), 2);
             assert_eq!(sample[0].line, want.rows[0].line);
         }
+    }
+
+    #[test]
+    fn a_legacy_fold_decodes_each_chunk_as_the_whole_text_reads() {
+        let gbk = encoding_rs::GBK;
+        for text in [TRICKY, SUMMARY_BLOCK, "标题\n时间,金额\r\n1,\"二\n三\"\r\n"] {
+            let bytes = gbk.encode(text).0.into_owned();
+            let options = TableOptions::default();
+            let head = read_head(text, &options).unwrap().unwrap();
+            let (want_table, Collect(want)) = head.fold(Collect::default).unwrap();
+            for chunk_bytes in [1, 3, 7, 1 << 20] {
+                let (table, Collect(rows)) = head
+                    .fold_legacy_in(&bytes, gbk, chunk_bytes, Collect::default)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(rows, want, "chunks of {chunk_bytes}");
+                assert_eq!(
+                    summary(&table, &Typed::default()),
+                    summary(&want_table, &Typed::default())
+                );
+            }
+        }
+        // A malformed sequence in a chunk leaves the error to the whole decoding.
+        let mut bytes = gbk.encode("时间,金额\n1,2\n").0.into_owned();
+        bytes.extend_from_slice(b"3,\x81\n");
+        let head = read_head("时间,金额\n1,2\n", &TableOptions::default())
+            .unwrap()
+            .unwrap();
+        assert!(head.fold_legacy(&bytes, gbk, Collect::default).unwrap().is_none());
     }
 
     #[test]

@@ -265,6 +265,81 @@ pub fn read_content<T>(
     }
 }
 
+/// What a pass over a text file reads (see `read_for_pass`).
+pub enum Source<'b> {
+    /// The decoded text.
+    Text(&'b str),
+    /// The bytes (after any byte-order mark) in a legacy ASCII-compatible
+    /// encoding, for the pass to decode piece by piece
+    /// (`encoding::decode_piece_strictly`).
+    Legacy {
+        /// The bytes.
+        bytes: &'b [u8],
+        /// Their encoding.
+        encoding: &'static encoding_rs::Encoding,
+    },
+}
+
+/// Reads a text file for a `pass` over it, hashed meanwhile: the file's
+/// facts and what the pass made. A file in a legacy encoding (GBK, Big5,
+/// windows-1252, …) is handed over undecoded, any other decoded (UTF-8
+/// without a copy). `None` for a workbook, or when the pass says it needs
+/// what `read_content` does (the whole decoded text).
+pub fn read_for_pass<T: Send>(
+    path: &Path,
+    encoding: EncodingChoice,
+    pass: impl FnOnce(Source<'_>) -> Result<Option<T>, ReadError> + Send,
+) -> Result<Option<(FileFacts, T)>, ReadError> {
+    if path.is_dir() {
+        return Err(ReadError::IsDirectory(path.into()));
+    }
+    let bytes = read_bytes(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    if excel::workbook_kind(&bytes).is_some() || excel::is_html_disguised_as_workbook(path, &bytes) {
+        return Ok(None);
+    }
+    let (sha256, made) = rayon::join(
+        || crate::digest::sha256_hex(&bytes),
+        || {
+            let deferred =
+                encoding::decode_or_defer(&bytes, encoding).map_err(|error| ReadError::Encoding {
+                    path: path.into(),
+                    error,
+                })?;
+            let (encoding, detection, made) = match deferred {
+                encoding::Deferred::Decoded(decoded) => {
+                    let made = pass(Source::Text(&decoded.text))?;
+                    (decoded.encoding, decoded.detection, made)
+                }
+                encoding::Deferred::Legacy {
+                    encoding,
+                    bom_len,
+                    detection,
+                } => {
+                    let made = pass(Source::Legacy {
+                        bytes: &bytes[bom_len..],
+                        encoding,
+                    })?;
+                    (encoding, detection, made)
+                }
+            };
+            Ok::<_, ReadError>(made.map(|made| (encoding, detection, made)))
+        },
+    );
+    Ok(made?.map(|(encoding, detection, made)| {
+        let facts = FileFacts {
+            path: path.into(),
+            sha256,
+            size: bytes.len() as u64,
+            encoding,
+            detection,
+        };
+        (facts, made)
+    }))
+}
+
 /// Pieces a large file is read in, on every core.
 #[cfg(unix)]
 const READ_PIECE: usize = 8 << 20;

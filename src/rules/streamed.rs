@@ -18,12 +18,15 @@ use super::inspect::{
 use super::plan::SidePlan;
 use super::profiles;
 use crate::input::chunked::{read_head, Head};
+use crate::input::encoding::decode_piece_strictly;
 use crate::input::field::{clean_field, is_placeholder};
 use crate::input::guess::ROWS_READ;
 use crate::input::records::MappingError;
+use crate::input::sniff::sniff_delimiter_on_head;
+use crate::input::table::TableError;
 use crate::input::table::{RawRow, Table};
 use crate::input::tally::{RowTally, Tally, Typing};
-use crate::input::{read_content, settle, Content, Located, ReadError};
+use crate::input::{read_for_pass, settle, ReadError, Source};
 
 /// Inspects `path` in one pass; `None` when the whole table is needed.
 pub(super) fn inspect(path: &Path, options: &InspectOptions) -> Result<Option<Inspection>, InspectError> {
@@ -37,28 +40,52 @@ pub(super) fn inspect(path: &Path, options: &InspectOptions) -> Result<Option<In
         return Ok(None);
     }
     let table_options = crate::input::table_options(&plan);
-    let content = read_content(path, plan.encoding, &table_options, |text, facts| {
+    let decider = Decider {
+        plan: &plan,
+        by_rules,
+        options,
+    };
+    let read = read_for_pass(path, plan.encoding, |source| {
         let table_error = |error| ReadError::Table {
             path: path.into(),
             error,
         };
-        let Some(head) = read_head(text, &table_options).map_err(table_error)? else {
-            return Ok(None);
-        };
-        let decider = Decider {
-            plan: &plan,
-            by_rules,
-            options,
-        };
-        let Some(pass) = decider.pass(&head).map_err(table_error)? else {
-            return Ok(None);
-        };
-        Ok(Some((facts.with_table(pass.table), pass.rest)))
+        match source {
+            Source::Text(text) => {
+                let Some(head) = read_head(text, &table_options).map_err(table_error)? else {
+                    return Ok(None);
+                };
+                decider.pass(&head, Rows::Text).map_err(table_error)
+            }
+            Source::Legacy { bytes, encoding } => {
+                let end = memchr::memchr(b'\n', bytes.get(HEAD_BYTES..).unwrap_or_default())
+                    .map_or(bytes.len(), |i| HEAD_BYTES + i + 1);
+                let Some(text) = decode_piece_strictly(&bytes[..end], encoding) else {
+                    return Ok(None);
+                };
+                let whole = end == bytes.len();
+                if !whole && table_options.delimiter.is_none() && sniff_delimiter_on_head(&text).is_none() {
+                    return Ok(None);
+                }
+                let head = match read_head(&text, &table_options) {
+                    Ok(Some(head)) => head,
+                    Err(error) if whole => return Err(table_error(error)),
+                    _ => return Ok(None),
+                };
+                let rows = Rows::Legacy {
+                    bytes,
+                    encoding,
+                    whole,
+                };
+                decider.pass(&head, rows).map_err(table_error)
+            }
+        }
     })?;
-    let (located, rest): (Located, Rest) = match content {
-        Content::Text(Some(found)) => found,
-        Content::Text(None) | Content::Workbook(_) => return Ok(None),
+    let Some((facts, pass)) = read else {
+        return Ok(None);
     };
+    let located = facts.with_table(pass.table);
+    let rest = pass.rest;
     let report = Inspection::located(
         path,
         &located,
@@ -80,6 +107,24 @@ pub(super) fn inspect(path: &Path, options: &InspectOptions) -> Result<Option<In
         options,
         |_, _| typed.unwrap_or_else(|| Ok((Tally::default(), 0))),
     )))
+}
+
+/// How many bytes of a file in a legacy encoding are decoded apart to find
+/// the header and the sample rows (to the end of the line they end in).
+const HEAD_BYTES: usize = 1 << 20;
+
+/// Where the data rows after a head are read from.
+#[derive(Clone, Copy)]
+enum Rows<'b> {
+    /// The head's own text.
+    Text,
+    /// `bytes` in a legacy `encoding`, the head decoded from their start
+    /// (`whole`: from all of them).
+    Legacy {
+        bytes: &'b [u8],
+        encoding: &'static encoding_rs::Encoding,
+        whole: bool,
+    },
 }
 
 /// What a reading decides before it types rows: which profiles fit (without
@@ -146,14 +191,19 @@ impl Decider<'_> {
 
     /// Samples, decides, folds every row, and checks the decision; `None`
     /// when the whole table is needed.
-    fn pass(&self, head: &Head) -> Result<Option<Pass>, crate::input::table::TableError> {
+    fn pass(&self, head: &Head, rows: Rows) -> Result<Option<Pass>, TableError> {
         let mut table = head.table();
         if table.delimiter == b';' {
             return Ok(None);
         }
-        let Ok(sample) = head.sample(ROWS_READ) else {
+        let Ok(mut sample) = head.sample(ROWS_READ + 1) else {
             return Ok(None);
         };
+        // A head cut from a longer text holds the sample when a row follows it.
+        if matches!(rows, Rows::Legacy { whole: false, .. }) && sample.len() <= ROWS_READ {
+            return Ok(None);
+        }
+        sample.truncate(ROWS_READ);
         table.rows = sample;
         let Some(decision) = self.decide(&table) else {
             return Ok(None);
@@ -167,8 +217,14 @@ impl Decider<'_> {
         let typing = typing_plan
             .as_ref()
             .map(|(sp, _, note_at)| Typing::new(&table, sp, *note_at));
-        let (mut located, fold) =
-            head.fold(|| RowTally::new(typing.as_ref().and_then(|t| t.as_ref().ok()), &watched))?;
+        let make = || RowTally::new(typing.as_ref().and_then(|t| t.as_ref().ok()), &watched);
+        let folded = match rows {
+            Rows::Text => Some(head.fold(make)?),
+            Rows::Legacy { bytes, encoding, .. } => head.fold_legacy(bytes, encoding, make)?,
+        };
+        let Some((mut located, fold)) = folded else {
+            return Ok(None);
+        };
         let sample = std::mem::take(&mut table.rows);
         located.rows = rows_decided_on(sample, &fold);
         let again = self.decide(&located);
@@ -331,6 +387,39 @@ mod tests {
         let report = streamed_as_whole(&early, &options()).expect("read in one pass");
         assert_eq!(report.rows, rows as u64);
         assert_eq!(report.currencies.len(), 2);
+    }
+
+    #[test]
+    fn a_large_gbk_file_is_decoded_chunk_by_chunk_as_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gbk.csv");
+        let mut text =
+            String::from("XX银行对公账户交易明细\n\n交易时间,商户订单号,借方金额,贷方金额,摘要,备注\n");
+        let mut i = 0;
+        while text.len() < 3 * HEAD_BYTES {
+            let (debit, credit) = match i {
+                6 => ("x1", ""),
+                i if i % 7 == 0 => ("\"1,234.50\"", ""),
+                _ => ("", "9.99"),
+            };
+            let memo = if i % 1000 == 999 {
+                "\"两行\n备注\""
+            } else {
+                "代收"
+            };
+            let note = if i == 20_000 { "=\"x\"" } else { "" };
+            text.push_str(&format!(
+                "2026-11-24 10:00:00,P{i},{debit},{credit},{memo},{note}\n"
+            ));
+            i += 1;
+        }
+        text.push_str("合计,,,,,\n");
+        std::fs::write(&file, encoding_rs::GBK.encode(&text).0).unwrap();
+        let report = streamed_as_whole(&file, &options()).expect("read in one pass");
+        assert_eq!(report.rows, i);
+        assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+        assert_eq!(report.problems.len(), 1);
+        assert!(report.problems[0].contains(":10:3:"), "{:?}", report.problems);
     }
 
     /// A statement in the rule file's bank columns, with a bad amount on
