@@ -547,3 +547,192 @@ fn a_day_larger_than_the_first_piece_is_split_in_pieces_into_the_bytes_of_one_ru
     .unwrap();
     assert_eq!(manifest["bank"]["encoding"], "GBK", "{manifest}");
 }
+
+/// Two consecutive generated days that leave rows pending across midnight:
+/// day 1 (2026-11-24) without the statement rows of 23:50–23:55 and the
+/// ledger rows of 23:55–24:00 (so their counterparts wait in pending.csv),
+/// and day 2 (2026-11-25) with those rows arriving after midnight. Returns
+/// the two days' directories, each with ledger.csv and bank.csv.
+fn two_nights(tmp: &Path) -> (PathBuf, PathBuf) {
+    let (one, two) = (tmp.join("night1"), tmp.join("night2"));
+    gen_day(&["--orders", "2000", "--seed", "3", "--date", "2026-11-24"], &one);
+    gen_day(&["--orders", "2000", "--seed", "4", "--date", "2026-11-25"], &two);
+    let lines = |p: PathBuf| -> Vec<Vec<u8>> {
+        std::fs::read(p)
+            .unwrap()
+            .split(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    // Statement rows start with their UTC time; ledger rows hold it in the fifth field.
+    let late_bank = |l: &[u8]| {
+        (&b"2026-11-24 15:50"[..]..&b"2026-11-24 15:55"[..]).contains(&l.get(..16).unwrap_or_default())
+    };
+    let late_ledger = |l: &[u8]| {
+        let time = l.split(|&b| b == b',').nth(4).unwrap_or_default();
+        (&b"2026-11-24 23:55"[..]..&b"2026-11-25"[..]).contains(&time)
+    };
+    for (name, late, from, to) in [
+        (
+            "bank.csv",
+            &late_bank as &dyn Fn(&[u8]) -> bool,
+            &b"2026-11-24 15:"[..],
+            &b"2026-11-24 16:"[..],
+        ),
+        (
+            "ledger.csv",
+            &late_ledger,
+            &b"2026-11-24 23:"[..],
+            &b"2026-11-25 00:"[..],
+        ),
+    ] {
+        let (kept, moved): (Vec<_>, Vec<_>) = lines(one.join(name)).into_iter().partition(|l| !late(l));
+        assert!(moved.len() >= 3, "{name}: too few late rows to move");
+        std::fs::write(one.join(name), kept.join(&b'\n')).unwrap();
+        // Day 2's rows after its header line (the bank's preamble is four lines).
+        let mut next = lines(two.join(name));
+        let header = if name == "bank.csv" { 5 } else { 1 };
+        let arrived = moved.iter().map(|l| {
+            let at = l.windows(from.len()).position(|w| w == from).unwrap();
+            [&l[..at], to, &l[at + from.len()..]].concat()
+        });
+        next.splice(header..header, arrived);
+        std::fs::write(two.join(name), next.join(&b'\n')).unwrap();
+    }
+    (one, two)
+}
+
+/// `recon run` of one generated night into `out`, with `extra`; returns its output.
+fn night(day: &Path, date: &str, out: &Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    let output = recon()
+        .args(["run", "--date", date, "--rules", RULES, "-q", "--ledger"])
+        .arg(day.join("ledger.csv"))
+        .arg("--bank")
+        .arg(day.join("bank.csv"))
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    output
+}
+
+#[test]
+fn carried_in_rows_go_through_a_memory_limit_and_a_split_into_the_bytes_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two) = two_nights(tmp.path());
+    let yesterday = tmp.path().join("yesterday");
+    night(&one, "2026-11-24", &yesterday, &[]);
+    let pending = rows(&yesterday.join("pending.csv"));
+    for side in ["ledger", "bank"] {
+        assert!(pending.iter().any(|r| r["side"] == side), "no {side} row pending");
+    }
+    let carry: [&std::ffi::OsStr; 2] = ["--carry-in".as_ref(), yesterday.as_os_str()];
+    let single = tmp.path().join("single");
+    let code = night(&two, "2026-11-25", &single, &carry).status.code();
+    // Carried rows are matched, and some stay alone as review items.
+    assert!(rows(&single.join("matched.csv"))
+        .iter()
+        .any(|r| !r["carried_from"].is_empty()));
+    assert!(rows(&single.join("review.csv"))
+        .iter()
+        .any(|r| r["item"].starts_with("carried:")));
+
+    // Under a memory limit: partitions, each with its share of the carried rows.
+    let limited = tmp.path().join("limited");
+    let spill = tmp.path().join("spill");
+    let mut extra = carry.to_vec();
+    extra.extend([
+        "--memory-limit".as_ref(),
+        "1M".as_ref(),
+        "--spill-dir".as_ref(),
+        spill.as_os_str(),
+    ]);
+    let out = recon()
+        .args(["run", "--date", "2026-11-25", "--rules", RULES, "--ledger"])
+        .arg(two.join("ledger.csv"))
+        .arg("--bank")
+        .arg(two.join("bank.csv"))
+        .arg("--out")
+        .arg(&limited)
+        .args(&extra)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), code, "{}", stderr(&out));
+    assert!(stderr(&out).contains(": reconciling it in"), "{}", stderr(&out));
+    assert_same(&single, &limited);
+    // The audit log's started line names (and hashes) the carried-in file as one run's does.
+    let started = |dir: &Path| {
+        common::audit_entries(&tmp.path().join("audit.log"))
+            .into_iter()
+            .find(|e| e["event"] == "started" && e["results"] == dir.display().to_string())
+            .unwrap()["inputs"]
+            .clone()
+    };
+    assert!(started(&single)["carry_in"]["sha256"].is_string());
+    assert_eq!(started(&single), started(&limited));
+
+    // split → run --part --carry-in for every partition → merge.
+    let parts = tmp.path().join("parts");
+    let output = recon()
+        .args([
+            "split",
+            "--date",
+            "2026-11-25",
+            "--rules",
+            RULES,
+            "--parts",
+            "3",
+            "--ledger",
+        ])
+        .arg(two.join("ledger.csv"))
+        .arg("--bank")
+        .arg(two.join("bank.csv"))
+        .arg("--out")
+        .arg(&parts)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let run_part = |k: usize, extra: &[&std::ffi::OsStr]| {
+        let part = parts.join(format!("part-{k:04}"));
+        let _ = std::fs::remove_dir_all(part.join("results"));
+        let output = recon()
+            .args(["run", "--rules", RULES, "-q", "--part"])
+            .arg(&part)
+            .arg("--out")
+            .arg(part.join("results"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    };
+    let merge = |out: &Path| {
+        recon()
+            .arg("merge")
+            .arg(&parts)
+            .arg("--out")
+            .arg(out)
+            .arg("-q")
+            .output()
+            .unwrap()
+    };
+    // A partition run without --carry-in cannot be merged with those that carried rows in.
+    run_part(1, &[]);
+    for k in 2..=3 {
+        run_part(k, &carry);
+    }
+    let refused = merge(&tmp.path().join("refused"));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("run every partition with the same --carry-in"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!tmp.path().join("refused").exists());
+    run_part(1, &carry);
+    let merged = tmp.path().join("merged");
+    let output = merge(&merged);
+    assert_eq!(output.status.code(), code, "{}", stderr(&output));
+    assert_same(&single, &merged);
+}

@@ -101,15 +101,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         run_id,
         wait: !args.no_wait,
     };
-    let result = merge(&request, &mut |manifest| {
+    let result = merge(&request, &mut |manifest, carried| {
         let entry = RunEntry {
             business_date: manifest.business_date.clone(),
             inputs: [("ledger", &manifest.ledger), ("bank", &manifest.bank)]
                 .into_iter()
-                .map(|(side, m)| {
+                .map(|(side, m)| (side, m.path.clone(), m.sha256.clone()))
+                .chain(carried.map(|c| ("carry_in", c.path.clone(), c.sha256.clone())))
+                .map(|(side, path, sha256)| {
                     let digest = InputDigest {
-                        path: m.path.clone(),
-                        sha256: Some(m.sha256.clone()),
+                        path,
+                        sha256: Some(sha256),
                     };
                     (side, digest)
                 })

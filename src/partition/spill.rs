@@ -136,9 +136,7 @@ pub fn execute(
 
 /// What a partitioned run cannot do (yet), if the request asks for it.
 fn unsupported(request: &RunRequest) -> Option<&'static str> {
-    if request.carry_in.is_some() {
-        Some("--carry-in is not partitioned")
-    } else if request.encryption.is_some() {
+    if request.encryption.is_some() {
         Some("encrypted results are not partitioned")
     } else if !request.reports.is_empty() || request.xlsx {
         Some("--report and --xlsx are not partitioned")
@@ -194,14 +192,17 @@ fn partitioned(
             run_id: request.run_id.clone(),
             wait: request.wait,
         },
-        &mut |manifest| {
+        &mut |manifest, carried| {
             let id = |m: &super::manifest::SideManifest| SourceId {
                 path: m.path.clone(),
                 sha256: m.sha256.clone(),
             };
             let started = Started {
                 rules: &plan.identity,
-                inputs: vec![("ledger", id(&manifest.ledger)), ("bank", id(&manifest.bank))],
+                inputs: [("ledger", id(&manifest.ledger)), ("bank", id(&manifest.bank))]
+                    .into_iter()
+                    .chain(carried.map(|c| ("carry_in", c.clone())))
+                    .collect(),
             };
             on_start(&started).map_err(|e| anyhow!(e))
         },
