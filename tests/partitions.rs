@@ -551,51 +551,82 @@ fn a_day_larger_than_the_first_piece_is_split_in_pieces_into_the_bytes_of_one_ru
 /// Two consecutive generated days that leave rows pending across midnight:
 /// day 1 (2026-11-24) without the statement rows of 23:50–23:55 and the
 /// ledger rows of 23:55–24:00 (so their counterparts wait in pending.csv),
-/// and day 2 (2026-11-25) with those rows arriving after midnight. Returns
-/// the two days' directories, each with ledger.csv and bank.csv.
+/// and day 2 (2026-11-25) with those rows arriving after midnight. The
+/// statement rows of 23:45–23:50 come after midnight instead (still day 1's,
+/// before the cutoff) and day 2's statement repeats them, as an export taken
+/// at the cutoff does: day 1 settled them. Returns the two days' directories.
 fn two_nights(tmp: &Path) -> (PathBuf, PathBuf) {
     let (one, two) = (tmp.join("night1"), tmp.join("night2"));
     gen_day(&["--orders", "2000", "--seed", "3", "--date", "2026-11-24"], &one);
     gen_day(&["--orders", "2000", "--seed", "4", "--date", "2026-11-25"], &two);
-    let lines = |p: PathBuf| -> Vec<Vec<u8>> {
+    let lines = |p: &Path| -> Vec<Vec<u8>> {
         std::fs::read(p)
             .unwrap()
             .split(|&b| b == b'\n')
             .map(<[u8]>::to_vec)
             .collect()
     };
+    // `line` with the first `from` replaced by `to`.
+    let retime = |line: &[u8], from: &str, to: &str| {
+        let at = line
+            .windows(from.len())
+            .position(|w| w == from.as_bytes())
+            .unwrap();
+        [&line[..at], to.as_bytes(), &line[at + from.len()..]].concat()
+    };
     // Statement rows start with their UTC time; ledger rows hold it in the fifth field.
-    let late_bank = |l: &[u8]| {
-        (&b"2026-11-24 15:50"[..]..&b"2026-11-24 15:55"[..]).contains(&l.get(..16).unwrap_or_default())
+    let time = |name: &str, l: &[u8]| -> Vec<u8> {
+        match name {
+            "bank.csv" => l.get(..16).unwrap_or_default().to_vec(),
+            _ => l.split(|&b| b == b',').nth(4).unwrap_or_default().to_vec(),
+        }
     };
-    let late_ledger = |l: &[u8]| {
-        let time = l.split(|&b| b == b',').nth(4).unwrap_or_default();
-        (&b"2026-11-24 23:55"[..]..&b"2026-11-25"[..]).contains(&time)
-    };
-    for (name, late, from, to) in [
+    let within = |t: &[u8], from: &str, to: &str| (from.as_bytes()..to.as_bytes()).contains(&t);
+    for (name, header, moved, overlap) in [
         (
             "bank.csv",
-            &late_bank as &dyn Fn(&[u8]) -> bool,
-            &b"2026-11-24 15:"[..],
-            &b"2026-11-24 16:"[..],
+            5, // the header line, after a four-line preamble
+            [
+                "2026-11-24 15:50",
+                "2026-11-24 15:55",
+                "2026-11-24 15:",
+                "2026-11-24 16:",
+            ],
+            Some([
+                "2026-11-24 15:45",
+                "2026-11-24 15:50",
+                "2026-11-24 15:4",
+                "2026-11-24 16:0",
+            ]),
         ),
         (
             "ledger.csv",
-            &late_ledger,
-            &b"2026-11-24 23:"[..],
-            &b"2026-11-25 00:"[..],
+            1,
+            [
+                "2026-11-24 23:55",
+                "2026-11-25",
+                "2026-11-24 23:",
+                "2026-11-25 00:",
+            ],
+            None,
         ),
     ] {
-        let (kept, moved): (Vec<_>, Vec<_>) = lines(one.join(name)).into_iter().partition(|l| !late(l));
-        assert!(moved.len() >= 3, "{name}: too few late rows to move");
+        let (mut kept, mut arrived) = (Vec::new(), Vec::new());
+        for line in lines(&one.join(name)) {
+            let t = time(name, &line);
+            if within(&t, moved[0], moved[1]) {
+                arrived.push(retime(&line, moved[2], moved[3]));
+            } else if let Some(o) = overlap.filter(|o| within(&t, o[0], o[1])) {
+                let late = retime(&line, o[2], o[3]);
+                arrived.push(late.clone());
+                kept.push(late);
+            } else {
+                kept.push(line);
+            }
+        }
+        assert!(arrived.len() >= 6, "{name}: too few late rows");
         std::fs::write(one.join(name), kept.join(&b'\n')).unwrap();
-        // Day 2's rows after its header line (the bank's preamble is four lines).
-        let mut next = lines(two.join(name));
-        let header = if name == "bank.csv" { 5 } else { 1 };
-        let arrived = moved.iter().map(|l| {
-            let at = l.windows(from.len()).position(|w| w == from).unwrap();
-            [&l[..at], to, &l[at + from.len()..]].concat()
-        });
+        let mut next = lines(&two.join(name));
         next.splice(header..header, arrived);
         std::fs::write(two.join(name), next.join(&b'\n')).unwrap();
     }
@@ -638,6 +669,10 @@ fn carried_in_rows_go_through_a_memory_limit_and_a_split_into_the_bytes_of_one_r
     assert!(rows(&single.join("review.csv"))
         .iter()
         .any(|r| r["item"].starts_with("carried:")));
+    // Repeats of rows day 1 settled are not counted twice.
+    assert!(rows(&single.join("out_of_period.csv"))
+        .iter()
+        .any(|r| r["reason"] == "already_in_previous_run"));
 
     // Under a memory limit: partitions, each with its share of the carried rows.
     let limited = tmp.path().join("limited");
