@@ -695,7 +695,14 @@ fn carried_in_rows_go_through_a_memory_limit_and_a_split_into_the_bytes_of_one_r
         .output()
         .unwrap();
     assert_eq!(out.status.code(), code, "{}", stderr(&out));
-    assert!(stderr(&out).contains(": reconciling it in"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            ", each carrying in its share of {}",
+            yesterday.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
     assert_same(&single, &limited);
     // The audit log's started line names (and hashes) the carried-in file as one run's does.
     let started = |dir: &Path| {

@@ -23,8 +23,8 @@ Examples:
 
 Before anything is written, merge proves the partitions are one split of the inputs, each
 run once: every part-NNNN present with the same manifest (input SHA-256, rules, date, N),
-each run with the split's rules and date over exactly its partition's rows, and all rows
-together adding up to the original files. The merged CSVs are byte-identical to a single
+each run with the split's rules and date over exactly its partition's rows (and all with
+the same --carry-in, or none), and all rows together adding up to the original files. The merged CSVs are byte-identical to a single
 run's (matches renumbered in the single run's order); summary.json and report.html are
 written for the whole day, and differ from a single run's only in what names the run
 (run_id, started_at, finished_at and the audit line). See docs/partitions.md.

@@ -121,8 +121,11 @@ pub fn execute(
         .tempdir_in(&parent)
         .map_err(|e| anyhow!("{}: cannot write the spill directory: {e}", parent.display()))?;
     crate::interrupt::set_spill(Some(spill.path().to_path_buf()));
+    let carried = request.carry_in.as_ref().map_or(String::new(), |c| {
+        format!(", each carrying in its share of {}", c.display())
+    });
     note(&format!(
-        "the day needs about {}, more than --memory-limit {}: reconciling it in {parts} partitions under {}",
+        "the day needs about {}, more than --memory-limit {}: reconciling it in {parts} partitions under {}{carried}",
         gib(need),
         gib(budget.limit),
         spill.path().display()
