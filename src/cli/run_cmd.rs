@@ -126,8 +126,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE", required_unless_present = "part")]
     bank: Option<PathBuf>,
     /// Reconcile one partition written by `recon split` (instead of --ledger and --bank);
-    /// every output names the original files and lines
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["ledger", "bank", "carry_in"])]
+    /// every output names the original files and lines. With --carry-in it takes the
+    /// previous results' rows of its partition
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["ledger", "bank"])]
     part: Option<PathBuf>,
     /// A rule file, or a directory of rule versions (the newest effective on --date is used)
     #[arg(long, value_name = "PATH")]

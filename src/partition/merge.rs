@@ -18,15 +18,15 @@ use super::files::{self, Keep, MatchIds, Order};
 use super::manifest::Manifest;
 use crate::digest::sha256_hex;
 use crate::matching::Reason;
-use crate::model::Tally;
+use crate::model::{SourceId, Tally};
 use crate::output::atomic::Staging;
 use crate::output::mask::View;
 use crate::output::reports::{self, ViewRequest};
 use crate::output::resolutions::ResolutionStatus;
 use crate::output::review::ReviewStatus;
 use crate::output::summary::{
-    self, AuditMark, BatchCounts, CurrencyConservation, FeeFacts, FeeSums, InputFacts, OpenFacts,
-    PeriodFacts, SideCounts, StageCount, Summary,
+    self, AuditMark, BatchCounts, CarriedInFacts, CurrencyConservation, FeeFacts, FeeSums, InputFacts,
+    OpenFacts, PeriodFacts, SideCounts, StageCount, Summary,
 };
 use crate::output::tables::{OutputFile, SideTallies};
 use crate::output::{fees, html, resolutions, review};
@@ -91,12 +91,14 @@ const ROW_FILES: [&str; 6] = [
 ];
 const REJECTED: &str = "rejected.csv";
 
+/// Records a merge's start: given the split's manifest and the pending.csv
+/// the partitions carried in, if any; returns the audit mark for summary.json.
+pub type OnMergeStart<'a> = dyn FnMut(&Manifest, Option<&SourceId>) -> anyhow::Result<Option<AuditMark>> + 'a;
+
 /// Merges the partitions; calls `on_start` once they are checked, before
-/// anything is written (the mark it returns goes into summary.json).
-pub fn merge(
-    request: &MergeRequest,
-    on_start: &mut dyn FnMut(&Manifest) -> anyhow::Result<Option<AuditMark>>,
-) -> anyhow::Result<MergeOutcome> {
+/// anything is written, with the pending.csv the partitions carried in, if
+/// any (the mark it returns goes into summary.json).
+pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow::Result<MergeOutcome> {
     let started_at = now();
     let (manifest, dirs) = manifests(&request.parts)?;
     let date = manifest
@@ -139,7 +141,11 @@ pub fn merge(
         .unwrap_or_else(Lang::from_locale);
     plan.report.lang = Some(lang);
     let view = View::resolve(&plan, summaries[0].0.role.as_ref().map(|r| r.name.as_str()))?;
-    let audit = on_start(&manifest)?;
+    let carried = merged.carried_in.as_ref().map(|c| SourceId {
+        path: c.path.clone(),
+        sha256: c.sha256.clone(),
+    });
+    let audit = on_start(&manifest, carried.as_ref())?;
     let staging = Staging::begin(&request.out, None, request.wait)?;
     let mut ids = MatchIds::new();
     let mut published = BTreeMap::new();
@@ -338,7 +344,7 @@ struct PartSummary {
     business_date: Option<String>,
     rules: RulesSha,
     inputs: BTreeMap<String, PartInputFacts>,
-    carried_in: Option<serde_json::Value>,
+    carried_in: Option<PartCarried>,
     outputs: BTreeMap<String, SideTallies>,
     stages: Vec<StageCount>,
     batches: Option<BatchCounts>,
@@ -352,6 +358,16 @@ struct PartSummary {
     currencies: BTreeMap<String, CurrencyConservation>,
     scope: Option<serde_json::Value>,
     encryption: Option<serde_json::Value>,
+}
+
+/// A partition's `carried_in`: its share of the rows of one pending.csv.
+#[derive(Debug, Deserialize)]
+struct PartCarried {
+    path: String,
+    sha256: String,
+    business_date: Option<String>,
+    ledger: Tally,
+    bank: Tally,
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,8 +436,8 @@ fn read_summaries(
             Some("it was run with other rules than the split's".to_string())
         } else if s.business_date != manifest.business_date {
             Some("it was run for another --date than the split's".to_string())
-        } else if s.carried_in.is_some() {
-            Some("it carried rows in (--carry-in), which partitioned runs do not support".to_string())
+        } else if let Some(problem) = carried_problem(all.first().map(|(first, _)| first), &s) {
+            Some(problem)
         } else if s.scope.is_some() || s.encryption.is_some() {
             Some("it was run as a role limited to some rows, or encrypted".to_string())
         } else if s.confirmations.confirmed + s.resolutions.paired + s.resolutions.accepted > 0 {
@@ -455,9 +471,31 @@ fn read_summaries(
     Ok(all)
 }
 
+/// Every partition carries in the same previous results, or none does.
+fn carried_problem(first: Option<&PartSummary>, s: &PartSummary) -> Option<String> {
+    let first = first?;
+    match (&first.carried_in, &s.carried_in) {
+        (None, None) => None,
+        (Some(a), Some(b)) if a.path == b.path && a.sha256 == b.sha256 => None,
+        (Some(a), Some(b)) => Some(format!(
+            "it carried in {} (sha256 {}), partition 1 carried in {} (sha256 {}): run every partition with the same --carry-in",
+            b.path, b.sha256, a.path, a.sha256
+        )),
+        (Some(a), None) => Some(format!(
+            "it was run without --carry-in, partition 1 carried in {}: run every partition with the same --carry-in",
+            a.path
+        )),
+        (None, Some(b)) => Some(format!(
+            "it carried in {}, partition 1 was run without --carry-in: run every partition with the same --carry-in",
+            b.path
+        )),
+    }
+}
+
 /// The partitions' counts added up.
 struct Totals {
     inputs: BTreeMap<&'static str, InputFacts>,
+    carried_in: Option<CarriedInFacts>,
     outputs: BTreeMap<&'static str, SideTallies>,
     stages: Vec<StageCount>,
     batches: Option<BatchCounts>,
@@ -492,6 +530,7 @@ impl Totals {
     fn of(parts: &[&PartSummary]) -> anyhow::Result<Totals> {
         let mut t = Totals {
             inputs: BTreeMap::new(),
+            carried_in: None,
             outputs: BTreeMap::new(),
             stages: Vec::new(),
             batches: None,
@@ -523,6 +562,18 @@ impl Totals {
                 into.records += f.records;
                 into.rejected += f.rejected;
                 into.ignored_by_status += f.ignored_by_status;
+            }
+            if let Some(c) = &p.carried_in {
+                let into = t.carried_in.get_or_insert_with(|| CarriedInFacts {
+                    path: c.path.clone(),
+                    sha256: c.sha256.clone(),
+                    business_date: None,
+                    ledger: Tally::default(),
+                    bank: Tally::default(),
+                });
+                into.business_date = into.business_date.take().or_else(|| c.business_date.clone());
+                into.ledger += c.ledger;
+                into.bank += c.bank;
             }
             for (name, tallies) in &p.outputs {
                 let Some(name) = ROW_FILES.into_iter().chain([REJECTED]).find(|n| n == name) else {
@@ -617,7 +668,12 @@ impl Totals {
                 f.path.clone_from(&m.path);
             }
         }
-        let conservation = summary::conservation(&read, &SideTallies::default(), outputs);
+        let carried = self
+            .carried_in
+            .as_ref()
+            .map(CarriedInFacts::tallies)
+            .unwrap_or_default();
+        let conservation = summary::conservation(&read, &carried, outputs);
         let rejected = self.open.rejected;
         // Fee variances are counted among the parts' exceptions and open items.
         let open = self.open;
@@ -638,7 +694,7 @@ impl Totals {
             finished_at: now(),
             rules: plan.identity.clone(),
             inputs,
-            carried_in: None,
+            carried_in: self.carried_in,
             outputs: outputs.iter().map(|f| (f.name, f.tallies)).collect(),
             stages: self.stages,
             batches: self.batches,

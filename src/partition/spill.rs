@@ -145,8 +145,11 @@ pub fn execute(
         .tempdir_in(&parent)
         .map_err(|e| anyhow!("{}: cannot write the spill directory: {e}", parent.display()))?;
     crate::interrupt::set_spill(Some(spill.path().to_path_buf()));
+    let carried = request.carry_in.as_ref().map_or(String::new(), |c| {
+        format!(", each carrying in its share of {}", c.display())
+    });
     note(&format!(
-        "the day needs about {}, more than --memory-limit {}: reconciling it in {parts} partitions under {}",
+        "the day needs about {}, more than --memory-limit {}: reconciling it in {parts} partitions under {}{carried}",
         gib(need),
         gib(budget.limit),
         spill.path().display()
@@ -160,9 +163,7 @@ pub fn execute(
 
 /// What a partitioned run cannot do (yet), if the request asks for it.
 fn unsupported(request: &RunRequest) -> Option<&'static str> {
-    if request.carry_in.is_some() {
-        Some("--carry-in is not partitioned")
-    } else if request.encryption.is_some() {
+    if request.encryption.is_some() {
         Some("encrypted results are not partitioned")
     } else if !request.reports.is_empty() || request.xlsx {
         Some("--report and --xlsx are not partitioned")
@@ -218,14 +219,17 @@ fn partitioned(
             run_id: request.run_id.clone(),
             wait: request.wait,
         },
-        &mut |manifest| {
+        &mut |manifest, carried| {
             let id = |m: &super::manifest::SideManifest| SourceId {
                 path: m.path.clone(),
                 sha256: m.sha256.clone(),
             };
             let started = Started {
                 rules: &plan.identity,
-                inputs: vec![("ledger", id(&manifest.ledger)), ("bank", id(&manifest.bank))],
+                inputs: [("ledger", id(&manifest.ledger)), ("bank", id(&manifest.bank))]
+                    .into_iter()
+                    .chain(carried.map(|c| ("carry_in", c.clone())))
+                    .collect(),
             };
             on_start(&started).map_err(|e| anyhow!(e))
         },
