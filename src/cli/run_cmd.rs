@@ -190,7 +190,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
     /// Memory the run may use (4G, 512M, ...; default: half of this machine's memory). A day
-    /// estimated larger (twice its files' size) is reconciled in partitions, one after the
+    /// estimated larger (2.5 times its files' size + 100 MiB) is reconciled in partitions, one after the
     /// other, and merged: the same results
     #[arg(long, value_name = "SIZE", value_parser = spill::parse_size)]
     memory_limit: Option<u64>,

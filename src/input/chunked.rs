@@ -8,6 +8,8 @@
 //! instead (for readers that need them before they can type: `recon check`
 //! guessing columns, status sorting): exactly `read_table`, in parallel.
 
+use std::borrow::Cow;
+
 use csv::{ByteRecord, StringRecord};
 use rayon::prelude::*;
 
@@ -18,7 +20,7 @@ use super::sniff::sniff_delimiter;
 use super::table::{
     count_lines, csv_reader, field_too_long, find_header_or_none, is_blank_row, newlines_in,
     normalize_line_ends, parse_rows_until, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape,
-    SkipRuns, Table, TableError, TableOptions, SNIFF_ROWS,
+    SkipRuns, SkippedLines, Table, TableError, TableOptions, MAX_FIELD_BYTES, SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
 
@@ -52,42 +54,16 @@ fn read_in_chunks(
     typing: Option<(Side, &SidePlan)>,
     chunk_bytes: usize,
 ) -> Result<(Table, Result<Typed, MappingError>), TableError> {
-    let text = normalize_line_ends(text);
-    let text: &str = &text;
-    let total_lines = count_lines(text);
-    let (delimiter, delimiter_source) = match options.delimiter {
-        Some(d) => (d, DelimiterSource::Explicit),
-        None => (sniff_delimiter(text), DelimiterSource::Sniffed),
-    };
-    let (head, ends) = parse_head(text, delimiter, options)?;
-    if head.iter().all(is_blank_row) {
-        return Err(TableError::Empty);
-    }
-    let Some(header_index) = find_header_or_none(&head, options)? else {
+    let Some(head) = read_head(text, options)? else {
         // No header row: read on one thread (such files are small bank exports).
         let mut table = super::table::read_table(text, options)?;
         let typed = typing.map(|(side, plan)| super::records::type_rows(&mut table, side, plan));
         return Ok((table, typed.unwrap_or_else(|| Ok(Typed::default()))));
     };
-    let header_row = &head[header_index];
-    let mut table = Table {
-        delimiter,
-        delimiter_source,
-        header_line: header_row.line,
-        header: header_row
-            .fields
-            .iter()
-            .map(|f| clean_field(f).to_string())
-            .collect(),
-        headerless: false,
-        rows: Vec::new(),
-        skipped: Vec::new(),
-        total_lines,
-    };
+    let mut table = head.table();
     let layout = typing.map(|(_, plan)| resolve(&table, plan)).transpose();
-    let data_start = ends[header_index];
     let reader = ChunkReader {
-        delimiter,
+        delimiter: head.delimiter,
         width: table.header.len(),
         typing: match (&layout, typing) {
             (Ok(Some(layout)), Some((side, plan))) => Some((layout, side, plan)),
@@ -95,25 +71,20 @@ fn read_in_chunks(
         },
         keep_rows: typing.is_none(),
     };
-    let chunks = split_chunks(text, data_start, delimiter, header_row, total_lines, chunk_bytes);
-    let mut outs: Vec<ChunkOut> = chunks.par_iter().map(|c| reader.read(c)).collect();
-    if let Some(line) = outs.iter().find_map(|o| o.unbalanced) {
-        return Err(TableError::UnbalancedQuote { line });
-    }
-    if let Some(error) = outs.iter_mut().find_map(|o| o.too_long.take()) {
+    let chunks = head.chunks(chunk_bytes);
+    let outs: Vec<ChunkOut> = chunks.par_iter().map(|c| reader.read(c)).collect();
+    let walks: Vec<&Walked> = outs.iter().map(|o| &o.walked).collect();
+    if let Some(error) = walk_error(&walks) {
         return Err(error);
     }
-    let last_data_line = last_data_line(&outs);
-    let data_end_line = last_data_line.unwrap_or(table.header_line) + 1;
-    let mut runs = SkipRuns::new(table.header_line, data_end_line);
-    add_preamble(&mut runs, &head[..=header_index]);
+    let last_data_line = last_data_line(&walks);
+    table.skipped = skipped_runs(&head.rows, &walks, last_data_line);
+    let is_data = |line: u64| last_data_line.is_some_and(|last| line <= last);
     let mut typed = Typed::default();
     typed
         .records
         .reserve_exact(outs.iter().map(|o| o.records.len()).sum());
     for out in outs {
-        let is_data = |line: u64| last_data_line.is_some_and(|last| line <= last);
-        add_chunk_skips(&mut runs, &out, &is_data);
         typed
             .records
             .extend(out.records.into_iter().filter(|r| is_data(r.line)));
@@ -124,19 +95,335 @@ fn read_in_chunks(
             .rows
             .extend(out.rows.into_iter().filter(|r| is_data(r.line)));
     }
-    table.skipped = runs.finish();
     Ok((table, layout.map(|_| typed)))
+}
+
+/// A table's text down to its header row, found as `read_rows` finds it:
+/// the data rows after it can be sampled (`sample`) and folded in parallel
+/// without keeping them (`fold`).
+pub struct Head<'t> {
+    /// The text, with old-Mac line ends made LF.
+    text: Cow<'t, str>,
+    total_lines: u64,
+    delimiter: u8,
+    delimiter_source: DelimiterSource,
+    /// The rows read to find the header, through the header row.
+    rows: Vec<RawRow>,
+    /// Byte offset of the text after the header row.
+    data_start: usize,
+}
+
+/// Finds the delimiter and the header row of the table in `text`; `None`
+/// for a file without a header row (`read_rows` reads those).
+pub fn read_head<'t>(text: &'t str, options: &TableOptions) -> Result<Option<Head<'t>>, TableError> {
+    let text = normalize_line_ends(text);
+    let total_lines = count_lines(&text);
+    let (delimiter, delimiter_source) = match options.delimiter {
+        Some(d) => (d, DelimiterSource::Explicit),
+        None => (sniff_delimiter(&text), DelimiterSource::Sniffed),
+    };
+    let (mut rows, ends) = parse_head(&text, delimiter, options)?;
+    if rows.iter().all(is_blank_row) {
+        return Err(TableError::Empty);
+    }
+    let Some(header_index) = find_header_or_none(&rows, options)? else {
+        return Ok(None);
+    };
+    rows.truncate(header_index + 1);
+    Ok(Some(Head {
+        data_start: ends[header_index],
+        text,
+        total_lines,
+        delimiter,
+        delimiter_source,
+        rows,
+    }))
+}
+
+/// What `Head::fold` does with the data rows.
+pub trait RowFold: Send + Sized {
+    /// Takes in a data row starting on `line`.
+    fn row(&mut self, line: u64, fields: &impl Fields);
+    /// Adds the fold of the rows after this one's.
+    fn merge(&mut self, later: Self);
+}
+
+impl Head<'_> {
+    fn header_row(&self) -> &RawRow {
+        self.rows.last().expect("a head ends with its header row")
+    }
+
+    /// The table's delimiter and header, with no rows and no skipped lines.
+    pub fn table(&self) -> Table {
+        let header_row = self.header_row();
+        Table {
+            delimiter: self.delimiter,
+            delimiter_source: self.delimiter_source,
+            header_line: header_row.line,
+            header: header_row
+                .fields
+                .iter()
+                .map(|f| clean_field(f).to_string())
+                .collect(),
+            headerless: false,
+            rows: Vec::new(),
+            skipped: Vec::new(),
+            total_lines: self.total_lines,
+        }
+    }
+
+    /// The first `n` non-blank rows after the header (fewer when there are
+    /// fewer), which are the table's first data rows unless the table ends
+    /// among them: then they may end with trailer rows.
+    pub fn sample(&self, n: usize) -> Result<Vec<RawRow>, TableError> {
+        let header_line = self.header_row().line;
+        let mut filled = 0;
+        let (rows, _) = parse_rows_until(&self.text, self.delimiter, |rows| {
+            let last = rows.last().filter(|r| r.line > header_line);
+            filled += usize::from(last.is_some_and(|r| !is_blank_row(r)));
+            filled >= n
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.line > header_line && !is_blank_row(r))
+            .take(n)
+            .collect())
+    }
+
+    /// Folds every data row, in parallel chunks whose folds are merged in
+    /// file order, into what `make` makes; returns the table with its
+    /// skipped lines (and no rows) and the fold of all rows.
+    pub fn fold<F: RowFold>(&self, make: impl Fn() -> F + Sync) -> Result<(Table, F), TableError> {
+        self.fold_in(CHUNK_BYTES, make)
+    }
+
+    fn fold_in<F: RowFold>(
+        &self,
+        chunk_bytes: usize,
+        make: impl Fn() -> F + Sync,
+    ) -> Result<(Table, F), TableError> {
+        let reader = self.reader();
+        let folded: Vec<(Walked, F)> = self
+            .chunks(chunk_bytes)
+            .par_iter()
+            .map(|chunk| fold_chunk(&reader, chunk, &make))
+            .collect();
+        self.merge(folded, self.total_lines, make)
+    }
+
+    /// `fold` for a head decoded from the start of `bytes`, a text in the
+    /// legacy `encoding` (see `encoding::decode_or_defer`): the data rows
+    /// are cut into chunks at record boundaries in the bytes themselves
+    /// (`record_cuts`: no quote, line break or `,`/tab byte is part of a
+    /// character there), each decoded and folded on its own, so the whole
+    /// text is never decoded at once. `None` when a chunk does not decode
+    /// (the whole decoding then tells where) or the head cannot be placed
+    /// in the bytes.
+    pub fn fold_legacy<F: RowFold>(
+        &self,
+        bytes: &[u8],
+        encoding: &'static encoding_rs::Encoding,
+        make: impl Fn() -> F + Sync,
+    ) -> Result<Option<(Table, F)>, TableError> {
+        self.fold_legacy_in(bytes, encoding, CHUNK_BYTES, make)
+    }
+
+    fn fold_legacy_in<F: RowFold>(
+        &self,
+        bytes: &[u8],
+        encoding: &'static encoding_rs::Encoding,
+        chunk_bytes: usize,
+        make: impl Fn() -> F + Sync,
+    ) -> Result<Option<(Table, F)>, TableError> {
+        let Some(data_start) = self.data_start_in(bytes) else {
+            return Ok(None);
+        };
+        let total_lines = count_byte_lines(bytes);
+        // A cut in the bytes is a cut in the text only where a delimiter
+        // byte never ends a character (`;` files are read whole anyway).
+        let chunk_bytes = if self.delimiter < b'0' {
+            chunk_bytes
+        } else {
+            usize::MAX
+        };
+        let spans = spans(
+            bytes,
+            data_start,
+            self.delimiter,
+            self.header_row(),
+            total_lines,
+            chunk_bytes,
+        );
+        let reader = self.reader();
+        let folded: Option<Vec<(Walked, F)>> = spans
+            .par_iter()
+            .map(|span| {
+                let text = super::encoding::decode_piece_strictly(&bytes[span.range.clone()], encoding)?;
+                Some(fold_chunk(&reader, &span.chunk(&text), &make))
+            })
+            .collect();
+        let Some(folded) = folded else {
+            return Ok(None);
+        };
+        self.merge(folded, total_lines, make).map(Some)
+    }
+
+    /// Where the data after the header starts in `bytes`, the undecoded text
+    /// whose start this head was decoded from: in the same line (counting
+    /// line breaks), as many bytes from its start or from its end as the
+    /// head's text has, when those are ASCII.
+    fn data_start_in(&self, bytes: &[u8]) -> Option<usize> {
+        let text = self.text.as_bytes();
+        let before = &text[..self.data_start];
+        let line = memchr::memchr_iter(b'\n', before).count();
+        let line_start = |n: usize| match n {
+            0 => Some(0),
+            n => memchr::memchr_iter(b'\n', bytes).nth(n - 1).map(|i| i + 1),
+        };
+        let from_start = &before[memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)..];
+        let to_end = &text[self.data_start
+            ..memchr::memchr(b'\n', &text[self.data_start..])
+                .map_or(text.len(), |i| self.data_start + i + 1)];
+        let start = if from_start.is_ascii() {
+            line_start(line)? + from_start.len()
+        } else if to_end.is_ascii() && to_end.ends_with(b"\n") {
+            line_start(line + 1)?.checked_sub(to_end.len())?
+        } else {
+            return None;
+        };
+        (start <= bytes.len()).then_some(start)
+    }
+
+    /// Reads the chunks of the table's data rows.
+    fn reader(&self) -> ChunkReader<'static> {
+        ChunkReader {
+            delimiter: self.delimiter,
+            width: self.header_row().fields.len(),
+            typing: None,
+            keep_rows: false,
+        }
+    }
+
+    /// The table and the fold of all rows, from the chunks' walks and folds
+    /// in file order: the first broken row is an error; rows held back as
+    /// possible trailer are folded when they are data.
+    fn merge<F: RowFold>(
+        &self,
+        folded: Vec<(Walked, F)>,
+        total_lines: u64,
+        make: impl Fn() -> F,
+    ) -> Result<(Table, F), TableError> {
+        let mut table = self.table();
+        table.total_lines = total_lines;
+        let walks: Vec<&Walked> = folded.iter().map(|(w, _)| w).collect();
+        if let Some(error) = walk_error(&walks) {
+            return Err(error);
+        }
+        let last_data_line = last_data_line(&walks);
+        table.skipped = skipped_runs(&self.rows, &walks, last_data_line);
+        let mut all: Option<F> = None;
+        for (walked, mut fold) in folded {
+            // Rows after the chunk's last hard row are data unless trailer.
+            for row in &walked.tail {
+                if let (Some(raw), true) = (&row.raw, last_data_line.is_some_and(|l| row.line <= l)) {
+                    fold.row(row.line, &raw.fields);
+                }
+            }
+            match &mut all {
+                None => all = Some(fold),
+                Some(all) => all.merge(fold),
+            }
+        }
+        Ok((table, all.unwrap_or_else(make)))
+    }
+
+    /// The text after the header cut into chunks at record boundaries.
+    fn chunks(&self, chunk_bytes: usize) -> Vec<Chunk<'_>> {
+        split_chunks(
+            &self.text,
+            self.data_start,
+            self.delimiter,
+            self.header_row(),
+            self.total_lines,
+            chunk_bytes,
+        )
+    }
+}
+
+/// Walks one chunk, folding its rows into a new fold.
+fn fold_chunk<F: RowFold>(reader: &ChunkReader, chunk: &Chunk, make: &impl Fn() -> F) -> (Walked, F) {
+    let mut folding = Folding(make());
+    let walked = reader.walk(chunk, &mut folding);
+    (walked, folding.0)
+}
+
+/// `table::count_lines` of the text that `bytes` (ASCII-compatible) decode to.
+fn count_byte_lines(bytes: &[u8]) -> u64 {
+    let breaks: u64 = bytes
+        .par_chunks(1 << 22)
+        .map(|piece| memchr::memchr_iter(b'\n', piece).count() as u64)
+        .sum();
+    match bytes.last() {
+        None | Some(b'\n') => breaks,
+        Some(_) => breaks + 1,
+    }
+}
+
+/// Hands the rows that can never be trailer to a fold at once, and possible
+/// trailer rows once a row after them shows they are data.
+struct Folding<F>(F);
+
+impl<F: RowFold> RowVisitor for Folding<F> {
+    fn row(&mut self, line: u64, record: &ByteRecord, shape: RowShape) {
+        if shape.is_data() {
+            self.0.row(line, record);
+        }
+    }
+
+    fn confirmed(&mut self, tail: &[TailRow]) {
+        for row in tail {
+            if let Some(raw) = &row.raw {
+                self.0.row(row.line, &raw.fields);
+            }
+        }
+    }
+}
+
+/// The first problem the walks found: an unclosed quote anywhere before a
+/// field too long (as `read_table` checks them).
+fn walk_error(walks: &[&Walked]) -> Option<TableError> {
+    if let Some(line) = walks.iter().find_map(|w| w.unbalanced) {
+        return Some(TableError::UnbalancedQuote { line });
+    }
+    walks.iter().find_map(|w| w.too_long.clone())
+}
+
+/// The skipped lines: the preamble above the header (the last of
+/// `head_through_header`), then each chunk's blank lines and trailer rows.
+fn skipped_runs(
+    head_through_header: &[RawRow],
+    walks: &[&Walked],
+    last_data_line: Option<u64>,
+) -> Vec<SkippedLines> {
+    let header_line = head_through_header.last().map_or(0, |h| h.line);
+    let mut runs = SkipRuns::new(header_line, last_data_line.unwrap_or(header_line) + 1);
+    add_preamble(&mut runs, head_through_header);
+    let is_data = |line: u64| last_data_line.is_some_and(|last| line <= last);
+    for walked in walks {
+        add_chunk_skips(&mut runs, walked, &is_data);
+    }
+    runs.finish()
 }
 
 /// The line of the last data row (`None`: no data rows), found as
 /// `read_table` finds the trailer: on the rows after the last row that can
 /// never be trailer (`RowShape::is_data`), which each chunk keeps.
-fn last_data_line(outs: &[ChunkOut]) -> Option<u64> {
-    let from = outs.iter().rposition(|o| o.last_hard_line.is_some());
-    let tail: Vec<&TailRow> = outs[from.unwrap_or(0)..].iter().flat_map(|o| &o.tail).collect();
+fn last_data_line(walks: &[&Walked]) -> Option<u64> {
+    let from = walks.iter().rposition(|w| w.last_hard_line.is_some());
+    let tail: Vec<&TailRow> = walks[from.unwrap_or(0)..].iter().flat_map(|w| &w.tail).collect();
     let shapes: Vec<RowShape> = tail.iter().map(|r| r.shape).collect();
     match trailer_start(&shapes) {
-        0 => from.and_then(|h| outs[h].last_hard_line),
+        0 => from.and_then(|h| walks[h].last_hard_line),
         start => Some(tail[start - 1].line),
     }
 }
@@ -177,14 +464,14 @@ fn add_preamble(runs: &mut SkipRuns, head_through_header: &[RawRow]) {
 }
 
 /// A chunk's blank lines and trailer rows, in line order.
-fn add_chunk_skips(runs: &mut SkipRuns, out: &ChunkOut, is_data: &impl Fn(u64) -> bool) {
-    let mut tail = out
+fn add_chunk_skips(runs: &mut SkipRuns, walked: &Walked, is_data: &impl Fn(u64) -> bool) {
+    let mut tail = walked
         .tail
         .iter()
         .filter(|r| !is_data(r.line))
         .filter_map(|r| Some((r.raw.as_ref()?, r.end_line)))
         .peekable();
-    for &(first, end) in &out.blank {
+    for &(first, end) in &walked.blank {
         while let Some((row, end_line)) = tail.next_if(|(row, _)| row.line < first) {
             runs.add_row(row, end_line);
         }
@@ -215,22 +502,65 @@ fn split_chunks<'t>(
     total_lines: u64,
     chunk_bytes: usize,
 ) -> Vec<Chunk<'t>> {
-    let data = &text[data_start..];
-    let cuts = record_cuts(data.as_bytes(), delimiter, chunk_bytes).unwrap_or_default();
+    spans(
+        text.as_bytes(),
+        data_start,
+        delimiter,
+        header,
+        total_lines,
+        chunk_bytes,
+    )
+    .into_iter()
+    .map(|span| span.chunk(&text[span.range.clone()]))
+    .collect()
+}
+
+/// Where a chunk lies in the text (or in the bytes it is decoded from) and its lines.
+struct Span {
+    range: std::ops::Range<usize>,
+    first_line: u64,
+    next_line: u64,
+    last_line: u64,
+}
+
+impl Span {
+    /// The chunk of `text`, this span's text.
+    fn chunk<'t>(&self, text: &'t str) -> Chunk<'t> {
+        Chunk {
+            text,
+            first_line: self.first_line,
+            next_line: self.next_line,
+            last_line: self.last_line,
+        }
+    }
+}
+
+/// Cuts `bytes` after `data_start` (the end of the header row) into spans at
+/// record boundaries, about `chunk_bytes` apart.
+fn spans(
+    bytes: &[u8],
+    data_start: usize,
+    delimiter: u8,
+    header: &RawRow,
+    total_lines: u64,
+    chunk_bytes: usize,
+) -> Vec<Span> {
+    let data = &bytes[data_start..];
+    let cuts = record_cuts(data, delimiter, chunk_bytes).unwrap_or_default();
     let bounds: Vec<(usize, usize)> = std::iter::once(0)
         .chain(cuts.iter().copied())
         .zip(cuts.iter().copied().chain(std::iter::once(data.len())))
         .collect();
     let newlines: Vec<u64> = bounds
         .par_iter()
-        .map(|&(from, to)| memchr::memchr_iter(b'\n', &data.as_bytes()[from..to]).count() as u64)
+        .map(|&(from, to)| memchr::memchr_iter(b'\n', &data[from..to]).count() as u64)
         .collect();
-    let mut first_line = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..data_start]).count() as u64;
-    let mut chunks = Vec::with_capacity(bounds.len());
+    let mut first_line = 1 + memchr::memchr_iter(b'\n', &bytes[..data_start]).count() as u64;
+    let mut spans = Vec::with_capacity(bounds.len());
     for (i, (&(from, to), n)) in bounds.iter().zip(newlines).enumerate() {
         let next_first = first_line + n;
-        chunks.push(Chunk {
-            text: &data[from..to],
+        spans.push(Span {
+            range: data_start + from..data_start + to,
             first_line,
             next_line: if i == 0 {
                 header.line + newlines_in(&header.fields) + 1
@@ -245,15 +575,72 @@ fn split_chunks<'t>(
         });
         first_line = next_first;
     }
-    chunks
+    spans
 }
 
 /// Offsets (after a line break) where records start, about `target` bytes
 /// apart. A line break outside quotes ends a record when every quote opens
 /// at the start of a field and closes at its end, as csv reads them; with a
 /// quote anywhere else csv reads it literally and quote parity could
-/// mislead, so `None`: the caller reads the text in one piece.
+/// mislead, so `None`: the caller reads the text in one piece. The text is
+/// cut into blocks at the first line break past every `target` bytes; which
+/// blocks start inside quotes follows from the number of quotes before them,
+/// and each block is then checked and searched for its first record start
+/// on its own, in parallel.
 fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>> {
+    let mut starts = vec![0];
+    let mut at = target.max(1);
+    while at < bytes.len() {
+        match memchr::memchr(b'\n', &bytes[at..]) {
+            Some(i) if at + i + 1 < bytes.len() => {
+                starts.push(at + i + 1);
+                at = (at + i + 1).saturating_add(target.max(1));
+            }
+            _ => break,
+        }
+    }
+    let blocks: Vec<(usize, usize)> = starts
+        .iter()
+        .copied()
+        .zip(starts[1..].iter().copied().chain(std::iter::once(bytes.len())))
+        .collect();
+    let odd: Vec<bool> = blocks
+        .par_iter()
+        .map(|&(from, to)| memchr::memchr_iter(b'"', &bytes[from..to]).count() % 2 == 1)
+        .collect();
+    let quoted_at_start = odd.iter().scan(false, |quoted, &odd| {
+        let at_start = *quoted;
+        *quoted ^= odd;
+        Some(at_start)
+    });
+    let blocks: Vec<(usize, usize, bool)> = blocks
+        .iter()
+        .zip(quoted_at_start)
+        .map(|(&(from, to), quoted)| (from, to, quoted))
+        .collect();
+    let cuts: Vec<Option<usize>> = blocks
+        .par_iter()
+        .map(|&(from, to, quoted)| first_record_start(bytes, from, to, quoted, delimiter))
+        .collect::<Option<_>>()?;
+    let mut cuts: Vec<usize> = cuts
+        .into_iter()
+        .flatten()
+        .filter(|&c| c > 0 && c < bytes.len())
+        .collect();
+    cuts.dedup();
+    Some(cuts)
+}
+
+/// The first record start in `bytes[from..to]` (a block that starts after a
+/// line break, `quoted` when inside a quoted field), if any; `None` when a
+/// quote in the block stands where csv would read it literally.
+fn first_record_start(
+    bytes: &[u8],
+    from: usize,
+    to: usize,
+    quoted: bool,
+    delimiter: u8,
+) -> Option<Option<usize>> {
     let ends_field = |at: usize| {
         bytes
             .get(at)
@@ -261,39 +648,38 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
     };
     let starts_field =
         |at: usize| at == 0 || matches!(bytes[at - 1], b'\r' | b'\n') || bytes[at - 1] == delimiter;
-    let mut quotes = memchr::memchr_iter(b'"', bytes).peekable();
-    let mut in_quotes = false;
-    let mut cuts = Vec::new();
-    let mut from = target;
-    while from < bytes.len() {
-        let Some(newline) = memchr::memchr(b'\n', &bytes[from..]).map(|i| from + i) else {
-            break;
-        };
-        while let Some(q) = quotes.next_if(|&q| q < newline) {
-            if !in_quotes {
-                if !starts_field(q) {
-                    return None;
-                }
-                in_quotes = true;
-            } else if bytes.get(q + 1) == Some(&b'"') {
-                quotes.next();
-            } else {
-                if !ends_field(q + 1) {
-                    return None;
-                }
-                in_quotes = false;
+    let mut in_quotes = quoted;
+    let mut cut = (!quoted).then_some(from);
+    // Start of the stretch outside quotes being walked.
+    let mut outside_from = from;
+    let line_break_outside =
+        |from: usize, to: usize| memchr::memchr(b'\n', &bytes[from..to]).map(|i| from + i + 1);
+    let mut quotes = memchr::memchr_iter(b'"', &bytes[from..to])
+        .map(|q| from + q)
+        .peekable();
+    while let Some(q) = quotes.next() {
+        if !in_quotes {
+            if cut.is_none() {
+                cut = line_break_outside(outside_from, q);
             }
-        }
-        if in_quotes {
-            from = newline + 1;
+            if !starts_field(q) {
+                return None;
+            }
+            in_quotes = true;
+        } else if bytes.get(q + 1) == Some(&b'"') {
+            quotes.next();
         } else {
-            if newline + 1 < bytes.len() {
-                cuts.push(newline + 1);
+            if !ends_field(q + 1) {
+                return None;
             }
-            from = newline + 1 + target;
+            in_quotes = false;
+            outside_from = q + 1;
         }
     }
-    Some(cuts)
+    if !in_quotes && cut.is_none() {
+        cut = line_break_outside(outside_from, to);
+    }
+    Some(cut)
 }
 
 /// A table's data rows typed piece by piece, for a file read in pieces
@@ -423,7 +809,7 @@ impl<'p> TypedStream<'p> {
             keep_rows: false,
         };
         let out = reader.read(&chunk);
-        if out.unbalanced.is_some() || out.too_long.is_some() {
+        if out.walked.unbalanced.is_some() || out.walked.too_long.is_some() {
             return None;
         }
         self.held.records.extend(out.records);
@@ -431,12 +817,13 @@ impl<'p> TypedStream<'p> {
             .rejected
             .extend(out.rejected.into_iter().map(|(e, _)| e));
         let mut settled = Settled::default();
-        if let Some(hard) = out.last_hard_line {
+        if let Some(hard) = out.walked.last_hard_line {
             self.last_hard_line = Some(hard);
             self.tail.clear();
             self.held.settle(Some(hard), &mut settled);
         }
-        self.tail.extend(out.tail.iter().map(|t| (t.line, t.shape)));
+        self.tail
+            .extend(out.walked.tail.iter().map(|t| (t.line, t.shape)));
         Some(settled)
     }
 
@@ -497,13 +884,20 @@ pub fn quotes_closed(bytes: &[u8], delimiter: u8) -> Option<bool> {
     Some(!in_quotes)
 }
 
-/// What one chunk yields.
+/// What one chunk yields when its rows are kept or typed.
 #[derive(Default)]
 struct ChunkOut {
     records: Vec<Record>,
     rejected: Vec<(RowError, RawRow)>,
     /// Non-blank rows, when kept.
     rows: Vec<RawRow>,
+    /// What the walk over the chunk found out about its lines.
+    walked: Walked,
+}
+
+/// What a walk over one chunk's rows finds, whatever is done with the rows.
+#[derive(Default)]
+struct Walked {
     /// Line ranges `[first, end)` holding no data: empty lines and blank rows.
     blank: Vec<(u64, u64)>,
     /// The rows after the chunk's last row that cannot be trailer: trailer candidates.
@@ -534,18 +928,63 @@ struct ChunkReader<'p> {
     keep_rows: bool,
 }
 
+/// What a walk over a chunk does with its rows.
+trait RowVisitor {
+    /// A non-blank row starting on `line`.
+    fn row(&mut self, line: u64, record: &ByteRecord, shape: RowShape);
+    /// Rows held back as possible trailer (see `Walked::tail`) that a row
+    /// after them shows to be data.
+    fn confirmed(&mut self, _tail: &[TailRow]) {}
+}
+
+/// Keeps or types every non-blank row, as `ChunkReader` says (possible
+/// trailer rows too: they are filtered once the trailer is known).
+struct Keep<'r, 'p> {
+    reader: &'r ChunkReader<'p>,
+    out: ChunkOut,
+}
+
+impl RowVisitor for Keep<'_, '_> {
+    fn row(&mut self, line: u64, record: &ByteRecord, _shape: RowShape) {
+        if self.reader.keep_rows {
+            self.out.rows.push(raw_row(line, record));
+        }
+        if let Some((layout, side, plan)) = self.reader.typing {
+            match type_row(line, record, side, plan, layout) {
+                Ok(r) => self.out.records.push(r),
+                Err(e) => self.out.rejected.push((e, raw_row(line, record))),
+            }
+        }
+    }
+}
+
 impl ChunkReader<'_> {
     fn read(&self, chunk: &Chunk) -> ChunkOut {
+        let mut keep = Keep {
+            reader: self,
+            out: ChunkOut::default(),
+        };
+        keep.out.walked = self.walk(chunk, &mut keep);
+        keep.out
+    }
+
+    /// Parses a chunk's rows with one reused record, noting blank lines,
+    /// possible trailer rows and broken rows, and hands every non-blank
+    /// row to `visitor`.
+    fn walk(&self, chunk: &Chunk, visitor: &mut impl RowVisitor) -> Walked {
         let bytes = chunk.text.as_bytes();
         let mut reader = csv_reader(bytes, self.delimiter);
         let mut lines = LineCounter::starting_at(bytes, chunk.first_line);
         let mut record = ByteRecord::new();
-        let mut out = ChunkOut::default();
+        let mut out = Walked::default();
         let mut next_line = chunk.next_line;
         // Reading from memory cannot fail, and with `flexible` no row is malformed.
         while reader.read_byte_record(&mut record).unwrap_or(false) {
             let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
-            let end_line = line + memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+            // The record's line breaks, its own ending one (read with it) aside.
+            let end = reader.position().byte() as usize;
+            let ends_with_break = end > 0 && bytes.get(end - 1) == Some(&b'\n');
+            let end_line = line + lines.advance_to(end).saturating_sub(u64::from(ends_with_break));
             if next_line < line {
                 out.blank.push((next_line, line));
             }
@@ -553,13 +992,16 @@ impl ChunkReader<'_> {
             if out.unbalanced.is_none() && end_line >= line + 2 && self.unbalanced(&record) {
                 out.unbalanced = Some(line);
             }
-            if out.too_long.is_none() {
+            if out.too_long.is_none() && record.as_slice().len() > MAX_FIELD_BYTES {
                 out.too_long = field_too_long(line, record.iter());
             }
             let (filled, first) = filled_and_first(&record);
             let shape = RowShape::of(first, filled, record.len(), self.width);
             if shape.is_data() {
-                out.tail.clear();
+                if !out.tail.is_empty() {
+                    visitor.confirmed(&out.tail);
+                    out.tail.clear();
+                }
                 out.last_hard_line = Some(line);
             } else {
                 let raw = (!shape.blank).then(|| raw_row(line, &record));
@@ -574,15 +1016,7 @@ impl ChunkReader<'_> {
                 out.blank.push((line, end_line + 1));
                 continue;
             }
-            if self.keep_rows {
-                out.rows.push(raw_row(line, &record));
-            }
-            if let Some((layout, side, plan)) = self.typing {
-                match type_row(line, &record, side, plan, layout) {
-                    Ok(r) => out.records.push(r),
-                    Err(e) => out.rejected.push((e, raw_row(line, &record))),
-                }
-            }
+            visitor.row(line, &record, shape);
         }
         if next_line <= chunk.last_line {
             out.blank.push((next_line, chunk.last_line + 1));
@@ -724,6 +1158,75 @@ mod tests {
             want.contains("5:A3:3.00") && want.contains("first: 6, last: 7, reason: Trailer"),
             "{want}"
         );
+    }
+
+    /// Collects the rows a fold is given.
+    #[derive(Default)]
+    struct Collect(Vec<(u64, Vec<String>)>);
+
+    impl RowFold for Collect {
+        fn row(&mut self, line: u64, fields: &impl Fields) {
+            let fields = (0..fields.count()).map(|i| fields.get(i).unwrap_or("").to_string());
+            self.0.push((line, fields.collect()));
+        }
+
+        fn merge(&mut self, later: Self) {
+            self.0.extend(later.0);
+        }
+    }
+
+    #[test]
+    fn a_fold_sees_the_rows_read_rows_keeps() {
+        for text in [TRICKY, SUMMARY_BLOCK, "a,b\n1,2\n\n3,4\n合计,7\n"] {
+            let options = TableOptions::default();
+            let want = read_rows(text, &options).unwrap();
+            let want_rows: Vec<(u64, Vec<String>)> = want
+                .rows
+                .iter()
+                .map(|r| (r.line, r.fields.iter().map(str::to_string).collect()))
+                .collect();
+            let head = read_head(text, &options).unwrap().unwrap();
+            for chunk_bytes in [1, 2, 5, 13, 40, 1 << 20] {
+                let (table, Collect(rows)) = head.fold_in(chunk_bytes, Collect::default).unwrap();
+                assert_eq!(rows, want_rows, "chunks of {chunk_bytes}");
+                assert_eq!(
+                    summary(&table, &Typed::default()),
+                    summary(&want, &Typed::default())
+                );
+            }
+            let sample = head.sample(2).unwrap();
+            assert_eq!(sample.len(), 2);
+            assert_eq!(sample[0].line, want.rows[0].line);
+        }
+    }
+
+    #[test]
+    fn a_legacy_fold_decodes_each_chunk_as_the_whole_text_reads() {
+        let gbk = encoding_rs::GBK;
+        for text in [TRICKY, SUMMARY_BLOCK, "标题\n时间,金额\r\n1,\"二\n三\"\r\n"] {
+            let bytes = gbk.encode(text).0.into_owned();
+            let options = TableOptions::default();
+            let head = read_head(text, &options).unwrap().unwrap();
+            let (want_table, Collect(want)) = head.fold(Collect::default).unwrap();
+            for chunk_bytes in [1, 3, 7, 1 << 20] {
+                let (table, Collect(rows)) = head
+                    .fold_legacy_in(&bytes, gbk, chunk_bytes, Collect::default)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(rows, want, "chunks of {chunk_bytes}");
+                assert_eq!(
+                    summary(&table, &Typed::default()),
+                    summary(&want_table, &Typed::default())
+                );
+            }
+        }
+        // A malformed sequence in a chunk leaves the error to the whole decoding.
+        let mut bytes = gbk.encode("时间,金额\n1,2\n").0.into_owned();
+        bytes.extend_from_slice(b"3,\x81\n");
+        let head = read_head("时间,金额\n1,2\n", &TableOptions::default())
+            .unwrap()
+            .unwrap();
+        assert!(head.fold_legacy(&bytes, gbk, Collect::default).unwrap().is_none());
     }
 
     #[test]

@@ -261,22 +261,80 @@ fn decode_fixed<'b>(bytes: &'b [u8], encoding: &'static Encoding) -> Result<Deco
 
 /// Detection steps for `EncodingChoice::Auto`, after the binary check.
 fn decode_auto(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
+    match decode_auto_or_defer(bytes, false)? {
+        Deferred::Decoded(decoded) => Ok(decoded),
+        Deferred::Legacy { .. } => unreachable!("nothing is deferred unless asked"),
+    }
+}
+
+/// `decode_auto`, except that with `defer` a legacy encoding is only decided.
+fn decode_auto_or_defer(bytes: &[u8], defer: bool) -> Result<Deferred<'_>, EncodingError> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
-        return decode_known(bytes, bom_len, encoding, Detection::Bom);
+        return decode_known(bytes, bom_len, encoding, Detection::Bom).map(Deferred::Decoded);
     }
     if let Some(encoding) = utf16_pattern(bytes) {
-        return decode_known(bytes, 0, encoding, Detection::Utf16Pattern);
+        return decode_known(bytes, 0, encoding, Detection::Utf16Pattern).map(Deferred::Decoded);
     }
     reject_nul(bytes)?;
     let error = match std::str::from_utf8(bytes) {
-        Ok(text) => return Ok(decoded(Cow::Borrowed(text), UTF_8, Detection::ValidUtf8, false)),
+        Ok(text) => {
+            let text = decoded(Cow::Borrowed(text), UTF_8, Detection::ValidUtf8, false);
+            return Ok(Deferred::Decoded(text));
+        }
         Err(error) => error,
     };
     let invalid = Invalid::from_utf8_error(&error);
     if is_utf8_evidence(&bytes[..invalid.offset]) {
         return Err(malformed(bytes, invalid, UTF_8, !invalid.at_eof));
     }
-    decode_guessed(bytes)
+    decode_guessed(bytes, defer)
+}
+
+/// What `decode` makes of `bytes`, except that a file in a legacy
+/// ASCII-compatible encoding (GBK, Big5, windows-1252, …) is not decoded:
+/// its encoding is decided as `decode` decides it (every error `decode`
+/// reports before decoding is reported), for the caller to decode it piece
+/// by piece (`decode_piece_strictly`, each piece ending at a line break),
+/// going back to `decode` when a piece fails, for the error's position.
+pub fn decode_or_defer(bytes: &[u8], choice: EncodingChoice) -> Result<Deferred<'_>, EncodingError> {
+    if let Some(kind) = binary_kind(bytes) {
+        return Err(EncodingError::Binary { kind });
+    }
+    match choice {
+        EncodingChoice::Auto => decode_auto_or_defer(bytes, true),
+        EncodingChoice::Fixed(encoding) if is_legacy(encoding) => {
+            // No BOM names a legacy encoding.
+            reject_nul(bytes)?;
+            Ok(Deferred::Legacy {
+                encoding,
+                bom_len: 0,
+                detection: Detection::Explicit,
+            })
+        }
+        EncodingChoice::Fixed(encoding) => decode_fixed(bytes, encoding).map(Deferred::Decoded),
+    }
+}
+
+/// A file decoded, or the legacy encoding to decode it with (`decode_or_defer`).
+pub enum Deferred<'b> {
+    /// Decoded whole (UTF-8 without a copy, UTF-16, …).
+    Decoded(Decoded<'b>),
+    /// Not decoded yet.
+    Legacy {
+        /// The encoding to decode with.
+        encoding: &'static Encoding,
+        /// Bytes of byte-order mark to skip.
+        bom_len: usize,
+        /// How the encoding was decided.
+        detection: Detection,
+    },
+}
+
+/// An ASCII-compatible encoding other than UTF-8: a line break, quote or
+/// field delimiter byte is never part of a character, so the text can be
+/// cut at line breaks before it is decoded.
+fn is_legacy(encoding: &'static Encoding) -> bool {
+    encoding != UTF_8 && encoding.is_ascii_compatible()
 }
 
 /// Decodes `bytes[bom_len..]` strictly with an encoding known beforehand.
@@ -298,7 +356,7 @@ fn decode_known<'b>(
 }
 
 /// Lets chardetng pick a legacy encoding, then decodes strictly with it.
-fn decode_guessed(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
+fn decode_guessed(bytes: &[u8], defer: bool) -> Result<Deferred<'_>, EncodingError> {
     let mut guess = guess(bytes);
     if is_chinese(guess.encoding) && !plausible_chinese(bytes) {
         guess = Guess {
@@ -315,12 +373,19 @@ fn decode_guessed(bytes: &[u8]) -> Result<Decoded<'_>, EncodingError> {
             return Err(malformed(bytes, invalid, abandoned, false));
         }
     }
-    let text = decode_strict(bytes, guess.encoding)
-        .map_err(|invalid| malformed(bytes, invalid, guess.encoding, false))?;
     let detection = Detection::Guessed {
         confident: guess.confident,
     };
-    Ok(decoded(text, guess.encoding, detection, false))
+    if defer && is_legacy(guess.encoding) {
+        return Ok(Deferred::Legacy {
+            encoding: guess.encoding,
+            bom_len: 0,
+            detection,
+        });
+    }
+    let text = decode_strict(bytes, guess.encoding)
+        .map_err(|invalid| malformed(bytes, invalid, guess.encoding, false))?;
+    Ok(Deferred::Decoded(decoded(text, guess.encoding, detection, false)))
 }
 
 /// GBK and GB18030, the encodings a Latin-1 file is mistaken for.

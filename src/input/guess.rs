@@ -376,6 +376,12 @@ fn value_pair(table: &Table) -> Option<AmountColumns> {
 /// How many rows value-based guesses look at.
 const SAMPLE_ROWS: usize = 200;
 
+/// How many rows after the header the guesses here read, at most, apart
+/// from finding the first value of a column (`has_values`, `sample`): a
+/// guess on these rows, plus each column's first filled row, is the guess
+/// on the whole table.
+pub const ROWS_READ: usize = SAMPLE_ROWS * 5;
+
 /// The first column where at least 90% of the first 200 filled values pass `test`.
 fn column_where(table: &Table, test: impl Fn(&str) -> bool) -> Option<String> {
     (0..table.header.len())

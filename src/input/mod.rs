@@ -15,6 +15,7 @@ pub mod records;
 pub mod sniff;
 pub mod status;
 pub mod table;
+pub mod tally;
 pub mod time;
 pub mod workbook_guard;
 
@@ -164,13 +165,15 @@ pub fn locate(path: &Path, encoding: EncodingChoice, options: &TableOptions) -> 
 }
 
 /// A file read: what was made of its decoded text, or a workbook already located.
-enum Content<T> {
+pub enum Content<T> {
+    /// What the text was made into.
     Text(T),
+    /// A workbook, its table located.
     Workbook(Located),
 }
 
 /// A text file's facts before its table is located.
-struct FileFacts {
+pub struct FileFacts {
     path: PathBuf,
     sha256: String,
     size: u64,
@@ -179,7 +182,8 @@ struct FileFacts {
 }
 
 impl FileFacts {
-    fn with_table(self, table: Table) -> Located {
+    /// The file located: these facts and its table.
+    pub fn with_table(self, table: Table) -> Located {
         Located {
             path: self.path,
             sha256: self.sha256,
@@ -195,7 +199,7 @@ impl FileFacts {
 /// Reads `path`: a workbook's table, or what `parse` makes of the decoded
 /// text, which is hashed while it is decoded. UTF-8 text is parsed in the
 /// file's own bytes; text in another encoding once the bytes are freed.
-fn read_content<T>(
+pub fn read_content<T>(
     path: &Path,
     encoding: EncodingChoice,
     options: &TableOptions,
@@ -259,6 +263,81 @@ fn read_content<T>(
             parse(&text, facts).map(Content::Text)
         }
     }
+}
+
+/// What a pass over a text file reads (see `read_for_pass`).
+pub enum Source<'b> {
+    /// The decoded text.
+    Text(&'b str),
+    /// The bytes (after any byte-order mark) in a legacy ASCII-compatible
+    /// encoding, for the pass to decode piece by piece
+    /// (`encoding::decode_piece_strictly`).
+    Legacy {
+        /// The bytes.
+        bytes: &'b [u8],
+        /// Their encoding.
+        encoding: &'static encoding_rs::Encoding,
+    },
+}
+
+/// Reads a text file for a `pass` over it, hashed meanwhile: the file's
+/// facts and what the pass made. A file in a legacy encoding (GBK, Big5,
+/// windows-1252, …) is handed over undecoded, any other decoded (UTF-8
+/// without a copy). `None` for a workbook, or when the pass says it needs
+/// what `read_content` does (the whole decoded text).
+pub fn read_for_pass<T: Send>(
+    path: &Path,
+    encoding: EncodingChoice,
+    pass: impl FnOnce(Source<'_>) -> Result<Option<T>, ReadError> + Send,
+) -> Result<Option<(FileFacts, T)>, ReadError> {
+    if path.is_dir() {
+        return Err(ReadError::IsDirectory(path.into()));
+    }
+    let bytes = read_bytes(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    if excel::workbook_kind(&bytes).is_some() || excel::is_html_disguised_as_workbook(path, &bytes) {
+        return Ok(None);
+    }
+    let (sha256, made) = rayon::join(
+        || crate::digest::sha256_hex(&bytes),
+        || {
+            let deferred =
+                encoding::decode_or_defer(&bytes, encoding).map_err(|error| ReadError::Encoding {
+                    path: path.into(),
+                    error,
+                })?;
+            let (encoding, detection, made) = match deferred {
+                encoding::Deferred::Decoded(decoded) => {
+                    let made = pass(Source::Text(&decoded.text))?;
+                    (decoded.encoding, decoded.detection, made)
+                }
+                encoding::Deferred::Legacy {
+                    encoding,
+                    bom_len,
+                    detection,
+                } => {
+                    let made = pass(Source::Legacy {
+                        bytes: &bytes[bom_len..],
+                        encoding,
+                    })?;
+                    (encoding, detection, made)
+                }
+            };
+            Ok::<_, ReadError>(made.map(|made| (encoding, detection, made)))
+        },
+    );
+    Ok(made?.map(|(encoding, detection, made)| {
+        let facts = FileFacts {
+            path: path.into(),
+            sha256,
+            size: bytes.len() as u64,
+            encoding,
+            detection,
+        };
+        (facts, made)
+    }))
 }
 
 /// Pieces a large file is read in, on every core.

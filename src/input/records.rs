@@ -2,6 +2,7 @@
 //! each raw row into a `Record` (key, decimal amount, absolute time), or into
 //! a `RowError` that names the line, the column and what is wrong.
 
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use thiserror::Error;
@@ -77,6 +78,10 @@ pub trait Fields {
     fn count(&self) -> usize;
     /// Field `i` as written (unquoted), if the row has it.
     fn get(&self, i: usize) -> Option<&str>;
+    /// Whether any field holds `byte`.
+    fn holds(&self, byte: u8) -> bool {
+        (0..self.count()).any(|i| self.get(i).is_some_and(|f| f.as_bytes().contains(&byte)))
+    }
 }
 
 impl Fields for csv::StringRecord {
@@ -86,6 +91,10 @@ impl Fields for csv::StringRecord {
 
     fn get(&self, i: usize) -> Option<&str> {
         csv::StringRecord::get(self, i)
+    }
+
+    fn holds(&self, byte: u8) -> bool {
+        memchr::memchr(byte, self.as_byte_record().as_slice()).is_some()
     }
 }
 
@@ -98,6 +107,10 @@ impl Fields for csv::ByteRecord {
     /// else reads as absent.
     fn get(&self, i: usize) -> Option<&str> {
         csv::ByteRecord::get(self, i).and_then(|f| std::str::from_utf8(f).ok())
+    }
+
+    fn holds(&self, byte: u8) -> bool {
+        memchr::memchr(byte, self.as_slice()).is_some()
     }
 }
 
@@ -243,14 +256,69 @@ pub(crate) fn type_row(
     plan: &SidePlan,
     layout: &Layout,
 ) -> Result<Record, RowError> {
-    check_width(line, fields, layout)?;
-    let cell = |i: usize| -> &str {
-        let text = clean_field(fields.get(i).unwrap_or(""));
-        match layout.cleaners[i] {
-            Some(c) => clean_field(c.apply(text)),
-            None => text,
+    let values = read_row(line, fields, plan, layout)?;
+    let key = layout.key.map_or("", |i| cell(fields, layout, i));
+    let merchant = layout.merchant.map_or("", |i| cell(fields, layout, i));
+    let carried = (0..layout.carry.len()).map(|k| values.carried(k, fields, layout));
+    let text = RecordText::new(key, merchant, carried);
+    Ok(Record {
+        side,
+        line,
+        amount: values.amount,
+        time: values.time,
+        text,
+        origin: Origin::Input,
+        currency: values.currency,
+    })
+}
+
+/// A row's typed values, read without packing its text into a record.
+pub(crate) struct RowValues<'r> {
+    /// Signed amount, as `Record::amount`.
+    pub(crate) amount: Decimal,
+    /// Currency, as `Record::currency`.
+    pub(crate) currency: Currency,
+    /// Time, as `Record::time`.
+    pub(crate) time: Option<DateTime<Utc>>,
+    /// The annotation written after the amount.
+    note: Option<&'r str>,
+    /// The fee's slot among the carried values and its value there.
+    fee: Option<(usize, String)>,
+}
+
+impl<'r> RowValues<'r> {
+    /// Carried value `k` of the row, as `Record::carried` gives it.
+    pub(crate) fn carried<'a>(&'a self, k: usize, fields: &'r impl Fields, layout: &Layout) -> &'a str
+    where
+        'r: 'a,
+    {
+        match (&self.fee, layout.carry[k]) {
+            (Some((slot, fee)), _) if *slot == k => fee,
+            (_, AMOUNT_NOTE_AT) => self.note.unwrap_or(""),
+            (_, i) => cell(fields, layout, i),
         }
-    };
+    }
+}
+
+/// Field `i` of a row, cleaned (and put through the column's cleaner).
+fn cell<'r>(fields: &'r impl Fields, layout: &Layout, i: usize) -> &'r str {
+    let text = clean_field(fields.get(i).unwrap_or(""));
+    match layout.cleaners[i] {
+        Some(c) => clean_field(c.apply(text)),
+        None => text,
+    }
+}
+
+/// Reads one row's amount, currency, time and fee, or says what is wrong
+/// (the first problem in that order, after the row's width).
+pub(crate) fn read_row<'r>(
+    line: u64,
+    fields: &'r impl Fields,
+    plan: &SidePlan,
+    layout: &Layout,
+) -> Result<RowValues<'r>, RowError> {
+    check_width(line, fields, layout)?;
+    let cell = |i: usize| -> &'r str { cell(fields, layout, i) };
     let error = |i: usize, message: String| RowError {
         line,
         column: i + 1,
@@ -293,30 +361,16 @@ pub(crate) fn type_row(
                 .map_err(|e| error(d, e.to_string()))?,
         ),
     };
-    let key = layout.key.map_or("", cell);
-    let merchant = layout.merchant.map_or("", cell);
-    let (fee_slot, fee) = match layout.fee {
-        None => (None, String::new()),
-        Some((column, slot)) => (Some(slot), read_fee(cell(column)).map_err(|e| error(column, e))?),
+    let fee = match layout.fee {
+        None => None,
+        Some((column, slot)) => Some((slot, read_fee(cell(column)).map_err(|e| error(column, e))?)),
     };
-    let carried = layout.carry.iter().enumerate().map(|(k, &i)| {
-        if Some(k) == fee_slot {
-            fee.as_str()
-        } else if i == AMOUNT_NOTE_AT {
-            note.unwrap_or("")
-        } else {
-            cell(i)
-        }
-    });
-    let text = RecordText::new(key, merchant, carried);
-    Ok(Record {
-        side,
-        line,
+    Ok(RowValues {
         amount,
-        time,
-        text,
-        origin: Origin::Input,
         currency,
+        time,
+        note,
+        fee,
     })
 }
 

@@ -112,7 +112,7 @@ pub struct Table {
 }
 
 /// Why no table could be located.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum TableError {
     /// Nothing but whitespace.
     #[error("the file is empty: expected a header row and data rows; check the path, or export the statement again")]
@@ -409,6 +409,16 @@ impl<'a> LineCounter<'a> {
         self.line += memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..start]).count() as u64;
         self.counted_to = start;
         self.line
+    }
+
+    /// Counts the line breaks from the last offset given up to `offset`
+    /// (the end of a record just read) and returns how many there were.
+    pub(crate) fn advance_to(&mut self, offset: usize) -> u64 {
+        let end = offset.min(self.bytes.len()).max(self.counted_to);
+        let breaks = memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..end]).count() as u64;
+        self.line += breaks;
+        self.counted_to = end;
+        breaks
     }
 }
 

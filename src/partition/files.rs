@@ -35,6 +35,8 @@ pub(super) enum Keep {
     All,
     /// Only matched.csv's rows flagged for review (what a streamed run keeps).
     Review,
+    /// The first rows (what report.html shows of a worklist).
+    Head(usize),
 }
 
 /// New match ids of the review-flagged matches: (partition, old id) → new id.
@@ -169,6 +171,7 @@ pub(super) fn merge(
         s.next(order, &columns, ids)?;
     }
     let mut matches = 0usize;
+    let mut rows = 0usize;
     while let Some(at) = (0..sources.len())
         .filter(|&i| !sources[i].unit.is_empty())
         .min_by(|&a, &b| sources[a].key.cmp(&sources[b].key))
@@ -200,9 +203,15 @@ pub(super) fn merge(
                 _ => record,
             };
             file.write_byte_record(&record)?;
-            if keep == Keep::All || review {
+            let wanted = match keep {
+                Keep::All => true,
+                Keep::Review => review,
+                Keep::Head(n) => rows < n,
+            };
+            if wanted {
                 kept.write_byte_record(&record)?;
             }
+            rows += 1;
         }
         matches += 1;
         source.next(order, &columns, ids)?;

@@ -29,7 +29,7 @@ use crate::output::summary::{
     OpenFacts, PeriodFacts, SideCounts, StageCount, Summary,
 };
 use crate::output::tables::{OutputFile, SideTallies};
-use crate::output::{fees, resolutions, review};
+use crate::output::{fees, html, resolutions, review};
 use crate::rules::report::Lang;
 use crate::rules::{self, Plan};
 
@@ -190,10 +190,17 @@ pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow:
             currencies: Default::default(),
         });
     }
-    let review_csv = sheet(review::FILE_NAME, Order::Review, Keep::All, &mut ids)?.unwrap_or_default();
-    let resolutions_csv =
-        sheet(resolutions::FILE_NAME, Order::Rows, Keep::All, &mut ids)?.unwrap_or_default();
-    let fee_csv = sheet(fees::FILE_NAME, Order::Rows, Keep::All, &mut ids)?;
+    // A merged run writes no workbook: of the worklists, report.html shows
+    // only the head of resolutions.csv, so no more is held in memory.
+    sheet(review::FILE_NAME, Order::Review, Keep::Head(0), &mut ids)?;
+    let handling = sheet(
+        resolutions::FILE_NAME,
+        Order::Rows,
+        Keep::Head(html::MAX_TABLE_ROWS),
+        &mut ids,
+    )?
+    .unwrap_or_default();
+    sheet(fees::FILE_NAME, Order::Rows, Keep::Head(0), &mut ids)?;
     let day = date.map(|d| plan.business_day(d));
     let summary = merged.summary(
         &manifest,
@@ -209,7 +216,6 @@ pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow:
         },
     );
     let summary_json = summary.to_json();
-    let more_sheets = reports::worklist_sheets(&review_csv, &resolutions_csv, fee_csv.as_deref());
     let views = reports::build(
         outputs,
         &ViewRequest {
@@ -220,8 +226,8 @@ pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow:
             lang,
             named: &[],
             xlsx: false,
-            handling: &resolutions_csv,
-            more_sheets: &more_sheets,
+            handling: &handling,
+            more_sheets: &[],
         },
     )?;
     for (name, bytes) in views

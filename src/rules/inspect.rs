@@ -14,9 +14,10 @@ use thiserror::Error;
 use super::plan::{self, AmountColumns, ColumnPlan, SidePlan, TimeColumns, DEFAULT_ZONE};
 use super::profiles::{self, Candidate};
 use super::{self as rules, RulesError};
-use crate::input::records::AMOUNT_NOTE;
-use crate::input::status::{type_by_status, Sorted};
-use crate::input::table::{DelimiterSource, SkippedLines, TableOptions};
+use crate::input::records::{MappingError, AMOUNT_NOTE};
+use crate::input::status::type_by_status;
+use crate::input::table::{DelimiterSource, SkippedLines};
+use crate::input::tally::Tally;
 use crate::input::time::{format_in_zone, TimeLayout};
 use crate::input::{encoding, field, locate, settle, table, Located, ReadError};
 use crate::model::Side;
@@ -183,17 +184,7 @@ pub fn guessed_plan(options: &InspectOptions) -> Result<SidePlan, InspectError> 
 /// Reads `path` the way `sp` says and locates its table (looking for the
 /// header by the mapped names unless the roles are still to be guessed).
 pub fn locate_with(path: &Path, sp: &SidePlan) -> Result<Located, ReadError> {
-    let options = TableOptions {
-        delimiter: sp.delimiter,
-        header_line: sp.header_line,
-        expected_columns: if sp.guess_columns.is_none() {
-            sp.columns.names()
-        } else {
-            Vec::new()
-        },
-        header: sp.header,
-    };
-    locate(path, sp.encoding, &options)
+    locate(path, sp.encoding, &crate::input::table_options(sp))
 }
 
 /// The plan `check` reads a file with when no rule file is given: a
@@ -240,8 +231,20 @@ fn plan_without_rules(
     Ok((sp, source, recognition, None))
 }
 
-/// Inspects one file.
+/// Inspects one file: in one pass over a text file's rows when its roles
+/// can be decided on a sample (see `streamed`), else on the whole table.
 pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, InspectError> {
+    if options.profile.is_none() {
+        if let Some(report) = super::streamed::inspect(path, options)? {
+            return Ok(report);
+        }
+    }
+    inspect_whole(path, options)
+}
+
+/// Inspects one file with its whole table in memory: the reference the
+/// one-pass inspection is tested against.
+pub(super) fn inspect_whole(path: &Path, options: &InspectOptions) -> Result<Inspection, InspectError> {
     let (from_rules, rules_source) = side_plan(options)?;
     let by_rules = from_rules.is_some();
     let (mut sp, mut mapping_source, recognition, reuse) = match from_rules {
@@ -270,39 +273,100 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
         settled = settle(&profiled, options.side.name(), &located.table);
         sp = profiled;
     }
-    let mut report = Inspection::located(path, &located, recognition);
-    let mut sp = match settled {
+    let rows = located.table.rows.len() as u64;
+    let report = Inspection::located(path, &located, recognition, rows, formula_cells(&located.table));
+    let by = Mapped {
+        by_rules,
+        headerless: located.table.headerless,
+        profiled: sp.profile.is_some(),
+        source: mapping_source,
+    };
+    Ok(finish(report, settled, by, options, |sp, note_at| {
+        let sorted = type_by_status(&mut located.table, options.side, sp)?;
+        let mut tally = Tally::default();
+        for record in &sorted.typed.records {
+            tally.add_record(record, note_at);
+        }
+        tally.rejected = sorted.typed.rejected.into_iter().map(|(e, _)| e).collect();
+        Ok((tally, sorted.set_aside.len() as u64))
+    }))
+}
+
+/// How a file's column mapping was come by.
+pub(super) struct Mapped {
+    /// From a rule file.
+    pub(super) by_rules: bool,
+    /// The file has no header row.
+    pub(super) headerless: bool,
+    /// The plan settled came from a profile.
+    pub(super) profiled: bool,
+    /// Where the mapping comes from, as the report says it.
+    pub(super) source: String,
+}
+
+/// The report of a located file finished with its mapping and typed rows:
+/// `typed` types the rows with the plan it is given (the settled one with
+/// `amount_note` carried, as value `note_at`) into totals and a count of
+/// rows set aside by status.
+pub(super) fn finish(
+    mut report: Inspection,
+    settled: Result<SidePlan, String>,
+    by: Mapped,
+    options: &InspectOptions,
+    typed: impl FnOnce(&SidePlan, usize) -> Result<(Tally, u64), MappingError>,
+) -> Inspection {
+    let sp = match settled {
         Ok(sp) => sp,
-        Err(_) if !by_rules && sp.profile.is_none() => {
+        Err(_) if !by.by_rules && !by.profiled => {
             report.mapping_source = "none: no amount column recognised; pass --rules R --side S".into();
-            return Ok(report);
+            return report;
         }
         Err(message) => {
-            report.mapping_source = mapping_source;
+            report.mapping_source = by.source;
             report
                 .problems
                 .push(format!("{}:{}:1: {message}", report.file, report.header_line));
-            return Ok(report);
+            return report;
         }
     };
     report.mapping_source =
-        if located.table.headerless && !by_rules && sp.profile.as_deref().is_none_or(|p| p == "generic-bank")
-        {
+        if by.headerless && !by.by_rules && sp.profile.as_deref().is_none_or(|p| p == "generic-bank") {
             "no header: columns by position, roles guessed from the values".to_string()
         } else {
-            mapping_source
+            by.source
         };
-    let mut mapping = describe(&sp.columns);
-    if !by_rules && sp.profile.is_none() && options.timezone.is_none() && names_utc(&sp.columns.time) {
-        sp.zone = chrono_tz::UTC;
-        mapping.insert("timezone", "UTC (the time column's name says so)".into());
-    }
+    let (sp, mapping, note_at) = typing_plan(sp, by.by_rules, options);
     report.mapping = Some(mapping);
     report.profile = sp.profile.clone();
     if sp.decimal_comma {
         report
             .notes
             .push("amounts are written with decimal commas (1.234,56 is 1234.56): ';' between fields and every amount ends in a comma and two digits".into());
+    }
+    match typed(&sp, note_at) {
+        Err(e) => report.problems.push(format!(
+            "{}:{}:{}: {e}",
+            report.file,
+            report.header_line,
+            e.column()
+        )),
+        Ok((tally, ignored)) => report.add_tally(tally, ignored, sp.zone),
+    }
+    report
+}
+
+/// The settled plan as rows are typed with it for the report: `amount_note`
+/// carried (its place is returned too) and, for guessed roles, times in UTC
+/// when the time column's name says so; also the mapping as the report shows it.
+pub(super) fn typing_plan(
+    mut sp: SidePlan,
+    by_rules: bool,
+    options: &InspectOptions,
+) -> (SidePlan, BTreeMap<&'static str, String>, usize) {
+    let mut mapping = describe(&sp.columns);
+    if !by_rules && sp.profile.is_none() && options.timezone.is_none() && names_utc(&sp.columns.time) {
+        sp.zone = chrono_tz::UTC;
+        mapping.insert("timezone", "UTC (the time column's name says so)".into());
     }
     if !sp.columns.carry.iter().any(|c| c == AMOUNT_NOTE) {
         sp.columns.carry.push(AMOUNT_NOTE.to_string());
@@ -313,19 +377,7 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<Inspection, Insp
         .iter()
         .position(|c| c == AMOUNT_NOTE)
         .unwrap_or_default();
-    match type_by_status(&mut located.table, options.side, &sp) {
-        Err(e) => report.problems.push(format!(
-            "{}:{}:{}: {e}",
-            report.file,
-            report.header_line,
-            e.column()
-        )),
-        Ok(sorted) => {
-            report.add_records(&sorted, sp.zone);
-            report.add_amount_notes(&sorted, note_at);
-        }
-    }
-    Ok(report)
+    (sp, mapping, note_at)
 }
 
 /// The profile to fall back on: one that fits the whole header, when no
@@ -355,8 +407,15 @@ fn names_utc(time: &TimeColumns) -> bool {
 }
 
 impl Inspection {
-    /// The facts of a located file, before any typing.
-    fn located(path: &Path, located: &Located, recognition: Option<Recognition>) -> Inspection {
+    /// The facts of a located file, before any typing: its table has `rows`
+    /// data rows, `formula_cells` of their cells written as `="…"`.
+    pub(super) fn located(
+        path: &Path,
+        located: &Located,
+        recognition: Option<Recognition>,
+        rows: u64,
+        formula_cells: u64,
+    ) -> Inspection {
         let table = &located.table;
         Inspection {
             file: path.display().to_string(),
@@ -385,7 +444,7 @@ impl Inspection {
             recognition,
             mapping_source: String::new(),
             mapping: None,
-            rows: table.rows.len() as u64,
+            rows,
             records: None,
             ignored_by_status: 0,
             amount_total: None,
@@ -394,66 +453,52 @@ impl Inspection {
             time_from: None,
             time_to: None,
             currencies: BTreeMap::new(),
-            notes: formula_note(table).into_iter().collect(),
+            notes: (formula_cells > 0)
+                .then(|| format!("{formula_cells} cell(s) written as Excel text formulas (=\"…\") read as the text inside"))
+                .into_iter()
+                .collect(),
             problems: Vec::new(),
         }
     }
 
-    /// Totals, time range and problems of the typed rows.
-    fn add_records(&mut self, sorted: &Sorted, zone: chrono_tz::Tz) {
-        let typed = &sorted.typed;
-        for (e, _) in &typed.rejected {
+    /// Totals, time range and problems of the typed rows, `ignored` more set aside by status.
+    fn add_tally(&mut self, tally: Tally, ignored: u64, zone: chrono_tz::Tz) {
+        for e in &tally.rejected {
             self.problems
                 .push(format!("{}:{}:{}: {}", self.file, e.line, e.column, e.message));
         }
-        self.records = Some(typed.records.len() as u64);
-        self.ignored_by_status = sorted.set_aside.len() as u64;
-        let amounts = typed.records.iter().map(|r| r.amount);
-        self.amount_total = Some(amounts.clone().sum());
-        self.income_total = Some(amounts.clone().filter(|a| a.is_sign_positive()).sum());
-        self.expense_total = Some(amounts.filter(|a| a.is_sign_negative()).sum());
-        let times = typed.records.iter().filter_map(|r| r.time);
-        self.time_from = times.clone().min().map(|t| format_in_zone(t, zone));
-        self.time_to = times.max().map(|t| format_in_zone(t, zone));
+        self.records = Some(tally.records);
+        self.ignored_by_status = ignored;
+        self.amount_total = Some(tally.amount_total);
+        self.income_total = Some(tally.income_total);
+        self.expense_total = Some(tally.expense_total);
+        self.time_from = tally.time_from.map(|t| format_in_zone(t, zone));
+        self.time_to = tally.time_to.map(|t| format_in_zone(t, zone));
         let mut currencies: BTreeMap<String, Decimal> = BTreeMap::new();
-        for r in &typed.records {
-            *currencies.entry(r.currency.to_string()).or_default() += r.amount;
+        for (currency, total) in tally.currencies {
+            *currencies.entry(currency.to_string()).or_default() += total;
         }
         if currencies.len() > 1 || currencies.keys().any(|c| c != "CNY") {
             self.currencies = currencies;
         }
-    }
-
-    /// A note for the amounts written with an annotation after them
-    /// (`131.77(已退款89.84)`), carried as value `at` of each record.
-    fn add_amount_notes(&mut self, sorted: &Sorted, at: usize) {
-        let notes: Vec<String> = sorted
-            .typed
-            .records
-            .iter()
-            .filter_map(|r| r.carried().nth(at).filter(|n| !n.is_empty()).map(|n| (r, n)))
-            .map(|(r, n)| format!("line {}: {} ({n})", r.line, r.amount))
-            .collect();
-        if !notes.is_empty() {
+        if !tally.amount_notes.is_empty() {
             self.notes.push(format!(
                 "{} amount(s) carry a note after the number, read as the amount and kept as amount_note: {}",
-                notes.len(),
-                notes.join("; ")
+                tally.amount_notes.len(),
+                tally.amount_notes.join("; ")
             ));
         }
     }
 }
 
-/// A note when cells or header names are wrapped as Excel text formulas.
-fn formula_note(table: &table::Table) -> Option<String> {
+/// How many cells of the table's rows are wrapped as Excel text formulas.
+fn formula_cells(table: &table::Table) -> u64 {
     let wrapped = |f: &str| field::formula_text(f.trim()).is_some();
-    let cells: usize = table
+    table
         .rows
         .iter()
-        .map(|r| r.fields.iter().filter(|f| wrapped(f)).count())
-        .sum();
-    (cells > 0)
-        .then(|| format!("{cells} cell(s) written as Excel text formulas (=\"…\") read as the text inside"))
+        .map(|r| r.fields.iter().filter(|f| wrapped(f)).count() as u64)
+        .sum()
 }
 
 /// `comma`, `tab`, `semicolon`, `pipe`, or the character.

@@ -17,6 +17,7 @@ pub mod report;
 pub mod resolution;
 pub mod roles;
 pub mod schema;
+mod streamed;
 
 use std::path::{Path, PathBuf};
 
