@@ -435,6 +435,11 @@ fn a_day_over_the_memory_limit_runs_in_partitions_with_the_same_results() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
+        stderr(&out).contains("more than --memory-limit 1 KiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
         stderr(&out).contains(&format!("{}:5:", bad.display())),
         "{}",
         stderr(&out)

@@ -121,7 +121,8 @@ pub fn execute(
             .or_else(|| partition_key(&plan).err()),
     };
     let gib = |n: u64| match n >> 20 {
-        mib if mib < 1024 => format!("{} MiB", mib.max(1)),
+        0 => format!("{} KiB", (n >> 10).max(1)),
+        mib if mib < 1024 => format!("{mib} MiB"),
         mib => format!("{}.{} GiB", mib >> 10, (mib & 1023) * 10 / 1024),
     };
     if let Some(why) = why_not {
