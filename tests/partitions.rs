@@ -547,3 +547,234 @@ fn a_day_larger_than_the_first_piece_is_split_in_pieces_into_the_bytes_of_one_ru
     .unwrap();
     assert_eq!(manifest["bank"]["encoding"], "GBK", "{manifest}");
 }
+
+/// Two consecutive generated days that leave rows pending across midnight:
+/// day 1 (2026-11-24) without the statement rows of 23:50–23:55 and the
+/// ledger rows of 23:55–24:00 (so their counterparts wait in pending.csv),
+/// and day 2 (2026-11-25) with those rows arriving after midnight. The
+/// statement rows of 23:45–23:50 come after midnight instead (still day 1's,
+/// before the cutoff) and day 2's statement repeats them, as an export taken
+/// at the cutoff does: day 1 settled them. Returns the two days' directories.
+fn two_nights(tmp: &Path) -> (PathBuf, PathBuf) {
+    let (one, two) = (tmp.join("night1"), tmp.join("night2"));
+    gen_day(&["--orders", "2000", "--seed", "3", "--date", "2026-11-24"], &one);
+    gen_day(&["--orders", "2000", "--seed", "4", "--date", "2026-11-25"], &two);
+    let lines = |p: &Path| -> Vec<Vec<u8>> {
+        std::fs::read(p)
+            .unwrap()
+            .split(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    // `line` with the first `from` replaced by `to`.
+    let retime = |line: &[u8], from: &str, to: &str| {
+        let at = line
+            .windows(from.len())
+            .position(|w| w == from.as_bytes())
+            .unwrap();
+        [&line[..at], to.as_bytes(), &line[at + from.len()..]].concat()
+    };
+    // Statement rows start with their UTC time; ledger rows hold it in the fifth field.
+    let time = |name: &str, l: &[u8]| -> Vec<u8> {
+        match name {
+            "bank.csv" => l.get(..16).unwrap_or_default().to_vec(),
+            _ => l.split(|&b| b == b',').nth(4).unwrap_or_default().to_vec(),
+        }
+    };
+    let within = |t: &[u8], from: &str, to: &str| (from.as_bytes()..to.as_bytes()).contains(&t);
+    for (name, header, moved, overlap) in [
+        (
+            "bank.csv",
+            5, // the header line, after a four-line preamble
+            [
+                "2026-11-24 15:50",
+                "2026-11-24 15:55",
+                "2026-11-24 15:",
+                "2026-11-24 16:",
+            ],
+            Some([
+                "2026-11-24 15:45",
+                "2026-11-24 15:50",
+                "2026-11-24 15:4",
+                "2026-11-24 16:0",
+            ]),
+        ),
+        (
+            "ledger.csv",
+            1,
+            [
+                "2026-11-24 23:55",
+                "2026-11-25",
+                "2026-11-24 23:",
+                "2026-11-25 00:",
+            ],
+            None,
+        ),
+    ] {
+        let (mut kept, mut arrived) = (Vec::new(), Vec::new());
+        for line in lines(&one.join(name)) {
+            let t = time(name, &line);
+            if within(&t, moved[0], moved[1]) {
+                arrived.push(retime(&line, moved[2], moved[3]));
+            } else if let Some(o) = overlap.filter(|o| within(&t, o[0], o[1])) {
+                let late = retime(&line, o[2], o[3]);
+                arrived.push(late.clone());
+                kept.push(late);
+            } else {
+                kept.push(line);
+            }
+        }
+        assert!(arrived.len() >= 6, "{name}: too few late rows");
+        std::fs::write(one.join(name), kept.join(&b'\n')).unwrap();
+        let mut next = lines(&two.join(name));
+        next.splice(header..header, arrived);
+        std::fs::write(two.join(name), next.join(&b'\n')).unwrap();
+    }
+    (one, two)
+}
+
+/// `recon run` of one generated night into `out`, with `extra`; returns its output.
+fn night(day: &Path, date: &str, out: &Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    let output = recon()
+        .args(["run", "--date", date, "--rules", RULES, "-q", "--ledger"])
+        .arg(day.join("ledger.csv"))
+        .arg("--bank")
+        .arg(day.join("bank.csv"))
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    output
+}
+
+#[test]
+fn carried_in_rows_go_through_a_memory_limit_and_a_split_into_the_bytes_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two) = two_nights(tmp.path());
+    let yesterday = tmp.path().join("yesterday");
+    night(&one, "2026-11-24", &yesterday, &[]);
+    let pending = rows(&yesterday.join("pending.csv"));
+    for side in ["ledger", "bank"] {
+        assert!(pending.iter().any(|r| r["side"] == side), "no {side} row pending");
+    }
+    let carry: [&std::ffi::OsStr; 2] = ["--carry-in".as_ref(), yesterday.as_os_str()];
+    let single = tmp.path().join("single");
+    let code = night(&two, "2026-11-25", &single, &carry).status.code();
+    // Carried rows are matched, and some stay alone as review items.
+    assert!(rows(&single.join("matched.csv"))
+        .iter()
+        .any(|r| !r["carried_from"].is_empty()));
+    assert!(rows(&single.join("review.csv"))
+        .iter()
+        .any(|r| r["item"].starts_with("carried:")));
+    // Repeats of rows day 1 settled are not counted twice.
+    assert!(rows(&single.join("out_of_period.csv"))
+        .iter()
+        .any(|r| r["reason"] == "already_in_previous_run"));
+
+    // Under a memory limit: partitions, each with its share of the carried rows.
+    let limited = tmp.path().join("limited");
+    let spill = tmp.path().join("spill");
+    let mut extra = carry.to_vec();
+    extra.extend([
+        "--memory-limit".as_ref(),
+        "1M".as_ref(),
+        "--spill-dir".as_ref(),
+        spill.as_os_str(),
+    ]);
+    let out = recon()
+        .args(["run", "--date", "2026-11-25", "--rules", RULES, "--ledger"])
+        .arg(two.join("ledger.csv"))
+        .arg("--bank")
+        .arg(two.join("bank.csv"))
+        .arg("--out")
+        .arg(&limited)
+        .args(&extra)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), code, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            ", each carrying in its share of {}",
+            yesterday.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_same(&single, &limited);
+    // The audit log's started line names (and hashes) the carried-in file as one run's does.
+    let started = |dir: &Path| {
+        common::audit_entries(&tmp.path().join("audit.log"))
+            .into_iter()
+            .find(|e| e["event"] == "started" && e["results"] == dir.display().to_string())
+            .unwrap()["inputs"]
+            .clone()
+    };
+    assert!(started(&single)["carry_in"]["sha256"].is_string());
+    assert_eq!(started(&single), started(&limited));
+
+    // split → run --part --carry-in for every partition → merge.
+    let parts = tmp.path().join("parts");
+    let output = recon()
+        .args([
+            "split",
+            "--date",
+            "2026-11-25",
+            "--rules",
+            RULES,
+            "--parts",
+            "3",
+            "--ledger",
+        ])
+        .arg(two.join("ledger.csv"))
+        .arg("--bank")
+        .arg(two.join("bank.csv"))
+        .arg("--out")
+        .arg(&parts)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let run_part = |k: usize, extra: &[&std::ffi::OsStr]| {
+        let part = parts.join(format!("part-{k:04}"));
+        let _ = std::fs::remove_dir_all(part.join("results"));
+        let output = recon()
+            .args(["run", "--rules", RULES, "-q", "--part"])
+            .arg(&part)
+            .arg("--out")
+            .arg(part.join("results"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    };
+    let merge = |out: &Path| {
+        recon()
+            .arg("merge")
+            .arg(&parts)
+            .arg("--out")
+            .arg(out)
+            .arg("-q")
+            .output()
+            .unwrap()
+    };
+    // A partition run without --carry-in cannot be merged with those that carried rows in.
+    run_part(1, &[]);
+    for k in 2..=3 {
+        run_part(k, &carry);
+    }
+    let refused = merge(&tmp.path().join("refused"));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("run every partition with the same --carry-in"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!tmp.path().join("refused").exists());
+    run_part(1, &carry);
+    let merged = tmp.path().join("merged");
+    let output = merge(&merged);
+    assert_eq!(output.status.code(), code, "{}", stderr(&output));
+    assert_same(&single, &merged);
+}

@@ -23,8 +23,8 @@ Examples:
 
 Before anything is written, merge proves the partitions are one split of the inputs, each
 run once: every part-NNNN present with the same manifest (input SHA-256, rules, date, N),
-each run with the split's rules and date over exactly its partition's rows, and all rows
-together adding up to the original files. The merged CSVs are byte-identical to a single
+each run with the split's rules and date over exactly its partition's rows (and all with
+the same --carry-in, or none), and all rows together adding up to the original files. The merged CSVs are byte-identical to a single
 run's (matches renumbered in the single run's order); summary.json and report.html are
 written for the whole day, and differ from a single run's only in what names the run
 (run_id, started_at, finished_at and the audit line). See docs/partitions.md.
@@ -101,15 +101,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         run_id,
         wait: !args.no_wait,
     };
-    let result = merge(&request, &mut |manifest| {
+    let result = merge(&request, &mut |manifest, carried| {
         let entry = RunEntry {
             business_date: manifest.business_date.clone(),
             inputs: [("ledger", &manifest.ledger), ("bank", &manifest.bank)]
                 .into_iter()
-                .map(|(side, m)| {
+                .map(|(side, m)| (side, m.path.clone(), m.sha256.clone()))
+                .chain(carried.map(|c| ("carry_in", c.path.clone(), c.sha256.clone())))
+                .map(|(side, path, sha256)| {
                     let digest = InputDigest {
-                        path: m.path.clone(),
-                        sha256: Some(m.sha256.clone()),
+                        path,
+                        sha256: Some(sha256),
                     };
                     (side, digest)
                 })

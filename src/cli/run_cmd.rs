@@ -126,8 +126,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE", required_unless_present = "part")]
     bank: Option<PathBuf>,
     /// Reconcile one partition written by `recon split` (instead of --ledger and --bank);
-    /// every output names the original files and lines
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["ledger", "bank", "carry_in"])]
+    /// every output names the original files and lines. With --carry-in it takes the
+    /// previous results' rows of its partition
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["ledger", "bank"])]
     part: Option<PathBuf>,
     /// A rule file, or a directory of rule versions (the newest effective on --date is used)
     #[arg(long, value_name = "PATH")]
@@ -189,7 +190,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
     /// Memory the run may use (4G, 512M, ...; default: half of this machine's memory). A day
-    /// estimated larger (twice its files' size) is reconciled in partitions, one after the
+    /// estimated larger (2.5 times its files' size + 100 MiB) is reconciled in partitions, one after the
     /// other, and merged: the same results
     #[arg(long, value_name = "SIZE", value_parser = spill::parse_size)]
     memory_limit: Option<u64>,

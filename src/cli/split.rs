@@ -22,6 +22,8 @@ which, or why the rules cannot be partitioned. A partition (part-0001/ …) hold
 as they are in the original files, a line map giving each line its original number, and
 manifest.json naming the original inputs and their SHA-256, the rules, the date and N.
 Workbooks and UTF-16 files are refused: write them as CSV first with `recon convert`.
+A nightly day's pending rows are carried in by the partition runs, not by split: give
+every `recon run --part` the same --carry-in (each takes its partition's share).
 See docs/partitions.md.
 
 Exit codes: 0 split written; 2 bad input, rules that cannot be partitioned, or a run

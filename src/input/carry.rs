@@ -104,16 +104,22 @@ pub enum CarryError {
     },
 }
 
+/// Which carried rows a run takes: a partition's run takes only the rows of
+/// its partition (the previous results are checked whole all the same).
+pub type Keep<'a> = Option<&'a (dyn Fn(&Record) -> bool + Sync)>;
+
 /// Reads the previous results: `path` is their directory or its pending.csv
 /// (or pending.csv.sm4, decrypted with `key`). With `date`, the pending rows
 /// must be of an earlier business day. Times are read in the business
-/// `zone`; `carried` names the ledger's and the bank's carried columns.
+/// `zone`; `carried` names the ledger's and the bank's carried columns;
+/// with `keep`, only the pending and settled rows it keeps are taken.
 pub fn read(
     path: &Path,
     zone: Tz,
     carried: Carried,
     date: Option<NaiveDate>,
     key: Option<&Sm4Key>,
+    keep: Keep,
 ) -> Result<CarryIn, CarryError> {
     let (dir, pending_path) = if path.is_dir() {
         (path.to_path_buf(), path.join(PENDING_FILE))
@@ -125,19 +131,22 @@ pub fn read(
             .unwrap_or(&plain);
         (dir.unwrap_or(Path::new(".")).to_path_buf(), PathBuf::from(plain))
     };
-    let (pending_file, table) = ResultTable::read(&pending_path, zone, key)?;
-    let pending = read_pending(&table, carried, date)?;
+    let (pending_file, table) = ResultTable::read(&pending_path, zone, key, None)?;
+    let pending = read_pending(&table, carried, date, keep)?;
     let mut settled = Settled::default();
     for name in SETTLED_FILES {
         let other;
         let table = if name == PENDING_FILE {
             &table
         } else {
-            other = ResultTable::read(&dir.join(name), zone, key)?.1;
+            other = ResultTable::read_settled(&dir.join(name), zone, key, keep)?;
             &other
         };
         for row in &table.rows {
-            settled.add(table.common(row, None)?);
+            let record = table.common(row, None)?;
+            if keep.is_none_or(|keep| keep(&record)) {
+                settled.add(record);
+            }
         }
     }
     let results_date = summary_date(&dir, key).or(pending.business_date);
@@ -211,6 +220,7 @@ fn read_pending(
     table: &ResultTable,
     carried: Carried,
     date: Option<NaiveDate>,
+    keep: Keep,
 ) -> Result<Pending, CarryError> {
     for name in PENDING_COLUMNS {
         table.column(name)?;
@@ -241,6 +251,9 @@ fn read_pending(
         };
         let slot = &mut pending.sources[record.side as usize];
         table.agree(slot, source, "rows of one side read from different files")?;
+        if keep.is_some_and(|keep| !keep(&record)) {
+            continue;
+        }
         match record.side {
             Side::Ledger => pending.ledger.push(record),
             Side::Bank => pending.bank.push(record),
@@ -267,13 +280,46 @@ struct ResultTable {
 
 impl ResultTable {
     /// Reads a result file; also says which file was read (`path` or its
-    /// encrypted form) and its SHA-256 as stored.
+    /// encrypted form) and its SHA-256 as stored. With `keep`, holds only
+    /// the rows it keeps (rows it cannot type are held, to be reported).
     fn read(
         path: &Path,
         zone: chrono_tz::Tz,
         key: Option<&Sm4Key>,
+        keep: Keep,
     ) -> Result<(SourceId, ResultTable), CarryError> {
         let (stored, bytes) = stored_bytes(path, key)?;
+        Ok((stored, ResultTable::parse(path, zone, bytes.as_slice(), keep)?))
+    }
+
+    /// Reads a file of settled rows: a plain one streamed (a partition keeps
+    /// only its share of it in memory), an encrypted one opened whole.
+    fn read_settled(
+        path: &Path,
+        zone: chrono_tz::Tz,
+        key: Option<&Sm4Key>,
+        keep: Keep,
+    ) -> Result<ResultTable, CarryError> {
+        match std::fs::File::open(path) {
+            Ok(file) => ResultTable::parse(path, zone, std::io::BufReader::new(file), keep),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let (_, bytes) = stored_bytes(path, key)?;
+                ResultTable::parse(path, zone, bytes.as_slice(), keep)
+            }
+            Err(error) => Err(CarryError::Io {
+                path: path.into(),
+                error,
+            }),
+        }
+    }
+
+    /// Parses a result file read from `from`.
+    fn parse(
+        path: &Path,
+        zone: chrono_tz::Tz,
+        from: impl std::io::Read,
+        keep: Keep,
+    ) -> Result<ResultTable, CarryError> {
         let csv_error = |e: csv::Error| {
             let line = e.position().map_or(1, |p| p.line());
             CarryError::Value {
@@ -283,26 +329,32 @@ impl ResultTable {
                 message: format!("not a recon result file: {e}"),
             }
         };
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let mut reader = csv::Reader::from_reader(from);
         let header = reader
             .headers()
             .map_err(csv_error)?
             .iter()
             .map(String::from)
             .collect();
-        let mut rows = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(csv_error)?;
-            let line = record.position().map_or(0, |p| p.line());
-            rows.push((line, record));
-        }
-        let table = ResultTable {
+        let mut table = ResultTable {
             path: path.into(),
             zone,
             header,
-            rows,
+            rows: Vec::new(),
         };
-        Ok((stored, table))
+        for record in reader.records() {
+            let record = record.map_err(csv_error)?;
+            let line = record.position().map_or(0, |p| p.line());
+            let row = (line, record);
+            let kept = match keep {
+                Some(keep) => table.common(&row, None).map_or(true, |r| keep(&r)),
+                None => true,
+            };
+            if kept {
+                table.rows.push(row);
+            }
+        }
+        Ok(table)
     }
 
     fn index(&self, name: &str) -> Option<usize> {

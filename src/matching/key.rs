@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use rayon::iter::Either;
 use rayon::prelude::*;
 
-use super::groups::{Group, Groups};
+use super::groups::{Group, GroupAmounts, Groups};
 use super::{Free, Match, Rows, Sides, StageResult};
 use crate::model::{ContentOrder, Record, RowRef, Side};
 use crate::rules::plan::Tolerance;
@@ -20,8 +20,8 @@ pub(crate) fn free_groups(sides: Sides<'_>, free: &Free) -> Groups {
 pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance) -> StageResult {
     let groups = free_groups(sides, free);
     let matches = groups
-        .par_both_sides()
-        .flat_map_iter(|group| pair_group(sides, group, stage, tolerance))
+        .par_both_sides_with_amounts()
+        .flat_map_iter(|(group, amounts)| pair_group(sides, group, amounts, stage, tolerance))
         .collect();
     StageResult {
         matches,
@@ -34,6 +34,7 @@ pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance)
 fn pair_group(
     sides: Sides,
     (ledger, bank): Group,
+    amounts: GroupAmounts,
     stage: usize,
     tolerance: Tolerance,
 ) -> impl Iterator<Item = Match> {
@@ -43,9 +44,9 @@ fn pair_group(
         bank: Rows::One(b),
         review_reasons: Vec::new(),
     };
-    if let ([l], [b]) = (ledger, bank) {
-        // The common case: one row on each side, no allocation.
-        let allowed = tolerance.allows(sides.ledger[*l].amount, sides.bank[*b].amount);
+    if let (([l], [b]), ([l_amount], [b_amount])) = ((ledger, bank), amounts) {
+        // The common case: one row on each side, no allocation, no record read.
+        let allowed = tolerance.allows(*l_amount, *b_amount);
         return Either::Left(allowed.then(|| pair(*l, *b)).into_iter());
     }
     let mut used = vec![false; bank.len()];

@@ -253,7 +253,12 @@ fn reconcile_one(sides: Sides, plan: &Plan, day: Option<&BusinessDay>) -> Reconc
         for m in &result.matches {
             free.take(m);
         }
-        matches.extend(result.matches);
+        // The first stage's matches are most of them: taken, not copied.
+        if matches.is_empty() {
+            matches = result.matches;
+        } else {
+            matches.extend(result.matches);
+        }
         batches.extend(result.batches);
         for (row, candidates) in result.ambiguous {
             for c in &candidates {

@@ -87,20 +87,26 @@ impl Scope {
         statement_until: Option<DateTime<Utc>>,
         mut already_settled: impl FnMut(&Record) -> bool,
     ) -> Scope {
+        // In place: the rows set aside are taken out of the file's rows (in
+        // file order) and put back after the kept ones, so the records are
+        // never held twice (a million rows are 70 MB).
         let mut split_side = |side: Side, rows: SideRows| {
-            let mut kept = Vec::with_capacity(rows.file.len() + rows.carried.len());
-            let mut aside = Vec::new();
-            for r in rows.file {
-                match day.filter(|d| !in_period(side, d, &r, statement_until)) {
-                    Some(_) => aside.push((r, PeriodReason::OtherBusinessDay)),
-                    None if already_settled(&r) => aside.push((r, PeriodReason::AlreadyInPreviousRun)),
-                    None => kept.push(r),
-                }
-            }
+            let mut kept = rows.file;
+            let mut reasons = Vec::new();
+            let aside: Vec<Record> = kept
+                .extract_if(.., |r| {
+                    let why = match day.filter(|d| !in_period(side, d, r, statement_until)) {
+                        Some(_) => PeriodReason::OtherBusinessDay,
+                        None if already_settled(r) => PeriodReason::AlreadyInPreviousRun,
+                        None => return false,
+                    };
+                    reasons.push(why);
+                    true
+                })
+                .collect();
             kept.extend(rows.carried);
             let count = kept.len();
-            let reasons = aside.iter().map(|(_, why)| *why).collect();
-            kept.extend(aside.into_iter().map(|(r, _)| r));
+            kept.extend(aside);
             (kept, count, reasons)
         };
         let (ledger, ledger_count, ledger_aside) = split_side(Side::Ledger, ledger);

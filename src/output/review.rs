@@ -23,7 +23,7 @@ use super::tables::match_id;
 use crate::digest::sha256_hex;
 use crate::input::field::safe;
 use crate::matching::{Disposition, Reconciliation, Sides};
-use crate::model::{Record, RowRef, Side};
+use crate::model::{text_hash, Record, RowRef, Side};
 
 /// File name of the worklist.
 pub const FILE_NAME: &str = "review.csv";
@@ -215,11 +215,15 @@ fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> Prints {
         if refs.is_empty() {
             continue;
         }
-        // Most rows share no key with a wanted row: test the key (cheap) before the whole content.
-        let keys: HashSet<&str, FastState> = refs.keys().map(|c| c.0).collect();
+        // Most rows share no key with a wanted row: test the key's hash, kept
+        // beside the record, before reading the record's text at all.
+        let keys: HashSet<Option<u64>, FastState> = refs
+            .keys()
+            .map(|c| (!c.0.is_empty()).then(|| text_hash(c.0)))
+            .collect();
         let same: Vec<(RowContent, RowRef)> = records
             .par_iter()
-            .filter(|r| keys.contains(r.key()))
+            .filter(|r| keys.contains(&r.key_hash()))
             .map(|r| (content(r), r.row_ref()))
             .filter(|(c, _)| refs.contains_key(c))
             .collect();

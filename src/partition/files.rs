@@ -15,7 +15,9 @@ use csv::ByteRecord;
 
 use crate::output::tables::match_id;
 
-/// How the rows of a file are ordered in a run's output.
+/// How the rows of a file are ordered in a run's output. A row is ordered
+/// as its `RowRef`: side, line, then this run's row before a carried-in row
+/// of the same line (which has a `carried_from`, or an item `carried:…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Order {
     /// By side (ledger first), then line.
@@ -33,6 +35,8 @@ pub(super) enum Keep {
     All,
     /// Only matched.csv's rows flagged for review (what a streamed run keeps).
     Review,
+    /// The first rows (what report.html shows of a worklist).
+    Head(usize),
 }
 
 /// New match ids of the review-flagged matches: (partition, old id) → new id.
@@ -53,6 +57,9 @@ struct Columns {
     line: usize,
     review: Option<usize>,
     kind: Option<usize>,
+    /// `carried_from` (with `--carry-in`), else an `item` column (resolutions.csv).
+    carried: Option<usize>,
+    item: Option<usize>,
 }
 
 impl Columns {
@@ -64,12 +71,16 @@ impl Columns {
                 line: 0,
                 review: None,
                 kind: at("kind"),
+                carried: None,
+                item: None,
             },
             _ => Columns {
                 side: at("side")?,
                 line: at("line")?,
                 review: at("review"),
                 kind: None,
+                carried: at("carried_from"),
+                item: at("item"),
             },
         })
     }
@@ -77,6 +88,29 @@ impl Columns {
 
 fn side_rank(side: &[u8]) -> u64 {
     u64::from(side != b"ledger")
+}
+
+/// A review or resolution item's row (`ledger:12`, `carried:bank:7`): its
+/// side rank, line and origin rank (carried in after this run's rows).
+fn item_row(item: &[u8]) -> [u64; 3] {
+    let (origin, rest) = match item.strip_prefix(b"carried:") {
+        Some(rest) => (1, rest),
+        None => (0, item),
+    };
+    let text = std::str::from_utf8(rest).unwrap_or_default();
+    let (side, line) = text.rsplit_once(':').unwrap_or(("", ""));
+    [side_rank(side.as_bytes()), number(line.as_bytes()), origin]
+}
+
+impl Columns {
+    /// 1 for a row carried in, 0 for a row of this run's files.
+    fn origin(&self, r: &ByteRecord) -> u64 {
+        match (self.carried, self.item) {
+            (Some(i), _) => u64::from(r.get(i).is_some_and(|v| !v.is_empty())),
+            (None, Some(i)) => u64::from(r.get(i).is_some_and(|v| v.starts_with(b"carried:"))),
+            (None, None) => 0,
+        }
+    }
 }
 
 fn number(bytes: &[u8]) -> u64 {
@@ -137,6 +171,7 @@ pub(super) fn merge(
         s.next(order, &columns, ids)?;
     }
     let mut matches = 0usize;
+    let mut rows = 0usize;
     while let Some(at) = (0..sources.len())
         .filter(|&i| !sources[i].unit.is_empty())
         .min_by(|&a, &b| sources[a].key.cmp(&sources[b].key))
@@ -168,9 +203,15 @@ pub(super) fn merge(
                 _ => record,
             };
             file.write_byte_record(&record)?;
-            if keep == Keep::All || review {
+            let wanted = match keep {
+                Keep::All => true,
+                Keep::Review => review,
+                Keep::Head(n) => rows < n,
+            };
+            if wanted {
                 kept.write_byte_record(&record)?;
             }
+            rows += 1;
         }
         matches += 1;
         source.next(order, &columns, ids)?;
@@ -204,11 +245,11 @@ impl Source {
         let Some(first) = self.read()? else {
             return Ok(());
         };
-        let row = |r: &ByteRecord| (side_rank(&r[c.side]), number(&r[c.line]));
+        let row = |r: &ByteRecord| (side_rank(&r[c.side]), number(&r[c.line]), c.origin(r));
         self.key = match order {
             Order::Rows => {
-                let (side, line) = row(&first);
-                vec![side, line]
+                let (side, line, origin) = row(&first);
+                vec![side, line, origin]
             }
             Order::Review => match c.kind.map(|k| &first[k]) {
                 Some(b"review") => {
@@ -216,9 +257,8 @@ impl Source {
                     vec![0, new.map_or(u64::MAX, |n| number(&n[1..]))]
                 }
                 _ => {
-                    let item = std::str::from_utf8(&first[0]).unwrap_or_default();
-                    let (side, line) = item.rsplit_once(':').unwrap_or(("", ""));
-                    vec![1, side_rank(side.as_bytes()), number(line.as_bytes())]
+                    let [side, line, origin] = item_row(&first[0]);
+                    vec![1, side, line, origin]
                 }
             },
             Order::Matches => {
@@ -233,14 +273,15 @@ impl Source {
                         }
                     }
                 }
-                // (absent, line) per side: a match without ledger rows sorts first, as in a run.
-                let mut key = vec![0, 0, 0, 0];
+                // (present, line, origin) per side: a match without ledger rows sorts first, as in a run.
+                let mut key = vec![0; 6];
                 for r in &self.unit {
-                    let (side, line) = row(r);
-                    let slot = 2 * side as usize;
-                    if key[slot] == 0 || line < key[slot + 1] {
+                    let (side, line, origin) = row(r);
+                    let slot = 3 * side as usize;
+                    if key[slot] == 0 || (line, origin) < (key[slot + 1], key[slot + 2]) {
                         key[slot] = 1;
                         key[slot + 1] = line;
+                        key[slot + 2] = origin;
                     }
                 }
                 self.key = key;

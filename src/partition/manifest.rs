@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{SourceId, Tally};
+use crate::rules::partition::PartitionKey;
 use crate::run::{PartInput, PartSide};
 
 /// The file name of a partition's manifest.
@@ -116,9 +117,17 @@ impl Manifest {
                 lines: read_lines(&dir.join(&s.lines))?,
             })
         };
+        let key = match self.partition_key.as_str() {
+            "merchant" => PartitionKey::Merchant,
+            "key" => PartitionKey::Key,
+            other => return Err(anyhow!("{}: unknown partition key {other:?}", dir.display())),
+        };
         let input = PartInput {
             ledger: side(&self.ledger)?,
             bank: side(&self.bank)?,
+            key,
+            part: self.part,
+            parts: self.parts,
         };
         Ok((dir.join(&self.ledger.file), dir.join(&self.bank.file), input))
     }

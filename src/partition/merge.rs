@@ -18,18 +18,18 @@ use super::files::{self, Keep, MatchIds, Order};
 use super::manifest::Manifest;
 use crate::digest::sha256_hex;
 use crate::matching::Reason;
-use crate::model::Tally;
+use crate::model::{SourceId, Tally};
 use crate::output::atomic::Staging;
 use crate::output::mask::View;
 use crate::output::reports::{self, ViewRequest};
 use crate::output::resolutions::ResolutionStatus;
 use crate::output::review::ReviewStatus;
 use crate::output::summary::{
-    self, AuditMark, BatchCounts, CurrencyConservation, FeeFacts, FeeSums, InputFacts, OpenFacts,
-    PeriodFacts, SideCounts, StageCount, Summary,
+    self, AuditMark, BatchCounts, CarriedInFacts, CurrencyConservation, FeeFacts, FeeSums, InputFacts,
+    OpenFacts, PeriodFacts, SideCounts, StageCount, Summary,
 };
 use crate::output::tables::{OutputFile, SideTallies};
-use crate::output::{fees, resolutions, review};
+use crate::output::{fees, html, resolutions, review};
 use crate::rules::report::Lang;
 use crate::rules::{self, Plan};
 
@@ -91,12 +91,14 @@ const ROW_FILES: [&str; 6] = [
 ];
 const REJECTED: &str = "rejected.csv";
 
+/// Records a merge's start: given the split's manifest and the pending.csv
+/// the partitions carried in, if any; returns the audit mark for summary.json.
+pub type OnMergeStart<'a> = dyn FnMut(&Manifest, Option<&SourceId>) -> anyhow::Result<Option<AuditMark>> + 'a;
+
 /// Merges the partitions; calls `on_start` once they are checked, before
-/// anything is written (the mark it returns goes into summary.json).
-pub fn merge(
-    request: &MergeRequest,
-    on_start: &mut dyn FnMut(&Manifest) -> anyhow::Result<Option<AuditMark>>,
-) -> anyhow::Result<MergeOutcome> {
+/// anything is written, with the pending.csv the partitions carried in, if
+/// any (the mark it returns goes into summary.json).
+pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow::Result<MergeOutcome> {
     let started_at = now();
     let (manifest, dirs) = manifests(&request.parts)?;
     let date = manifest
@@ -139,7 +141,11 @@ pub fn merge(
         .unwrap_or_else(Lang::from_locale);
     plan.report.lang = Some(lang);
     let view = View::resolve(&plan, summaries[0].0.role.as_ref().map(|r| r.name.as_str()))?;
-    let audit = on_start(&manifest)?;
+    let carried = merged.carried_in.as_ref().map(|c| SourceId {
+        path: c.path.clone(),
+        sha256: c.sha256.clone(),
+    });
+    let audit = on_start(&manifest, carried.as_ref())?;
     let staging = Staging::begin(&request.out, None, request.wait)?;
     let mut ids = MatchIds::new();
     let mut published = BTreeMap::new();
@@ -184,10 +190,17 @@ pub fn merge(
             currencies: Default::default(),
         });
     }
-    let review_csv = sheet(review::FILE_NAME, Order::Review, Keep::All, &mut ids)?.unwrap_or_default();
-    let resolutions_csv =
-        sheet(resolutions::FILE_NAME, Order::Rows, Keep::All, &mut ids)?.unwrap_or_default();
-    let fee_csv = sheet(fees::FILE_NAME, Order::Rows, Keep::All, &mut ids)?;
+    // A merged run writes no workbook: of the worklists, report.html shows
+    // only the head of resolutions.csv, so no more is held in memory.
+    sheet(review::FILE_NAME, Order::Review, Keep::Head(0), &mut ids)?;
+    let handling = sheet(
+        resolutions::FILE_NAME,
+        Order::Rows,
+        Keep::Head(html::MAX_TABLE_ROWS),
+        &mut ids,
+    )?
+    .unwrap_or_default();
+    sheet(fees::FILE_NAME, Order::Rows, Keep::Head(0), &mut ids)?;
     let day = date.map(|d| plan.business_day(d));
     let summary = merged.summary(
         &manifest,
@@ -203,7 +216,6 @@ pub fn merge(
         },
     );
     let summary_json = summary.to_json();
-    let more_sheets = reports::worklist_sheets(&review_csv, &resolutions_csv, fee_csv.as_deref());
     let views = reports::build(
         outputs,
         &ViewRequest {
@@ -214,8 +226,8 @@ pub fn merge(
             lang,
             named: &[],
             xlsx: false,
-            handling: &resolutions_csv,
-            more_sheets: &more_sheets,
+            handling: &handling,
+            more_sheets: &[],
         },
     )?;
     for (name, bytes) in views
@@ -332,7 +344,7 @@ struct PartSummary {
     business_date: Option<String>,
     rules: RulesSha,
     inputs: BTreeMap<String, PartInputFacts>,
-    carried_in: Option<serde_json::Value>,
+    carried_in: Option<PartCarried>,
     outputs: BTreeMap<String, SideTallies>,
     stages: Vec<StageCount>,
     batches: Option<BatchCounts>,
@@ -346,6 +358,16 @@ struct PartSummary {
     currencies: BTreeMap<String, CurrencyConservation>,
     scope: Option<serde_json::Value>,
     encryption: Option<serde_json::Value>,
+}
+
+/// A partition's `carried_in`: its share of the rows of one pending.csv.
+#[derive(Debug, Deserialize)]
+struct PartCarried {
+    path: String,
+    sha256: String,
+    business_date: Option<String>,
+    ledger: Tally,
+    bank: Tally,
 }
 
 #[derive(Debug, Deserialize)]
@@ -414,8 +436,8 @@ fn read_summaries(
             Some("it was run with other rules than the split's".to_string())
         } else if s.business_date != manifest.business_date {
             Some("it was run for another --date than the split's".to_string())
-        } else if s.carried_in.is_some() {
-            Some("it carried rows in (--carry-in), which partitioned runs do not support".to_string())
+        } else if let Some(problem) = carried_problem(all.first().map(|(first, _)| first), &s) {
+            Some(problem)
         } else if s.scope.is_some() || s.encryption.is_some() {
             Some("it was run as a role limited to some rows, or encrypted".to_string())
         } else if s.confirmations.confirmed + s.resolutions.paired + s.resolutions.accepted > 0 {
@@ -449,9 +471,31 @@ fn read_summaries(
     Ok(all)
 }
 
+/// Every partition carries in the same previous results, or none does.
+fn carried_problem(first: Option<&PartSummary>, s: &PartSummary) -> Option<String> {
+    let first = first?;
+    match (&first.carried_in, &s.carried_in) {
+        (None, None) => None,
+        (Some(a), Some(b)) if a.path == b.path && a.sha256 == b.sha256 => None,
+        (Some(a), Some(b)) => Some(format!(
+            "it carried in {} (sha256 {}), partition 1 carried in {} (sha256 {}): run every partition with the same --carry-in",
+            b.path, b.sha256, a.path, a.sha256
+        )),
+        (Some(a), None) => Some(format!(
+            "it was run without --carry-in, partition 1 carried in {}: run every partition with the same --carry-in",
+            a.path
+        )),
+        (None, Some(b)) => Some(format!(
+            "it carried in {}, partition 1 was run without --carry-in: run every partition with the same --carry-in",
+            b.path
+        )),
+    }
+}
+
 /// The partitions' counts added up.
 struct Totals {
     inputs: BTreeMap<&'static str, InputFacts>,
+    carried_in: Option<CarriedInFacts>,
     outputs: BTreeMap<&'static str, SideTallies>,
     stages: Vec<StageCount>,
     batches: Option<BatchCounts>,
@@ -486,6 +530,7 @@ impl Totals {
     fn of(parts: &[&PartSummary]) -> anyhow::Result<Totals> {
         let mut t = Totals {
             inputs: BTreeMap::new(),
+            carried_in: None,
             outputs: BTreeMap::new(),
             stages: Vec::new(),
             batches: None,
@@ -517,6 +562,18 @@ impl Totals {
                 into.records += f.records;
                 into.rejected += f.rejected;
                 into.ignored_by_status += f.ignored_by_status;
+            }
+            if let Some(c) = &p.carried_in {
+                let into = t.carried_in.get_or_insert_with(|| CarriedInFacts {
+                    path: c.path.clone(),
+                    sha256: c.sha256.clone(),
+                    business_date: None,
+                    ledger: Tally::default(),
+                    bank: Tally::default(),
+                });
+                into.business_date = into.business_date.take().or_else(|| c.business_date.clone());
+                into.ledger += c.ledger;
+                into.bank += c.bank;
             }
             for (name, tallies) in &p.outputs {
                 let Some(name) = ROW_FILES.into_iter().chain([REJECTED]).find(|n| n == name) else {
@@ -611,7 +668,12 @@ impl Totals {
                 f.path.clone_from(&m.path);
             }
         }
-        let conservation = summary::conservation(&read, &SideTallies::default(), outputs);
+        let carried = self
+            .carried_in
+            .as_ref()
+            .map(CarriedInFacts::tallies)
+            .unwrap_or_default();
+        let conservation = summary::conservation(&read, &carried, outputs);
         let rejected = self.open.rejected;
         // Fee variances are counted among the parts' exceptions and open items.
         let open = self.open;
@@ -632,7 +694,7 @@ impl Totals {
             finished_at: now(),
             rules: plan.identity.clone(),
             inputs,
-            carried_in: None,
+            carried_in: self.carried_in,
             outputs: outputs.iter().map(|f| (f.name, f.tallies)).collect(),
             stages: self.stages,
             batches: self.batches,

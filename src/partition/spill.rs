@@ -16,14 +16,39 @@ use crate::model::SourceId;
 use crate::rules;
 use crate::run::{self, OnStart, RunOutcome, RunRequest, Started};
 
-/// Peak memory of a run per byte of input, measured on generated days (the
-/// 10M-order day: 2.7 GB of input, 5 GB peak; see BENCHMARKS.md).
-pub const BYTES_PER_INPUT_BYTE: u64 = 2;
+/// Peak memory of a run: `HALVES_PER_INPUT_BYTE / 2` bytes per byte of
+/// input plus `RUN_OVERHEAD`, an upper fit of generated days measured whole
+/// (100k orders: 27 MB of input, 136 MB peak; 1M: 259 MB, 700 MB; 10M:
+/// 2.7 GB, 6.1 GB; see BENCHMARKS.md).
+const HALVES_PER_INPUT_BYTE: u64 = 5;
+const RUN_OVERHEAD: u64 = 100 << 20;
 
-/// The estimated peak memory of a run of these files, from their sizes.
-pub fn estimate(ledger: &Path, bank: &Path) -> u64 {
+/// The bytes of input of these files.
+fn input_size(ledger: &Path, bank: &Path) -> u64 {
     let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    (size(ledger) + size(bank)).saturating_mul(BYTES_PER_INPUT_BYTE)
+    size(ledger).saturating_add(size(bank))
+}
+
+/// The estimated peak memory of a run of `input` bytes.
+fn estimate(input: u64) -> u64 {
+    (input.saturating_mul(HALVES_PER_INPUT_BYTE) / 2).saturating_add(RUN_OVERHEAD)
+}
+
+/// The most partitions a run is cut into: split keeps every partition's
+/// files open at once.
+const MAX_PARTITIONS: usize = 128;
+
+/// How many partitions keep each one's estimated peak within three quarters
+/// of `limit` (the rest is left to the merge, which holds the exception rows
+/// report.html is drawn from). Under the floor of a run (`RUN_OVERHEAD`) a
+/// quarter of the limit is given to each partition's rows, and the limit
+/// may be exceeded.
+fn partitions(input: u64, limit: u64) -> usize {
+    let room = (limit / 4 * 3).saturating_sub(RUN_OVERHEAD).max(limit / 4).max(1);
+    let variable = input.saturating_mul(HALVES_PER_INPUT_BYTE) / 2;
+    usize::try_from(variable.div_ceil(room))
+        .unwrap_or(MAX_PARTITIONS)
+        .clamp(2, MAX_PARTITIONS)
 }
 
 /// The default `--memory-limit`: half of this machine's memory.
@@ -83,7 +108,8 @@ pub fn execute(
     on_start: &mut OnStart<'_>,
     note: &dyn Fn(&str),
 ) -> anyhow::Result<RunOutcome> {
-    let need = estimate(&request.ledger, &request.bank);
+    let input = input_size(&request.ledger, &request.bank);
+    let need = estimate(input);
     if need <= budget.limit || request.part.is_some() {
         return Ok(run::execute_with(request, on_start)?);
     }
@@ -106,9 +132,7 @@ pub fn execute(
         ));
         return Ok(run::execute_with(request, on_start)?);
     }
-    let parts = usize::try_from((need.saturating_mul(2)).div_ceil(budget.limit))
-        .unwrap_or(9999)
-        .clamp(2, 9999);
+    let parts = partitions(input, budget.limit);
     let parent = match (&budget.spill_dir, request.out.parent()) {
         (Some(dir), _) => dir.clone(),
         (None, Some(p)) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -121,8 +145,11 @@ pub fn execute(
         .tempdir_in(&parent)
         .map_err(|e| anyhow!("{}: cannot write the spill directory: {e}", parent.display()))?;
     crate::interrupt::set_spill(Some(spill.path().to_path_buf()));
+    let carried = request.carry_in.as_ref().map_or(String::new(), |c| {
+        format!(", each carrying in its share of {}", c.display())
+    });
     note(&format!(
-        "the day needs about {}, more than --memory-limit {}: reconciling it in {parts} partitions under {}",
+        "the day needs about {}, more than --memory-limit {}: reconciling it in {parts} partitions under {}{carried}",
         gib(need),
         gib(budget.limit),
         spill.path().display()
@@ -136,9 +163,7 @@ pub fn execute(
 
 /// What a partitioned run cannot do (yet), if the request asks for it.
 fn unsupported(request: &RunRequest) -> Option<&'static str> {
-    if request.carry_in.is_some() {
-        Some("--carry-in is not partitioned")
-    } else if request.encryption.is_some() {
+    if request.encryption.is_some() {
         Some("encrypted results are not partitioned")
     } else if !request.reports.is_empty() || request.xlsx {
         Some("--report and --xlsx are not partitioned")
@@ -194,14 +219,17 @@ fn partitioned(
             run_id: request.run_id.clone(),
             wait: request.wait,
         },
-        &mut |manifest| {
+        &mut |manifest, carried| {
             let id = |m: &super::manifest::SideManifest| SourceId {
                 path: m.path.clone(),
                 sha256: m.sha256.clone(),
             };
             let started = Started {
                 rules: &plan.identity,
-                inputs: vec![("ledger", id(&manifest.ledger)), ("bank", id(&manifest.bank))],
+                inputs: [("ledger", id(&manifest.ledger)), ("bank", id(&manifest.bank))]
+                    .into_iter()
+                    .chain(carried.map(|c| ("carry_in", c.clone())))
+                    .collect(),
             };
             on_start(&started).map_err(|e| anyhow!(e))
         },
@@ -235,5 +263,24 @@ mod tests {
         assert!(parse_size("4X").is_err());
         assert!(parse_size("0").is_err());
         assert!(parse_size("G").is_err());
+    }
+
+    #[test]
+    fn each_partition_is_estimated_within_three_quarters_of_the_limit() {
+        let ten_million_day = 2_716_000_000;
+        for limit in [1u64 << 30, 3 << 30, 8 << 30] {
+            let parts = partitions(ten_million_day, limit) as u64;
+            assert!(
+                estimate(ten_million_day.div_ceil(parts)) <= limit / 4 * 3,
+                "{limit}: {parts}"
+            );
+            assert!(
+                estimate(ten_million_day.div_ceil(parts - 1)) > limit / 4 * 3,
+                "{limit}: {parts}"
+            );
+        }
+        assert_eq!(partitions(1 << 20, 1 << 10), MAX_PARTITIONS);
+        assert_eq!(partitions(400 << 10, 1 << 20), 4);
+        assert_eq!(partitions(1 << 20, 1 << 40), 2);
     }
 }

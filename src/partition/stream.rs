@@ -404,6 +404,17 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_and_a_last_line_without_line_end_stream_too() {
+        let text = format!("\u{feff}{}", ledger(3000, false));
+        let text = text.strip_suffix("\r\n").unwrap();
+        let (streamed, whole) = both_ways(text, false);
+        assert_eq!(streamed.expect("streamed"), whole);
+        // Old-Mac line ends (CR only) are left to the whole-file reader.
+        let (streamed, _) = both_ways(&ledger(3000, false).replace("\r\n", "\r"), false);
+        assert!(streamed.is_none());
+    }
+
+    #[test]
     fn a_bad_row_is_left_to_the_whole_file_reader_unless_bad_rows_are_skipped() {
         let text = ledger(3000, true);
         assert!(both_ways(&text, false).0.is_none());

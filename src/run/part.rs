@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use crate::input::encoding::EncodingChoice;
 use crate::input::SourceFile;
-use crate::model::SourceId;
+use crate::model::{Record, SourceId};
+use crate::rules::partition::PartitionKey;
 use crate::rules::plan::SidePlan;
 
 /// One side of a partition.
@@ -32,6 +33,20 @@ pub struct PartInput {
     pub ledger: PartSide,
     /// The statement's part.
     pub bank: PartSide,
+    /// What the day was cut by.
+    pub key: PartitionKey,
+    /// This partition's number, 1-based.
+    pub part: usize,
+    /// How many partitions the day was cut into.
+    pub parts: usize,
+}
+
+impl PartInput {
+    /// True for a row of this partition: `--carry-in` takes only those of
+    /// the previous results.
+    pub fn holds(&self, record: &Record) -> bool {
+        PartitionKey::part_of(self.key.value(record), self.parts) + 1 == self.part
+    }
 }
 
 impl PartSide {
