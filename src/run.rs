@@ -238,7 +238,10 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         mask::refuse_masked_results(path, request.encryption.as_ref())?;
     }
     // A partition carries in only the previous results' rows of its partition.
-    let holds = request.part.as_ref().map(|p| |r: &Record| p.holds(r));
+    let holds = request
+        .part
+        .as_ref()
+        .map(|p| |key: &str, merchant: &str| p.holds(key, merchant));
     let mut carry = request
         .carry_in
         .as_deref()
@@ -249,7 +252,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
                 [&plan.ledger.columns.carry, &plan.bank.columns.carry],
                 request.date,
                 request.encryption.as_ref(),
-                holds.as_ref().map(|f| f as &(dyn Fn(&Record) -> bool + Sync)),
+                holds.as_ref().map(|f| f as &(dyn Fn(&str, &str) -> bool + Sync)),
             )
         })
         .transpose()?;

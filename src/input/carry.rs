@@ -104,9 +104,10 @@ pub enum CarryError {
     },
 }
 
-/// Which carried rows a run takes: a partition's run takes only the rows of
-/// its partition (the previous results are checked whole all the same).
-pub type Keep<'a> = Option<&'a (dyn Fn(&Record) -> bool + Sync)>;
+/// Which rows of the previous results a run takes, by their key and
+/// merchant: a partition's run takes only the rows of its partition (the
+/// pending rows are checked whole all the same).
+pub type Keep<'a> = Option<&'a (dyn Fn(&str, &str) -> bool + Sync)>;
 
 /// Reads the previous results: `path` is their directory or its pending.csv
 /// (or pending.csv.sm4, decrypted with `key`). With `date`, the pending rows
@@ -144,9 +145,7 @@ pub fn read(
         };
         for row in &table.rows {
             let record = table.common(row, None)?;
-            if keep.is_none_or(|keep| keep(&record)) {
-                settled.add(record);
-            }
+            settled.add(record);
         }
     }
     let results_date = summary_date(&dir, key).or(pending.business_date);
@@ -251,7 +250,7 @@ fn read_pending(
         };
         let slot = &mut pending.sources[record.side as usize];
         table.agree(slot, source, "rows of one side read from different files")?;
-        if keep.is_some_and(|keep| !keep(&record)) {
+        if keep.is_some_and(|keep| !keep(record.key(), record.merchant())) {
             continue;
         }
         match record.side {
@@ -281,7 +280,8 @@ struct ResultTable {
 impl ResultTable {
     /// Reads a result file; also says which file was read (`path` or its
     /// encrypted form) and its SHA-256 as stored. With `keep`, holds only
-    /// the rows it keeps (rows it cannot type are held, to be reported).
+    /// the rows it keeps (all rows when a column it needs is missing, which
+    /// is reported).
     fn read(
         path: &Path,
         zone: chrono_tz::Tz,
@@ -342,13 +342,16 @@ impl ResultTable {
             header,
             rows: Vec::new(),
         };
+        let columns = (table.index("key"), table.index("merchant"));
         for record in reader.records() {
             let record = record.map_err(csv_error)?;
             let line = record.position().map_or(0, |p| p.line());
             let row = (line, record);
-            let kept = match keep {
-                Some(keep) => table.common(&row, None).map_or(true, |r| keep(&r)),
-                None => true,
+            let kept = match (keep, columns) {
+                (Some(keep), (Some(key), Some(merchant))) => {
+                    keep(table.text(&row, key), table.text(&row, merchant))
+                }
+                _ => true,
             };
             if kept {
                 table.rows.push(row);

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::input::encoding::EncodingChoice;
 use crate::input::SourceFile;
-use crate::model::{Record, SourceId};
+use crate::model::SourceId;
 use crate::rules::partition::PartitionKey;
 use crate::rules::plan::SidePlan;
 
@@ -42,10 +42,14 @@ pub struct PartInput {
 }
 
 impl PartInput {
-    /// True for a row of this partition: `--carry-in` takes only those of
-    /// the previous results.
-    pub fn holds(&self, record: &Record) -> bool {
-        PartitionKey::part_of(self.key.value(record), self.parts) + 1 == self.part
+    /// True for a row of this partition, by its key and merchant: `--carry-in`
+    /// takes only those of the previous results.
+    pub fn holds(&self, key: &str, merchant: &str) -> bool {
+        let value = match self.key {
+            PartitionKey::Merchant => merchant,
+            PartitionKey::Key => key,
+        };
+        PartitionKey::part_of(value, self.parts) + 1 == self.part
     }
 }
 
