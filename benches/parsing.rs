@@ -1,15 +1,18 @@
 //! Micro-benchmarks of reading: field parsing (amounts, times), a record's
 //! packed text with its key hash, encoding
-//! detection and decoding, and reading a whole table in parallel chunks.
+//! detection and decoding, reading a whole table in parallel chunks, and
+//! `recon check`'s pass that types a GBK statement into totals chunk by chunk.
 //! Run with `cargo bench --bench parsing`; figures go in BENCHMARKS.md.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use recon::input::amount::parse_amount;
-use recon::input::chunked::read_typed;
+use recon::input::chunked::{read_head, read_typed};
 use recon::input::encoding::{decode, EncodingChoice};
+use recon::input::records::AMOUNT_NOTE;
 use recon::input::table::TableOptions;
+use recon::input::tally::{RowTally, Typing};
 use recon::input::time::{parse_time, TimeLayout};
 use recon::model::{text_hash, RecordText, Side};
 
@@ -99,6 +102,25 @@ fn table(c: &mut Criterion) {
         b.iter(|| {
             let (_, typed) = read_typed(black_box(&text), &options, Side::Bank, &plan.bank).unwrap();
             black_box(typed.unwrap().records.len())
+        })
+    });
+    // `recon check`'s pass over a GBK statement: each chunk of the bytes
+    // decoded, parsed and typed into running totals, no row kept.
+    let gbk = encoding_rs::GBK.encode(&text).0.into_owned();
+    let mut bank = plan.bank.clone();
+    bank.columns.carry.push(AMOUNT_NOTE.to_string());
+    let note_at = bank.columns.carry.len() - 1;
+    let head = read_head(&text, &options).unwrap().expect("a header row");
+    let typing = Typing::new(&head.table(), &bank, note_at).unwrap();
+    group.throughput(Throughput::Bytes(gbk.len() as u64));
+    group.bench_function("check_fold_gbk_bank_50k_rows", |b| {
+        b.iter(|| {
+            let make = || RowTally::new(Some(&typing), &[]);
+            let (_, fold) = head
+                .fold_legacy(black_box(&gbk), encoding_rs::GBK, make)
+                .unwrap()
+                .expect("every chunk decodes");
+            black_box(fold.tally.records)
         })
     });
     group.finish();

@@ -193,7 +193,7 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<Decoded<'_>, Encod
 /// caller then reads the file whole). A UTF-8 guess holds only if every
 /// later piece is valid UTF-8 too, which `decode_piece_strictly` checks.
 pub fn decide_on_head(head: &[u8], choice: EncodingChoice) -> Option<(&'static Encoding, usize)> {
-    if binary_kind(head).is_some() || head.contains(&0) {
+    if binary_kind(head).is_some() || memchr::memchr(0, head).is_some() {
         return None;
     }
     let bom = Encoding::for_bom(head);
@@ -236,7 +236,7 @@ pub fn decide_on_head(head: &[u8], choice: EncodingChoice) -> Option<(&'static E
 /// A piece of a file (ending at a line break, or the file's end) decoded
 /// strictly; `None` when it holds a NUL or a malformed sequence.
 pub fn decode_piece_strictly<'b>(bytes: &'b [u8], encoding: &'static Encoding) -> Option<Cow<'b, str>> {
-    if bytes.contains(&0) {
+    if memchr::memchr(0, bytes).is_some() {
         return None;
     }
     decode_strict(bytes, encoding).ok()
@@ -545,8 +545,8 @@ fn is_skewed(many: usize, few: usize, units: usize) -> bool {
 
 /// Rejects any NUL byte (text files other than UTF-16 have none).
 fn reject_nul(bytes: &[u8]) -> Result<(), EncodingError> {
-    // `contains` is memchr-fast; the exact position is only needed on error.
-    if !bytes.contains(&0) {
+    // The exact position is only needed on error.
+    if memchr::memchr(0, bytes).is_none() {
         return Ok(());
     }
     let offset = bytes.iter().position(|&b| b == 0).unwrap_or_default();
