@@ -114,8 +114,8 @@ fn a_merchant_bill_no_profile_fits_reads_refunds_from_the_refund_amount_column()
         &[
             "profile     wechat-merchant (confidence 0.79",
             "mapping     guessed from header names",
-            "refund_amount 退款金额",
-            "status    交易状态",
+            // Roles in one column, as wide as the longest.
+            "  refund_amount 退款金额\n  status        交易状态\n",
             "9 read cleanly: 8 counted, 1 ignored by status",
             "amount      2136.50 (in 2336.50, out -200.00)",
         ],

@@ -620,8 +620,16 @@ impl Inspection {
             write_recognition(&mut s, r);
         }
         let _ = writeln!(s, "mapping     {}", self.mapping_source);
+        let width = self
+            .mapping
+            .iter()
+            .flatten()
+            .map(|(role, _)| role.len())
+            .max()
+            .unwrap_or(0)
+            .max(9);
         for (role, column) in self.mapping.iter().flatten() {
-            let _ = writeln!(s, "  {role:<9} {column}");
+            let _ = writeln!(s, "  {role:<width$} {column}");
         }
         match self.records {
             None => {
