@@ -205,13 +205,7 @@ pub fn read_content<T>(
     options: &TableOptions,
     parse: impl FnOnce(&str, FileFacts) -> Result<T, ReadError>,
 ) -> Result<Content<T>, ReadError> {
-    if path.is_dir() {
-        return Err(ReadError::IsDirectory(path.into()));
-    }
-    let bytes = read_bytes(path).map_err(|source| ReadError::Io {
-        path: path.into(),
-        source,
-    })?;
+    let bytes = file_bytes(path)?;
     let size = bytes.len() as u64;
     if let Some(kind) = excel::workbook_kind(&bytes) {
         let sha256 = crate::digest::sha256_hex(&bytes);
@@ -290,13 +284,7 @@ pub fn read_for_pass<T: Send>(
     encoding: EncodingChoice,
     pass: impl FnOnce(Source<'_>) -> Result<Option<T>, ReadError> + Send,
 ) -> Result<Option<(FileFacts, T)>, ReadError> {
-    if path.is_dir() {
-        return Err(ReadError::IsDirectory(path.into()));
-    }
-    let bytes = read_bytes(path).map_err(|source| ReadError::Io {
-        path: path.into(),
-        source,
-    })?;
+    let bytes = file_bytes(path)?;
     if excel::workbook_kind(&bytes).is_some() || excel::is_html_disguised_as_workbook(path, &bytes) {
         return Ok(None);
     }
@@ -343,6 +331,18 @@ pub fn read_for_pass<T: Send>(
 /// Pieces a large file is read in, on every core.
 #[cfg(unix)]
 const READ_PIECE: usize = 8 << 20;
+
+/// The bytes of the file at `path`; a directory or an unreadable file is a
+/// `ReadError` naming it.
+fn file_bytes(path: &Path) -> Result<Vec<u8>, ReadError> {
+    if path.is_dir() {
+        return Err(ReadError::IsDirectory(path.into()));
+    }
+    read_bytes(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })
+}
 
 /// The whole file; a large regular file is read in pieces in parallel (the
 /// copy out of the page cache is most of the cost), anything else at once.
