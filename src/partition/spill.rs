@@ -45,7 +45,7 @@ const MAX_PARTITIONS: usize = 128;
 /// may be exceeded.
 fn partitions(input: u64, limit: u64) -> usize {
     let room = (limit / 4 * 3).saturating_sub(RUN_OVERHEAD).max(limit / 4).max(1);
-    let variable = input.saturating_mul(HALVES_PER_INPUT_BYTE) / 2;
+    let variable = estimate(input).saturating_sub(RUN_OVERHEAD);
     usize::try_from(variable.div_ceil(room))
         .unwrap_or(MAX_PARTITIONS)
         .clamp(2, MAX_PARTITIONS)
