@@ -5,18 +5,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{rows, summary};
-
-/// The gen_day example binary, built by `cargo test` beside the test binaries.
-fn gen_day() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("gen_day{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// (side:line) → "outcome detail" as the outputs say.
 fn observed(out: &Path) -> BTreeMap<String, String> {
@@ -52,7 +43,7 @@ fn a_generated_day_on_another_date_reconciles_as_that_business_day() {
 
 #[test]
 fn gen_day_explains_itself() {
-    let out = std::process::Command::new(gen_day())
+    let out = std::process::Command::new(common::gen_day_exe())
         .arg("--help")
         .output()
         .unwrap();
@@ -67,7 +58,7 @@ fn gen_day_explains_itself() {
     ] {
         assert!(help.contains(text), "{help}");
     }
-    let out = std::process::Command::new(gen_day())
+    let out = std::process::Command::new(common::gen_day_exe())
         .args(["--orders", "x"])
         .output()
         .unwrap();
@@ -77,7 +68,7 @@ fn gen_day_explains_itself() {
 fn agrees_with_the_truth(date: Option<&str>) {
     let tmp = tempfile::tempdir().unwrap();
     let day = tmp.path().join("day");
-    let mut gen = std::process::Command::new(gen_day());
+    let mut gen = std::process::Command::new(common::gen_day_exe());
     gen.args(["--orders", "3000", "--seed", "7", "--out"]).arg(&day);
     if let Some(date) = date {
         gen.args(["--date", date]);

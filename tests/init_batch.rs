@@ -162,20 +162,11 @@ fn per_order_statements_get_no_batch_stage() {
     }
 }
 
-/// The gen_day example binary, built by `cargo test` beside the test binaries.
-fn gen_day() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("gen_day{}", std::env::consts::EXE_SUFFIX))
-}
-
 #[test]
 fn a_generated_settlement_day_gets_a_batch_stage_that_agrees_with_the_ground_truth() {
     let tmp = tempfile::tempdir().unwrap();
     let day = tmp.path().join("day");
-    let status = std::process::Command::new(gen_day())
+    let status = std::process::Command::new(common::gen_day_exe())
         .args(["--mode", "settlement", "--orders", "2000", "--seed", "5", "--out"])
         .arg(&day)
         .status()

@@ -13,11 +13,9 @@ const RULES: &str = "rules/default.toml";
 const SETTLEMENT_RULES: &str = "tests/data/settlement/rules.toml";
 const DATE: &str = "2026-11-24";
 
-/// The gen_day example binary, built by `cargo test` beside the test binaries.
+/// Runs the gen_day example binary with `args` into `out`.
 fn gen_day(args: &[&str], out: &Path) {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let status = std::process::Command::new(dir.join(format!("gen_day{}", std::env::consts::EXE_SUFFIX)))
+    let status = std::process::Command::new(common::gen_day_exe())
         .args(args)
         .arg("--out")
         .arg(out)

@@ -8,7 +8,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{rows, run, summary};
 
@@ -264,17 +264,8 @@ fn batch_settings_that_cannot_work_are_refused_with_their_place() {
     }
 }
 
-/// The gen_day example binary, built by `cargo test` beside the test binaries.
-fn gen_day() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("gen_day{}", std::env::consts::EXE_SUFFIX))
-}
-
 fn generate(dir: &Path, orders: &str, seed: &str) {
-    let status = std::process::Command::new(gen_day())
+    let status = std::process::Command::new(common::gen_day_exe())
         .args([
             "--mode",
             "settlement",

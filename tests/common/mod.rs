@@ -259,3 +259,12 @@ pub fn rules_with(base: &str, dir: &Path, extra: &str) -> PathBuf {
     std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
     path
 }
+
+/// The gen_day example binary, built by `cargo test` beside the test binaries.
+pub fn gen_day_exe() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    profile_dir
+        .join("examples")
+        .join(format!("gen_day{}", std::env::consts::EXE_SUFFIX))
+}
