@@ -117,6 +117,25 @@ pub fn parse_money(
     if cleaned.is_empty() {
         return Err(AmountError::Empty);
     }
+    if !decimal_comma {
+        if let Some(minor) = parse_minor(cleaned, max_decimals) {
+            return Ok(Money {
+                amount: minor.to_decimal(),
+                currency: None,
+                note: None,
+            });
+        }
+    }
+    parse_money_in_general(cleaned, max_decimals, decimal_comma)
+}
+
+/// `parse_money` for a cleaned, non-empty cell, in any layout (the
+/// reference `parse_minor` is checked against).
+fn parse_money_in_general(
+    cleaned: &str,
+    max_decimals: Option<u32>,
+    decimal_comma: bool,
+) -> Result<Money<'_>, AmountError> {
     let unsigned = cleaned.strip_prefix('-').unwrap_or(cleaned);
     // Digits, '.' and ',' only: normalizing would change nothing.
     if !decimal_comma
@@ -141,6 +160,102 @@ pub fn parse_money(
         amount: parse_plain(cleaned, &normalized, max_decimals)?,
         currency,
         note,
+    })
+}
+
+/// An amount as a whole number of its smallest written unit: `units` ×
+/// 10^-`scale` (`-1,234.50` is -123450 at scale 2), the scale being the
+/// decimal places as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minor {
+    /// The amount in units of 10^-`scale`.
+    pub units: i64,
+    /// Decimal places as written.
+    pub scale: u32,
+    /// Written with a minus sign (which a zero keeps, as `Decimal` does: `-0.00`).
+    pub negative: bool,
+}
+
+impl Minor {
+    /// The same amount as a `Decimal`, with the same scale and sign.
+    pub fn to_decimal(self) -> Decimal {
+        let mut value = Decimal::new(self.units.abs(), self.scale);
+        value.set_sign_negative(self.negative);
+        value
+    }
+}
+
+/// Most digits `parse_minor` reads: 18 fit an `i64` whatever they are.
+const MINOR_DIGITS: u32 = 18;
+
+/// Decimal places `AMOUNT_LIMIT`'s whole part has (10^15).
+const LIMIT_WHOLE_DIGITS: u32 = 15;
+
+/// The amount in a cleaned cell written in the plain layouts (`1234.56`,
+/// `-12.3`, `1,234.56`, `¥12.00`, `-¥12.00`, `¥-12.00`, `12.00元`), straight
+/// to integer minor units; `None` for any other text, which `parse_money`
+/// then reads the general way (and rejects, when it is no amount, too
+/// large, or has more than `max_decimals` places). Where it answers, the
+/// answer is `parse_money`'s: one walk over the bytes, no allocation.
+pub fn parse_minor(cleaned: &str, max_decimals: Option<u32>) -> Option<Minor> {
+    let mut rest = cleaned.as_bytes();
+    let mut negative = false;
+    if let [b'-', after @ ..] = rest {
+        negative = true;
+        rest = after;
+    }
+    for mark in ["¥", "￥"] {
+        if let Some(after) = rest.strip_prefix(mark.as_bytes()) {
+            rest = after;
+            if let (false, [b'-', after @ ..]) = (negative, rest) {
+                negative = true;
+                rest = after;
+            }
+            break;
+        }
+    }
+    let rest = rest.strip_suffix("元".as_bytes()).unwrap_or(rest);
+    let (mut units, mut digits, mut scale) = (0i64, 0u32, None::<u32>);
+    // Digits since the last comma (`None` before any comma) and before it.
+    let (mut group, mut first_group) = (None::<u32>, 0u32);
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > MINOR_DIGITS {
+                    return None;
+                }
+                units = units * 10 + i64::from(b - b'0');
+                match (&mut scale, &mut group) {
+                    (Some(places), _) => *places += 1,
+                    (None, Some(g)) => *g += 1,
+                    (None, None) => first_group += 1,
+                }
+            }
+            b',' if scale.is_none() => {
+                let grouped = match group {
+                    None => (1..=3).contains(&first_group),
+                    Some(g) => g == 3,
+                };
+                if !grouped {
+                    return None;
+                }
+                group = Some(0);
+            }
+            b'.' if scale.is_none() => scale = Some(0),
+            _ => return None,
+        }
+    }
+    let scale = scale.unwrap_or(0);
+    let whole_digits = digits - scale;
+    let grouped = group.is_none_or(|g| g == 3);
+    let allowed = max_decimals.is_none_or(|allowed| scale <= allowed);
+    // Below the limit for sure: fewer whole digits than 10^15 has.
+    let in_range = whole_digits <= LIMIT_WHOLE_DIGITS;
+    (digits > 0 && grouped && allowed && in_range).then_some(Minor {
+        units: if negative { -units } else { units },
+        scale,
+        negative,
     })
 }
 
@@ -360,6 +475,99 @@ mod tests {
 
     fn ok(text: &str) -> String {
         parse_amount(text, None).unwrap().to_string()
+    }
+
+    /// `parse_minor`'s answer and the general reading's, side by side.
+    fn fast_and_general(text: &str, max_decimals: Option<u32>) -> (Option<String>, Option<String>) {
+        let cleaned = clean_field(text);
+        let fast = parse_minor(cleaned, max_decimals).map(|m| m.to_decimal());
+        let general = match cleaned {
+            "" => None,
+            _ => parse_money_in_general(cleaned, max_decimals, false).ok(),
+        };
+        let shown = |d: Decimal| format!("{d} scale {} negative {}", d.scale(), d.is_sign_negative());
+        (
+            fast.map(shown),
+            general
+                .filter(|m| m.currency.is_none() && m.note.is_none())
+                .map(|m| shown(m.amount)),
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn minor_units_agree_with_the_general_reading(
+            text in "[-]?[¥￥]?[-]?[0-9]{0,19}(,[0-9]{0,4}){0,3}([.][0-9]{0,5})?(元)?|[-+0-9,. ¥元(a]{0,10}",
+            max_decimals in proptest::option::of(0u32..5),
+        ) {
+            let (fast, general) = fast_and_general(&text, max_decimals);
+            if fast.is_some() {
+                proptest::prop_assert_eq!(fast, general, "{:?}", text);
+            }
+        }
+
+        #[test]
+        fn plain_amounts_take_the_fast_path(
+            whole in 0i64..1_000_000_000_000_000,
+            fraction in 0i64..1000,
+            scale in 0u32..4,
+            negative in proptest::bool::ANY,
+            style in 0u8..4,
+        ) {
+            let units = whole * 10i64.pow(scale) + fraction % 10i64.pow(scale);
+            let plain = Decimal::new(units, scale).to_string();
+            let (whole, fraction) = plain.split_once('.').map_or((plain.as_str(), None), |(w, f)| (w, Some(f)));
+            let grouped = whole
+                .as_bytes()
+                .rchunks(3)
+                .rev()
+                .map(|g| std::str::from_utf8(g).unwrap())
+                .collect::<Vec<_>>()
+                .join(",");
+            let body = match (style % 2, fraction) {
+                (0, Some(f)) => format!("{whole}.{f}"),
+                (_, Some(f)) => format!("{grouped}.{f}"),
+                (0, None) => whole.to_string(),
+                (_, None) => grouped,
+            };
+            let sign = if negative { "-" } else { "" };
+            let text = if style < 2 { format!("{sign}{body}") } else { format!("{sign}¥{body}") };
+            let (fast, general) = fast_and_general(&text, None);
+            proptest::prop_assert!(fast.is_some(), "{} not taken fast", text);
+            proptest::prop_assert_eq!(fast, general, "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn minor_units_of_the_plain_layouts() {
+        let minor = |t: &str| parse_minor(t, Some(2)).map(|m| (m.units, m.scale, m.negative));
+        assert_eq!(minor("1234.56"), Some((123456, 2, false)));
+        assert_eq!(minor("-12.3"), Some((-123, 1, true)));
+        assert_eq!(minor("1,234.56"), Some((123456, 2, false)));
+        assert_eq!(minor("¥12.00"), Some((1200, 2, false)));
+        assert_eq!(minor("¥-12.00"), Some((-1200, 2, true)));
+        assert_eq!(minor("12.00元"), Some((1200, 2, false)));
+        assert_eq!(minor("-0.00"), Some((0, 2, true)));
+        assert_eq!(minor(".5"), Some((5, 1, false)));
+        assert_eq!(minor("999999999999999.99"), Some((99999999999999999, 2, false)));
+        // Left to the general reading: errors, other layouts, too large, too many places.
+        for text in [
+            "",
+            "-",
+            ".",
+            "1,23",
+            "12,34.5",
+            "1.2.3",
+            "--5",
+            "(12.50)",
+            "12-",
+            "+1",
+            "CNY 1",
+            "1000000000000000",
+            "1.234",
+        ] {
+            assert_eq!(minor(text), None, "{text}");
+        }
     }
 
     #[test]

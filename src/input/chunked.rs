@@ -19,7 +19,7 @@ use super::records::{resolve, type_row, Fields, Layout, MappingError, RowError, 
 use super::sniff::sniff_delimiter;
 use super::table::{
     count_lines, csv_reader, field_too_long, find_header_or_none, is_blank_row, newlines_in,
-    normalize_line_ends, parse_rows_until, trailer_start, DelimiterSource, LineCounter, RawRow, RowShape,
+    normalize_line_ends, parse_rows_until, record_lines, trailer_start, DelimiterSource, RawRow, RowShape,
     SkipRuns, SkippedLines, Table, TableError, TableOptions, MAX_FIELD_BYTES, SNIFF_ROWS,
 };
 use crate::model::{Record, Side};
@@ -974,17 +974,14 @@ impl ChunkReader<'_> {
     fn walk(&self, chunk: &Chunk, visitor: &mut impl RowVisitor) -> Walked {
         let bytes = chunk.text.as_bytes();
         let mut reader = csv_reader(bytes, self.delimiter);
-        let mut lines = LineCounter::starting_at(bytes, chunk.first_line);
         let mut record = ByteRecord::new();
         let mut out = Walked::default();
         let mut next_line = chunk.next_line;
         // Reading from memory cannot fail, and with `flexible` no row is malformed.
         while reader.read_byte_record(&mut record).unwrap_or(false) {
-            let line = lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
-            // The record's line breaks, its own ending one (read with it) aside.
-            let end = reader.position().byte() as usize;
-            let ends_with_break = end > 0 && bytes.get(end - 1) == Some(&b'\n');
-            let end_line = line + lines.advance_to(end).saturating_sub(u64::from(ends_with_break));
+            let start = csv::Position::new();
+            let before = record.position().unwrap_or(&start);
+            let (line, end_line) = record_lines(bytes, chunk.first_line, before, reader.position());
             if next_line < line {
                 out.blank.push((next_line, line));
             }

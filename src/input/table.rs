@@ -410,16 +410,31 @@ impl<'a> LineCounter<'a> {
         self.counted_to = start;
         self.line
     }
+}
 
-    /// Counts the line breaks from the last offset given up to `offset`
-    /// (the end of a record just read) and returns how many there were.
-    pub(crate) fn advance_to(&mut self, offset: usize) -> u64 {
-        let end = offset.min(self.bytes.len()).max(self.counted_to);
-        let breaks = memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..end]).count() as u64;
-        self.line += breaks;
-        self.counted_to = end;
-        breaks
-    }
+/// The lines of the record a csv reader over `bytes` (whose first byte is
+/// on line `first_line`) just read, from its positions `before` and `after`
+/// the read: the line of its first content byte (the line ends csv skipped
+/// before it aside) and of its last (its own ending line break aside). csv
+/// counts every line break it consumes, so the record's bytes are not
+/// searched again; the result is `LineCounter`'s.
+pub(crate) fn record_lines(
+    bytes: &[u8],
+    first_line: u64,
+    before: &csv::Position,
+    after: &csv::Position,
+) -> (u64, u64) {
+    let from = (before.byte() as usize).min(bytes.len());
+    let skipped = bytes[from..]
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
+    let line = first_line + before.line().saturating_sub(1) + skipped;
+    let end = after.byte() as usize;
+    let ends_with_break = end > 0 && bytes.get(end - 1) == Some(&b'\n');
+    let end_line = (first_line + after.line().saturating_sub(1)).saturating_sub(u64::from(ends_with_break));
+    (line, end_line.max(line))
 }
 
 pub(crate) fn is_blank_row(row: &RawRow) -> bool {

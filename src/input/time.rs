@@ -78,6 +78,11 @@ pub fn parse_time(text: &str, layout: &TimeLayout, zone: Tz) -> Result<DateTime<
     if text.is_empty() {
         return Err(TimeError::Empty);
     }
+    if let (TimeLayout::Auto, Some(seconds)) = (layout, utc_seconds(text, zone)) {
+        if let Some(t) = DateTime::from_timestamp(seconds, 0) {
+            return Ok(t);
+        }
+    }
     let parsed = match layout {
         TimeLayout::Auto => parse_auto(text)?,
         TimeLayout::Format(format) => parse_format(text, format)?,
@@ -114,6 +119,134 @@ pub fn parse_date_time(
         zone,
         &format!("{date} {time}"),
     )
+}
+
+/// A cleaned time in a fixed-width common layout (`2026-11-24 10:15:03`,
+/// `2026/11/24 10:15:03`, `2026-11-24T10:15:03`, `20261124101503`,
+/// `2026-11-24`, each with or without `Z`, `+08:00` or `+0800` after the
+/// clock), straight to seconds since 1970-01-01 UTC; `None` for any other
+/// text, a date or time that does not exist, a year outside `YEARS`, or a
+/// local time near a change of `zone`'s offset, which `parse_time` reads
+/// the general way. Where it answers, the answer is `parse_time`'s.
+pub fn utc_seconds(text: &str, zone: Tz) -> Option<i64> {
+    let b = text.as_bytes();
+    let digits = |from: usize, n: usize| -> Option<u32> {
+        b.get(from..from + n)?.iter().try_fold(0u32, |v, &d| {
+            d.is_ascii_digit().then(|| v * 10 + u32::from(d - b'0'))
+        })
+    };
+    let (date, clock, rest) = match b.get(4) {
+        Some(&sep @ (b'-' | b'/' | b'.')) if b.get(7) == Some(&sep) => {
+            let date = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
+            match b.get(10) {
+                None => (date, (0, 0, 0), &b[10..]),
+                Some(b' ' | b'T') if b.get(13) == Some(&b':') && b.get(16) == Some(&b':') => (
+                    date,
+                    (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?),
+                    b.get(19..)?,
+                ),
+                _ => return None,
+            }
+        }
+        _ => {
+            let date = (digits(0, 4)?, digits(4, 2)?, digits(6, 2)?);
+            let clock = (digits(8, 2)?, digits(10, 2)?, digits(12, 2)?);
+            (date, clock, b.get(14..)?)
+        }
+    };
+    let ((year, month, day), (hour, minute, second)) = (date, clock);
+    let valid = YEARS.contains(&(year as i32))
+        && (1..=12).contains(&month)
+        && (1..=days_in_month(year, month)).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    if !valid {
+        return None;
+    }
+    let local = days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let offset = match rest {
+        [] => zone_offset(zone, local)?,
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, tail @ ..] => {
+            let minutes = match tail {
+                [b':', m1, m2] | [m1, m2] => [*m1, *m2],
+                _ => return None,
+            };
+            let number = |pair: [u8; 2]| {
+                pair.iter()
+                    .all(u8::is_ascii_digit)
+                    .then(|| i64::from(pair[0] - b'0') * 10 + i64::from(pair[1] - b'0'))
+            };
+            let (hours, minutes) = (number([*h1, *h2])?, number(minutes)?);
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let east = hours * 3600 + minutes * 60;
+            if *sign == b'-' {
+                -east
+            } else {
+                east
+            }
+        }
+        _ => return None,
+    };
+    Some(local - offset)
+}
+
+/// Days in `month` of `year` (proleptic Gregorian).
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a valid date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    let year = i64::from(year) - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let shifted_month = i64::from((month + 9) % 12);
+    let day_of_year = (153 * shifted_month + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+thread_local! {
+    /// The last local hour `zone_offset` found one offset for: zone, hour
+    /// (local seconds / 3600) and the offset east of UTC in seconds.
+    static HOUR_OFFSET: std::cell::Cell<Option<(Tz, i64, i64)>> = const { std::cell::Cell::new(None) };
+}
+
+/// `zone`'s offset east of UTC, in seconds, at local time `local` (seconds
+/// since 1970-01-01 on the local clock), when the whole local hour around
+/// it has that one offset: its first and last second are each a single
+/// instant at the same offset (no two changes of offset lie an hour apart).
+/// `None` in an hour with a gap, a repeat or a change, where `resolve`
+/// decides. The hour found is kept per thread: rows of a file come in
+/// about time order, so most rows ask for the hour asked for last.
+fn zone_offset(zone: Tz, local: i64) -> Option<i64> {
+    let hour = local.div_euclid(3600);
+    if let Some((z, h, offset)) = HOUR_OFFSET.get() {
+        if z == zone && h == hour {
+            return Some(offset);
+        }
+    }
+    let single = |seconds: i64| match zone
+        .offset_from_local_datetime(&DateTime::from_timestamp(seconds, 0)?.naive_utc())
+    {
+        LocalResult::Single(offset) => Some(i64::from(offset.fix().local_minus_utc())),
+        _ => None,
+    };
+    let offset = single(hour * 3600)?;
+    if single(hour * 3600 + 3599)? != offset {
+        return None;
+    }
+    HOUR_OFFSET.set(Some((zone, hour, offset)));
+    Some(offset)
 }
 
 /// Formats an instant in `zone` as ISO-8601 with offset, e.g.
@@ -514,6 +647,104 @@ mod tests {
     use super::*;
 
     const SH: Tz = chrono_tz::Asia::Shanghai;
+
+    /// Zones with no change, with daylight saving, and with half-hour changes.
+    const ZONES: [Tz; 5] = [
+        Tz::UTC,
+        SH,
+        chrono_tz::America::New_York,
+        chrono_tz::Europe::London,
+        chrono_tz::Australia::Lord_Howe,
+    ];
+
+    /// `utc_seconds`' answer and the general reading's (`parse_auto`, then `resolve`).
+    fn fast_and_general(text: &str, zone: Tz) -> (Option<i64>, Option<i64>) {
+        let general = parse_auto(text)
+            .and_then(|parsed| resolve(parsed, zone, text))
+            .ok()
+            .filter(|t| t.timestamp_subsec_nanos() == 0)
+            .map(|t| t.timestamp());
+        (utc_seconds(text, zone), general)
+    }
+
+    /// The layouts `utc_seconds` reads, and an offset to write after the clock.
+    fn written(fields: [u32; 6], layout: u8, suffix: &str) -> String {
+        let [y, m, d, h, mi, s] = fields;
+        match layout {
+            0 => format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}{suffix}"),
+            1 => format!("{y:04}/{m:02}/{d:02} {h:02}:{mi:02}:{s:02}{suffix}"),
+            2 => format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}{suffix}"),
+            3 => format!("{y:04}{m:02}{d:02}{h:02}{mi:02}{s:02}{suffix}"),
+            _ => format!("{y:04}.{m:02}.{d:02}"),
+        }
+    }
+
+    const SUFFIXES: [&str; 7] = ["", "", "Z", "+08:00", "-0530", "+23:59", " +08:00"];
+
+    proptest::proptest! {
+        #[test]
+        fn utc_seconds_agree_with_the_general_reading(
+            fields in (1960u32..2210, 0u32..14, 0u32..33, 0u32..26, 0u32..62, 0u32..62),
+            layout in 0u8..5,
+            suffix in 0usize..SUFFIXES.len(),
+            zone in 0usize..ZONES.len(),
+        ) {
+            let (y, m, d, h, mi, s) = fields;
+            let text = written([y, m, d, h, mi, s], layout, SUFFIXES[suffix]);
+            let (fast, general) = fast_and_general(&text, ZONES[zone]);
+            if fast.is_some() {
+                proptest::prop_assert_eq!(fast, general, "{} in {}", text, ZONES[zone]);
+            }
+            let ordinary = NaiveDate::from_ymd_opt(y as i32, m, d).is_some()
+                && YEARS.contains(&(y as i32)) && h < 24 && mi < 60 && s < 60 && suffix < 6;
+            if ordinary && ZONES[zone] == Tz::UTC {
+                proptest::prop_assert!(fast.is_some(), "{} not taken fast", text);
+            }
+        }
+
+        #[test]
+        fn utc_seconds_agree_around_changes_of_offset(
+            day in 0usize..5,
+            clock in (0u32..4, 0u32..60, 0u32..60),
+            layout in 0u8..4,
+        ) {
+            // New York's and London's 2026 changes, Lord Howe's half-hour ones.
+            let days = [
+                (chrono_tz::America::New_York, [2026, 3, 8]),
+                (chrono_tz::America::New_York, [2026, 11, 1]),
+                (chrono_tz::Europe::London, [2026, 3, 29]),
+                (chrono_tz::Australia::Lord_Howe, [2026, 4, 5]),
+                (chrono_tz::Australia::Lord_Howe, [2026, 10, 4]),
+            ];
+            let (zone, [y, m, d]) = days[day];
+            let text = written([y, m, d, clock.0, clock.1, clock.2], layout, "");
+            let (fast, general) = fast_and_general(&text, zone);
+            if fast.is_some() {
+                proptest::prop_assert_eq!(fast, general, "{} in {}", text, zone);
+            }
+        }
+    }
+
+    #[test]
+    fn utc_seconds_leave_gaps_and_repeats_to_the_general_reading() {
+        let york = chrono_tz::America::New_York;
+        // In the gap, in the repeated hour, then ordinary hours on both sides.
+        assert_eq!(utc_seconds("2026-03-08 02:30:00", york), None);
+        assert_eq!(utc_seconds("2026-11-01 01:30:00", york), None);
+        assert_eq!(utc_seconds("2026-03-08 03:30:00", york), Some(1_772_955_000));
+        assert_eq!(utc_seconds("2026-11-01 02:30:00", york), Some(1_793_518_200));
+        assert_eq!(utc_seconds("2026-11-24 10:15:03", SH), Some(1_795_486_503));
+        assert_eq!(utc_seconds("20261124101503+0800", york), Some(1_795_486_503));
+        assert_eq!(utc_seconds("2026-11-24T02:15:03Z", SH), Some(1_795_486_503));
+        for text in [
+            "2026-02-29 10:00:00",
+            "1969-12-31 23:59:59",
+            "2026-11-24 10:15",
+            "2026-11-24 10:15:03.5",
+        ] {
+            assert_eq!(utc_seconds(text, SH), None, "{text}");
+        }
+    }
 
     fn utc(text: &str) -> String {
         parse_time(text, &TimeLayout::Auto, SH).unwrap().to_rfc3339()
