@@ -238,7 +238,6 @@ impl Head<'_> {
         let Some(data_start) = self.data_start_in(bytes) else {
             return Ok(None);
         };
-        let total_lines = count_byte_lines(bytes);
         // A cut in the bytes is a cut in the text only where a delimiter
         // byte never ends a character (`;` files are read whole anyway).
         let chunk_bytes = if self.delimiter < b'0' {
@@ -246,12 +245,12 @@ impl Head<'_> {
         } else {
             usize::MAX
         };
-        let spans = spans(
+        let (spans, total_lines) = spans(
             bytes,
             data_start,
             self.delimiter,
             self.header_row(),
-            total_lines,
+            None,
             chunk_bytes,
         );
         let reader = self.reader();
@@ -355,18 +354,6 @@ fn fold_chunk<F: RowFold>(reader: &ChunkReader, chunk: &Chunk, make: &impl Fn() 
     let mut folding = Folding(make());
     let walked = reader.walk(chunk, &mut folding);
     (walked, folding.0)
-}
-
-/// `table::count_lines` of the text that `bytes` (ASCII-compatible) decode to.
-fn count_byte_lines(bytes: &[u8]) -> u64 {
-    let breaks: u64 = bytes
-        .par_chunks(1 << 22)
-        .map(|piece| memchr::memchr_iter(b'\n', piece).count() as u64)
-        .sum();
-    match bytes.last() {
-        None | Some(b'\n') => breaks,
-        Some(_) => breaks + 1,
-    }
 }
 
 /// Hands the rows that can never be trailer to a fold at once, and possible
@@ -507,9 +494,10 @@ fn split_chunks<'t>(
         data_start,
         delimiter,
         header,
-        total_lines,
+        Some(total_lines),
         chunk_bytes,
     )
+    .0
     .into_iter()
     .map(|span| span.chunk(&text[span.range.clone()]))
     .collect()
@@ -536,15 +524,17 @@ impl Span {
 }
 
 /// Cuts `bytes` after `data_start` (the end of the header row) into spans at
-/// record boundaries, about `chunk_bytes` apart.
+/// record boundaries, about `chunk_bytes` apart; also returns the lines of
+/// `bytes` (`table::count_lines` of the text they decode to), counted with
+/// the spans' own lines when `total_lines` is not given.
 fn spans(
     bytes: &[u8],
     data_start: usize,
     delimiter: u8,
     header: &RawRow,
-    total_lines: u64,
+    total_lines: Option<u64>,
     chunk_bytes: usize,
-) -> Vec<Span> {
+) -> (Vec<Span>, u64) {
     let data = &bytes[data_start..];
     let cuts = record_cuts(data, delimiter, chunk_bytes).unwrap_or_default();
     let bounds: Vec<(usize, usize)> = std::iter::once(0)
@@ -556,6 +546,13 @@ fn spans(
         .map(|&(from, to)| memchr::memchr_iter(b'\n', &data[from..to]).count() as u64)
         .collect();
     let mut first_line = 1 + memchr::memchr_iter(b'\n', &bytes[..data_start]).count() as u64;
+    let total_lines = total_lines.unwrap_or_else(|| {
+        let breaks = first_line - 1 + newlines.iter().sum::<u64>();
+        match bytes.last() {
+            None | Some(b'\n') => breaks,
+            Some(_) => breaks + 1,
+        }
+    });
     let mut spans = Vec::with_capacity(bounds.len());
     for (i, (&(from, to), n)) in bounds.iter().zip(newlines).enumerate() {
         let next_first = first_line + n;
@@ -575,7 +572,7 @@ fn spans(
         });
         first_line = next_first;
     }
-    spans
+    (spans, total_lines)
 }
 
 /// Offsets (after a line break) where records start, about `target` bytes
@@ -604,23 +601,37 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
         .copied()
         .zip(starts[1..].iter().copied().chain(std::iter::once(bytes.len())))
         .collect();
-    let odd: Vec<bool> = blocks
+    // Each block walked as if it started outside quotes (almost every block
+    // does), which also counts its quotes; a block that starts inside is
+    // walked again.
+    let outside: Vec<(Option<Walk>, bool)> = blocks
         .par_iter()
-        .map(|&(from, to)| memchr::memchr_iter(b'"', &bytes[from..to]).count() % 2 == 1)
+        .map(|&(from, to)| {
+            let walk = first_record_start(bytes, from, to, false, delimiter);
+            let odd = match &walk {
+                Some(walk) => walk.odd,
+                None => memchr::memchr_iter(b'"', &bytes[from..to]).count() % 2 == 1,
+            };
+            (walk, odd)
+        })
         .collect();
-    let quoted_at_start = odd.iter().scan(false, |quoted, &odd| {
-        let at_start = *quoted;
-        *quoted ^= odd;
-        Some(at_start)
-    });
-    let blocks: Vec<(usize, usize, bool)> = blocks
+    let quoted_at_start: Vec<bool> = outside
         .iter()
-        .zip(quoted_at_start)
-        .map(|(&(from, to), quoted)| (from, to, quoted))
+        .scan(false, |quoted, &(_, odd)| {
+            let at_start = *quoted;
+            *quoted ^= odd;
+            Some(at_start)
+        })
         .collect();
     let cuts: Vec<Option<usize>> = blocks
         .par_iter()
-        .map(|&(from, to, quoted)| first_record_start(bytes, from, to, quoted, delimiter))
+        .zip(outside)
+        .zip(quoted_at_start)
+        .map(|((&(from, to), (walk, _)), quoted)| match quoted {
+            false => walk,
+            true => first_record_start(bytes, from, to, true, delimiter),
+        })
+        .map(|walk| walk.map(|w| w.cut))
         .collect::<Option<_>>()?;
     let mut cuts: Vec<usize> = cuts
         .into_iter()
@@ -631,16 +642,19 @@ fn record_cuts(bytes: &[u8], delimiter: u8, target: usize) -> Option<Vec<usize>>
     Some(cuts)
 }
 
+/// What `first_record_start` finds in a block.
+struct Walk {
+    /// The first record start, if any.
+    cut: Option<usize>,
+    /// Whether the block holds an odd number of quotes.
+    odd: bool,
+}
+
 /// The first record start in `bytes[from..to]` (a block that starts after a
-/// line break, `quoted` when inside a quoted field), if any; `None` when a
-/// quote in the block stands where csv would read it literally.
-fn first_record_start(
-    bytes: &[u8],
-    from: usize,
-    to: usize,
-    quoted: bool,
-    delimiter: u8,
-) -> Option<Option<usize>> {
+/// line break, `quoted` when inside a quoted field), if any, and the parity
+/// of its quotes; `None` when a quote in the block stands where csv would
+/// read it literally.
+fn first_record_start(bytes: &[u8], from: usize, to: usize, quoted: bool, delimiter: u8) -> Option<Walk> {
     let ends_field = |at: usize| {
         bytes
             .get(at)
@@ -657,7 +671,9 @@ fn first_record_start(
     let mut quotes = memchr::memchr_iter(b'"', &bytes[from..to])
         .map(|q| from + q)
         .peekable();
+    let mut odd = false;
     while let Some(q) = quotes.next() {
+        odd = !odd;
         if !in_quotes {
             if cut.is_none() {
                 cut = line_break_outside(outside_from, q);
@@ -667,7 +683,9 @@ fn first_record_start(
             }
             in_quotes = true;
         } else if bytes.get(q + 1) == Some(&b'"') {
-            quotes.next();
+            if quotes.next().is_some() {
+                odd = !odd;
+            }
         } else {
             if !ends_field(q + 1) {
                 return None;
@@ -679,7 +697,7 @@ fn first_record_start(
     if !in_quotes && cut.is_none() {
         cut = line_break_outside(outside_from, to);
     }
-    Some(cut)
+    Some(Walk { cut, odd })
 }
 
 /// A table's data rows typed piece by piece, for a file read in pieces
