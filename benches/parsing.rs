@@ -1,4 +1,5 @@
-//! Micro-benchmarks of reading: field parsing (amounts, times), a record's
+//! Micro-benchmarks of reading: field parsing (amounts, times; the typed
+//! fast paths `parse_minor` and `utc_seconds` on their own), a record's
 //! packed text with its key hash, encoding
 //! detection and decoding, reading a whole table in parallel chunks, and
 //! `recon check`'s pass that types a GBK statement into totals chunk by chunk.
@@ -7,13 +8,13 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use recon::input::amount::parse_amount;
+use recon::input::amount::{parse_amount, parse_minor};
 use recon::input::chunked::{read_head, read_typed};
 use recon::input::encoding::{decode, EncodingChoice};
 use recon::input::records::AMOUNT_NOTE;
 use recon::input::table::TableOptions;
 use recon::input::tally::{RowTally, Typing};
-use recon::input::time::{parse_time, TimeLayout};
+use recon::input::time::{parse_time, utc_seconds, TimeLayout};
 use recon::model::{text_hash, RecordText, Side};
 
 const AMOUNTS: [&str; 6] = ["12.50", "1,234.56", "-0.01", "¥88.00", "(300.00)", "400000.00"];
@@ -34,7 +35,24 @@ fn fields(c: &mut Criterion) {
             }
         })
     });
+    let plain = AMOUNTS.iter().filter(|a| !a.starts_with('(')).count();
+    group.throughput(Throughput::Elements(plain as u64));
+    group.bench_function("parse_minor", |b| {
+        b.iter(|| {
+            for a in AMOUNTS.iter().filter(|a| !a.starts_with('(')) {
+                black_box(parse_minor(black_box(a), Some(2)).unwrap());
+            }
+        })
+    });
     group.throughput(Throughput::Elements(TIMES.len() as u64));
+    group.bench_function("utc_seconds", |b| {
+        let zone = chrono_tz::Asia::Shanghai;
+        b.iter(|| {
+            for t in TIMES {
+                black_box(utc_seconds(black_box(t), zone).unwrap());
+            }
+        })
+    });
     group.bench_function("parse_time", |b| {
         let zone = chrono_tz::Asia::Shanghai;
         b.iter(|| {

@@ -234,6 +234,44 @@ fn nul_byte() {
     );
 }
 
+/// A NUL past the first megabyte of a GBK statement: `check` decodes such
+/// a file piece by piece and meets the NUL in a piece rather than up front,
+/// and refuses it all the same, at its line and column.
+#[test]
+fn nul_byte_deep_in_a_gbk_statement() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("nul_deep.csv");
+    let mut text = String::from("交易时间,商户订单号,金额,摘要\n");
+    for i in 0..30_000 {
+        text.push_str(&format!(
+            "2026-11-24 10:{:02}:{:02},P{i:08},12.50,代收缴费\n",
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    let mut bytes = encoding_rs::GBK.encode(&text).0.into_owned();
+    // The amount's first digit on line 29001, 1.3 MB in.
+    let line_start = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .nth(29_000 - 1)
+        .map(|(i, _)| i + 1)
+        .unwrap();
+    bytes[line_start + 30] = 0;
+    std::fs::write(&path, bytes).unwrap();
+    let done = recon().arg("check").arg(&path).output().unwrap();
+    assert_eq!(done.status.code(), Some(2), "{}", stderr(&done));
+    assert_contains(
+        &stderr(&done),
+        &[
+            "nul_deep.csv:29001:31: NUL byte (byte offset 1305015)",
+            "export the statement as CSV again",
+        ],
+        "NUL deep in a GBK statement",
+    );
+}
+
 #[test]
 fn ten_megabyte_field() {
     let previous = Previous::new();

@@ -275,7 +275,25 @@ fn decode_auto_or_defer(bytes: &[u8], defer: bool) -> Result<Deferred<'_>, Encod
     if let Some(encoding) = utf16_pattern(bytes) {
         return decode_known(bytes, 0, encoding, Detection::Utf16Pattern).map(Deferred::Decoded);
     }
-    reject_nul(bytes)?;
+    if !defer {
+        reject_nul(bytes)?;
+        return decode_nul_free(bytes, false);
+    }
+    // A legacy file left undecoded is not searched for a NUL here (a pass
+    // over every byte): each piece is, as it is decoded
+    // (`decode_piece_strictly`), and a piece that holds one sends the
+    // caller back to `decode`, which refuses the file as before.
+    match decode_nul_free(bytes, true) {
+        Ok(deferred @ Deferred::Legacy { .. }) => Ok(deferred),
+        other => {
+            reject_nul(bytes)?;
+            other
+        }
+    }
+}
+
+/// `decode_auto_or_defer` after the byte-order marks, for bytes without a NUL.
+fn decode_nul_free(bytes: &[u8], defer: bool) -> Result<Deferred<'_>, EncodingError> {
     let error = match std::str::from_utf8(bytes) {
         Ok(text) => {
             let text = decoded(Cow::Borrowed(text), UTF_8, Detection::ValidUtf8, false);
@@ -293,9 +311,10 @@ fn decode_auto_or_defer(bytes: &[u8], defer: bool) -> Result<Deferred<'_>, Encod
 /// What `decode` makes of `bytes`, except that a file in a legacy
 /// ASCII-compatible encoding (GBK, Big5, windows-1252, …) is not decoded:
 /// its encoding is decided as `decode` decides it (every error `decode`
-/// reports before decoding is reported), for the caller to decode it piece
-/// by piece (`decode_piece_strictly`, each piece ending at a line break),
-/// going back to `decode` when a piece fails, for the error's position.
+/// reports before decoding is reported, except a NUL byte, which a piece
+/// refuses), for the caller to decode it piece by piece
+/// (`decode_piece_strictly`, each piece ending at a line break), going back
+/// to `decode` when a piece fails, for the error's position.
 pub fn decode_or_defer(bytes: &[u8], choice: EncodingChoice) -> Result<Deferred<'_>, EncodingError> {
     if let Some(kind) = binary_kind(bytes) {
         return Err(EncodingError::Binary { kind });
@@ -303,8 +322,7 @@ pub fn decode_or_defer(bytes: &[u8], choice: EncodingChoice) -> Result<Deferred<
     match choice {
         EncodingChoice::Auto => decode_auto_or_defer(bytes, true),
         EncodingChoice::Fixed(encoding) if is_legacy(encoding) => {
-            // No BOM names a legacy encoding.
-            reject_nul(bytes)?;
+            // No BOM names a legacy encoding; a NUL is found piece by piece.
             Ok(Deferred::Legacy {
                 encoding,
                 bom_len: 0,
