@@ -551,6 +551,61 @@ fn a_day_larger_than_the_first_piece_is_split_in_pieces_into_the_bytes_of_one_ru
     assert_eq!(manifest["bank"]["encoding"], "GBK", "{manifest}");
 }
 
+/// Every file under `dir` (relative path, bytes), in path order.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.push((path.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_split_in_pieces_writes_the_same_partitions_whatever_the_thread_count() {
+    // 60000 orders: about 5 pieces of 1 MiB after the first 2 MiB in both files;
+    // one thread types two pieces at a time, three threads six.
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    gen_day(&["--orders", "60000", "--seed", "9"], &day);
+    let split = |threads: &str| {
+        let out = tmp.path().join(format!("parts{threads}"));
+        let output = recon()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "split", "--date", DATE, "--rules", RULES, "--parts", "4", "--ledger",
+            ])
+            .arg(day.join("ledger.csv"))
+            .arg("--bank")
+            .arg(day.join("bank.csv"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        tree(&out)
+    };
+    let one = split("1");
+    assert_eq!(
+        one.len(),
+        4 * 5,
+        "4 partitions of 2 data files, 2 line maps and a manifest"
+    );
+    assert!(
+        one == split("3"),
+        "the partitions differ with RAYON_NUM_THREADS=1 and 3"
+    );
+}
+
 /// Two consecutive generated days that leave rows pending across midnight:
 /// day 1 (2026-11-24) without the statement rows of 23:50–23:55 and the
 /// ledger rows of 23:55–24:00 (so their counterparts wait in pending.csv),

@@ -725,6 +725,12 @@ impl Settled {
     }
 }
 
+/// A piece of a `TypedStream` given its place in the file, ready to type.
+pub struct Placed<'t>(Chunk<'t>);
+
+/// A piece of a `TypedStream` typed, to absorb in file order.
+pub struct TypedPiece(ChunkOut);
+
 impl<'p> TypedStream<'p> {
     /// Locates the table on the decoded `head` of a file, as `read_typed`
     /// locates it on the whole text: the stream, the table (without rows)
@@ -787,12 +793,11 @@ impl<'p> TypedStream<'p> {
         Some((stream, table, data_start))
     }
 
-    /// Types the next piece of data text, which starts where the last one
+    /// Places the next piece of data text, which starts where the last one
     /// ended and ends at a record boundary (see `quotes_closed`), or at the
-    /// end of the file. Returns the rows settled so far; `None` when the
-    /// piece holds an error the whole read reports (an unclosed quote, a
-    /// field too long).
-    pub fn feed(&mut self, text: &str) -> Option<Settled> {
+    /// end of the file. Pieces are placed in file order, typed on any thread
+    /// (`type_piece`), and absorbed in file order again (`absorb`).
+    pub fn place<'t>(&mut self, text: &'t str) -> Placed<'t> {
         let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
         let first_line = self.next_line;
         let chunk = Chunk {
@@ -802,13 +807,25 @@ impl<'p> TypedStream<'p> {
             last_line: (first_line + newlines).saturating_sub(u64::from(text.ends_with('\n'))),
         };
         self.next_line += newlines;
+        Placed(chunk)
+    }
+
+    /// Types a placed piece (see `place`).
+    pub fn type_piece(&self, placed: &Placed) -> TypedPiece {
         let reader = ChunkReader {
             delimiter: self.delimiter,
             width: self.width,
             typing: Some((&self.layout, self.side, self.plan)),
             keep_rows: false,
         };
-        let out = reader.read(&chunk);
+        TypedPiece(reader.read(&placed.0))
+    }
+
+    /// Takes in the next typed piece in file order (see `place`): the rows
+    /// settled so far; `None` when the piece holds an error the whole read
+    /// reports (an unclosed quote, a field too long).
+    pub fn absorb(&mut self, typed: TypedPiece) -> Option<Settled> {
+        let out = typed.0;
         if out.walked.unbalanced.is_some() || out.walked.too_long.is_some() {
             return None;
         }

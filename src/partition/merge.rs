@@ -147,8 +147,6 @@ pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow:
     });
     let audit = on_start(&manifest, carried.as_ref())?;
     let staging = Staging::begin(&request.out, None, request.wait)?;
-    let mut ids = MatchIds::new();
-    let mut published = BTreeMap::new();
     let sheet = |name: &'static str, order: Order, keep: Keep, ids: &mut MatchIds| {
         let inputs: Vec<(usize, PathBuf)> = results
             .iter()
@@ -162,21 +160,42 @@ pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow:
         let refs: Vec<(usize, &Path)> = inputs.iter().map(|(k, p)| (*k, p.as_path())).collect();
         let mut file = staging.create(name)?;
         let kept = files::merge(&refs, order, keep, ids, &mut file)?;
-        anyhow::Ok(Some((kept, file.finish()?)))
+        anyhow::Ok(Some((name, kept, file.finish()?)))
     };
-    let mut sheet = |name: &'static str, order: Order, keep: Keep, ids: &mut MatchIds| {
-        Ok::<_, anyhow::Error>(sheet(name, order, keep, ids)?.map(|(kept, sha256)| {
-            published.insert(name.to_string(), sha256);
-            kept
-        }))
-    };
+    // matched.csv, then review.csv (which follows its match numbers), on
+    // one thread; every other file, one after the other, on another.
+    let (matched, others) = rayon::join(
+        || {
+            let mut ids = MatchIds::new();
+            let matched = sheet("matched.csv", Order::Matches, Keep::Review, &mut ids)?;
+            let review = sheet(review::FILE_NAME, Order::Review, Keep::Head(0), &mut ids)?;
+            anyhow::Ok([matched, review])
+        },
+        || {
+            let mut none = MatchIds::new();
+            let mut merged = Vec::new();
+            for name in ROW_FILES[1..].iter().chain(&[REJECTED]) {
+                merged.push(sheet(name, Order::Rows, Keep::All, &mut none)?);
+            }
+            merged.push(sheet(
+                resolutions::FILE_NAME,
+                Order::Rows,
+                Keep::Head(html::MAX_TABLE_ROWS),
+                &mut none,
+            )?);
+            merged.push(sheet(fees::FILE_NAME, Order::Rows, Keep::Head(0), &mut none)?);
+            anyhow::Ok(merged)
+        },
+    );
+    let mut kept = BTreeMap::new();
+    let mut published = BTreeMap::new();
+    for (name, bytes, sha256) in matched?.into_iter().chain(others?).flatten() {
+        published.insert(name.to_string(), sha256);
+        kept.insert(name, bytes);
+    }
     let mut outputs = Vec::new();
     for name in ROW_FILES.into_iter().chain([REJECTED]) {
-        let (order, keep) = match name {
-            "matched.csv" => (Order::Matches, Keep::Review),
-            _ => (Order::Rows, Keep::All),
-        };
-        let Some(bytes) = sheet(name, order, keep, &mut ids)? else {
+        let Some(bytes) = kept.remove(name) else {
             if name == REJECTED {
                 continue;
             }
@@ -192,15 +211,7 @@ pub fn merge(request: &MergeRequest, on_start: &mut OnMergeStart<'_>) -> anyhow:
     }
     // A merged run writes no workbook: of the worklists, report.html shows
     // only the head of resolutions.csv, so no more is held in memory.
-    sheet(review::FILE_NAME, Order::Review, Keep::Head(0), &mut ids)?;
-    let handling = sheet(
-        resolutions::FILE_NAME,
-        Order::Rows,
-        Keep::Head(html::MAX_TABLE_ROWS),
-        &mut ids,
-    )?
-    .unwrap_or_default();
-    sheet(fees::FILE_NAME, Order::Rows, Keep::Head(0), &mut ids)?;
+    let handling = kept.remove(resolutions::FILE_NAME).unwrap_or_default();
     let day = date.map(|d| plan.business_day(d));
     let summary = merged.summary(
         &manifest,

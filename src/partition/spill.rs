@@ -1,7 +1,8 @@
 //! `recon run --memory-limit`: a day whose estimated footprint does not fit
 //! is split into partitions in a spill directory, reconciled one partition
 //! after the other, and merged into `--out`: the same bytes as a run in
-//! memory (what names the run aside), with the peak of one partition. The
+//! memory (what names the run aside), with the peak of one partition. Each
+//! partition's input is removed once its run is done (a lower disk peak); the
 //! spill directory is removed afterwards, after a failure, and on a signal.
 
 use std::path::{Path, PathBuf};
@@ -206,6 +207,14 @@ fn partitioned(
         };
         // Its critical section ends here: each partition is only a step.
         drop(run::execute(&one)?);
+        // Its input is read for good (the merge reads manifests and results):
+        // the disk goes back before the next partition runs. What cannot be
+        // removed now goes with the spill directory at the end.
+        for side in [&manifest.ledger, &manifest.bank] {
+            for file in [&side.file, &side.lines] {
+                let _ = std::fs::remove_file(part.join(file));
+            }
+        }
     }
     let plan = rules::load(
         &request.rules,

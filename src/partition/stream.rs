@@ -9,7 +9,9 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
+
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
@@ -86,8 +88,7 @@ pub(super) fn stream_side(
         return Ok(None);
     };
     let options = input::table_options(s.plan);
-    let Some((mut stream, table, data_start)) = TypedStream::start(&head_text, &options, s.side, s.plan)
-    else {
+    let Some((stream, table, data_start)) = TypedStream::start(&head_text, &options, s.side, s.plan) else {
         return Ok(None);
     };
     // A `;` file may write decimal commas, which only its whole amount column tells.
@@ -95,63 +96,178 @@ pub(super) fn stream_side(
         return Ok(None);
     }
     let mut router = Router::create(s, table.header_line)?;
-    let mut input = Tally::default();
-    let mut bad_rows = 0u64;
-    let mut in_day = s.period.is_none();
-    let mut take = |settled: Settled, router: &mut Router| {
-        in_day = in_day
-            || settled.records.iter().any(|r| {
-                s.period
-                    .is_some_and(|(day, until)| in_period(s.side, day, r, until))
-            });
-        input += Tally::of(&settled.records);
-        bad_rows += settled.rejected.len() as u64;
-        router.route(&settled, s.key);
-    };
     router.hold(&head);
-    let mut text = head_text[data_start..].to_string();
+    let text = head_text[data_start..].to_string();
     drop(head_text);
-    loop {
-        let next = pieces.next(piece_bytes).map_err(read_error)?;
-        let last = next.is_none();
-        if !text.is_empty() {
-            match quotes_closed(text.as_bytes(), table.delimiter) {
-                None => return Ok(None),
-                Some(false) if !last => {}
-                Some(_) => {
-                    let Some(settled) = stream.feed(&text) else {
-                        return Ok(None);
-                    };
-                    take(settled, &mut router);
-                    text.clear();
-                    let upto = stream.unsettled_from().unwrap_or(stream.next_line());
-                    router.write_before(upto)?;
+    // The rest of the file is read (and hashed) on a thread of its own, a
+    // few pieces ahead, while the pieces before are decoded and typed on
+    // every thread and written out in file order.
+    let wave = 2 * rayon::current_num_threads().max(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(wave);
+    let (tally, hasher) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            // A send fails once the typing side stopped: the file is read whole instead.
+            while let Some(piece) = pieces.next(piece_bytes).transpose() {
+                let failed = piece.is_err();
+                if tx.send(piece).is_err() || failed {
+                    break;
                 }
             }
-        }
-        let Some(raw) = next else { break };
-        let Some(decoded) = decode_piece_strictly(&raw, encoding) else {
-            return Ok(None);
-        };
-        text.push_str(&decoded);
-        router.hold(&raw);
-    }
-    take(stream.finish(), &mut router);
-    router.write_before(u64::MAX)?;
+            pieces.hasher
+        });
+        let tally = route_pieces(
+            s,
+            Typing {
+                stream,
+                delimiter: table.delimiter,
+                encoding,
+                wave,
+            },
+            text,
+            rx,
+            &mut router,
+        );
+        let hasher = reader
+            .join()
+            .map_err(|_| anyhow!("{}: the reading thread failed", s.path.display()));
+        (tally, hasher)
+    });
+    let Some((input, bad_rows, in_day)) = tally? else {
+        return Ok(None);
+    };
+    let hasher = hasher?;
     if (bad_rows > 0 && !s.skip_bad_rows) || (!in_day && input.count > 0) {
         return Ok(None);
     }
+    let mut input = input;
     input.count += bad_rows;
     let rows = router.finish()?;
     Ok(Some(WrittenSide {
         name: s.side.name(),
         path: s.path.display().to_string(),
-        sha256: crate::digest::hex(&pieces.hasher.finalize()),
+        sha256: crate::digest::hex(&hasher.finalize()),
         encoding: encoding.name().to_string(),
         delimiter: char::from(table.delimiter),
         rows,
         input,
     }))
+}
+
+/// How the pieces after the head are typed.
+struct Typing<'p> {
+    stream: TypedStream<'p>,
+    delimiter: u8,
+    encoding: &'static encoding_rs::Encoding,
+    /// Pieces decoded and typed at once.
+    wave: usize,
+}
+
+/// Decodes, types and routes the pieces `rx` brings, after the head's data
+/// `text`, a wave at a time: decoding and typing on every thread, then the
+/// rows settled, in file order. Returns the rows' tally, the bad rows and
+/// whether some row fell in the period; `None` when the file is to be read
+/// whole instead.
+fn route_pieces(
+    s: &StreamSide,
+    typing: Typing,
+    mut text: String,
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    router: &mut Router,
+) -> anyhow::Result<Option<(Tally, u64, bool)>> {
+    let Typing {
+        mut stream,
+        delimiter,
+        encoding,
+        wave,
+    } = typing;
+    let mut input = Tally::default();
+    let mut bad_rows = 0u64;
+    let mut in_day = s.period.is_none();
+    let mut eof = false;
+    while !eof {
+        let mut raws = Vec::with_capacity(wave);
+        while raws.len() < wave {
+            match rx.recv() {
+                Ok(Ok(raw)) => raws.push(raw),
+                Ok(Err(e)) => return Err(anyhow!("{}: cannot read: {e}", s.path.display())),
+                Err(_) => {
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        let decoded: Vec<Option<std::borrow::Cow<str>>> = raws
+            .par_iter()
+            .map(|raw| decode_piece_strictly(raw, encoding))
+            .collect();
+        // Cut the text at record boundaries: a piece whose quotes are still
+        // open goes on into the next one.
+        let mut texts = Vec::with_capacity(wave + 1);
+        for (raw, piece) in raws.iter().zip(decoded) {
+            let Some(piece) = piece else {
+                return Ok(None);
+            };
+            if !text.is_empty() {
+                match quotes_closed(text.as_bytes(), delimiter) {
+                    None => return Ok(None),
+                    Some(false) => {}
+                    Some(true) => texts.push(std::mem::replace(
+                        &mut text,
+                        String::with_capacity(2 * piece.len()),
+                    )),
+                }
+            }
+            text.push_str(&piece);
+            router.hold(raw);
+        }
+        drop(raws);
+        if eof && !text.is_empty() {
+            if quotes_closed(text.as_bytes(), delimiter).is_none() {
+                return Ok(None);
+            }
+            texts.push(std::mem::take(&mut text));
+        }
+        // Each piece's place, and the line after it.
+        let placed: Vec<_> = texts
+            .iter()
+            .map(|t| (stream.place(t), stream.next_line()))
+            .collect();
+        let typed: Vec<_> = placed
+            .par_iter()
+            .map(|(p, end)| (stream.type_piece(p), *end))
+            .collect();
+        drop(placed);
+        for (piece, end) in typed {
+            let Some(settled) = stream.absorb(piece) else {
+                return Ok(None);
+            };
+            in_day = in_day
+                || settled.records.iter().any(|r| {
+                    s.period
+                        .is_some_and(|(day, until)| in_period(s.side, day, r, until))
+                });
+            input += Tally::of(&settled.records);
+            bad_rows += settled.rejected.len() as u64;
+            router.route(&settled, s.key);
+            router.write_before(stream.unsettled_from().unwrap_or(end));
+        }
+        if eof {
+            break;
+        }
+        router.flush()?;
+    }
+    let settled = stream.finish();
+    input += Tally::of(&settled.records);
+    bad_rows += settled.rejected.len() as u64;
+    in_day = in_day
+        || settled.records.iter().any(|r| {
+            s.period
+                .is_some_and(|(day, until)| in_period(s.side, day, r, until))
+        });
+    router.route(&settled, s.key);
+    router.write_before(u64::MAX);
+    router.flush()?;
+    Ok(Some((input, bad_rows, in_day)))
 }
 
 /// A file read in pieces that end after a line break (the last one at the
@@ -190,57 +306,64 @@ impl Pieces {
 
 /// Writes lines to the partitions of their rows: lines up to the header to
 /// every partition, a row's lines to its partition, any other line (blank,
-/// trailer, a row's continuation) where the line before it went.
+/// trailer, a row's continuation) where the line before it went. Lines are
+/// gathered per partition and written a wave at a time, every partition's
+/// files on any thread.
 struct Router {
-    data: Vec<BufWriter<File>>,
-    maps: Vec<BufWriter<File>>,
+    /// Per partition: its data file and its line map, and what they still take.
+    files: Vec<[(File, Vec<u8>); 2]>,
     header_line: u64,
     /// Where the last line went.
     current: u32,
     /// Rows per partition.
     rows: Vec<u64>,
-    /// Lines read but not written yet, from line `held_line` on.
+    /// Lines read, routed up to `routed`; the unrouted ones are from line `held_line` on.
     held: Vec<u8>,
+    routed: usize,
     held_line: u64,
-    /// The settled rows not written yet: (line, partition).
+    /// The settled rows not routed yet: (line, partition).
     owners: VecDeque<(u64, u32)>,
 }
 
 impl Router {
     fn create(s: &StreamSide, header_line: u64) -> anyhow::Result<Router> {
-        let create = |dir: &PathBuf, file: String| -> anyhow::Result<BufWriter<File>> {
+        let create = |dir: &PathBuf, file: String| -> anyhow::Result<(File, Vec<u8>)> {
             let path = dir.join(file);
             let file = File::create(&path).with_context(|| format!("{}: cannot create", path.display()))?;
-            Ok(BufWriter::with_capacity(1 << 16, file))
+            Ok((file, Vec::new()))
         };
         let name = s.side.name();
         Ok(Router {
-            data: s
+            files: s
                 .dirs
                 .iter()
-                .map(|d| create(d, format!("{name}.csv")))
-                .collect::<anyhow::Result<_>>()?,
-            maps: s
-                .dirs
-                .iter()
-                .map(|d| create(d, format!("{name}.lines")))
+                .map(|d| {
+                    Ok([
+                        create(d, format!("{name}.csv"))?,
+                        create(d, format!("{name}.lines"))?,
+                    ])
+                })
                 .collect::<anyhow::Result<_>>()?,
             header_line,
             current: EVERY,
             rows: vec![0; s.dirs.len()],
             held: Vec::new(),
+            routed: 0,
             held_line: 1,
             owners: VecDeque::new(),
         })
     }
 
+    /// Keeps `raw` to route, after what is held.
     fn hold(&mut self, raw: &[u8]) {
+        // What was routed is dropped here, not line by line: only the unrouted rest moves.
+        self.held.drain(..std::mem::take(&mut self.routed));
         self.held.extend_from_slice(raw);
     }
 
     /// Records go to their key's partition, unreadable rows to the first.
     fn route(&mut self, settled: &Settled, key: PartitionKey) {
-        let parts = self.data.len();
+        let parts = self.files.len();
         let mut owners: Vec<(u64, u32)> = settled
             .records
             .iter()
@@ -254,10 +377,10 @@ impl Router {
         self.owners.extend(owners);
     }
 
-    /// Writes the held lines before line `end`.
-    fn write_before(&mut self, end: u64) -> anyhow::Result<()> {
-        let io = |e: std::io::Error| anyhow!("cannot write the partitions: {e}");
-        let mut start = 0;
+    /// Routes the held lines before line `end` to their partitions' buffers.
+    fn write_before(&mut self, end: u64) {
+        let mut start = self.routed;
+        let mut number = itoa::Buffer::new();
         while self.held_line < end && start < self.held.len() {
             let stop = memchr::memchr(b'\n', &self.held[start..]).map_or(self.held.len(), |i| start + i + 1);
             let line = self.held_line;
@@ -270,26 +393,37 @@ impl Router {
             }
             let bytes = &self.held[start..stop];
             let targets = if self.current == EVERY {
-                0..self.data.len()
+                0..self.files.len()
             } else {
                 self.current as usize..self.current as usize + 1
             };
-            for k in targets {
-                self.data[k].write_all(bytes).map_err(io)?;
-                writeln!(self.maps[k], "{line}").map_err(io)?;
+            let digits = number.format(line).as_bytes();
+            for [(_, data), (_, map)] in &mut self.files[targets] {
+                data.extend_from_slice(bytes);
+                map.extend_from_slice(digits);
+                map.push(b'\n');
             }
             self.held_line += 1;
             start = stop;
         }
-        self.held.drain(..start);
-        Ok(())
+        self.routed = start;
+    }
+
+    /// Writes what the partitions' files took since the last flush.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.files
+            .par_iter_mut()
+            .flat_map_iter(|pair| pair.iter_mut())
+            .try_for_each(|(file, bytes)| {
+                file.write_all(bytes)?;
+                bytes.clear();
+                Ok(())
+            })
+            .map_err(|e: std::io::Error| anyhow!("cannot write the partitions: {e}"))
     }
 
     fn finish(mut self) -> anyhow::Result<Vec<u64>> {
-        for w in self.data.iter_mut().chain(self.maps.iter_mut()) {
-            w.flush()
-                .map_err(|e| anyhow!("cannot write the partitions: {e}"))?;
-        }
+        self.flush()?;
         Ok(self.rows)
     }
 }
