@@ -276,17 +276,23 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     progress.next();
     let mut result = scope.settle(matching::reconcile(scope.to_match(), &plan, day.as_ref()));
     progress.next();
-    let causes = causes::find(scope.all(), &result, &plan, lang);
+    // Likely causes and the worklist's fingerprints read the same result: side by side.
+    let (causes, (fee_check, prints)) = rayon::join(
+        || causes::find(scope.all(), &result, &plan, lang),
+        || {
+            // Resolutions never move a row out of its period, which is all the fee check reads.
+            let fee_check = fees::check(scope.all(), &result, &plan);
+            let fee_rows: Vec<(Side, usize)> = fee_check
+                .as_ref()
+                .map_or(&[][..], |f| &f.variances)
+                .iter()
+                .map(|f| (f.side, f.index))
+                .collect();
+            let prints = review::worklist_prints(scope.all(), &result, &fee_rows);
+            (fee_check, prints)
+        },
+    );
     let date_text = request.date.map(|d| d.to_string());
-    // Resolutions never move a row out of its period, which is all the fee check reads.
-    let fee_check = fees::check(scope.all(), &result, &plan);
-    let fee_rows: Vec<(Side, usize)> = fee_check
-        .as_ref()
-        .map_or(&[][..], |f| &f.variances)
-        .iter()
-        .map(|f| (f.side, f.index))
-        .collect();
-    let prints = review::worklist_prints(scope.all(), &result, &fee_rows);
     let resolved = resolutions::apply(
         scope.all(),
         &mut result,
@@ -470,7 +476,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     // held beside them. That step held the run's peak memory.
     drop(set_aside);
     let done_with = (
-        (scope, result, causes, prints, resolved, review_items, rejected),
+        scope,
+        (result, causes, prints, resolved, review_items, rejected),
         (ledger, bank, carry),
     );
     progress.next();
@@ -504,7 +511,10 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
                 },
             )
         },
-        move || drop(done_with),
+        move || {
+            let (scope, rest, inputs) = done_with;
+            rayon::join(|| scope.free(), move || drop((rest, inputs)));
+        },
     );
     let views = views?;
     let mut published: BTreeMap<String, String> = views

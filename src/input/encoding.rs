@@ -636,17 +636,25 @@ fn decode_in_pieces(
         .max_utf8_buffer_length_without_replacement(bytes.len())
         .unwrap_or(bytes.len());
     let mut text = String::with_capacity(room);
+    // A wave is appended while the next one decodes (appending is a copy
+    // into fresh memory, on one thread).
+    let mut decoded: Vec<String> = Vec::new();
     for pieces in pieces.chunks(wave) {
-        let decoded: Vec<String> = pieces
-            .par_iter()
-            .map(|piece| {
-                decode_piece(&bytes[piece.clone()], encoding).map_err(|invalid| invalid.shifted(piece.start))
-            })
-            .collect::<Result<_, _>>()?;
-        for piece in decoded {
-            text.push_str(&piece);
-        }
+        let (next, ()) = rayon::join(
+            || {
+                pieces
+                    .par_iter()
+                    .map(|piece| {
+                        decode_piece(&bytes[piece.clone()], encoding)
+                            .map_err(|invalid| invalid.shifted(piece.start))
+                    })
+                    .collect::<Result<Vec<String>, _>>()
+            },
+            || decoded.drain(..).for_each(|piece| text.push_str(&piece)),
+        );
+        decoded = next?;
     }
+    decoded.into_iter().for_each(|piece| text.push_str(&piece));
     Ok(text)
 }
 

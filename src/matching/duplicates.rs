@@ -18,7 +18,7 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
     for side in Side::BOTH {
         let records = sides.of(side);
         let candidates: Vec<&Record> = records
-            .iter()
+            .par_iter()
             .enumerate()
             .filter(|&(i, r)| free.of(side)[i] && r.key_hash().is_some())
             .map(|(_, r)| r)

@@ -6,6 +6,7 @@
 //! bank rows, each in content order (`Record::content_order`: time first,
 //! line last), whatever the thread count and the order of rows in the files.
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -63,57 +64,60 @@ impl Groups {
         let mut entries = entries(sides, free, &hash);
         entries.par_sort_unstable();
         let texts = |e: &Entry| text(&sides.of(e.side)[e.index]);
-        let mut members = Vec::with_capacity(entries.len());
-        let mut amounts = Vec::with_capacity(entries.len());
-        let mut spans = Vec::new();
-        let mut push = |group: &[Entry]| {
-            let start = members.len();
-            // Entries come in (side, time, line) order: rows of one side at the
-            // same instant are put in content order, so the line decides last.
-            for tie in group.chunk_by(|a, b| (a.side, a.seconds, a.nanos) == (b.side, b.seconds, b.nanos)) {
-                let at = members.len();
-                members.extend(tie.iter().map(|e| e.index));
-                if tie.len() > 1 {
-                    let side = sides.of(tie[0].side);
-                    members[at..].sort_by_key(|&i| side[i].content_order());
-                    amounts.extend(members[at..].iter().map(|&i| side[i].amount));
-                } else {
-                    amounts.extend(tie.iter().map(|e| e.amount));
-                }
-            }
-            let ledger = group.iter().take_while(|e| e.side == Side::Ledger).count();
-            spans.push(Span {
-                start,
-                split: start + ledger,
-                end: members.len(),
-            });
-        };
-        // Each text is read once, on every core (every read is a likely cache miss).
-        let runs: Vec<&mut [Entry]> = entries
-            .chunk_by_mut(|a, b| a.hash == b.hash && a.outflow == b.outflow)
+        // A run of equal (hash, direction) fills the members and amounts at
+        // its entries' positions: every run is made into groups on every core.
+        let mut members = vec![0; entries.len()];
+        let mut amounts: Vec<Decimal> = (0..entries.len())
+            .into_par_iter()
+            .map(|_| Decimal::ZERO)
             .collect();
-        let one_text: Vec<bool> = runs
-            .par_iter()
-            .map(|run| match run {
-                [_] => true,
-                [first, rest @ ..] => {
-                    let first = texts(first);
-                    rest.iter().all(|e| texts(e) == first)
-                }
-                [] => true,
-            })
-            .collect();
-        for (run, one_text) in runs.into_iter().zip(one_text) {
-            if one_text {
-                push(run);
-                continue;
-            }
-            // A hash collision: order by text, keeping (side, time, line) order within.
-            run.sort_by(|a, b| texts(a).cmp(texts(b)).then(a.cmp(b)));
-            for group in run.chunk_by(|a, b| texts(a) == texts(b)) {
-                push(group);
+        let mut runs = Vec::new();
+        {
+            let (mut members, mut amounts) = (&mut members[..], &mut amounts[..]);
+            let mut start = 0;
+            for run in entries.chunk_by_mut(|a, b| a.hash == b.hash && a.outflow == b.outflow) {
+                let (m, rest_m) = std::mem::take(&mut members).split_at_mut(run.len());
+                let (a, rest_a) = std::mem::take(&mut amounts).split_at_mut(run.len());
+                (members, amounts) = (rest_m, rest_a);
+                let len = run.len();
+                runs.push(Run {
+                    start,
+                    entries: run,
+                    members: m,
+                    amounts: a,
+                });
+                start += len;
             }
         }
+        let spans = runs
+            .into_par_iter()
+            .flat_map_iter(|mut run| {
+                // Each text is read once, on every core (every read is a likely cache miss).
+                let one_text = match &run.entries[..] {
+                    [first, rest @ ..] => {
+                        let first = texts(first);
+                        rest.iter().all(|e| texts(e) == first)
+                    }
+                    [] => true,
+                };
+                if one_text {
+                    return Either::Left(std::iter::once(run.group(sides, 0, run.entries.len())));
+                }
+                // A hash collision: order by text, keeping (side, time, line) order within.
+                run.entries.sort_by(|a, b| texts(a).cmp(texts(b)).then(a.cmp(b)));
+                let mut spans = Vec::new();
+                let mut at = 0;
+                for group in run.entries.chunk_by(|a, b| texts(a) == texts(b)) {
+                    spans.push((at, at + group.len()));
+                    at += group.len();
+                }
+                let spans: Vec<Span> = spans
+                    .into_iter()
+                    .map(|(from, to)| run.group(sides, from, to))
+                    .collect();
+                Either::Right(spans.into_iter())
+            })
+            .collect();
         Groups {
             members,
             amounts,
@@ -144,6 +148,52 @@ impl Groups {
 
     fn group(&self, s: Span) -> Group<'_> {
         (&self.members[s.start..s.split], &self.members[s.split..s.end])
+    }
+}
+
+/// One run of entries with equal (hash, direction), sorted, and where its
+/// members and amounts go.
+struct Run<'e> {
+    /// Position of its first entry among all entries.
+    start: usize,
+    entries: &'e mut [Entry],
+    members: &'e mut [usize],
+    amounts: &'e mut [Decimal],
+}
+
+impl Run<'_> {
+    /// Writes the members and amounts of the group `entries[from..to]` (one
+    /// text, ledger rows first) and returns its span. Entries come in
+    /// (side, time, line) order: rows of one side at the same instant are
+    /// put in content order, so the line decides last.
+    fn group(&mut self, sides: Sides, from: usize, to: usize) -> Span {
+        let group = &self.entries[from..to];
+        let mut at = from;
+        for tie in group.chunk_by(|a, b| (a.side, a.seconds, a.nanos) == (b.side, b.seconds, b.nanos)) {
+            let members = &mut self.members[at..at + tie.len()];
+            let amounts = &mut self.amounts[at..at + tie.len()];
+            for (slot, e) in members.iter_mut().zip(tie) {
+                *slot = e.index;
+            }
+            if tie.len() > 1 {
+                let side = sides.of(tie[0].side);
+                members.sort_by_key(|&i| side[i].content_order());
+                for (slot, &i) in amounts.iter_mut().zip(members.iter()) {
+                    *slot = side[i].amount;
+                }
+            } else {
+                for (slot, e) in amounts.iter_mut().zip(tie) {
+                    *slot = e.amount;
+                }
+            }
+            at += tie.len();
+        }
+        let ledger = group.iter().take_while(|e| e.side == Side::Ledger).count();
+        Span {
+            start: self.start + from,
+            split: self.start + from + ledger,
+            end: self.start + to,
+        }
     }
 }
 
@@ -191,7 +241,7 @@ where
         index: 0,
         amount: Decimal::ZERO,
     };
-    let mut entries = vec![empty; counts.iter().sum()];
+    let mut entries: Vec<Entry> = (0..counts.iter().sum()).into_par_iter().map(|_| empty).collect();
     let mut outs = Vec::with_capacity(pieces.len());
     let mut rest = &mut entries[..];
     for &count in &counts {

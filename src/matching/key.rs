@@ -99,11 +99,16 @@ pub(crate) fn index_by_key<'a>(sides: Sides<'a>, free: &Free) -> KeyIndex<'a> {
     let mut rows: HashMap<(&str, bool), [Vec<Indexed>; 2], _> = HashMap::default();
     let mut hashes: HashSet<u64, foldhash::fast::RandomState> = HashSet::default();
     for side in Side::BOTH {
-        for (i, r) in sides.of(side).iter().enumerate() {
-            if let (true, Some(hash)) = (free.of(side)[i], r.key_hash()) {
-                hashes.insert(hash);
-                rows.entry((r.key(), r.is_outflow())).or_default();
-            }
+        // The few free keyed rows, found on every core.
+        let keyed: Vec<(u64, &Record)> = sides
+            .of(side)
+            .par_iter()
+            .zip(free.of(side))
+            .filter_map(|(r, &free)| r.key_hash().filter(|_| free).map(|hash| (hash, r)))
+            .collect();
+        for (hash, r) in keyed {
+            hashes.insert(hash);
+            rows.entry((r.key(), r.is_outflow())).or_default();
         }
     }
     if rows.is_empty() {

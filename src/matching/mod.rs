@@ -314,9 +314,19 @@ fn batch_verdicts(sides: Sides, batches: &[Batch]) -> RowMap<Disposition> {
 /// A map keyed by input row (foldhash: fast, and lookups only, never iterated into output).
 pub(crate) type RowMap<V> = HashMap<RowRef, V, foldhash::fast::RandomState>;
 
-fn sort_matches(sides: Sides, matches: &mut [Match]) {
+fn sort_matches(sides: Sides, matches: &mut Vec<Match>) {
     let order = match_order(sides, matches);
     permute(matches, &order);
+}
+
+/// Rearranges `items` so that position `k` holds what was at `order[k]`
+/// (`order` is a permutation). Gathered on every core (each read is a likely
+/// cache miss); a match is small and rarely owns more than its inline rows,
+/// so a copy is cheap.
+fn permute<T: Clone + Send + Sync>(items: &mut Vec<T>, order: &[usize]) {
+    let unsorted = std::mem::take(items);
+    *items = order.par_iter().map(|&i| unsorted[i].clone()).collect();
+    unsorted.into_par_iter().for_each(drop);
 }
 
 /// The order matches are listed in: by their first ledger row, then their
@@ -336,24 +346,6 @@ fn match_order(sides: Sides, matches: &[Match]) -> Vec<usize> {
     // Keys are unique (a row is in one match at most), so an unstable sort is deterministic.
     order.par_sort_unstable_by_key(|&(key, _)| key);
     order.into_iter().map(|(_, i)| i).collect()
-}
-
-/// Rearranges `items` in place so that position `k` holds what was at
-/// `order[k]` (`order` is a permutation), following each cycle once.
-fn permute<T>(items: &mut [T], order: &[usize]) {
-    let mut placed = vec![false; items.len()];
-    for start in 0..items.len() {
-        let mut at = start;
-        while !placed[at] {
-            placed[at] = true;
-            let from = order[at];
-            if from == start {
-                break;
-            }
-            items.swap(at, from);
-            at = from;
-        }
-    }
 }
 
 fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
@@ -387,20 +379,22 @@ fn classify(
     ambiguous: &RowMap<Vec<RowRef>>,
     verdicts: &RowMap<Disposition>,
 ) -> Reconciliation {
-    let mut dispositions = [
-        vec![Disposition::Ignored; sides.ledger.len()],
-        vec![Disposition::Ignored; sides.bank.len()],
-    ];
-    for (i, m) in matches.iter().enumerate() {
-        for &l in &m.ledger {
-            dispositions[0][l] = Disposition::Matched(i);
-        }
-        for &b in &m.bank {
-            dispositions[1][b] = Disposition::Matched(i);
-        }
-    }
-    let duplicates = duplicates::find(sides, free, &matches, plan.duplicate_window);
-    let by_key = key::index_by_key(sides, free);
+    // Four independent steps, each mostly on one thread: side by side.
+    let ((ledger, bank), (duplicates, by_key)) = rayon::join(
+        || {
+            rayon::join(
+                || matched_dispositions(sides.ledger.len(), &matches, |m| &m.ledger),
+                || matched_dispositions(sides.bank.len(), &matches, |m| &m.bank),
+            )
+        },
+        || {
+            rayon::join(
+                || duplicates::find(sides, free, &matches, plan.duplicate_window),
+                || key::index_by_key(sides, free),
+            )
+        },
+    );
+    let mut dispositions = [ledger, bank];
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
         let records = sides.of(side);
         let left = records.par_iter().enumerate().filter(|&(i, _)| free.of(side)[i]);
@@ -436,6 +430,18 @@ fn classify(
         bank,
         batches: Vec::new(),
     }
+}
+
+/// One side's dispositions before classifying: `Matched` for the rows of
+/// `matches` (their `rows` on this side), `Ignored` for the others.
+fn matched_dispositions(len: usize, matches: &[Match], rows: impl Fn(&Match) -> &Rows) -> Vec<Disposition> {
+    let mut dispositions: Vec<Disposition> = (0..len).into_par_iter().map(|_| Disposition::Ignored).collect();
+    for (i, m) in matches.iter().enumerate() {
+        for &r in rows(m).iter() {
+            dispositions[r] = Disposition::Matched(i);
+        }
+    }
+    dispositions
 }
 
 /// Most counterparts listed for one unmatched row.
@@ -488,7 +494,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn permute_follows_every_cycle() {
+    fn permute_follows_the_order() {
         let order = [3, 0, 4, 1, 2, 5, 7, 6];
         let mut items: Vec<char> = "abcdefgh".chars().collect();
         permute(&mut items, &order);

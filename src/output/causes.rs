@@ -272,7 +272,14 @@ fn questions<'a>(
     let mut wanted = HashSet::default();
     let mut twin_keys = [HashSet::default(), HashSet::default()];
     for (slot, side) in Side::BOTH.into_iter().enumerate() {
-        for (r, d) in sides.of(side).iter().zip(dispositions(result, side)) {
+        // The few exception rows, found on every core, then read in row order.
+        let exceptions: Vec<(&Record, &Disposition)> = sides
+            .of(side)
+            .par_iter()
+            .zip(dispositions(result, side))
+            .filter(|(_, d)| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }))
+            .collect();
+        for (r, d) in exceptions {
             match d {
                 Disposition::Unmatched { reason, counterpart } => {
                     wanted.extend(counterpart);

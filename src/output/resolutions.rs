@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -197,19 +198,21 @@ pub fn apply(
         .collect();
     resolved.shown = !mine.is_empty();
     let print = |side, index| prints.get(&(side, index)).cloned().unwrap_or_default();
+    let current: &Reconciliation = result;
+    // Copied on every core, in the order of `wanted` then `fees`.
     resolved.rows = wanted
-        .iter()
+        .par_iter()
         .map(|&(side, index)| ExceptionRow {
             side,
             index,
-            before: dispositions(result, side)[index].clone(),
+            before: dispositions(current, side)[index].clone(),
             fee: None,
             fingerprint: print(side, index),
         })
-        .chain(fees.iter().map(|f| ExceptionRow {
+        .chain(fees.par_iter().map(|f| ExceptionRow {
             side: f.side,
             index: f.index,
-            before: dispositions(result, f.side)[f.index].clone(),
+            before: dispositions(current, f.side)[f.index].clone(),
             fee: Some((f.expected, f.actual)),
             fingerprint: fee_fingerprint(&print(f.side, f.index)),
         }))

@@ -116,11 +116,14 @@ pub type Prints = HashMap<(Side, usize), String, FastState>;
 pub fn exception_rows(result: &Reconciliation) -> Vec<(Side, usize)> {
     let mut rows = Vec::new();
     for side in Side::BOTH {
-        for (i, d) in dispositions(result, side).iter().enumerate() {
-            if matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }) {
-                rows.push((side, i));
-            }
-        }
+        // Found on every core, in row order.
+        rows.par_extend(
+            dispositions(result, side)
+                .par_iter()
+                .enumerate()
+                .filter(|(_, d)| matches!(d, Disposition::Unmatched { .. } | Disposition::Duplicate { .. }))
+                .map(move |(i, _)| (side, i)),
+        );
     }
     rows
 }
@@ -131,10 +134,16 @@ pub fn exception_rows(result: &Reconciliation) -> Vec<(Side, usize)> {
 /// into manual matches and never touch a match flagged for review).
 pub fn worklist_prints(sides: Sides, result: &Reconciliation, more: &[(Side, usize)]) -> Prints {
     let mut wanted: Vec<(Side, usize)> = Vec::new();
-    for m in result.matches.iter().filter(|m| !m.review_reasons.is_empty()) {
-        wanted.extend(m.ledger.iter().map(|&i| (Side::Ledger, i)));
-        wanted.extend(m.bank.iter().map(|&i| (Side::Bank, i)));
-    }
+    wanted.par_extend(
+        result
+            .matches
+            .par_iter()
+            .filter(|m| !m.review_reasons.is_empty())
+            .flat_map_iter(|m| {
+                let ledger = m.ledger.iter().map(|&i| (Side::Ledger, i));
+                ledger.chain(m.bank.iter().map(|&i| (Side::Bank, i)))
+            }),
+    );
     wanted.extend(exception_rows(result));
     wanted.extend(more);
     fingerprints(sides, &wanted)
@@ -205,47 +214,57 @@ fn content(r: &Record) -> RowContent<'_> {
 
 /// Fingerprints of the wanted rows; one pass over each side counts identical earlier rows.
 fn fingerprints(sides: Sides, wanted: &[(Side, usize)]) -> Prints {
+    // The sides are independent: one on each core (each indexes its rows on one).
+    let (ledger, bank) = rayon::join(
+        || side_fingerprints(sides, wanted, Side::Ledger),
+        || side_fingerprints(sides, wanted, Side::Bank),
+    );
     let mut prints = HashMap::default();
-    for side in Side::BOTH {
-        let records = sides.of(side);
-        let mut refs: HashMap<RowContent, Vec<RowRef>, FastState> = HashMap::default();
-        for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
-            refs.entry(content(&records[i])).or_default();
-        }
-        if refs.is_empty() {
-            continue;
-        }
-        // Most rows share no key with a wanted row: test the key's hash, kept
-        // beside the record, before reading the record's text at all.
-        let keys: HashSet<Option<u64>, FastState> = refs
-            .keys()
-            .map(|c| (!c.0.is_empty()).then(|| text_hash(c.0)))
-            .collect();
-        let same: Vec<(RowContent, RowRef)> = records
-            .par_iter()
-            .filter(|r| keys.contains(&r.key_hash()))
-            .map(|r| (content(r), r.row_ref()))
-            .filter(|(c, _)| refs.contains_key(c))
-            .collect();
-        for (c, row) in same {
-            refs.get_mut(&c).expect("filtered on it").push(row);
-        }
-        for same in refs.values_mut() {
-            same.sort_unstable();
-        }
-        let side_prints: Vec<((Side, usize), String)> = wanted
-            .par_iter()
-            .filter(|(s, _)| *s == side)
-            .map(|&(_, i)| {
-                let r = &records[i];
-                let here = r.row_ref();
-                let occurrence = refs[&content(r)].partition_point(|&other| other <= here);
-                ((side, i), fingerprint(r, occurrence))
-            })
-            .collect();
-        prints.extend(side_prints);
-    }
+    prints.reserve(ledger.len() + bank.len());
+    prints.extend(ledger);
+    prints.extend(bank);
     prints
+}
+
+/// `fingerprints` of the wanted rows of one side.
+fn side_fingerprints(sides: Sides, wanted: &[(Side, usize)], side: Side) -> Vec<((Side, usize), String)> {
+    let records = sides.of(side);
+    let mut refs: HashMap<RowContent, Vec<RowRef>, FastState> = HashMap::default();
+    for &(_, i) in wanted.iter().filter(|(s, _)| *s == side) {
+        refs.entry(content(&records[i])).or_default();
+    }
+    if refs.is_empty() {
+        return Vec::new();
+    }
+    // Most rows share no key with a wanted row: test the key's hash, kept
+    // beside the record, before reading the record's text at all.
+    let keys: HashSet<Option<u64>, FastState> = refs
+        .keys()
+        .map(|c| (!c.0.is_empty()).then(|| text_hash(c.0)))
+        .collect();
+    let same: Vec<(RowContent, RowRef)> = records
+        .par_iter()
+        .filter(|r| keys.contains(&r.key_hash()))
+        .map(|r| (content(r), r.row_ref()))
+        .filter(|(c, _)| refs.contains_key(c))
+        .collect();
+    for (c, row) in same {
+        refs.get_mut(&c).expect("filtered on it").push(row);
+    }
+    for same in refs.values_mut() {
+        same.sort_unstable();
+    }
+    let side_prints: Vec<((Side, usize), String)> = wanted
+        .par_iter()
+        .filter(|(s, _)| *s == side)
+        .map(|&(_, i)| {
+            let r = &records[i];
+            let here = r.row_ref();
+            let occurrence = refs[&content(r)].partition_point(|&other| other <= here);
+            ((side, i), fingerprint(r, occurrence))
+        })
+        .collect();
+    side_prints
 }
 
 /// Hashes the lookups above (never iterated into output).

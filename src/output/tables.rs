@@ -128,9 +128,15 @@ pub enum RenderTo<'a> {
 
 /// Renders all result files (concurrently) and lists them in a fixed order.
 pub fn render(input: &RenderInput, to: RenderTo) -> Result<Vec<OutputFile>, PublishError> {
-    let set_aside = input.set_aside.iter().map(|a| &a.record);
-    let all = input.sides.ledger.iter().chain(input.sides.bank).chain(set_aside);
-    let currencies = all.map(|r| r.currency).find(|&c| c != Currency::CNY).is_some();
+    // Looked for on every core: the test reads every record.
+    let set_aside = input.set_aside.par_iter().map(|a| &a.record);
+    let all = input
+        .sides
+        .ledger
+        .par_iter()
+        .chain(input.sides.bank)
+        .chain(set_aside);
+    let currencies = all.any(|r| r.currency != Currency::CNY);
     let carry = CarriedColumns::new(input.plan, input.carried_from, currencies);
     let order = RowOrder::new(input.sides);
     let parts = Parts {
@@ -759,8 +765,9 @@ fn matched_block(
 }
 
 /// Every row with its disposition, ledger first, each side in `RowRef` order.
-fn each_with<'a, F>(parts: &Parts<'a>, mut f: F)
+fn each_with<'a, K, F>(parts: &Parts<'a>, keep: K, mut f: F)
 where
+    K: Fn(&Disposition) -> bool + Sync,
     F: FnMut(&'a Record, &'a Disposition),
 {
     let (input, order) = (parts.input, parts.order);
@@ -770,7 +777,13 @@ where
             Side::Ledger => &input.result.ledger,
             Side::Bank => &input.result.bank,
         };
-        for &i in &order.0[side as usize] {
+        // The sheet's few rows, found on every core, in row order.
+        let rows: Vec<usize> = order.0[side as usize]
+            .par_iter()
+            .copied()
+            .filter(|&i| keep(&dispositions[i]))
+            .collect();
+        for i in rows {
             f(&records[i], &dispositions[i]);
         }
     }
@@ -790,7 +803,8 @@ fn unmatched(parts: &Parts) -> Result<OutputFile, PublishError> {
     let shown = parts.input.resolved.shown();
     let columns = ["reason", "counterpart", "likely_cause", RESOLUTION_COLUMN];
     let mut sheet = row_sheet(parts, name, &columns[..columns.len() - usize::from(!shown)])?;
-    each_with(parts, |record, d| {
+    let keep = |d: &Disposition| matches!(d, Disposition::Unmatched { .. });
+    each_with(parts, keep, |record, d| {
         if let Disposition::Unmatched { reason, counterpart } = d {
             let refs = counterpart
                 .iter()
@@ -816,7 +830,8 @@ fn duplicates(parts: &Parts) -> Result<OutputFile, PublishError> {
     let shown = parts.input.resolved.shown();
     let columns = ["duplicate_of", "likely_cause", RESOLUTION_COLUMN];
     let mut sheet = row_sheet(parts, name, &columns[..columns.len() - usize::from(!shown)])?;
-    each_with(parts, |record, d| {
+    let keep = |d: &Disposition| matches!(d, Disposition::Duplicate { .. });
+    each_with(parts, keep, |record, d| {
         if let Disposition::Duplicate { of } = d {
             let cause = parts.input.causes.of_row(record.row_ref());
             let resolution = parts.input.resolved.of_row(record.row_ref());
@@ -847,11 +862,15 @@ fn ignored(parts: &Parts) -> Result<OutputFile, PublishError> {
         .iter()
         .map(|s| (&s.record, s.reason.as_str()))
         .collect();
-    each_with(parts, |record, d| {
-        if *d == Disposition::Ignored {
-            rows.push((record, below.as_str()));
-        }
-    });
+    each_with(
+        parts,
+        |d| *d == Disposition::Ignored,
+        |record, d| {
+            if *d == Disposition::Ignored {
+                rows.push((record, below.as_str()));
+            }
+        },
+    );
     rows.sort_by_key(|(r, _)| r.row_ref());
     for (record, reason) in rows {
         sheet.row(record, &[], &[reason], parts.carry);
@@ -872,21 +891,26 @@ fn pending(parts: &Parts) -> Result<OutputFile, PublishError> {
     let after = ["reason", "business_date", "source_file", "source_sha256"];
     let mut sheet = row_sheet(parts, name, &after)?;
     let input = parts.input;
-    each_with(parts, |record, d| {
-        if *d == Disposition::Pending {
-            let source = input.inputs[record.side as usize];
-            let date = business_date(record, input.plan);
-            let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
-            sheet.row(record, &[], &after, parts.carry);
-        }
-    });
+    each_with(
+        parts,
+        |d| *d == Disposition::Pending,
+        |record, d| {
+            if *d == Disposition::Pending {
+                let source = input.inputs[record.side as usize];
+                let date = business_date(record, input.plan);
+                let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
+                sheet.row(record, &[], &after, parts.carry);
+            }
+        },
+    );
     sheet.finish()
 }
 
 fn out_of_period(parts: &Parts) -> Result<OutputFile, PublishError> {
     let name = "out_of_period.csv";
     let mut sheet = row_sheet(parts, name, &["reason", "business_date"])?;
-    each_with(parts, |record, d| {
+    let keep = |d: &Disposition| matches!(d, Disposition::OutOfPeriod(_));
+    each_with(parts, keep, |record, d| {
         if let Disposition::OutOfPeriod(reason) = d {
             let date = business_date(record, parts.input.plan);
             sheet.row(record, &[], &[reason.name(), &date], parts.carry);
