@@ -155,21 +155,12 @@ impl Head<'_> {
 
     /// The table's delimiter and header, with no rows and no skipped lines.
     pub fn table(&self) -> Table {
-        let header_row = self.header_row();
-        Table {
-            delimiter: self.delimiter,
-            delimiter_source: self.delimiter_source,
-            header_line: header_row.line,
-            header: header_row
-                .fields
-                .iter()
-                .map(|f| clean_field(f).to_string())
-                .collect(),
-            headerless: false,
-            rows: Vec::new(),
-            skipped: Vec::new(),
-            total_lines: self.total_lines,
-        }
+        headed_table(
+            self.delimiter,
+            self.delimiter_source,
+            self.header_row(),
+            self.total_lines,
+        )
     }
 
     /// The first `n` non-blank rows after the header (fewer when there are
@@ -743,6 +734,24 @@ impl Settled {
     }
 }
 
+/// A table with `header_row` as its header and no rows or skipped lines yet.
+fn headed_table(delimiter: u8, source: DelimiterSource, header_row: &RawRow, total_lines: u64) -> Table {
+    Table {
+        delimiter,
+        delimiter_source: source,
+        header_line: header_row.line,
+        header: header_row
+            .fields
+            .iter()
+            .map(|f| clean_field(f).to_string())
+            .collect(),
+        headerless: false,
+        rows: Vec::new(),
+        skipped: Vec::new(),
+        total_lines,
+    }
+}
+
 /// A piece of a `TypedStream` given its place in the file, ready to type.
 pub struct Placed<'t>(Chunk<'t>);
 
@@ -777,23 +786,11 @@ impl<'p> TypedStream<'p> {
         }
         let header_index = find_header_or_none(&rows, options).ok()??;
         let header_row = &rows[header_index];
-        let table = Table {
-            delimiter,
-            delimiter_source: match options.delimiter {
-                Some(_) => DelimiterSource::Explicit,
-                None => DelimiterSource::Sniffed,
-            },
-            header_line: header_row.line,
-            header: header_row
-                .fields
-                .iter()
-                .map(|f| clean_field(f).to_string())
-                .collect(),
-            headerless: false,
-            rows: Vec::new(),
-            skipped: Vec::new(),
-            total_lines: 0,
+        let source = match options.delimiter {
+            Some(_) => DelimiterSource::Explicit,
+            None => DelimiterSource::Sniffed,
         };
+        let table = headed_table(delimiter, source, header_row, 0);
         let layout = resolve(&table, plan).ok()?;
         let data_start = ends[header_index];
         let stream = TypedStream {
