@@ -66,28 +66,40 @@ fn partitioned(
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     for k in 1..=parts {
-        let part = split.join(format!("part-{k:04}"));
-        let output = recon()
-            .args(["run", "--rules", rules, "-q", "--part"])
-            .arg(&part)
-            .arg("--out")
-            .arg(part.join("results"))
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(output.status.code() != Some(2), "{}", stderr(&output));
+        run_part(&split, k, rules, extra);
     }
     let out = dir.join("merged");
+    let output = merge(&split, &out);
+    assert!(output.status.code() != Some(2), "{}", stderr(&output));
+    (out, output.status.code().unwrap())
+}
+
+/// `recon run --part` of partition `k` under `split` into its results
+/// directory (replaced), with `extra` arguments; it must not fail.
+fn run_part(split: &Path, k: usize, rules: &str, extra: &[impl AsRef<std::ffi::OsStr>]) {
+    let part = split.join(format!("part-{k:04}"));
+    let _ = std::fs::remove_dir_all(part.join("results"));
     let output = recon()
-        .arg("merge")
-        .arg(&split)
+        .args(["run", "--rules", rules, "-q", "--part"])
+        .arg(&part)
         .arg("--out")
-        .arg(&out)
-        .arg("-q")
+        .arg(part.join("results"))
+        .args(extra)
         .output()
         .unwrap();
     assert!(output.status.code() != Some(2), "{}", stderr(&output));
-    (out, output.status.code().unwrap())
+}
+
+/// `recon merge` of the partitions under `split` into `out`.
+fn merge(split: &Path, out: &Path) -> std::process::Output {
+    recon()
+        .arg("merge")
+        .arg(split)
+        .arg("--out")
+        .arg(out)
+        .arg("-q")
+        .output()
+        .unwrap()
 }
 
 /// summary.json without what names the run.
@@ -794,35 +806,12 @@ fn carried_in_rows_go_through_a_memory_limit_and_a_split_into_the_bytes_of_one_r
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let run_part = |k: usize, extra: &[&std::ffi::OsStr]| {
-        let part = parts.join(format!("part-{k:04}"));
-        let _ = std::fs::remove_dir_all(part.join("results"));
-        let output = recon()
-            .args(["run", "--rules", RULES, "-q", "--part"])
-            .arg(&part)
-            .arg("--out")
-            .arg(part.join("results"))
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(output.status.code() != Some(2), "{}", stderr(&output));
-    };
-    let merge = |out: &Path| {
-        recon()
-            .arg("merge")
-            .arg(&parts)
-            .arg("--out")
-            .arg(out)
-            .arg("-q")
-            .output()
-            .unwrap()
-    };
     // A partition run without --carry-in cannot be merged with those that carried rows in.
-    run_part(1, &[]);
+    run_part(&parts, 1, RULES, &[] as &[&str]);
     for k in 2..=3 {
-        run_part(k, &carry);
+        run_part(&parts, k, RULES, &carry);
     }
-    let refused = merge(&tmp.path().join("refused"));
+    let refused = merge(&parts, &tmp.path().join("refused"));
     assert_eq!(refused.status.code(), Some(2));
     assert!(
         stderr(&refused).contains("run every partition with the same --carry-in"),
@@ -830,9 +819,9 @@ fn carried_in_rows_go_through_a_memory_limit_and_a_split_into_the_bytes_of_one_r
         stderr(&refused)
     );
     assert!(!tmp.path().join("refused").exists());
-    run_part(1, &carry);
+    run_part(&parts, 1, RULES, &carry);
     let merged = tmp.path().join("merged");
-    let output = merge(&merged);
+    let output = merge(&parts, &merged);
     assert_eq!(output.status.code(), code, "{}", stderr(&output));
     assert_same(&single, &merged);
 }
