@@ -8,7 +8,6 @@ pub use text::label;
 
 use std::collections::BTreeMap;
 
-use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -18,7 +17,7 @@ use super::review::ReviewStatus;
 use super::tables::{add_currency_tallies, CurrencyTallies, OutputFile, SideTallies};
 use crate::crypto::Sm4Key;
 use crate::input::carry::CarryIn;
-use crate::matching::{Batch, BatchOutcome, Disposition, Reason, Reconciliation};
+use crate::matching::{Batch, BatchOutcome, Disposition, Reconciliation};
 use crate::model::{Currency, Record, Side, Tally};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::{Plan, RuleIdentity, StagePlan};
@@ -488,38 +487,18 @@ pub fn stage_and_reason_counts(
             matches: 0,
         })
         .collect();
-    // Counted on every core.
-    let per_stage = result
-        .matches
-        .par_iter()
-        .fold(
-            || vec![0u64; stages.len()],
-            |mut counts, m| {
-                counts[m.stage] += 1;
-                counts
-            },
-        )
-        .reduce_with(|mut a, b| {
-            a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-            a
-        });
-    for (stage, count) in stages.iter_mut().zip(per_stage.unwrap_or_default()) {
-        stage.matches = count;
+    for m in &result.matches {
+        stages[m.stage].matches += 1;
     }
     let mut reasons: BTreeMap<&'static str, SideCounts> = BTreeMap::new();
     for (side, dispositions) in [(Side::Ledger, &result.ledger), (Side::Bank, &result.bank)] {
-        let unmatched: Vec<Reason> = dispositions
-            .par_iter()
-            .filter_map(|d| match d {
-                Disposition::Unmatched { reason, .. } => Some(*reason),
-                _ => None,
-            })
-            .collect();
-        for reason in unmatched {
-            let counts = reasons.entry(reason.name()).or_default();
-            match side {
-                Side::Ledger => counts.ledger += 1,
-                Side::Bank => counts.bank += 1,
+        for d in dispositions {
+            if let Disposition::Unmatched { reason, .. } = d {
+                let counts = reasons.entry(reason.name()).or_default();
+                match side {
+                    Side::Ledger => counts.ledger += 1,
+                    Side::Bank => counts.bank += 1,
+                }
             }
         }
     }

@@ -764,7 +764,8 @@ fn matched_block(
     (body, review_rows.into_parts().0)
 }
 
-/// Every row with its disposition, ledger first, each side in `RowRef` order.
+/// Every row whose disposition `keep` accepts, with it, ledger first, each
+/// side in `RowRef` order.
 fn each_with<'a, K, F>(parts: &Parts<'a>, keep: K, mut f: F)
 where
     K: Fn(&Disposition) -> bool + Sync,
@@ -865,11 +866,7 @@ fn ignored(parts: &Parts) -> Result<OutputFile, PublishError> {
     each_with(
         parts,
         |d| *d == Disposition::Ignored,
-        |record, d| {
-            if *d == Disposition::Ignored {
-                rows.push((record, below.as_str()));
-            }
-        },
+        |record, _| rows.push((record, below.as_str())),
     );
     rows.sort_by_key(|(r, _)| r.row_ref());
     for (record, reason) in rows {
@@ -894,13 +891,11 @@ fn pending(parts: &Parts) -> Result<OutputFile, PublishError> {
     each_with(
         parts,
         |d| *d == Disposition::Pending,
-        |record, d| {
-            if *d == Disposition::Pending {
-                let source = input.inputs[record.side as usize];
-                let date = business_date(record, input.plan);
-                let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
-                sheet.row(record, &[], &after, parts.carry);
-            }
+        |record, _| {
+            let source = input.inputs[record.side as usize];
+            let date = business_date(record, input.plan);
+            let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
+            sheet.row(record, &[], &after, parts.carry);
         },
     );
     sheet.finish()
