@@ -10,15 +10,14 @@ use std::hint::black_box;
 use chrono::{DateTime, TimeDelta, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use recon::matching::{reconcile, Sides};
-use recon::model::{Origin, Record, RecordText, Side};
-use rust_decimal::Decimal;
+use recon::model::{Amount, Origin, Record, RecordText, Side, Stamp};
 
 fn record(side: Side, line: u64, key: &str, merchant: &str, cents: i64, time: DateTime<Utc>) -> Record {
     Record {
         side,
         line,
-        amount: Decimal::new(cents, 2),
-        time: Some(time),
+        amount: Amount::new(cents, 2, cents < 0).expect("cents fit"),
+        time: Stamp::new(Some(time)).expect("an ordinary instant"),
         text: RecordText::new(key, merchant, []),
         origin: Origin::Input,
         currency: recon::model::Currency::CNY,

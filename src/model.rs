@@ -1,5 +1,6 @@
 //! The domain records every other module works on: one `Record` per data row
-//! of a ledger or statement file, already typed (decimal amount, absolute time).
+//! of a ledger or statement file, already typed (an amount as integer units
+//! of its written scale, an absolute time as integer nanoseconds).
 
 use std::fmt;
 
@@ -133,7 +134,9 @@ impl Serialize for Currency {
     }
 }
 
-/// One typed row of a ledger or statement.
+/// One typed row of a ledger or statement. Millions are held at once, so
+/// the amount and the time are kept as integers (`Amount`, `Stamp`) and read
+/// as `Decimal` and `DateTime` through `amount()` and `time()`.
 #[derive(Debug, Clone)]
 pub struct Record {
     /// The file it comes from.
@@ -141,9 +144,9 @@ pub struct Record {
     /// The 1-based physical line where the row starts in its original file.
     pub line: u64,
     /// Signed amount: money in (payments) positive, money out (refunds, reversals) negative.
-    pub amount: Decimal,
+    pub amount: Amount,
     /// The absolute instant of the transaction, when the source has a time.
-    pub time: Option<DateTime<Utc>>,
+    pub time: Stamp,
     /// Key, merchant and carried values (read them with `key`, `merchant`, `carried`).
     pub text: RecordText,
     /// This run's file, or carried in from the previous run.
@@ -153,9 +156,19 @@ pub struct Record {
 }
 
 /// A record's content in a fixed order, its line last (see `Record::content_order`).
-pub type ContentOrder<'a> = (Option<DateTime<Utc>>, Decimal, u32, &'a str, Origin, u64);
+pub type ContentOrder<'a> = (Stamp, Amount, u32, &'a str, Origin, u64);
 
 impl Record {
+    /// The signed amount as a `Decimal` (the scale as written, `-0.00` kept).
+    pub fn amount(&self) -> Decimal {
+        self.amount.decimal()
+    }
+
+    /// The absolute instant, when the source has a time.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        self.time.get()
+    }
+
     /// The order stages take rows in and break ties by: time, amount, then
     /// key, merchant and carried values (as packed together), and only then
     /// the line. Which of two rows is chosen so never depends on where they
@@ -183,7 +196,7 @@ impl Record {
 
     /// True for money out (refunds, reversals).
     pub fn is_outflow(&self) -> bool {
-        self.amount.is_sign_negative() && !self.amount.is_zero()
+        self.amount.units() < 0
     }
 
     /// The matching key (order id); empty when the source has none for this row.
@@ -218,6 +231,155 @@ impl Record {
             .nth(slot)
             .and_then(|f| Decimal::from_str_exact(f).ok())
             .unwrap_or_default()
+    }
+}
+
+/// An amount as a whole number of its smallest written unit: `units` ×
+/// 10^-scale (`-1,234.50` is -123450 at scale 2), the scale as written and
+/// the sign of a negative zero (`-0.00`) kept, as `Decimal` keeps them.
+/// Packed into 9 bytes, so a record pays no padding for it. Compares by
+/// value, then (as `content_order` does) callers break ties by scale.
+#[derive(Clone, Copy)]
+#[repr(C, packed)]
+pub struct Amount {
+    /// Never `i64::MIN`, so `-units.abs()` cannot overflow.
+    units: i64,
+    /// The scale (at most 28) in the low bits, `NEGATIVE` set when the sign is.
+    scale: u8,
+}
+
+/// Set in `Amount::scale` for a negative amount, zero included.
+const NEGATIVE: u8 = 0x80;
+
+impl Amount {
+    /// `units` × 10^-`scale`, negative (a zero too) when `negative`; `None`
+    /// when the scale is over `Decimal`'s 28 or `units` is `i64::MIN`.
+    pub fn new(units: i64, scale: u32, negative: bool) -> Option<Amount> {
+        let valid =
+            scale <= Decimal::MAX_SCALE && units != i64::MIN && (units == 0 || (units < 0) == negative);
+        valid.then_some(Amount {
+            units,
+            scale: scale as u8 | if negative { NEGATIVE } else { 0 },
+        })
+    }
+
+    /// The same amount, scale and sign in integer units; `None` when its
+    /// units do not fit an `i64` (more than 18 digits as written).
+    pub fn from_decimal(d: Decimal) -> Option<Amount> {
+        let units = i64::try_from(d.mantissa()).ok()?;
+        Amount::new(units, d.scale(), d.is_sign_negative())
+    }
+
+    /// The amount as a `Decimal`, with the same scale and sign.
+    pub fn decimal(self) -> Decimal {
+        let mut d = Decimal::new(self.units(), self.scale());
+        d.set_sign_negative(self.scale & NEGATIVE != 0);
+        d
+    }
+
+    /// The amount in units of 10^-`scale()`.
+    pub fn units(self) -> i64 {
+        self.units
+    }
+
+    /// Decimal places as written.
+    pub fn scale(self) -> u32 {
+        u32::from(self.scale & !NEGATIVE)
+    }
+
+    /// `-|amount|`, as `-d.abs()` gives it for a `Decimal` (a zero becomes `-0`).
+    pub fn outflow(self) -> Amount {
+        Amount {
+            units: -self.units().abs(),
+            scale: self.scale | NEGATIVE,
+        }
+    }
+
+    /// `self` and `other` in units of one scale (the larger), when both fit an `i64`.
+    pub fn aligned(self, other: Amount) -> Option<(i64, i64)> {
+        let (a, b) = (self.units(), other.units());
+        let (sa, sb) = (self.scale(), other.scale());
+        let up = |units: i64, by: u32| 10i64.checked_pow(by).and_then(|f| units.checked_mul(f));
+        match sa.cmp(&sb) {
+            std::cmp::Ordering::Equal => Some((a, b)),
+            std::cmp::Ordering::Less => Some((up(a, sb - sa)?, b)),
+            std::cmp::Ordering::Greater => Some((a, up(b, sa - sb)?)),
+        }
+    }
+}
+
+impl PartialEq for Amount {
+    /// Equal values, whatever their scale or the sign of a zero (as `Decimal`).
+    fn eq(&self, other: &Amount) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Amount {}
+
+impl PartialOrd for Amount {
+    fn partial_cmp(&self, other: &Amount) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Amount {
+    /// By value, as `Decimal` orders (on integers when the scales align).
+    fn cmp(&self, other: &Amount) -> std::cmp::Ordering {
+        match self.aligned(*other) {
+            Some((a, b)) => a.cmp(&b),
+            None => self.decimal().cmp(&other.decimal()),
+        }
+    }
+}
+
+impl fmt::Debug for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.decimal(), f)
+    }
+}
+
+/// An optional instant as integer nanoseconds since 1970-01-01 UTC, in 8
+/// bytes. Every time the reader accepts (years 1970–2199, no leap second)
+/// has one; `Stamp::NONE` (below every instant, as `None` is below every
+/// `Some`) stands for no time.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Stamp(i64);
+
+impl Stamp {
+    /// No time.
+    pub const NONE: Stamp = Stamp(i64::MIN);
+
+    /// The stamp of `time`; `None` for an instant it cannot hold exactly
+    /// (outside 1677–2262, or a leap second).
+    pub fn new(time: Option<DateTime<Utc>>) -> Option<Stamp> {
+        let Some(t) = time else {
+            return Some(Stamp::NONE);
+        };
+        use chrono::Timelike;
+        let nanos = t.timestamp_nanos_opt().filter(|&n| n != i64::MIN)?;
+        (t.nanosecond() < 1_000_000_000).then_some(Stamp(nanos))
+    }
+
+    /// The instant, if any.
+    pub fn get(self) -> Option<DateTime<Utc>> {
+        self.nanos().map(DateTime::from_timestamp_nanos)
+    }
+
+    /// Nanoseconds since 1970-01-01 UTC, if there is a time.
+    pub fn nanos(self) -> Option<i64> {
+        (self != Stamp::NONE).then_some(self.0)
+    }
+
+    /// Whether there is a time.
+    pub fn is_some(self) -> bool {
+        self != Stamp::NONE
+    }
+}
+
+impl fmt::Debug for Stamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
     }
 }
 
@@ -349,7 +511,7 @@ impl Tally {
     pub fn of<'a>(records: impl IntoIterator<Item = &'a Record>) -> Tally {
         let mut tally = Tally::default();
         for r in records {
-            tally.add(r.amount);
+            tally.add(r.amount());
         }
         tally
     }
@@ -365,6 +527,86 @@ impl std::ops::AddAssign for Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_takes_56_bytes() {
+        // 72 with a `Decimal` amount and an `Option<DateTime<Utc>>` time.
+        assert_eq!(std::mem::size_of::<Record>(), 56);
+        assert_eq!(std::mem::size_of::<Amount>(), 9);
+        assert_eq!(std::mem::size_of::<Stamp>(), 8);
+    }
+
+    /// A `Decimal` of any scale and sign, negative zeros included.
+    fn decimal() -> impl proptest::strategy::Strategy<Value = Decimal> {
+        use proptest::prelude::*;
+        (any::<i64>(), 0u32..=28, any::<bool>(), 0u8..4).prop_map(|(units, scale, negative_zero, size)| {
+            let units = match size {
+                0 => units % 1000,
+                1 => units % 10_000_000,
+                _ => units,
+            };
+            let mut d = Decimal::new(units, scale);
+            if units == 0 {
+                d.set_sign_negative(negative_zero);
+            }
+            d
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn amounts_give_back_the_decimal_with_its_scale_and_sign(d in decimal()) {
+            let a = Amount::from_decimal(d);
+            if d.mantissa() == i128::from(i64::MIN) {
+                proptest::prop_assert!(a.is_none());
+            } else {
+                let a = a.expect("fits");
+                let back = a.decimal();
+                proptest::prop_assert_eq!(back, d);
+                proptest::prop_assert_eq!(back.to_string(), d.to_string());
+                proptest::prop_assert_eq!(back.scale(), d.scale());
+                proptest::prop_assert_eq!(back.is_sign_negative(), d.is_sign_negative());
+                proptest::prop_assert_eq!(a.outflow().decimal().to_string(), (-d.abs()).to_string());
+            }
+        }
+
+        #[test]
+        fn amounts_order_as_decimals_do(a in decimal(), b in decimal()) {
+            let (Some(x), Some(y)) = (Amount::from_decimal(a), Amount::from_decimal(b)) else {
+                return Ok(());
+            };
+            proptest::prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+            proptest::prop_assert_eq!(x == y, a == b);
+        }
+
+        #[test]
+        fn stamps_give_back_the_instant_and_order_as_options_do(
+            a in proptest::option::of((0i64..7_258_118_400, 0u32..1_000_000_000)),
+            b in proptest::option::of((0i64..7_258_118_400, 0u32..1_000_000_000)),
+        ) {
+            let time = |t: Option<(i64, u32)>| t.map(|(s, n)| DateTime::from_timestamp(s, n).unwrap());
+            let (ta, tb) = (time(a), time(b));
+            let (sa, sb) = (Stamp::new(ta).unwrap(), Stamp::new(tb).unwrap());
+            proptest::prop_assert_eq!(sa.get(), ta);
+            proptest::prop_assert_eq!(sa.is_some(), ta.is_some());
+            proptest::prop_assert_eq!(sa.cmp(&sb), ta.cmp(&tb));
+        }
+    }
+
+    #[test]
+    fn amounts_out_of_reach_and_leap_seconds_are_refused() {
+        assert!(Amount::from_decimal(Decimal::from_i128_with_scale(10i128.pow(19), 2)).is_none());
+        assert!(Amount::new(1, 29, false).is_none());
+        assert!(Amount::new(i64::MIN, 0, true).is_none());
+        assert!(Amount::new(-1, 0, false).is_none());
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1500))
+            .unwrap()
+            .and_utc();
+        assert!(Stamp::new(Some(leap)).is_none());
+        assert_eq!(Stamp::new(None), Some(Stamp::NONE));
+        assert_eq!(Stamp::NONE.get(), None);
+    }
 
     #[test]
     fn record_text_gives_back_every_value_whatever_its_length() {

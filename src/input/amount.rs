@@ -480,7 +480,12 @@ mod tests {
     /// `parse_minor`'s answer and the general reading's, side by side.
     fn fast_and_general(text: &str, max_decimals: Option<u32>) -> (Option<String>, Option<String>) {
         let cleaned = clean_field(text);
-        let fast = parse_minor(cleaned, max_decimals).map(|m| m.to_decimal());
+        // As a record holds it, and gives it back (`Record::amount`).
+        let fast = parse_minor(cleaned, max_decimals).map(|m| {
+            let held = crate::model::Amount::new(m.units, m.scale, m.negative).expect("18 digits fit");
+            assert_eq!(held.decimal().to_string(), m.to_decimal().to_string());
+            held.decimal()
+        });
         let general = match cleaned {
             "" => None,
             _ => parse_money_in_general(cleaned, max_decimals, false).ok(),

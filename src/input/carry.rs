@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use thiserror::Error;
@@ -20,7 +20,9 @@ use thiserror::Error;
 use super::field::safe;
 use super::time::{parse_time, TimeLayout};
 use crate::crypto::{self, Sm4Key};
-use crate::model::{Currency, Origin, Record, RecordText, Side, SourceId, AWAITING_COUNTERPART};
+use crate::model::{
+    Amount, Currency, Origin, Record, RecordText, Side, SourceId, Stamp, AWAITING_COUNTERPART,
+};
 
 /// The carried column names of the ledger and of the bank, in that order.
 pub type Carried<'a> = [&'a [String]; 2];
@@ -392,7 +394,10 @@ impl ResultTable {
         let amount = Decimal::from_str_exact(field("amount")?)
             .ok()
             .filter(|a| a.abs() < crate::input::amount::AMOUNT_LIMIT)
-            .ok_or_else(|| self.value_error(row, "amount", "not an amount below 10^15"))?;
+            .and_then(Amount::from_decimal)
+            .ok_or_else(|| {
+                self.value_error(row, "amount", "not an amount below 10^15 of at most 18 digits")
+            })?;
         let time = match field("time")? {
             "" => None,
             text => Some(
@@ -400,6 +405,7 @@ impl ResultTable {
                     .map_err(|e| self.value_error(row, "time", &e.to_string()))?,
             ),
         };
+        let time = Stamp::new(time).ok_or_else(|| self.value_error(row, "time", "a leap second (:60)"))?;
         let carry: &[String] = match (carried, side) {
             (None, _) => &[],
             (Some([ledger, _]), Side::Ledger) => ledger,
@@ -473,8 +479,9 @@ pub struct Settled {
 #[derive(Debug)]
 struct SettledRow {
     side: Side,
-    amount: Decimal,
-    time: Option<DateTime<Utc>>,
+    /// Compared by value, as the previous run's normalized amount was.
+    amount: Amount,
+    time: Stamp,
     merchant: Box<str>,
     remaining: u32,
 }
@@ -482,14 +489,13 @@ struct SettledRow {
 impl Settled {
     fn add(&mut self, r: Record) {
         let rows = self.by_key.entry(r.key().into()).or_default();
-        let amount = r.amount.normalize();
         match rows.iter_mut().find(|s| {
-            s.side == r.side && s.amount == amount && s.time == r.time && *s.merchant == *r.merchant()
+            s.side == r.side && s.amount == r.amount && s.time == r.time && *s.merchant == *r.merchant()
         }) {
             Some(s) => s.remaining += 1,
             None => rows.push(SettledRow {
                 side: r.side,
-                amount,
+                amount: r.amount,
                 time: r.time,
                 merchant: r.merchant().into(),
                 remaining: 1,
@@ -502,11 +508,10 @@ impl Settled {
         let Some(rows) = self.by_key.get_mut(r.key()) else {
             return false;
         };
-        let amount = r.amount.normalize();
         let found = rows.iter_mut().find(|s| {
             s.remaining > 0
                 && s.side == r.side
-                && s.amount == amount
+                && s.amount == r.amount
                 && s.time == r.time
                 && *s.merchant == *r.merchant()
         });

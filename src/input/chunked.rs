@@ -1124,7 +1124,7 @@ mod tests {
                     "{}:{}:{}:{:?}",
                     r.line,
                     r.key(),
-                    r.amount,
+                    r.amount(),
                     r.carried().collect::<Vec<_>>()
                 )
             })

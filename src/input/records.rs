@@ -12,7 +12,7 @@ use super::field::{clean_field, excerpt, is_placeholder};
 use super::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
-use crate::model::{Currency, Origin, Record, RecordText, Side};
+use crate::model::{Amount, Currency, Origin, Record, RecordText, Side, Stamp};
 
 /// A mapped column that the header does not have, or has twice.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -261,11 +261,28 @@ pub(crate) fn type_row(
     let merchant = layout.merchant.map_or("", |i| cell(fields, layout, i));
     let carried = (0..layout.carry.len()).map(|k| values.carried(k, fields, layout));
     let text = RecordText::new(key, merchant, carried);
+    let error = |column: usize, message: &str| RowError {
+        line,
+        column: column + 1,
+        message: message.to_string(),
+    };
+    let amount = Amount::from_decimal(values.amount).ok_or_else(|| {
+        error(
+            layout.amount_column(),
+            "the amount has more than 18 digits: it cannot be held exactly; write it with fewer decimal places",
+        )
+    })?;
+    let time = Stamp::new(values.time).ok_or_else(|| {
+        error(
+            layout.time_column(),
+            "the time is a leap second (:60), which cannot be held exactly: write the second before or after",
+        )
+    })?;
     Ok(Record {
         side,
         line,
-        amount: values.amount,
-        time: values.time,
+        amount,
+        time,
         text,
         origin: Origin::Input,
         currency: values.currency,
@@ -421,6 +438,22 @@ fn check_width(line: u64, fields: &impl Fields, layout: &Layout) -> Result<(), R
 }
 
 impl Layout<'_> {
+    /// The (first) column the amount is read from.
+    fn amount_column(&self) -> usize {
+        match self.amount {
+            AmountAt::Single { amount, .. } => amount,
+            AmountAt::DebitCredit { debit, .. } => debit,
+        }
+    }
+
+    /// The (first) column the time is read from; the first column when none is.
+    fn time_column(&self) -> usize {
+        match self.time {
+            TimeAt::None => 0,
+            TimeAt::One(t) | TimeAt::DateAndTime(t, _) => t,
+        }
+    }
+
     /// Every mapped column position.
     fn mapped(&self) -> impl Iterator<Item = usize> + '_ {
         let amount = match self.amount {

@@ -49,7 +49,7 @@ pub fn type_by_status(table: &mut Table, side: Side, plan: &SidePlan) -> Result<
     let refund_plan = refund_plan(plan);
     let mut refunds = type_group(table, groups.refunds, side, &refund_plan)?;
     for record in &mut refunds.records {
-        record.amount = -record.amount.abs();
+        record.amount = record.amount.outflow();
     }
     let aside = type_group(table, groups.aside, side, &aside_plan(plan))?;
     let had_refunds = !refunds.records.is_empty();

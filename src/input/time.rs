@@ -695,6 +695,11 @@ mod tests {
             if fast.is_some() {
                 proptest::prop_assert_eq!(fast, general, "{} in {}", text, ZONES[zone]);
             }
+            // Every time read, as a record holds it (`Record::time`).
+            if let Ok(t) = parse_time(&text, &TimeLayout::Auto, ZONES[zone]) {
+                let held = crate::model::Stamp::new(Some(t));
+                proptest::prop_assert_eq!(held.and_then(|s| s.get()), Some(t), "{}", text);
+            }
             let ordinary = NaiveDate::from_ymd_opt(y as i32, m, d).is_some()
                 && YEARS.contains(&(y as i32)) && h < 24 && mi < 60 && s < 60 && suffix < 6;
             if ordinary && ZONES[zone] == Tz::UTC {

@@ -72,19 +72,19 @@ pub struct Batch {
 /// A ledger row's contribution to its batch's net under batch stage `stage`.
 pub fn net_of(plan: &Plan, stage: &StagePlan, record: &Record) -> Decimal {
     let StagePlan::Batch { net, .. } = stage else {
-        return record.amount;
+        return record.amount();
     };
     match net {
-        Net::Gross => record.amount,
+        Net::Gross => record.amount(),
         Net::FeeColumn => {
-            record.amount
+            record.amount()
                 - plan
                     .ledger
                     .columns
                     .fee_slot()
                     .map_or(Decimal::ZERO, |s| record.fee(s))
         }
-        Net::Rate(rate) => record.amount - rate.fee(record.amount),
+        Net::Rate(rate) => record.amount() - rate.fee(record.amount()),
     }
 }
 
@@ -109,7 +109,7 @@ pub(crate) fn run<'a>(
     let zone = plan.business_zone;
     let group_of = |r: &'a Record| -> Option<(&'a str, NaiveDate)> {
         let merchant = if *by_merchant { r.merchant() } else { "" };
-        r.time.map(|t| (merchant, BusinessDay::date_of(zone, t)))
+        r.time().map(|t| (merchant, BusinessDay::date_of(zone, t)))
     };
     let collect = |records: &'a [Record], free: &[bool]| {
         let mut groups: BTreeMap<(&str, NaiveDate), Vec<usize>> = BTreeMap::new();
@@ -130,7 +130,7 @@ pub(crate) fn run<'a>(
         let list = credits.get(&(merchant, settle_date))?;
         let bank = sides.bank;
         list.iter().copied().filter(|&c| !taken[c]).min_by(|&a, &b| {
-            let by = |c: usize| ((bank[c].amount - net).abs(), bank[c].content_order());
+            let by = |c: usize| ((bank[c].amount() - net).abs(), bank[c].content_order());
             by(a).cmp(&by(b))
         })
     };
@@ -150,7 +150,7 @@ pub(crate) fn run<'a>(
             outcome: BatchOutcome::Missing,
         };
         let paid = closest(merchant, settle_date, net, &taken)
-            .filter(|&c| tolerance.allows(net, sides.bank[c].amount));
+            .filter(|&c| tolerance.allows(net, sides.bank[c].amount()));
         match paid {
             Some(c) => {
                 taken[c] = true;

@@ -43,12 +43,12 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
         let mut matched: HashMap<(&str, Decimal), Vec<&Record>, FastState> = HashMap::default();
         for r in sharing {
             matched
-                .entry((r.key(), r.amount.normalize()))
+                .entry((r.key(), r.amount().normalize()))
                 .or_default()
                 .push(r);
         }
         for r in candidates {
-            let Some(originals) = matched.get(&(r.key(), r.amount.normalize())) else {
+            let Some(originals) = matched.get(&(r.key(), r.amount().normalize())) else {
                 continue;
             };
             let nearest = originals
@@ -66,7 +66,7 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
 
 /// Time between two rows; rows without times are treated as simultaneous.
 fn distance(a: &Record, b: &Record) -> TimeDelta {
-    match (a.time, b.time) {
+    match (a.time(), b.time()) {
         (Some(x), Some(y)) => (x - y).abs(),
         _ => TimeDelta::zero(),
     }

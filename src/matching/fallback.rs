@@ -78,7 +78,7 @@ fn match_bucket(
         let mut candidates: Vec<usize> = (start..end)
             .filter(|&j| {
                 let br = &sides.bank[bank[j]];
-                !used[j] && tolerance.allows(lr.amount, br.amount) && keys_compatible(lr, br)
+                !used[j] && tolerance.allows(lr.amount(), br.amount()) && keys_compatible(lr, br)
             })
             .collect();
         let Some(best) = candidates
@@ -127,7 +127,7 @@ fn match_bucket(
 }
 
 fn instant(r: &Record) -> DateTime<Utc> {
-    r.time.unwrap_or_default()
+    r.time().unwrap_or_default()
 }
 
 fn keys_compatible(a: &Record, b: &Record) -> bool {

@@ -179,7 +179,7 @@ impl Run<'_> {
                 let side = sides.of(tie[0].side);
                 members.sort_by_key(|&i| side[i].content_order());
                 for (slot, &i) in amounts.iter_mut().zip(members.iter()) {
-                    *slot = side[i].amount;
+                    *slot = side[i].amount();
                 }
             } else {
                 for (slot, e) in amounts.iter_mut().zip(tie) {
@@ -260,7 +260,7 @@ where
 
 fn entry(hash: u64, r: &Record, index: usize) -> Entry {
     let (seconds, nanos) = r
-        .time
+        .time()
         .map_or((i64::MIN, 0), |t| (t.timestamp(), t.timestamp_subsec_nanos()));
     Entry {
         hash,
@@ -270,6 +270,6 @@ fn entry(hash: u64, r: &Record, index: usize) -> Entry {
         nanos,
         line: r.line,
         index,
-        amount: r.amount,
+        amount: r.amount(),
     }
 }

@@ -356,7 +356,7 @@ fn flag_reviews(sides: Sides, plan: &Plan, matches: &mut [Match]) {
             .iter()
             .map(|&i| &sides.ledger[i])
             .chain(m.bank.iter().map(|&i| &sides.bank[i]))
-            .map(|r| r.amount.abs())
+            .map(|r| r.amount().abs())
             .max()
             .unwrap_or(Decimal::ZERO);
         if largest >= limit {
@@ -409,7 +409,9 @@ fn classify(
                     Disposition::Duplicate { of: *of }
                 } else {
                     let (reason, counterpart) = unmatched_reason(sides, record, &by_key, free, ambiguous);
-                    let below = plan.ignore_below.is_some_and(|limit| record.amount.abs() < limit);
+                    let below = plan
+                        .ignore_below
+                        .is_some_and(|limit| record.amount().abs() < limit);
                     if below {
                         Disposition::Ignored
                     } else {

@@ -188,7 +188,7 @@ impl Scope {
             });
         }
         let day = self.day.as_ref()?;
-        let time = record.time?;
+        let time = record.time()?;
         if time >= day.end {
             // A statement row after midnight that is none of the day's business.
             let unrelated = no_counterpart || *d == Disposition::Ignored;
@@ -207,7 +207,7 @@ pub fn in_period(
     record: &Record,
     statement_until: Option<DateTime<Utc>>,
 ) -> bool {
-    let Some(t) = record.time else { return true };
+    let Some(t) = record.time() else { return true };
     let until = match side {
         Side::Ledger => day.end,
         Side::Bank => statement_until.map_or(day.cutoff, |u| u.max(day.cutoff)),

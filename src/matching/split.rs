@@ -23,8 +23,8 @@ pub(crate) fn run(
         .par_both_sides()
         .filter(|(l, b)| l.len() + b.len() >= 3 && l.len() <= max_parts && b.len() <= max_parts)
         .filter_map(|(ledger, bank)| {
-            let sum_l: Decimal = ledger.iter().map(|&i| sides.ledger[i].amount).sum();
-            let sum_b: Decimal = bank.iter().map(|&i| sides.bank[i].amount).sum();
+            let sum_l: Decimal = ledger.iter().map(|&i| sides.ledger[i].amount()).sum();
+            let sum_b: Decimal = bank.iter().map(|&i| sides.bank[i].amount()).sum();
             if !tolerance.allows(sum_l, sum_b) {
                 return None;
             }

@@ -237,7 +237,7 @@ fn open_batches(sides: Sides, result: &Reconciliation) -> HashMap<RowRef, Cause,
         let cause = match (b.outcome, b.credit) {
             (BatchOutcome::AmountMismatch, Some(c)) => Cause::BatchDiffers {
                 net: b.net,
-                credit: sides.bank[c].amount,
+                credit: sides.bank[c].amount(),
                 rows: b.ledger.len(),
                 settle_date: b.settle_date,
             },
@@ -305,7 +305,11 @@ fn group(among: Option<PartitionKey>, record: &Record) -> &str {
 
 /// What a matched row must share with a row it may have been submitted twice as.
 fn twin_key(among: Option<PartitionKey>, record: &Record) -> MerchantAmount<'_> {
-    (group(among, record), record.merchant(), record.amount.normalize())
+    (
+        group(among, record),
+        record.merchant(),
+        record.amount().normalize(),
+    )
 }
 
 fn dispositions(result: &Reconciliation, side: Side) -> &[Disposition] {
@@ -376,7 +380,7 @@ impl<'a> Evidence<'a> {
                 .enumerate()
                 .filter_map(|(i, (r, d))| {
                     let referenced = wanted.contains(&r.row_ref());
-                    let use_ = r.time.and_then(|_| match (d, side) {
+                    let use_ = r.time().and_then(|_| match (d, side) {
                         (Disposition::Matched(_), _) if twin_keys[slot].contains(&twin_key(among, r)) => {
                             Some(Use::MatchedTwin)
                         }
@@ -394,10 +398,10 @@ impl<'a> Evidence<'a> {
                 if is_referenced {
                     referenced.insert(r.row_ref(), i);
                 }
-                let (Some(use_), Some(t)) = (use_, r.time) else {
+                let (Some(use_), Some(t)) = (use_, r.time()) else {
                     continue;
                 };
-                let amount = (group(among, r), r.amount.normalize());
+                let amount = (group(among, r), r.amount().normalize());
                 let list = match use_ {
                     Use::MatchedTwin => matched_twins[slot].entry(twin_key(among, r)).or_default(),
                     Use::OpenLedger => open_ledger.entry(amount).or_default(),
@@ -483,15 +487,15 @@ impl<'a> Evidence<'a> {
             .collect();
         let Some(closest) = open
             .iter()
-            .min_by_key(|o| ((o.amount - record.amount).abs(), o.content_order()))
+            .min_by_key(|o| ((o.amount() - record.amount()).abs(), o.content_order()))
         else {
             return Cause::KeyAlreadyMatched {
                 matched: counterpart.to_vec(),
             };
         };
         let (ledger, bank) = match record.side {
-            Side::Ledger => (record.amount, closest.amount),
-            Side::Bank => (closest.amount, record.amount),
+            Side::Ledger => (record.amount(), closest.amount()),
+            Side::Bank => (closest.amount(), record.amount()),
         };
         amount_cause(ledger, bank, self.fee_tolerance)
     }
@@ -501,7 +505,7 @@ impl<'a> Evidence<'a> {
             return twin;
         }
         let local = record
-            .time
+            .time()
             .map(|t| t.with_timezone(&self.plan.business_zone).time());
         match (record.side, local) {
             (Side::Ledger, Some(at)) if at >= NaiveTime::MIN - LATE_MARGIN => {
@@ -542,8 +546,8 @@ impl<'a> Evidence<'a> {
     /// window; `direction` is +1 when they are bank rows (bank − ledger time),
     /// −1 when they are ledger rows seen from a bank row.
     fn nearby(&self, index: &TimedRows<GroupAmount>, record: &Record, direction: i32) -> Vec<RowRef> {
-        let amount = (group(self.among, record), record.amount.normalize());
-        let (Some(t), Some(list)) = (record.time, index.get(&amount)) else {
+        let amount = (group(self.among, record), record.amount().normalize());
+        let (Some(t), Some(list)) = (record.time(), index.get(&amount)) else {
             return Vec::new();
         };
         let (from, to) = if direction > 0 {
@@ -562,7 +566,7 @@ impl<'a> Evidence<'a> {
 
     /// A matched row on the same side with the same merchant and amount, moments apart.
     fn double_submission(&self, record: &Record) -> Option<Cause> {
-        let t = record.time?;
+        let t = record.time()?;
         let twins = self.matched_twins[record.side as usize].get(&twin_key(self.among, record))?;
         let (gap, row) = twins
             .iter()
@@ -579,7 +583,7 @@ impl<'a> Evidence<'a> {
     fn duplicate(&self, record: &Record, of: RowRef) -> Vec<Cause> {
         let seconds = self
             .record(of)
-            .and_then(|(o, _)| Some((record.time? - o.time?).num_seconds()));
+            .and_then(|(o, _)| Some((record.time()? - o.time()?).num_seconds()));
         vec![Cause::DoubleSubmission {
             of,
             seconds,
@@ -594,7 +598,7 @@ impl<'a> Evidence<'a> {
             .iter()
             .map(|&i| &self.sides.ledger[i])
             .chain(m.bank.iter().map(|&i| &self.sides.bank[i]))
-            .map(|r| r.amount.abs())
+            .map(|r| r.amount().abs())
             .max()
             .unwrap_or_default();
         let large = self.plan.review_above.filter(|limit| largest >= *limit);
@@ -699,8 +703,8 @@ mod tests {
         Record {
             side,
             line,
-            amount: d(amount),
-            time: Some(local - TimeDelta::hours(8)).map(|t| t.and_utc()),
+            amount: crate::model::Amount::from_decimal(d(amount)).unwrap(),
+            time: crate::model::Stamp::new(Some((local - TimeDelta::hours(8)).and_utc())).unwrap(),
             text: crate::model::RecordText::new(key, merchant, []),
             origin: Origin::Input,
             currency: crate::model::Currency::CNY,

@@ -91,7 +91,7 @@ pub fn check_where(
                 index,
                 expected: fees
                     .rate_for(record.merchant(), record.currency.as_str())
-                    .fee(record.amount),
+                    .fee(record.amount()),
                 actual: record.fee(slot),
             })
             .collect();
@@ -141,7 +141,7 @@ impl FeeCheck {
         for v in &self.variances {
             let r = &sides.of(v.side)[v.index];
             let mut time = String::new();
-            if let Some(t) = r.time {
+            if let Some(t) = r.time() {
                 times.write(t, &mut time);
             }
             let resolution = resolved.of_fee(r.row_ref());
@@ -150,7 +150,7 @@ impl FeeCheck {
                 r.side.name().into(),
                 r.line.to_string(),
                 safe(r.key()).into_owned(),
-                r.amount.to_string(),
+                r.amount().to_string(),
                 time,
                 safe(r.merchant()).into_owned(),
             ];

@@ -286,7 +286,7 @@ pub fn apply(
                 };
                 let (ledger, bank) = (rows_of(Side::Ledger), rows_of(Side::Bank));
                 let sum = |side: Side, rows: &[usize]| -> Decimal {
-                    rows.iter().map(|&i| sides.of(side)[i].amount).sum()
+                    rows.iter().map(|&i| sides.of(side)[i].amount()).sum()
                 };
                 applied.difference = Some((sum(Side::Ledger, &ledger) - sum(Side::Bank, &bank)).to_string());
                 applied.match_id = Some(match_id(index));
@@ -449,7 +449,7 @@ impl Resolved {
                 None => describe(&row.before),
             };
             let mut time = String::new();
-            if let Some(t) = record.time {
+            if let Some(t) = record.time() {
                 times.write(t, &mut time);
             }
             let handled = self.handled.get(&(row.side, row.index, row.fee.is_some()));
@@ -467,7 +467,7 @@ impl Resolved {
                 record.side.name().into(),
                 record.line.to_string(),
                 safe(record.key()).into_owned(),
-                record.amount.to_string(),
+                record.amount().to_string(),
                 time,
                 safe(record.merchant()).into_owned(),
                 match row.fee {

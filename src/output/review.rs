@@ -209,7 +209,7 @@ fn dispositions(result: &Reconciliation, side: Side) -> &[Disposition] {
 type RowContent<'a> = (&'a str, Decimal, Option<DateTime<Utc>>, &'a str);
 
 fn content(r: &Record) -> RowContent<'_> {
-    (r.key(), r.amount.normalize(), r.time, r.merchant())
+    (r.key(), r.amount().normalize(), r.time(), r.merchant())
 }
 
 /// Fingerprints of the wanted rows; one pass over each side counts identical earlier rows.
@@ -272,14 +272,14 @@ pub type FastState = foldhash::fast::RandomState;
 
 fn fingerprint(r: &Record, occurrence: usize) -> String {
     let time = r
-        .time
+        .time()
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
         .unwrap_or_default();
     let text = format!(
         "recon-row-v1\n{}\n{}\n{}\n{}\n{}\n{}",
         r.side,
         r.key(),
-        r.amount.normalize(),
+        r.amount().normalize(),
         time,
         r.merchant(),
         occurrence

@@ -415,7 +415,7 @@ pub fn currency_conservation<'r>(
             .entry(r.currency)
             .or_default()
             .side_mut(r.side)
-            .add(r.amount);
+            .add(r.amount());
     }
     let mut written = CurrencyTallies::new();
     for f in outputs {

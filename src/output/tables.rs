@@ -487,7 +487,7 @@ impl<W: Write> Sheet<W> {
 
     /// Writes one record row: `before` columns, the common ones, `after`, then carried values.
     fn row(&mut self, record: &Record, before: &[&str], after: &[&str], carry: &CarriedColumns) {
-        self.tallies.side_mut(record.side).add(record.amount);
+        self.tallies.side_mut(record.side).add(record.amount());
         let at = match self.currencies.iter().position(|(c, _)| *c == record.currency) {
             Some(at) => at,
             None => {
@@ -495,7 +495,7 @@ impl<W: Write> Sheet<W> {
                 self.currencies.len() - 1
             }
         };
-        self.currencies[at].1.side_mut(record.side).add(record.amount);
+        self.currencies[at].1.side_mut(record.side).add(record.amount());
         // Key, merchant and carried values, read from the packed text once.
         let mut values = record.text.values();
         let (key, merchant) = (values.next().unwrap_or(""), values.next().unwrap_or(""));
@@ -524,9 +524,9 @@ impl<W: Write> Sheet<W> {
         out.field(itoa::Buffer::new().format(record.line).as_bytes());
         out.field(safe(key).as_bytes());
         let mut amount = [0u8; DECIMAL_TEXT];
-        out.field(decimal_text(record.amount, &mut amount));
+        out.field(decimal_text(record.amount(), &mut amount));
         self.scratch.clear();
-        if let Some(t) = record.time {
+        if let Some(t) = record.time() {
             self.times.write(t, &mut self.scratch);
         }
         out.field(self.scratch.as_bytes());
@@ -714,7 +714,7 @@ fn matched_block(
     let extras = Extras::of(input);
     for (k, m) in matches.iter().enumerate() {
         let sum =
-            |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount).sum() };
+            |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount()).sum() };
         // A batch is paid its net: amounts less fees (manual matches have no stage plan).
         let net = input
             .plan
@@ -878,7 +878,7 @@ fn ignored(parts: &Parts) -> Result<OutputFile, PublishError> {
 /// The business date of a row's time, as text (empty without a time).
 fn business_date(record: &Record, plan: &Plan) -> String {
     record
-        .time
+        .time()
         .map(|t| BusinessDay::date_of(plan.business_zone, t).to_string())
         .unwrap_or_default()
 }

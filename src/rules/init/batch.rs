@@ -76,7 +76,7 @@ pub(super) fn advise(l: &SideDraft, b: &SideDraft, zone: Tz) -> Option<BatchAdvi
     }
     let credits: Vec<Record> = statement
         .into_iter()
-        .filter(|r| r.amount > Decimal::ZERO && r.time.is_some())
+        .filter(|r| r.amount() > Decimal::ZERO && r.time().is_some())
         .collect();
     if credits.is_empty() {
         return None;
@@ -85,8 +85,8 @@ pub(super) fn advise(l: &SideDraft, b: &SideDraft, zone: Tz) -> Option<BatchAdvi
     let mut groups: BTreeMap<NaiveDate, Vec<(&str, Decimal)>> = BTreeMap::new();
     let mut nets: BTreeMap<(&str, NaiveDate), (Decimal, usize)> = BTreeMap::new();
     for r in ledger.iter().filter(|r| !r.merchant().is_empty()) {
-        let Some(t) = r.time else { continue };
-        let net = r.amount - slot.map_or(Decimal::ZERO, |s| r.fee(s));
+        let Some(t) = r.time() else { continue };
+        let net = r.amount() - slot.map_or(Decimal::ZERO, |s| r.fee(s));
         let group = nets
             .entry((r.merchant(), BusinessDay::date_of(zone, t)))
             .or_default();
@@ -103,11 +103,11 @@ pub(super) fn advise(l: &SideDraft, b: &SideDraft, zone: Tz) -> Option<BatchAdvi
         credits
             .iter()
             .filter_map(|c| {
-                let day = BusinessDay::date_of(zone, c.time?) - chrono::Days::new(lag as u64);
+                let day = BusinessDay::date_of(zone, c.time()?) - chrono::Days::new(lag as u64);
                 let merchants: Vec<&str> = groups
                     .get(&day)?
                     .iter()
-                    .filter(|(_, net)| (net - c.amount).abs() <= tolerance)
+                    .filter(|(_, net)| (net - c.amount()).abs() <= tolerance)
                     .map(|(m, _)| *m)
                     .collect();
                 (!merchants.is_empty()).then_some((c, merchants))

@@ -271,7 +271,7 @@ fn time_offsets(l: &SideDraft, b: &SideDraft, key: &KeyCandidate) -> Option<Offs
 fn unique_key_times(records: &[Record]) -> HashMap<&str, DateTime<Utc>> {
     let mut seen: HashMap<&str, Option<DateTime<Utc>>> = HashMap::new();
     for r in records.iter().filter(|r| !r.key().is_empty()) {
-        seen.entry(r.key()).and_modify(|t| *t = None).or_insert(r.time);
+        seen.entry(r.key()).and_modify(|t| *t = None).or_insert(r.time());
     }
     seen.into_iter().filter_map(|(k, t)| Some((k, t?))).collect()
 }

@@ -114,7 +114,7 @@ impl Writer<'_> {
                 let mut table = d.located.table.clone();
                 type_rows(&mut table, d.side, &d.plan).map_or_else(|_| Vec::new(), |t| t.records)
             })
-            .filter_map(|r| r.time)
+            .filter_map(|r| r.time())
             .min()
             .map(|t| t.with_timezone(&zone).date_naive())
     }
