@@ -295,6 +295,14 @@ impl Amount {
         }
     }
 
+    /// The sum, on integers at the larger scale; `None` when it does not fit
+    /// (callers then add `decimal()`s). The sign of a zero sum is not kept.
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        let (a, b) = self.aligned(other)?;
+        let sum = a.checked_add(b)?;
+        Amount::new(sum, self.scale().max(other.scale()), sum < 0)
+    }
+
     /// `self` and `other` in units of one scale (the larger), when both fit an `i64`.
     pub fn aligned(self, other: Amount) -> Option<(i64, i64)> {
         let (a, b) = (self.units(), other.units());
@@ -374,6 +382,11 @@ impl Stamp {
     /// Whether there is a time.
     pub fn is_some(self) -> bool {
         self != Stamp::NONE
+    }
+
+    /// Nanoseconds between two times (`|a - b|`), if both have one.
+    pub fn apart(self, other: Stamp) -> Option<u64> {
+        Some(self.nanos()?.abs_diff(other.nanos()?))
     }
 }
 

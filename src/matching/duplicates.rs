@@ -66,8 +66,7 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
 
 /// Time between two rows; rows without times are treated as simultaneous.
 fn distance(a: &Record, b: &Record) -> TimeDelta {
-    match (a.time(), b.time()) {
-        (Some(x), Some(y)) => (x - y).abs(),
-        _ => TimeDelta::zero(),
-    }
+    a.time.apart(b.time).map_or(TimeDelta::zero(), |nanos| {
+        i64::try_from(nanos).map_or(TimeDelta::MAX, TimeDelta::nanoseconds)
+    })
 }

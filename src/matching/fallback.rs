@@ -3,7 +3,7 @@
 //! the bank time lies within the window after the ledger time, compared as
 //! absolute instants. Rows whose keys are both present and differ never pair.
 
-use chrono::{DateTime, Utc};
+use chrono::TimeDelta;
 use rayon::prelude::*;
 
 use super::groups::{Group, Groups};
@@ -67,18 +67,19 @@ fn match_bucket(
     else {
         return StageResult::default();
     };
-    let times: Vec<DateTime<Utc>> = bank.iter().map(|&b| instant(&sides.bank[b])).collect();
+    let times: Vec<i64> = bank.iter().map(|&b| instant(&sides.bank[b])).collect();
+    let (from, to) = (nanos(*window_from), nanos(*window_to));
     let mut used = vec![false; bank.len()];
     let mut result = StageResult::default();
     for &l in ledger {
         let lr = &sides.ledger[l];
         let t = instant(lr);
-        let start = times.partition_point(|&x| x < t + *window_from);
-        let end = times.partition_point(|&x| x <= t + *window_to);
+        let start = times.partition_point(|&x| x < t.saturating_add(from));
+        let end = times.partition_point(|&x| x <= t.saturating_add(to));
         let mut candidates: Vec<usize> = (start..end)
             .filter(|&j| {
                 let br = &sides.bank[bank[j]];
-                !used[j] && tolerance.allows(lr.amount(), br.amount()) && keys_compatible(lr, br)
+                !used[j] && tolerance.allows_amounts(lr.amount, br.amount) && keys_compatible(lr, br)
             })
             .collect();
         let Some(best) = candidates
@@ -126,8 +127,19 @@ fn match_bucket(
     result
 }
 
-fn instant(r: &Record) -> DateTime<Utc> {
-    r.time().unwrap_or_default()
+/// The record's instant in nanoseconds since 1970 (rows without a time do
+/// not reach a fallback bucket; they would count as 1970-01-01).
+fn instant(r: &Record) -> i64 {
+    r.time.nanos().unwrap_or(0)
+}
+
+/// A window bound in nanoseconds (windows beyond ±292 years reach every time).
+fn nanos(window: TimeDelta) -> i64 {
+    window.num_nanoseconds().unwrap_or(if window < TimeDelta::zero() {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 fn keys_compatible(a: &Record, b: &Record) -> bool {

@@ -259,9 +259,10 @@ where
 }
 
 fn entry(hash: u64, r: &Record, index: usize) -> Entry {
-    let (seconds, nanos) = r
-        .time()
-        .map_or((i64::MIN, 0), |t| (t.timestamp(), t.timestamp_subsec_nanos()));
+    const NANOS: i64 = 1_000_000_000;
+    let (seconds, nanos) = r.time.nanos().map_or((i64::MIN, 0), |n| {
+        (n.div_euclid(NANOS), n.rem_euclid(NANOS) as u32)
+    });
     Entry {
         hash,
         outflow: r.is_outflow(),

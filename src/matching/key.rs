@@ -56,7 +56,7 @@ fn pair_group(
         let best = bank
             .iter()
             .enumerate()
-            .filter(|&(j, &b)| !used[j] && tolerance.allows(lr.amount(), sides.bank[b].amount()))
+            .filter(|&(j, &b)| !used[j] && tolerance.allows_amounts(lr.amount, sides.bank[b].amount))
             .min_by_key(|&(_, &b)| closeness(lr, &sides.bank[b]));
         if let Some((j, &b)) = best {
             used[j] = true;
@@ -72,10 +72,11 @@ pub(crate) fn closeness<'c>(
     row: &Record,
     candidate: &'c Record,
 ) -> (rust_decimal::Decimal, i64, ContentOrder<'c>) {
-    let seconds = match (row.time(), candidate.time()) {
-        (Some(a), Some(b)) => (b - a).num_seconds().abs(),
-        _ => 0,
-    };
+    // Whole seconds apart, as `(b - a).num_seconds().abs()` counts them.
+    let seconds = row
+        .time
+        .apart(candidate.time)
+        .map_or(0, |nanos| (nanos / 1_000_000_000) as i64);
     (
         (row.amount() - candidate.amount()).abs(),
         seconds,

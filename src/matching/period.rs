@@ -207,10 +207,14 @@ pub fn in_period(
     record: &Record,
     statement_until: Option<DateTime<Utc>>,
 ) -> bool {
-    let Some(t) = record.time() else { return true };
+    let Some(t) = record.time.nanos() else { return true };
     let until = match side {
         Side::Ledger => day.end,
         Side::Bank => statement_until.map_or(day.cutoff, |u| u.max(day.cutoff)),
     };
-    day.start <= t && t < until
+    match (day.start.timestamp_nanos_opt(), until.timestamp_nanos_opt()) {
+        (Some(start), Some(until)) => start <= t && t < until,
+        // A day outside 1677–2262: compare the instants themselves.
+        _ => record.time().is_some_and(|t| day.start <= t && t < until),
+    }
 }

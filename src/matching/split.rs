@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use super::key::free_groups;
 use super::{Free, Match, Sides, StageResult};
+use crate::model::{Amount, Record};
 use crate::rules::plan::Tolerance;
 
 /// Runs the split stage.
@@ -23,9 +24,16 @@ pub(crate) fn run(
         .par_both_sides()
         .filter(|(l, b)| l.len() + b.len() >= 3 && l.len() <= max_parts && b.len() <= max_parts)
         .filter_map(|(ledger, bank)| {
-            let sum_l: Decimal = ledger.iter().map(|&i| sides.ledger[i].amount()).sum();
-            let sum_b: Decimal = bank.iter().map(|&i| sides.bank[i].amount()).sum();
-            if !tolerance.allows(sum_l, sum_b) {
+            let allowed = match (sum(sides.ledger, ledger), sum(sides.bank, bank)) {
+                (Some(l), Some(b)) => tolerance.allows_amounts(l, b),
+                _ => {
+                    let exact = |side: &[Record], rows: &[usize]| -> Decimal {
+                        rows.iter().map(|&i| side[i].amount()).sum()
+                    };
+                    tolerance.allows(exact(sides.ledger, ledger), exact(sides.bank, bank))
+                }
+            };
+            if !allowed {
                 return None;
             }
             // Groups list each side in content order already.
@@ -41,4 +49,11 @@ pub(crate) fn run(
         matches,
         ..StageResult::default()
     }
+}
+
+/// The sum of `rows`' amounts on integers; `None` when it does not fit one scale.
+fn sum(side: &[Record], rows: &[usize]) -> Option<Amount> {
+    let (&first, rest) = rows.split_first()?;
+    rest.iter()
+        .try_fold(side[first].amount, |total, &i| total.checked_add(side[i].amount))
 }

@@ -16,6 +16,7 @@ use super::report::ReportPlan;
 use super::roles::Roles;
 use super::schema::{CleanSpec, RuleFile, SideSpec, StageSpec, StatusSpec, ValueSpec};
 use crate::input::encoding::{encoding_from_label, EncodingChoice};
+use crate::model::Amount;
 use crate::model::Currency;
 
 /// The reading settings the reader consumes live with the reader.
@@ -111,6 +112,33 @@ impl Tolerance {
         ledger
             .checked_sub(bank)
             .is_some_and(|d| d.abs() <= self.limit(ledger))
+    }
+
+    /// `allows` for the amounts records hold: on integers when both have
+    /// the same scale or align to one and the tolerance is absolute, else
+    /// on their `Decimal`s. The answer is `allows`'.
+    pub fn allows_amounts(self, ledger: Amount, bank: Amount) -> bool {
+        if let (Tolerance::Absolute(limit), Some((l, b))) = (self, ledger.aligned(bank)) {
+            // |l - b| × 10^-scale ≤ limit, both sides in units of the finer scale.
+            let scale = ledger.scale().max(bank.scale());
+            let difference = i128::from(l).abs_diff(i128::from(b));
+            let limit_units = limit.mantissa().unsigned_abs();
+            let within = match scale.cmp(&limit.scale()) {
+                std::cmp::Ordering::Equal => Some(difference <= limit_units),
+                std::cmp::Ordering::Greater => 10u128
+                    .checked_pow(scale - limit.scale())
+                    .and_then(|f| limit_units.checked_mul(f))
+                    .map(|limit| difference <= limit),
+                std::cmp::Ordering::Less => 10u128
+                    .checked_pow(limit.scale() - scale)
+                    .and_then(|f| difference.checked_mul(f))
+                    .map(|difference| difference <= limit_units),
+            };
+            if let Some(within) = within {
+                return within;
+            }
+        }
+        self.allows(ledger.decimal(), bank.decimal())
     }
 
     /// The largest allowed difference for a given ledger amount (a
@@ -849,6 +877,28 @@ fn cleaners(side: &str, specs: &[CleanSpec]) -> Result<Vec<Cleaner>, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn tolerances_allow_integer_amounts_as_they_allow_decimals(
+            l in (-100_000i64..100_000, 0u32..5),
+            b in (-100_000i64..100_000, 0u32..5),
+            limit in (0i64..2_000, 0u32..6),
+            percent in proptest::bool::ANY,
+            near in proptest::bool::ANY,
+        ) {
+            let amount = |(units, scale): (i64, u32)| Amount::new(units, scale, units < 0).unwrap();
+            let ledger = amount(l);
+            // Near: the bank amount a few units off the ledger's, so limits bite.
+            let bank = if near { amount((l.0 + b.0 % 7, l.1)) } else { amount(b) };
+            let limit = Decimal::new(limit.0, limit.1);
+            let tolerance = if percent { Tolerance::Percent(limit) } else { Tolerance::Absolute(limit) };
+            proptest::prop_assert_eq!(
+                tolerance.allows_amounts(ledger, bank),
+                tolerance.allows(ledger.decimal(), bank.decimal())
+            );
+        }
+    }
 
     #[test]
     fn durations() {
