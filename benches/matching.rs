@@ -10,18 +10,18 @@ use std::hint::black_box;
 use chrono::{DateTime, TimeDelta, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use recon::matching::{reconcile, Sides};
-use recon::model::{Amount, Origin, Record, RecordText, Side, Stamp};
+use recon::model::{Amount, Record, RecordText, Side, Stamp};
 
 fn record(side: Side, line: u64, key: &str, merchant: &str, cents: i64, time: DateTime<Utc>) -> Record {
-    Record {
+    Record::new(
         side,
         line,
-        amount: Amount::new(cents, 2, cents < 0).expect("cents fit"),
-        time: Stamp::new(Some(time)).expect("an ordinary instant"),
-        text: RecordText::new(key, merchant, []),
-        origin: Origin::Input,
-        currency: recon::model::Currency::CNY,
-    }
+        Amount::new(cents, 2, cents < 0).expect("cents fit"),
+        Stamp::new(Some(time)).expect("an ordinary instant"),
+        RecordText::new(key, merchant, []),
+        recon::model::Currency::CNY,
+    )
+    .expect("a line a record can come from")
 }
 
 /// `n` orders on both sides; bank rows carry the key only when `keyed`;

@@ -139,26 +139,96 @@ impl Serialize for Currency {
 /// as `Decimal` and `DateTime` through `amount()` and `time()`.
 #[derive(Debug, Clone)]
 pub struct Record {
-    /// The file it comes from.
-    pub side: Side,
-    /// The 1-based physical line where the row starts in its original file.
-    pub line: u64,
     /// Signed amount: money in (payments) positive, money out (refunds, reversals) negative.
     pub amount: Amount,
     /// The absolute instant of the transaction, when the source has a time.
     pub time: Stamp,
     /// Key, merchant and carried values (read them with `key`, `merchant`, `carried`).
     pub text: RecordText,
-    /// This run's file, or carried in from the previous run.
-    pub origin: Origin,
     /// The currency of the amount (rows of different currencies never match).
     pub currency: Currency,
+    /// The line (`line()`), with the side and the origin in its top bits.
+    row: u32,
 }
+
+/// Set in `Record::row` for a bank (statement) row.
+const ROW_BANK: u32 = 1 << 31;
+/// Set in `Record::row` for a row carried in from the previous run.
+const ROW_CARRIED: u32 = 1 << 30;
+
+/// The last line a record can come from (2^30 - 1): a file with more lines
+/// is split before it is reconciled (`recon split`).
+pub const MAX_LINE: u64 = (ROW_CARRIED - 1) as u64;
 
 /// A record's content in a fixed order, its line last (see `Record::content_order`).
 pub type ContentOrder<'a> = (Stamp, Amount, u32, &'a str, Origin, u64);
 
 impl Record {
+    /// A record from `side`'s file, starting on 1-based physical `line`;
+    /// `None` when the line is beyond `MAX_LINE`.
+    pub fn new(
+        side: Side,
+        line: u64,
+        amount: Amount,
+        time: Stamp,
+        text: RecordText,
+        currency: Currency,
+    ) -> Option<Record> {
+        let line = u32::try_from(line).ok().filter(|&l| u64::from(l) <= MAX_LINE)?;
+        let side = match side {
+            Side::Ledger => 0,
+            Side::Bank => ROW_BANK,
+        };
+        Some(Record {
+            amount,
+            time,
+            text,
+            currency,
+            row: line | side,
+        })
+    }
+
+    /// The file it comes from.
+    pub fn side(&self) -> Side {
+        if self.row & ROW_BANK == 0 {
+            Side::Ledger
+        } else {
+            Side::Bank
+        }
+    }
+
+    /// The 1-based physical line where the row starts in its original file.
+    pub fn line(&self) -> u64 {
+        u64::from(self.row & (ROW_CARRIED - 1))
+    }
+
+    /// Moves the record to `line` (a partition's row to its line in the
+    /// original file); false, leaving it where it was, beyond `MAX_LINE`.
+    pub fn set_line(&mut self, line: u64) -> bool {
+        let fits = line <= MAX_LINE;
+        if fits {
+            self.row = (self.row & !(ROW_CARRIED - 1)) | line as u32;
+        }
+        fits
+    }
+
+    /// This run's file, or carried in from the previous run.
+    pub fn origin(&self) -> Origin {
+        if self.row & ROW_CARRIED == 0 {
+            Origin::Input
+        } else {
+            Origin::CarriedIn
+        }
+    }
+
+    /// Marks the record as this run's or as carried in.
+    pub fn set_origin(&mut self, origin: Origin) {
+        match origin {
+            Origin::Input => self.row &= !ROW_CARRIED,
+            Origin::CarriedIn => self.row |= ROW_CARRIED,
+        }
+    }
+
     /// The signed amount as a `Decimal` (the scale as written, `-0.00` kept).
     pub fn amount(&self) -> Decimal {
         self.amount.decimal()
@@ -180,17 +250,17 @@ impl Record {
             self.amount,
             self.amount.scale(),
             &self.text.text,
-            self.origin,
-            self.line,
+            self.origin(),
+            self.line(),
         )
     }
 
     /// The pointer `side:line` for this record.
     pub fn row_ref(&self) -> RowRef {
         RowRef {
-            side: self.side,
-            line: self.line,
-            origin: self.origin,
+            side: self.side(),
+            line: self.line(),
+            origin: self.origin(),
         }
     }
 
@@ -542,9 +612,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_record_takes_56_bytes() {
-        // 72 with a `Decimal` amount and an `Option<DateTime<Utc>>` time.
-        assert_eq!(std::mem::size_of::<Record>(), 56);
+    fn a_record_takes_48_bytes() {
+        // 72 with a `Decimal` amount, an `Option<DateTime<Utc>>` time and a `u64` line.
+        assert_eq!(std::mem::size_of::<Record>(), 48);
         assert_eq!(std::mem::size_of::<Amount>(), 9);
         assert_eq!(std::mem::size_of::<Stamp>(), 8);
     }
@@ -604,6 +674,31 @@ mod tests {
             proptest::prop_assert_eq!(sa.is_some(), ta.is_some());
             proptest::prop_assert_eq!(sa.cmp(&sb), ta.cmp(&tb));
         }
+    }
+
+    #[test]
+    fn side_line_and_origin_share_one_word() {
+        let text = || RecordText::new("P1", "M", []);
+        let amount = Amount::new(-1250, 2, true).unwrap();
+        for (side, line) in [(Side::Ledger, 2), (Side::Bank, MAX_LINE), (Side::Bank, 1)] {
+            let mut r = Record::new(side, line, amount, Stamp::NONE, text(), Currency::CNY).unwrap();
+            assert_eq!((r.side(), r.line(), r.origin()), (side, line, Origin::Input));
+            r.set_origin(Origin::CarriedIn);
+            assert_eq!((r.side(), r.line(), r.origin()), (side, line, Origin::CarriedIn));
+            r.set_origin(Origin::Input);
+            assert_eq!(r.origin(), Origin::Input);
+            assert!(r.set_line(7) && !r.set_line(MAX_LINE + 1));
+            assert_eq!((r.side(), r.line(), r.origin()), (side, 7, Origin::Input));
+        }
+        let over = Record::new(
+            Side::Ledger,
+            MAX_LINE + 1,
+            amount,
+            Stamp::NONE,
+            text(),
+            Currency::CNY,
+        );
+        assert!(over.is_none());
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .chain(set_aside)
             .map(|r| {
                 let time = r.time().map(|t| format_in_zone(t, sp.zone)).unwrap_or_default();
-                (r.line, [r.amount().to_string(), time])
+                (r.line(), [r.amount().to_string(), time])
             })
             .collect();
     }

@@ -235,7 +235,7 @@ fn read_pending(
     let mut seen = std::collections::HashSet::new();
     for row in &table.rows {
         let mut record = table.common(row, Some(carried))?;
-        record.origin = Origin::CarriedIn;
+        record.set_origin(Origin::CarriedIn);
         if table.text(row, table.column("reason")?) != AWAITING_COUNTERPART {
             return Err(table.value_error(row, "reason", "pending rows have reason awaiting_counterpart"));
         }
@@ -250,12 +250,12 @@ fn read_pending(
             path: table.text(row, table.column("source_file")?).to_string(),
             sha256: table.text(row, table.column("source_sha256")?).to_string(),
         };
-        let slot = &mut pending.sources[record.side as usize];
+        let slot = &mut pending.sources[record.side() as usize];
         table.agree(slot, source, "rows of one side read from different files")?;
         if keep.is_some_and(|keep| !keep(record.key(), record.merchant())) {
             continue;
         }
-        match record.side {
+        match record.side() {
             Side::Ledger => pending.ledger.push(record),
             Side::Bank => pending.bank.push(record),
         }
@@ -414,20 +414,15 @@ impl ResultTable {
         let carried = carry
             .iter()
             .map(|name| self.index(name).map_or("", |i| self.text(row, i)));
-        Ok(Record {
-            side,
-            line,
-            amount,
-            time,
-            text: RecordText::new(field("key")?, field("merchant")?, carried),
-            origin: Origin::Input,
-            currency: match self.index("currency") {
-                Some(i) => super::amount::currency_code(self.text(row, i))
-                    .and_then(Currency::new)
-                    .ok_or_else(|| self.value_error(row, "currency", "not a three-letter currency code"))?,
-                None => Currency::CNY,
-            },
-        })
+        let currency = match self.index("currency") {
+            Some(i) => super::amount::currency_code(self.text(row, i))
+                .and_then(Currency::new)
+                .ok_or_else(|| self.value_error(row, "currency", "not a three-letter currency code"))?,
+            None => Currency::CNY,
+        };
+        let text = RecordText::new(field("key")?, field("merchant")?, carried);
+        Record::new(side, line, amount, time, text, currency)
+            .ok_or_else(|| self.value_error(row, "line", "a line beyond the last a record can come from"))
     }
 
     /// Sets `slot` to `value`, or checks that it already holds it.
@@ -490,11 +485,11 @@ impl Settled {
     fn add(&mut self, r: Record) {
         let rows = self.by_key.entry(r.key().into()).or_default();
         match rows.iter_mut().find(|s| {
-            s.side == r.side && s.amount == r.amount && s.time == r.time && *s.merchant == *r.merchant()
+            s.side == r.side() && s.amount == r.amount && s.time == r.time && *s.merchant == *r.merchant()
         }) {
             Some(s) => s.remaining += 1,
             None => rows.push(SettledRow {
-                side: r.side,
+                side: r.side(),
                 amount: r.amount,
                 time: r.time,
                 merchant: r.merchant().into(),
@@ -510,7 +505,7 @@ impl Settled {
         };
         let found = rows.iter_mut().find(|s| {
             s.remaining > 0
-                && s.side == r.side
+                && s.side == r.side()
                 && s.amount == r.amount
                 && s.time == r.time
                 && *s.merchant == *r.merchant()

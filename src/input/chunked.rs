@@ -87,7 +87,7 @@ fn read_in_chunks(
     for out in outs {
         typed
             .records
-            .extend(out.records.into_iter().filter(|r| is_data(r.line)));
+            .extend(out.records.into_iter().filter(|r| is_data(r.line())));
         typed
             .rejected
             .extend(out.rejected.into_iter().filter(|(e, _)| is_data(e.line)));
@@ -727,7 +727,7 @@ impl Settled {
     /// Moves the rows on lines up to `line` (all with `None`) from `self` into `into`.
     fn settle(&mut self, line: Option<u64>, into: &mut Settled) {
         let upto = line.unwrap_or(u64::MAX);
-        let r = self.records.partition_point(|r| r.line <= upto);
+        let r = self.records.partition_point(|r| r.line() <= upto);
         into.records.extend(self.records.drain(..r));
         let e = self.rejected.partition_point(|e| e.line <= upto);
         into.rejected.extend(self.rejected.drain(..e));
@@ -1122,7 +1122,7 @@ mod tests {
             .map(|r| {
                 format!(
                     "{}:{}:{}:{:?}",
-                    r.line,
+                    r.line(),
                     r.key(),
                     r.amount(),
                     r.carried().collect::<Vec<_>>()

@@ -12,7 +12,7 @@ use super::field::{clean_field, excerpt, is_placeholder};
 use super::plan::{AmountColumns, Cleaner, SidePlan, TimeColumns};
 use super::table::{RawRow, Table};
 use super::time::{parse_date_time, parse_time};
-use crate::model::{Amount, Currency, Origin, Record, RecordText, Side, Stamp};
+use crate::model::{Amount, Currency, Record, RecordText, Side, Stamp, MAX_LINE};
 
 /// A mapped column that the header does not have, or has twice.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -278,14 +278,13 @@ pub(crate) fn type_row(
             "the time is a leap second (:60), which cannot be held exactly: write the second before or after",
         )
     })?;
-    Ok(Record {
-        side,
-        line,
-        amount,
-        time,
-        text,
-        origin: Origin::Input,
-        currency: values.currency,
+    Record::new(side, line, amount, time, text, values.currency).ok_or_else(|| {
+        error(
+            0,
+            &format!(
+                "the file has more than {MAX_LINE} lines: split it (recon split) and reconcile the parts"
+            ),
+        )
     })
 }
 

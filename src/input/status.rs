@@ -55,7 +55,7 @@ pub fn type_by_status(table: &mut Table, side: Side, plan: &SidePlan) -> Result<
     let had_refunds = !refunds.records.is_empty();
     typed.records.append(&mut refunds.records);
     if had_refunds {
-        typed.records.sort_by_key(|r| r.line);
+        typed.records.sort_by_key(|r| r.line());
     }
     typed.rejected.append(&mut refunds.rejected);
     typed.rejected.extend(aside.rejected);
@@ -65,7 +65,7 @@ pub fn type_by_status(table: &mut Table, side: Side, plan: &SidePlan) -> Result<
         .records
         .into_iter()
         .map(|record| {
-            let status = groups.aside_status.get(&record.line).map_or("", String::as_str);
+            let status = groups.aside_status.get(&record.line()).map_or("", String::as_str);
             SetAside {
                 reason: format!("status_ignored ({status})"),
                 record,

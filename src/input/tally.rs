@@ -73,7 +73,13 @@ impl Tally {
     /// Adds a typed record, its `amount_note` being carried value `note_at`.
     pub fn add_record(&mut self, record: &Record, note_at: usize) {
         let note = record.carried().nth(note_at).unwrap_or("");
-        self.add(record.line, record.amount(), record.time(), record.currency, note);
+        self.add(
+            record.line(),
+            record.amount(),
+            record.time(),
+            record.currency,
+            note,
+        );
     }
 
     /// Adds the tally of the rows after this one's.

@@ -204,6 +204,6 @@ fn awaits_credit(batch: &Batch, sides: Sides, plan: &Plan, day: Option<&Business
     let fresh = batch
         .ledger
         .iter()
-        .all(|&i| sides.ledger[i].origin == Origin::Input);
+        .all(|&i| sides.ledger[i].origin() == Origin::Input);
     fresh && plan.business_day(batch.settle_date).end > day.cutoff
 }

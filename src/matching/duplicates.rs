@@ -53,7 +53,7 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
             };
             let nearest = originals
                 .iter()
-                .map(|o| (distance(r, o), o.line, o))
+                .map(|o| (distance(r, o), o.line(), o))
                 .filter(|(d, _, _)| *d <= window)
                 .min_by_key(|(d, line, _)| (*d, *line));
             if let Some((_, _, original)) = nearest {

@@ -266,10 +266,10 @@ fn entry(hash: u64, r: &Record, index: usize) -> Entry {
     Entry {
         hash,
         outflow: r.is_outflow(),
-        side: r.side,
+        side: r.side(),
         seconds,
         nanos,
-        line: r.line,
+        line: r.line(),
         index,
         amount: r.amount(),
     }

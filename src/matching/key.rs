@@ -142,7 +142,7 @@ impl KeyIndex<'_> {
         if record.key().is_empty() {
             return &[];
         }
-        let other = match record.side {
+        let other = match record.side() {
             Side::Ledger => 1,
             Side::Bank => 0,
         };

@@ -473,7 +473,7 @@ fn unmatched_reason(
     if same_key.is_empty() {
         return (Reason::NoCounterpart, Vec::new());
     }
-    let other_side = record.side.other();
+    let other_side = record.side().other();
     let other = free.of(other_side);
     let closest = |rows: Vec<&(RowRef, usize)>| -> Vec<RowRef> {
         let records = sides.of(other_side);

@@ -181,7 +181,7 @@ impl Scope {
                 ..
             }
         );
-        if record.origin == Origin::CarriedIn {
+        if record.origin() == Origin::CarriedIn {
             return no_counterpart.then(|| Disposition::Unmatched {
                 reason: Reason::NoCounterpartAfterGrace,
                 counterpart: Vec::new(),

@@ -493,7 +493,7 @@ impl<'a> Evidence<'a> {
                 matched: counterpart.to_vec(),
             };
         };
-        let (ledger, bank) = match record.side {
+        let (ledger, bank) = match record.side() {
             Side::Ledger => (record.amount(), closest.amount()),
             Side::Bank => (closest.amount(), record.amount()),
         };
@@ -507,7 +507,7 @@ impl<'a> Evidence<'a> {
         let local = record
             .time()
             .map(|t| t.with_timezone(&self.plan.business_zone).time());
-        match (record.side, local) {
+        match (record.side(), local) {
             (Side::Ledger, Some(at)) if at >= NaiveTime::MIN - LATE_MARGIN => {
                 let cutoff = Some(self.plan.cutoff).filter(|c| *c != Cutoff::END_OF_DAY);
                 return Cause::LateInDay { at, cutoff };
@@ -517,7 +517,7 @@ impl<'a> Evidence<'a> {
             }
             _ => {}
         }
-        if record.side == Side::Bank && record.key().is_empty() {
+        if record.side() == Side::Bank && record.key().is_empty() {
             return Cause::NoKeyCandidates {
                 candidates: self.nearby(&self.open_ledger, record, -1),
                 among: self.among,
@@ -525,7 +525,7 @@ impl<'a> Evidence<'a> {
                 has_fallback: self.has_fallback,
             };
         }
-        if record.side == Side::Ledger {
+        if record.side() == Side::Ledger {
             let rows = self.nearby(&self.open_keyless_bank, record, 1);
             if !rows.is_empty() {
                 return Cause::KeylessBankNearby {
@@ -535,7 +535,7 @@ impl<'a> Evidence<'a> {
                 };
             }
         }
-        match (record.is_outflow(), record.side) {
+        match (record.is_outflow(), record.side()) {
             (true, _) => Cause::UnmatchedRefund,
             (false, Side::Ledger) => Cause::NotOnStatement { among: self.among },
             (false, Side::Bank) => Cause::NotInLedger,
@@ -567,7 +567,7 @@ impl<'a> Evidence<'a> {
     /// A matched row on the same side with the same merchant and amount, moments apart.
     fn double_submission(&self, record: &Record) -> Option<Cause> {
         let t = record.time()?;
-        let twins = self.matched_twins[record.side as usize].get(&twin_key(self.among, record))?;
+        let twins = self.matched_twins[record.side() as usize].get(&twin_key(self.among, record))?;
         let (gap, row) = twins
             .iter()
             .map(|(time, row)| (t - *time, *row))
@@ -650,7 +650,6 @@ pub fn amount_cause(ledger: Decimal, bank: Decimal, fee_tolerance: Option<Decima
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Origin;
 
     fn d(text: &str) -> Decimal {
         Decimal::from_str_exact(text).unwrap()
@@ -700,15 +699,15 @@ mod tests {
     fn rec(side: Side, line: u64, key: &str, amount: &str, hms: &str, merchant: &str) -> Record {
         let local =
             chrono::NaiveDateTime::parse_from_str(&format!("2026-11-24 {hms}"), "%Y-%m-%d %H:%M:%S").unwrap();
-        Record {
+        Record::new(
             side,
             line,
-            amount: crate::model::Amount::from_decimal(d(amount)).unwrap(),
-            time: crate::model::Stamp::new(Some((local - TimeDelta::hours(8)).and_utc())).unwrap(),
-            text: crate::model::RecordText::new(key, merchant, []),
-            origin: Origin::Input,
-            currency: crate::model::Currency::CNY,
-        }
+            crate::model::Amount::from_decimal(d(amount)).unwrap(),
+            crate::model::Stamp::new(Some((local - TimeDelta::hours(8)).and_utc())).unwrap(),
+            crate::model::RecordText::new(key, merchant, []),
+            crate::model::Currency::CNY,
+        )
+        .unwrap()
     }
 
     /// The likely cause of every exception row, as `side:line cause`.

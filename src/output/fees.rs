@@ -84,7 +84,7 @@ pub fn check_where(
             .zip(dispositions)
             .enumerate()
             .filter(|(_, (r, d))| {
-                r.origin == Origin::Input && !matches!(d, Disposition::OutOfPeriod(_)) && keep(r)
+                r.origin() == Origin::Input && !matches!(d, Disposition::OutOfPeriod(_)) && keep(r)
             })
             .map(|(index, (record, _))| FeeVariance {
                 side,
@@ -95,7 +95,7 @@ pub fn check_where(
                 actual: record.fee(slot),
             })
             .collect();
-        checked.sort_by_key(|c| records[c.index].line);
+        checked.sort_by_key(|c| records[c.index].line());
         for c in checked {
             facts.checked += 1;
             let sum = sums.entry(records[c.index].currency).or_default();
@@ -147,8 +147,8 @@ impl FeeCheck {
             let resolution = resolved.of_fee(r.row_ref());
             let mut cells: Vec<String> = vec![
                 format!("{ITEM_PREFIX}{}", r.row_ref()),
-                r.side.name().into(),
-                r.line.to_string(),
+                r.side().name().into(),
+                r.line().to_string(),
                 safe(r.key()).into_owned(),
                 r.amount().to_string(),
                 time,

@@ -464,8 +464,8 @@ impl Resolved {
                 item_name(record.row_ref(), row.fee.is_some()),
                 exception.into(),
                 detail,
-                record.side.name().into(),
-                record.line.to_string(),
+                record.side().name().into(),
+                record.line().to_string(),
                 safe(record.key()).into_owned(),
                 record.amount().to_string(),
                 time,
@@ -547,7 +547,7 @@ pub(super) fn carried_values<'r>(
     plan: &Plan,
     names: &[String],
 ) -> Vec<std::borrow::Cow<'r, str>> {
-    let own = match record.side {
+    let own = match record.side() {
         Side::Ledger => &plan.ledger.columns.carry,
         Side::Bank => &plan.bank.columns.carry,
     };

@@ -277,7 +277,7 @@ fn fingerprint(r: &Record, occurrence: usize) -> String {
         .unwrap_or_default();
     let text = format!(
         "recon-row-v1\n{}\n{}\n{}\n{}\n{}\n{}",
-        r.side,
+        r.side(),
         r.key(),
         r.amount().normalize(),
         time,

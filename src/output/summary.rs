@@ -414,7 +414,7 @@ pub fn currency_conservation<'r>(
         input
             .entry(r.currency)
             .or_default()
-            .side_mut(r.side)
+            .side_mut(r.side())
             .add(r.amount());
     }
     let mut written = CurrencyTallies::new();

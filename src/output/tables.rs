@@ -259,9 +259,11 @@ impl<'a> CarriedColumns<'a> {
     /// The record's carried values, one per column of `names`, given the
     /// record's own carried values (`Record::carried`, read once per row).
     fn values<'r>(&'r self, record: &'r Record, own: &'r [&'r str]) -> impl Iterator<Item = &'r str> {
-        self.values[record.side as usize].iter().map(move |v| match *v {
+        self.values[record.side() as usize].iter().map(move |v| match *v {
             CarriedValue::Own(i) => own.get(i).copied().unwrap_or_default(),
-            CarriedValue::Source if record.origin == Origin::CarriedIn => self.sources[record.side as usize],
+            CarriedValue::Source if record.origin() == Origin::CarriedIn => {
+                self.sources[record.side() as usize]
+            }
             CarriedValue::Currency => record.currency.as_str(),
             CarriedValue::Source | CarriedValue::Empty => "",
         })
@@ -487,7 +489,7 @@ impl<W: Write> Sheet<W> {
 
     /// Writes one record row: `before` columns, the common ones, `after`, then carried values.
     fn row(&mut self, record: &Record, before: &[&str], after: &[&str], carry: &CarriedColumns) {
-        self.tallies.side_mut(record.side).add(record.amount());
+        self.tallies.side_mut(record.side()).add(record.amount());
         let at = match self.currencies.iter().position(|(c, _)| *c == record.currency) {
             Some(at) => at,
             None => {
@@ -495,7 +497,7 @@ impl<W: Write> Sheet<W> {
                 self.currencies.len() - 1
             }
         };
-        self.currencies[at].1.side_mut(record.side).add(record.amount());
+        self.currencies[at].1.side_mut(record.side()).add(record.amount());
         // Key, merchant and carried values, read from the packed text once.
         let mut values = record.text.values();
         let (key, merchant) = (values.next().unwrap_or(""), values.next().unwrap_or(""));
@@ -520,8 +522,8 @@ impl<W: Write> Sheet<W> {
         for field in before {
             out.field(safe(field).as_bytes());
         }
-        out.field(record.side.name().as_bytes());
-        out.field(itoa::Buffer::new().format(record.line).as_bytes());
+        out.field(record.side().name().as_bytes());
+        out.field(itoa::Buffer::new().format(record.line()).as_bytes());
         out.field(safe(key).as_bytes());
         let mut amount = [0u8; DECIMAL_TEXT];
         out.field(decimal_text(record.amount(), &mut amount));
@@ -892,7 +894,7 @@ fn pending(parts: &Parts) -> Result<OutputFile, PublishError> {
         parts,
         |d| *d == Disposition::Pending,
         |record, _| {
-            let source = input.inputs[record.side as usize];
+            let source = input.inputs[record.side() as usize];
             let date = business_date(record, input.plan);
             let after = [AWAITING_COUNTERPART, &date, &source.path, &source.sha256];
             sheet.row(record, &[], &after, parts.carry);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{SourceId, Tally};
+use crate::model::{SourceId, Tally, MAX_LINE};
 use crate::rules::partition::PartitionKey;
 use crate::run::{PartInput, PartSide};
 
@@ -139,8 +139,13 @@ fn read_lines(path: &Path) -> anyhow::Result<Vec<u64>> {
     text.lines()
         .enumerate()
         .map(|(i, l)| {
-            l.parse()
-                .map_err(|_| anyhow!("{}:{}: not a line number: {l:?}", path.display(), i + 1))
+            l.parse().ok().filter(|&line| line <= MAX_LINE).ok_or_else(|| {
+                anyhow!(
+                    "{}:{}: not a line number up to {MAX_LINE}: {l:?}",
+                    path.display(),
+                    i + 1
+                )
+            })
         })
         .collect()
 }

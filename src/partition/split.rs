@@ -274,10 +274,10 @@ pub(super) fn write_side(
         }
     };
     for r in &source.typed.records {
-        place(r.line, field(r));
+        place(r.line(), field(r));
     }
     for s in &source.set_aside {
-        place(s.record.line, field(&s.record));
+        place(s.record.line(), field(&s.record));
     }
     // Unreadable rows have no key: the first partition reports them.
     for (e, _) in &source.typed.rejected {

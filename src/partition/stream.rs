@@ -367,7 +367,7 @@ impl Router {
         let mut owners: Vec<(u64, u32)> = settled
             .records
             .iter()
-            .map(|r| (r.line, PartitionKey::part_of(key.value(r), parts) as u32))
+            .map(|r| (r.line(), PartitionKey::part_of(key.value(r), parts) as u32))
             .chain(settled.rejected.iter().map(|e| (e.line, 0)))
             .collect();
         owners.sort_unstable();

@@ -57,11 +57,15 @@ pub(crate) fn some_rows_in_period(
     zone: Tz,
 ) -> Result<(), RunError> {
     let records = &source.typed.records;
-    if records.is_empty() || records.iter().any(|r| in_period(r.side, day, r, statement_until)) {
+    if records.is_empty()
+        || records
+            .iter()
+            .any(|r| in_period(r.side(), day, r, statement_until))
+    {
         return Ok(());
     }
     let times = records.iter().filter_map(|r| r.time());
-    let until = match source.typed.records[0].side {
+    let until = match source.typed.records[0].side() {
         crate::model::Side::Ledger => day.end,
         crate::model::Side::Bank => statement_until.map_or(day.cutoff, |u| u.max(day.cutoff)),
     };

@@ -70,14 +70,17 @@ impl PartSide {
                 .copied()
                 .unwrap_or(line)
         };
+        // The line map holds no line beyond `MAX_LINE` (checked when read).
         for r in &mut source.typed.records {
-            r.line = original(r.line);
+            let moved = r.set_line(original(r.line()));
+            debug_assert!(moved);
         }
         for (error, _) in &mut source.typed.rejected {
             error.line = original(error.line);
         }
         for s in &mut source.set_aside {
-            s.record.line = original(s.record.line);
+            let moved = s.record.set_line(original(s.record.line()));
+            debug_assert!(moved);
         }
         source.located.path = PathBuf::from(&self.original.path);
         source.located.sha256.clone_from(&self.original.sha256);

@@ -122,15 +122,15 @@ fn take_counts(
     let (mut rejected, mut ignored) = ([0; 2], [0; 2]);
     for side in Side::BOTH {
         for r in sides.of(side).iter().filter(|r| keep(r)) {
-            match r.origin {
+            match r.origin() {
                 Origin::Input => read.side_mut(side).add(r.amount()),
                 Origin::CarriedIn => carried.side_mut(side).add(r.amount()),
             }
         }
     }
     for a in whole.set_aside.iter().filter(|a| keep(&a.record)) {
-        read.side_mut(a.record.side).add(a.record.amount());
-        ignored[slot(a.record.side)] += 1;
+        read.side_mut(a.record.side()).add(a.record.amount());
+        ignored[slot(a.record.side())] += 1;
     }
     for r in whole.rejected {
         let at = RowRef {

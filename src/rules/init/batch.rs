@@ -151,7 +151,7 @@ fn statement_merchant(b: &SideDraft, fits: &[(&Record, Vec<&str>)]) -> Option<St
             .map_or("", |r| clean_field(r.fields.get(i).unwrap_or("")))
     };
     for (i, name) in table.header.iter().enumerate() {
-        if fits.iter().all(|(c, ms)| ms.contains(&cell(c.line, i))) {
+        if fits.iter().all(|(c, ms)| ms.contains(&cell(c.line(), i))) {
             return Some(StatementMerchant::Column(name.clone()));
         }
     }
@@ -160,7 +160,7 @@ fn statement_merchant(b: &SideDraft, fits: &[(&Record, Vec<&str>)]) -> Option<St
         let found: Option<Vec<(&str, &str)>> = fits
             .iter()
             .map(|(c, ms)| {
-                let text = cell(c.line, i);
+                let text = cell(c.line(), i);
                 ms.iter().find_map(|m| {
                     let before = &text[..text.find(m)?];
                     Some((before.rsplit(char::is_whitespace).next().unwrap_or(""), *m))
