@@ -282,7 +282,7 @@ pub(crate) fn type_row(
         error(
             0,
             &format!(
-                "the file has more than {MAX_LINE} lines: split it (recon split) and reconcile the parts"
+                "the file has more than {MAX_LINE} lines, more than a record can count: reconcile it in smaller files"
             ),
         )
     })
