@@ -334,7 +334,7 @@ impl Amount {
     }
 
     /// The same amount, scale and sign in integer units; `None` when its
-    /// units do not fit an `i64` (more than 18 digits as written).
+    /// units do not fit an `i64` (19 digits or more as written; 18 always fit).
     pub fn from_decimal(d: Decimal) -> Option<Amount> {
         let units = i64::try_from(d.mantissa()).ok()?;
         Amount::new(units, d.scale(), d.is_sign_negative())

@@ -415,6 +415,35 @@ fn impossible_date() {
     );
 }
 
+/// With a high `amount_decimals` an amount may have more digits than the
+/// integer a record holds it as: a bad row for `run` and `check` alike,
+/// named by line and column, never a rounded or wrapped value.
+#[test]
+fn amounts_past_64_bit_units_are_bad_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let limit = "amount_decimals = 2                  # more decimals than this is an error";
+    let text = std::fs::read_to_string(root().join(RULES)).unwrap();
+    assert!(text.contains(limit));
+    let rules = tmp.path().join("many_decimals.toml");
+    std::fs::write(&rules, text.replace(limit, "amount_decimals = 20")).unwrap();
+    let path = tmp.path().join("long_digits.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "{HEADER}P001,M-WATER,水费,128.50,2026-11-24 09:15:03,W1001,6217\n\
+             P002,M-POWER,电费,0.0000000000000000001,2026-11-24 10:20:00,E2,6\n\
+             P003,M-POWER,电费,999999999999999.9999,2026-11-24 10:21:00,E3,6\n"
+        ),
+    )
+    .unwrap();
+    // 1 at scale 19 is held; 9999999999999999999 units are past 2^63.
+    let expected = ["long_digits.csv:4:4: the amount has too many digits to be held exactly"];
+    assert_run_refused(&path, As::Ledger, &rules, &expected);
+    let (code, text) = check(&path, As::Ledger, &rules);
+    assert_eq!(code, Some(1), "{text}");
+    assert_contains(&text, &expected, "check long digits");
+}
+
 /// Rules whose ledger times are New York time: 2026-03-08 02:30 never happened there.
 fn new_york_rules(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(root().join(RULES)).unwrap();

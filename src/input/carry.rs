@@ -396,7 +396,7 @@ impl ResultTable {
             .filter(|a| a.abs() < crate::input::amount::AMOUNT_LIMIT)
             .and_then(Amount::from_decimal)
             .ok_or_else(|| {
-                self.value_error(row, "amount", "not an amount below 10^15 of at most 18 digits")
+                self.value_error(row, "amount", "not an amount below 10^15 that 64-bit units hold")
             })?;
         let time = match field("time")? {
             "" => None,

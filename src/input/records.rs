@@ -261,30 +261,12 @@ pub(crate) fn type_row(
     let merchant = layout.merchant.map_or("", |i| cell(fields, layout, i));
     let carried = (0..layout.carry.len()).map(|k| values.carried(k, fields, layout));
     let text = RecordText::new(key, merchant, carried);
-    let error = |column: usize, message: &str| RowError {
+    Record::new(side, line, values.held.0, values.held.1, text, values.currency).ok_or_else(|| RowError {
         line,
-        column: column + 1,
-        message: message.to_string(),
-    };
-    let amount = Amount::from_decimal(values.amount).ok_or_else(|| {
-        error(
-            layout.amount_column(),
-            "the amount has more than 18 digits: it cannot be held exactly; write it with fewer decimal places",
-        )
-    })?;
-    let time = Stamp::new(values.time).ok_or_else(|| {
-        error(
-            layout.time_column(),
-            "the time is a leap second (:60), which cannot be held exactly: write the second before or after",
-        )
-    })?;
-    Record::new(side, line, amount, time, text, values.currency).ok_or_else(|| {
-        error(
-            0,
-            &format!(
-                "the file has more than {MAX_LINE} lines, more than a record can count: reconcile it in smaller files"
-            ),
-        )
+        column: 1,
+        message: format!(
+            "the file has more than {MAX_LINE} lines, more than a record can count: reconcile it in smaller files"
+        ),
     })
 }
 
@@ -296,6 +278,8 @@ pub(crate) struct RowValues<'r> {
     pub(crate) currency: Currency,
     /// Time, as `Record::time`.
     pub(crate) time: Option<DateTime<Utc>>,
+    /// The amount and the time as a record holds them.
+    held: (Amount, Stamp),
     /// The annotation written after the amount.
     note: Option<&'r str>,
     /// The fee's slot among the carried values and its value there.
@@ -367,6 +351,12 @@ pub(crate) fn read_row<'r>(
     if plan.flip_sign {
         amount = -amount;
     }
+    let held_amount = Amount::from_decimal(amount).ok_or_else(|| {
+        error(
+            layout.amount_column(),
+            "the amount has too many digits to be held exactly (18, whole and decimal places together, always fit): write it with fewer decimal places".into(),
+        )
+    })?;
     let time = match layout.time {
         TimeAt::None => None,
         TimeAt::One(i) => Some(
@@ -377,6 +367,13 @@ pub(crate) fn read_row<'r>(
                 .map_err(|e| error(d, e.to_string()))?,
         ),
     };
+    let held_time = Stamp::new(time).ok_or_else(|| {
+        error(
+            layout.time_column(),
+            "the time is a leap second (:60), which cannot be held exactly: write the second before or after"
+                .into(),
+        )
+    })?;
     let fee = match layout.fee {
         None => None,
         Some((column, slot)) => Some((slot, read_fee(cell(column)).map_err(|e| error(column, e))?)),
@@ -385,6 +382,7 @@ pub(crate) fn read_row<'r>(
         amount,
         currency,
         time,
+        held: (held_amount, held_time),
         note,
         fee,
     })
