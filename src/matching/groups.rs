@@ -1,7 +1,6 @@
 //! Grouping the free records of both sides by a text (key or merchant) and
 //! direction, the partitions every stage works on. Records are grouped by
-//! sorting compact entries (hash of the text, direction, side, time, line)
-//! rather than by a hash map of vectors: one allocation for all groups, no
+//! sorting compact entries (hash of the text, direction, side, time) rather than by a hash map of vectors: one allocation for all groups, no
 //! per-group vectors, and each group comes out with its ledger rows, then its
 //! bank rows, each in content order (`Record::content_order`: time first,
 //! line last), whatever the thread count and the order of rows in the files.
@@ -13,19 +12,47 @@ use rust_decimal::Decimal;
 use super::{Free, Sides};
 use crate::model::{Record, Side};
 
-/// One record's place in the sort that forms the groups.
+/// One record's place in the sort that forms the groups (40 bytes: a 10M
+/// day sorts 20M of them). Rows of one side at the same instant are put in
+/// content order after the sort (`Run::group`), so the line is not needed here.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
-    hash: u64,
-    outflow: bool,
-    side: Side,
+    /// The text's hash but its two lowest bits, then whether the record is
+    /// an outflow, then its side (`pack`): one run of equal `key >> 1` is
+    /// one (text, direction), ledger rows first.
+    key: u64,
     seconds: i64,
     nanos: u32,
-    line: u64,
-    index: usize,
+    /// The record's index on its side (`MAX_ROWS` bounds it).
+    index: u32,
     /// Last in the order, and carried so that pairing a group need not
     /// read its records (each such read is a likely cache miss).
     amount: Decimal,
+}
+
+impl Entry {
+    fn side(&self) -> Side {
+        if self.key & 1 == 0 {
+            Side::Ledger
+        } else {
+            Side::Bank
+        }
+    }
+
+    fn index(&self) -> usize {
+        self.index as usize
+    }
+
+    /// Whether `other` has the same (hash, direction).
+    fn same_run(&self, other: &Entry) -> bool {
+        self.key >> 1 == other.key >> 1
+    }
+}
+
+/// The sort key of a record: its text's hash (with two bits fewer: a
+/// collision is as harmless as any other, texts are compared), direction and side.
+fn pack(hash: u64, outflow: bool, side: Side) -> u64 {
+    hash & !0b11 | u64::from(outflow) << 1 | u64::from(side == Side::Bank)
 }
 
 /// Where one group's members are in `Groups::members`.
@@ -63,7 +90,7 @@ impl Groups {
     {
         let mut entries = entries(sides, free, &hash);
         entries.par_sort_unstable();
-        let texts = |e: &Entry| text(&sides.of(e.side)[e.index]);
+        let texts = |e: &Entry| text(&sides.of(e.side())[e.index()]);
         // A run of equal (hash, direction) fills the members and amounts at
         // its entries' positions: every run is made into groups on every core.
         let mut members = vec![0; entries.len()];
@@ -75,7 +102,7 @@ impl Groups {
         {
             let (mut members, mut amounts) = (&mut members[..], &mut amounts[..]);
             let mut start = 0;
-            for run in entries.chunk_by_mut(|a, b| a.hash == b.hash && a.outflow == b.outflow) {
+            for run in entries.chunk_by_mut(Entry::same_run) {
                 let (m, rest_m) = std::mem::take(&mut members).split_at_mut(run.len());
                 let (a, rest_a) = std::mem::take(&mut amounts).split_at_mut(run.len());
                 (members, amounts) = (rest_m, rest_a);
@@ -103,7 +130,7 @@ impl Groups {
                 if one_text {
                     return Either::Left(std::iter::once(run.group(sides, 0, run.entries.len())));
                 }
-                // A hash collision: order by text, keeping (side, time, line) order within.
+                // A hash collision: order by text, keeping (side, time) order within.
                 run.entries.sort_by(|a, b| texts(a).cmp(texts(b)).then(a.cmp(b)));
                 let mut spans = Vec::new();
                 let mut at = 0;
@@ -164,19 +191,19 @@ struct Run<'e> {
 impl Run<'_> {
     /// Writes the members and amounts of the group `entries[from..to]` (one
     /// text, ledger rows first) and returns its span. Entries come in
-    /// (side, time, line) order: rows of one side at the same instant are
-    /// put in content order, so the line decides last.
+    /// (side, time) order: rows of one side at the same instant are put in
+    /// content order, so the line decides last.
     fn group(&mut self, sides: Sides, from: usize, to: usize) -> Span {
         let group = &self.entries[from..to];
         let mut at = from;
-        for tie in group.chunk_by(|a, b| (a.side, a.seconds, a.nanos) == (b.side, b.seconds, b.nanos)) {
+        for tie in group.chunk_by(|a, b| (a.key, a.seconds, a.nanos) == (b.key, b.seconds, b.nanos)) {
             let members = &mut self.members[at..at + tie.len()];
             let amounts = &mut self.amounts[at..at + tie.len()];
             for (slot, e) in members.iter_mut().zip(tie) {
-                *slot = e.index;
+                *slot = e.index();
             }
             if tie.len() > 1 {
-                let side = sides.of(tie[0].side);
+                let side = sides.of(tie[0].side());
                 members.sort_by_key(|&i| side[i].content_order());
                 for (slot, &i) in amounts.iter_mut().zip(members.iter()) {
                     *slot = side[i].amount;
@@ -188,7 +215,7 @@ impl Run<'_> {
             }
             at += tie.len();
         }
-        let ledger = group.iter().take_while(|e| e.side == Side::Ledger).count();
+        let ledger = group.iter().take_while(|e| e.side() == Side::Ledger).count();
         Span {
             start: self.start + from,
             split: self.start + from + ledger,
@@ -232,12 +259,9 @@ where
         .map(|&piece| records(piece).filter(|(_, r)| hash(r).is_some()).count())
         .collect();
     let empty = Entry {
-        hash: 0,
-        outflow: false,
-        side: Side::Ledger,
+        key: 0,
         seconds: 0,
         nanos: 0,
-        line: 0,
         index: 0,
         amount: Decimal::ZERO,
     };
@@ -263,13 +287,10 @@ fn entry(hash: u64, r: &Record, index: usize) -> Entry {
         .time
         .map_or((i64::MIN, 0), |t| (t.timestamp(), t.timestamp_subsec_nanos()));
     Entry {
-        hash,
-        outflow: r.is_outflow(),
-        side: r.side,
+        key: pack(hash, r.is_outflow(), r.side),
         seconds,
         nanos,
-        line: r.line,
-        index,
+        index: u32::try_from(index).expect("a side holds at most MAX_ROWS records"),
         amount: r.amount,
     }
 }
