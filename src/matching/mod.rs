@@ -78,8 +78,9 @@ pub enum Disposition {
     Unmatched {
         /// Why.
         reason: Reason,
-        /// Candidate rows on the other side, if any.
-        counterpart: Vec<RowRef>,
+        /// Candidate rows on the other side, if any (a boxed slice, not a
+        /// `Vec`: a disposition is 24 bytes instead of 32, and a 10M day holds 20M).
+        counterpart: Box<[RowRef]>,
     },
     /// Repeats a matched row on the same side.
     Duplicate {
@@ -237,18 +238,18 @@ fn batch_verdicts(sides: Sides, batches: &[Batch]) -> RowMap<Disposition> {
                     credit,
                     Disposition::Unmatched {
                         reason: Reason::AmountMismatch,
-                        counterpart: named,
+                        counterpart: named.into(),
                     },
                 );
                 Disposition::Unmatched {
                     reason: Reason::AmountMismatch,
-                    counterpart: vec![credit],
+                    counterpart: Box::new([credit]),
                 }
             }
             (BatchOutcome::Pending, _) => Disposition::Pending,
             _ => Disposition::Unmatched {
                 reason: Reason::NoCounterpart,
-                counterpart: Vec::new(),
+                counterpart: Box::default(),
             },
         };
         verdicts.extend(rows().map(|r| (r, ledger.clone())));
@@ -268,13 +269,17 @@ fn sort_matches(sides: Sides, matches: &mut Matches) {
 /// first bank row (`order[new] = old`).
 fn match_order(sides: Sides, matches: &Matches) -> Vec<usize> {
     let first_row = |side: Side, m: Match| m.rows(side).iter().map(|i| sides.of(side)[i].row_ref()).min();
-    let mut order: Vec<_> = matches
+    // Sorted by the first ledger row alone (24 bytes a match instead of 40
+    // with the bank row: a 10M day sorts 9.4M): a row is in one match at
+    // most, so two keys are equal only when neither match has a ledger row,
+    // and then their first bank rows decide. The order is deterministic.
+    let mut order: Vec<(Option<RowRef>, usize)> = matches
         .par_iter()
         .enumerate()
-        .map(|(i, m)| ((first_row(Side::Ledger, m), first_row(Side::Bank, m)), i))
+        .map(|(i, m)| (first_row(Side::Ledger, m), i))
         .collect();
-    // Keys are unique (a row is in one match at most), so an unstable sort is deterministic.
-    order.par_sort_unstable_by_key(|&(key, _)| key);
+    let bank = |i: usize| first_row(Side::Bank, matches.get(i));
+    order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| bank(a.1).cmp(&bank(b.1))));
     order.into_iter().map(|(_, i)| i).collect()
 }
 
@@ -350,7 +355,10 @@ fn classify(
                     if below {
                         Disposition::Ignored
                     } else {
-                        Disposition::Unmatched { reason, counterpart }
+                        Disposition::Unmatched {
+                            reason,
+                            counterpart: counterpart.into(),
+                        }
                     }
                 };
                 (i, disposition)
@@ -429,6 +437,12 @@ fn unmatched_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_disposition_is_24_bytes() {
+        // A 10M-order day holds 20M of them until the end of the run.
+        assert_eq!(std::mem::size_of::<Disposition>(), 24);
+    }
 
     #[test]
     fn every_unmatched_reason_is_documented() {
