@@ -294,3 +294,51 @@ fn entry(hash: u64, r: &Record, index: usize) -> Entry {
         amount: r.amount,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Currency, Origin, RecordText};
+
+    fn record(side: Side, line: u64, key: &str) -> Record {
+        Record {
+            side,
+            line,
+            amount: Decimal::ONE,
+            time: None,
+            text: RecordText::new(key, "", []),
+            origin: Origin::Input,
+            currency: Currency::CNY,
+        }
+    }
+
+    #[test]
+    fn colliding_hashes_still_group_by_text() {
+        let ledger = [
+            record(Side::Ledger, 2, "a"),
+            record(Side::Ledger, 3, "b"),
+            record(Side::Ledger, 4, "a"),
+        ];
+        let bank = [record(Side::Bank, 2, "b"), record(Side::Bank, 3, "a")];
+        let sides = Sides {
+            ledger: &ledger,
+            bank: &bank,
+        };
+        let free = Free::new(sides);
+        // One hash for every text, and hashes that differ only in the two
+        // bits the sort key gives to direction and side.
+        let same = |_: &Record| Some(7);
+        let low_bits = |r: &Record| Some(if r.key() == "a" { 4 } else { 5 });
+        for groups in [
+            Groups::build(sides, &free, same, Record::key),
+            Groups::build(sides, &free, low_bits, Record::key),
+        ] {
+            let mut found: Vec<(Vec<usize>, Vec<usize>)> = groups
+                .par_both_sides()
+                .map(|(l, b)| (l.to_vec(), b.to_vec()))
+                .collect();
+            found.sort();
+            assert_eq!(found, [(vec![0, 2], vec![1]), (vec![1], vec![0])]);
+        }
+    }
+}

@@ -69,9 +69,10 @@ fn stage_index(stage: usize) -> u16 {
     u16::try_from(stage).expect("a plan holds at most rules::plan::MAX_STAGES stages")
 }
 
+/// The number of a row list or reason list, which fits: a row list holds
+/// two rows or more of one side, and only automatic matches, each with a
+/// ledger row of its own, have reasons, so either kind is fewer than `MAX_ROWS`.
 fn list_number(n: usize) -> u32 {
-    // A list holds two rows or more of one side (or of a manual pair,
-    // none): there are fewer lists than rows of a side.
     u32::try_from(n).expect("fewer lists than MAX_ROWS")
 }
 
