@@ -5,7 +5,6 @@
 //! bank rows, each in content order (`Record::content_order`: time first,
 //! line last), whatever the thread count and the order of rows in the files.
 
-use rayon::iter::Either;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -14,7 +13,7 @@ use crate::model::{Record, Side};
 
 /// One record's place in the sort that forms the groups (40 bytes: a 10M
 /// day sorts 20M of them). Rows of one side at the same instant are put in
-/// content order after the sort (`Run::group`), so the line is not needed here.
+/// content order after the sort (`Piece::group`), so the line is not needed here.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
     /// The text's hash but its two lowest bits, then whether the record is
@@ -92,57 +91,52 @@ impl Groups {
         entries.par_sort_unstable();
         let texts = |e: &Entry| text(&sides.of(e.side())[e.index()]);
         // A run of equal (hash, direction) fills the members and amounts at
-        // its entries' positions: every run is made into groups on every core.
+        // its entries' positions. Runs are made into groups on every core, in
+        // pieces of whole runs of about `PIECE` entries (a task per run held
+        // a 56-byte task per run, 0.5 GB at 10M orders).
         let mut members = vec![0; entries.len()];
         let mut amounts: Vec<Decimal> = (0..entries.len())
             .into_par_iter()
             .map(|_| Decimal::ZERO)
             .collect();
-        let mut runs = Vec::new();
+        let mut pieces = Vec::new();
         {
-            let (mut members, mut amounts) = (&mut members[..], &mut amounts[..]);
+            let (mut entries, mut members, mut amounts) =
+                (&mut entries[..], &mut members[..], &mut amounts[..]);
             let mut start = 0;
-            for run in entries.chunk_by_mut(Entry::same_run) {
-                let (m, rest_m) = std::mem::take(&mut members).split_at_mut(run.len());
-                let (a, rest_a) = std::mem::take(&mut amounts).split_at_mut(run.len());
-                (members, amounts) = (rest_m, rest_a);
-                let len = run.len();
-                runs.push(Run {
+            while !entries.is_empty() {
+                let mut len = PIECE.min(entries.len());
+                while len < entries.len() && entries[len].same_run(&entries[len - 1]) {
+                    len += 1;
+                }
+                let (e, rest_e) = std::mem::take(&mut entries).split_at_mut(len);
+                let (m, rest_m) = std::mem::take(&mut members).split_at_mut(len);
+                let (a, rest_a) = std::mem::take(&mut amounts).split_at_mut(len);
+                (entries, members, amounts) = (rest_e, rest_m, rest_a);
+                pieces.push(Piece {
                     start,
-                    entries: run,
+                    entries: e,
                     members: m,
                     amounts: a,
                 });
                 start += len;
             }
         }
-        let spans = runs
+        let spans = pieces
             .into_par_iter()
-            .flat_map_iter(|mut run| {
-                // Each text is read once, on every core (every read is a likely cache miss).
-                let one_text = match &run.entries[..] {
-                    [first, rest @ ..] => {
-                        let first = texts(first);
-                        rest.iter().all(|e| texts(e) == first)
-                    }
-                    [] => true,
-                };
-                if one_text {
-                    return Either::Left(std::iter::once(run.group(sides, 0, run.entries.len())));
-                }
-                // A hash collision: order by text, keeping (side, time) order within.
-                run.entries.sort_by(|a, b| texts(a).cmp(texts(b)).then(a.cmp(b)));
+            .flat_map_iter(|mut piece| {
                 let mut spans = Vec::new();
-                let mut at = 0;
-                for group in run.entries.chunk_by(|a, b| texts(a) == texts(b)) {
-                    spans.push((at, at + group.len()));
-                    at += group.len();
+                let mut from = 0;
+                while from < piece.entries.len() {
+                    let first = &piece.entries[from];
+                    let run = piece.entries[from..]
+                        .iter()
+                        .take_while(|e| e.same_run(first))
+                        .count();
+                    piece.run(sides, &texts, from, from + run, &mut spans);
+                    from += run;
                 }
-                let spans: Vec<Span> = spans
-                    .into_iter()
-                    .map(|(from, to)| run.group(sides, from, to))
-                    .collect();
-                Either::Right(spans.into_iter())
+                spans
             })
             .collect();
         Groups {
@@ -178,9 +172,9 @@ impl Groups {
     }
 }
 
-/// One run of entries with equal (hash, direction), sorted, and where its
+/// Whole runs of sorted entries (equal hash and direction), and where their
 /// members and amounts go.
-struct Run<'e> {
+struct Piece<'e> {
     /// Position of its first entry among all entries.
     start: usize,
     entries: &'e mut [Entry],
@@ -188,7 +182,42 @@ struct Run<'e> {
     amounts: &'e mut [Decimal],
 }
 
-impl Run<'_> {
+impl Piece<'_> {
+    /// Makes the run `entries[from..to]` into groups, one per text, and
+    /// adds their spans to `spans`.
+    fn run<'r>(
+        &mut self,
+        sides: Sides<'r>,
+        texts: &impl Fn(&Entry) -> &'r str,
+        from: usize,
+        to: usize,
+        spans: &mut Vec<Span>,
+    ) {
+        // Each text is read once (every read is a likely cache miss).
+        let one_text = match &self.entries[from..to] {
+            [first, rest @ ..] => {
+                let first = texts(first);
+                rest.iter().all(|e| texts(e) == first)
+            }
+            [] => true,
+        };
+        if one_text {
+            spans.push(self.group(sides, from, to));
+            return;
+        }
+        // A hash collision: order by text, keeping (side, time) order within.
+        self.entries[from..to].sort_by(|a, b| texts(a).cmp(texts(b)).then(a.cmp(b)));
+        let mut bounds = Vec::new();
+        let mut at = from;
+        for group in self.entries[from..to].chunk_by(|a, b| texts(a) == texts(b)) {
+            bounds.push((at, at + group.len()));
+            at += group.len();
+        }
+        for (from, to) in bounds {
+            spans.push(self.group(sides, from, to));
+        }
+    }
+
     /// Writes the members and amounts of the group `entries[from..to]` (one
     /// text, ledger rows first) and returns its span. Entries come in
     /// (side, time) order: rows of one side at the same instant are put in
@@ -224,7 +253,7 @@ impl Run<'_> {
     }
 }
 
-/// Records per piece of `entries`.
+/// Records per piece of `entries` (and entries per piece of runs).
 const PIECE: usize = 1 << 14;
 
 /// The entries of the free records that `hash` gives a value, in record
