@@ -54,12 +54,28 @@ fn pack(hash: u64, outflow: bool, side: Side) -> u64 {
     hash & !0b11 | u64::from(outflow) << 1 | u64::from(side == Side::Bank)
 }
 
-/// Where one group's members are in `Groups::members`.
+/// Where one group's members are in `Groups::members`: its ledger rows,
+/// then its bank rows (16 bytes: a 10M day forms about 10M groups).
 #[derive(Clone, Copy)]
 struct Span {
     start: usize,
-    split: usize,
-    end: usize,
+    /// Counts of one side's rows (`MAX_ROWS` bounds them).
+    ledger: u32,
+    bank: u32,
+}
+
+impl Span {
+    fn split(self) -> usize {
+        self.start + self.ledger as usize
+    }
+
+    fn end(self) -> usize {
+        self.split() + self.bank as usize
+    }
+
+    fn both_sides(self) -> bool {
+        self.ledger > 0 && self.bank > 0
+    }
 }
 
 /// Free records grouped by (text, direction), ledger rows before bank rows.
@@ -158,17 +174,20 @@ impl Groups {
     pub(crate) fn par_both_sides_with_amounts(
         &self,
     ) -> impl ParallelIterator<Item = (Group<'_>, GroupAmounts<'_>)> + '_ {
-        self.spans
-            .par_iter()
-            .filter(|s| s.start < s.split && s.split < s.end)
-            .map(|s| {
-                let amounts = (&self.amounts[s.start..s.split], &self.amounts[s.split..s.end]);
-                (self.group(*s), amounts)
-            })
+        self.spans.par_iter().filter(|s| s.both_sides()).map(|s| {
+            let amounts = (
+                &self.amounts[s.start..s.split()],
+                &self.amounts[s.split()..s.end()],
+            );
+            (self.group(*s), amounts)
+        })
     }
 
     fn group(&self, s: Span) -> Group<'_> {
-        (&self.members[s.start..s.split], &self.members[s.split..s.end])
+        (
+            &self.members[s.start..s.split()],
+            &self.members[s.split()..s.end()],
+        )
     }
 }
 
@@ -245,10 +264,11 @@ impl Piece<'_> {
             at += tie.len();
         }
         let ledger = group.iter().take_while(|e| e.side() == Side::Ledger).count();
+        let count = |n: usize| u32::try_from(n).expect("a side holds at most MAX_ROWS records");
         Span {
             start: self.start + from,
-            split: self.start + from + ledger,
-            end: self.start + to,
+            ledger: count(ledger),
+            bank: count(to - from - ledger),
         }
     }
 }
