@@ -273,6 +273,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         bank: input_tally(&bank.typed.records, &bank),
     };
     let scope = scope(&mut ledger, &mut bank, carry.as_mut(), day, statement_until);
+    guard::rows_fit(scope.all(), &request.ledger, &request.bank)?;
     progress.next();
     let mut result = scope.settle(matching::reconcile(scope.to_match(), &plan, day.as_ref()));
     progress.next();
@@ -451,11 +452,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         stages,
         batches: BatchCounts::of(&plan, &result.batches),
         fees: fee_facts,
-        review: result
-            .matches
-            .iter()
-            .filter(|m| !m.review_reasons.is_empty())
-            .count() as u64,
+        review: result.matches.iter().filter(|m| m.flagged()).count() as u64,
         unmatched_by_reason,
         confirmations: review_status,
         resolutions: resolved.status.clone(),

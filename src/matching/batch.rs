@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::{Free, Match, Rows, Sides, StageResult};
+use super::{Free, Sides, StageResult};
 use crate::model::{Origin, Record, Side};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::{Net, Plan, StagePlan};
@@ -156,12 +156,7 @@ pub(crate) fn run<'a>(
                 taken[c] = true;
                 batch.credit = Some(c);
                 batch.outcome = BatchOutcome::Settled;
-                result.matches.push(Match {
-                    stage: index,
-                    ledger: Rows::from(&batch.ledger[..]),
-                    bank: Rows::One(c),
-                    review_reasons: Vec::new(),
-                });
+                result.matches.push(index, &batch.ledger, &[c], Vec::new());
                 result.batches.push(batch);
             }
             None => left.push(batch),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{match_order, permute, reconcile_one, Disposition, Reconciliation, Sides};
+use super::{match_order, reconcile_one, Disposition, Matches, Reconciliation, Sides};
 use crate::model::{Currency, Record};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::Plan;
@@ -18,7 +18,7 @@ pub(super) fn reconcile_each(
     currencies: &BTreeSet<Currency>,
 ) -> Reconciliation {
     let mut merged = Reconciliation {
-        matches: Vec::new(),
+        matches: Matches::default(),
         ledger: vec![Disposition::Ignored; sides.ledger.len()],
         bank: vec![Disposition::Ignored; sides.bank.len()],
         batches: Vec::new(),
@@ -48,11 +48,9 @@ pub(super) fn reconcile_each(
             merged.batches.push(b);
         }
         let offset = merged.matches.len();
-        for mut m in part.matches {
-            m.ledger = m.ledger.iter().map(|&i| ledger_at[i]).collect::<Vec<_>>()[..].into();
-            m.bank = m.bank.iter().map(|&i| bank_at[i]).collect::<Vec<_>>()[..].into();
-            merged.matches.push(m);
-        }
+        let mut matches = part.matches;
+        matches.renumber(&ledger_at, &bank_at);
+        merged.matches.append(matches);
         let shift = |d: Disposition| match d {
             Disposition::Matched(i) => Disposition::Matched(i + offset),
             other => other,
@@ -70,7 +68,7 @@ pub(super) fn reconcile_each(
     for (new, &old) in order.iter().enumerate() {
         new_index[old] = new;
     }
-    permute(&mut merged.matches, &order);
+    merged.matches.permute(&order);
     for d in merged.ledger.iter_mut().chain(merged.bank.iter_mut()) {
         if let Disposition::Matched(i) = d {
             *i = new_index[*i];

@@ -7,13 +7,13 @@ use chrono::TimeDelta;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use super::{Free, Match, RowMap, Sides};
+use super::{Free, Matches, RowMap, Sides};
 use crate::model::{Record, RowRef, Side};
 
 type FastState = foldhash::fast::RandomState;
 
 /// Maps each duplicate row to the matched row it repeats.
-pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDelta) -> RowMap<RowRef> {
+pub(crate) fn find(sides: Sides, free: &Free, matches: &Matches, window: TimeDelta) -> RowMap<RowRef> {
     let mut found = RowMap::default();
     for side in Side::BOTH {
         let records = sides.of(side);
@@ -33,11 +33,8 @@ pub(crate) fn find(sides: Sides, free: &Free, matches: &[Match], window: TimeDel
         // Found in parallel, gathered in match order.
         let sharing: Vec<&Record> = matches
             .par_iter()
-            .flat_map_iter(|m| match side {
-                Side::Ledger => m.ledger.iter(),
-                Side::Bank => m.bank.iter(),
-            })
-            .map(|&i| &records[i])
+            .flat_map_iter(|m| m.rows(side).iter())
+            .map(|i| &records[i])
             .filter(|r| r.key_hash().is_some_and(|h| hashes.contains(&h)) && keys.contains(r.key()))
             .collect();
         let mut matched: HashMap<(&str, Decimal), Vec<&Record>, FastState> = HashMap::default();

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::groups::{Group, Groups};
 use super::key::closeness;
-use super::{Free, Match, Rows, Sides, StageResult};
+use super::{Free, Sides, StageResult};
 use crate::model::{text_hash, Record, RowRef};
 use crate::rules::plan::{Ambiguity, StagePlan};
 use crate::rules::report::Lang;
@@ -34,7 +34,7 @@ pub(crate) fn run(sides: Sides, free: &Free, index: usize, stage: &StagePlan, la
         .collect();
     let mut merged = StageResult::default();
     for r in results {
-        merged.matches.extend(r.matches);
+        merged.matches.append(r.matches);
         merged.ambiguous.extend(r.ambiguous);
     }
     merged
@@ -117,12 +117,7 @@ fn match_bucket(
                 ),
             });
         }
-        result.matches.push(Match {
-            stage: index,
-            ledger: Rows::One(l),
-            bank: Rows::One(bank[chosen]),
-            review_reasons,
-        });
+        result.matches.push(index, &[l], &[bank[chosen]], review_reasons);
     }
     result
 }

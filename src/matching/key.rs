@@ -7,7 +7,8 @@ use rayon::iter::Either;
 use rayon::prelude::*;
 
 use super::groups::{Group, GroupAmounts, Groups};
-use super::{Free, Match, Rows, Sides, StageResult};
+use super::matches::{Matches, Packed};
+use super::{Free, Sides, StageResult};
 use crate::model::{ContentOrder, Record, RowRef, Side};
 use crate::rules::plan::Tolerance;
 
@@ -24,7 +25,7 @@ pub(crate) fn run(sides: Sides, free: &Free, stage: usize, tolerance: Tolerance)
         .flat_map_iter(|(group, amounts)| pair_group(sides, group, amounts, stage, tolerance))
         .collect();
     StageResult {
-        matches,
+        matches: Matches::pairs(matches),
         ..StageResult::default()
     }
 }
@@ -37,13 +38,8 @@ fn pair_group(
     amounts: GroupAmounts,
     stage: usize,
     tolerance: Tolerance,
-) -> impl Iterator<Item = Match> {
-    let pair = |l: usize, b: usize| Match {
-        stage,
-        ledger: Rows::One(l),
-        bank: Rows::One(b),
-        review_reasons: Vec::new(),
-    };
+) -> impl Iterator<Item = Packed> {
+    let pair = |l: usize, b: usize| Packed::pair(stage, l, b);
     if let (([l], [b]), ([l_amount], [b_amount])) = ((ledger, bank), amounts) {
         // The common case: one row on each side, no allocation, no record read.
         let allowed = tolerance.allows(*l_amount, *b_amount);

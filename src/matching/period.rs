@@ -184,7 +184,7 @@ impl Scope {
         if record.origin() == Origin::CarriedIn {
             return no_counterpart.then(|| Disposition::Unmatched {
                 reason: Reason::NoCounterpartAfterGrace,
-                counterpart: Vec::new(),
+                counterpart: Box::default(),
             });
         }
         let day = self.day.as_ref()?;

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::key::free_groups;
-use super::{Free, Match, Sides, StageResult};
+use super::{Free, Matches, Sides, StageResult};
 use crate::model::{Amount, Record};
 use crate::rules::plan::Tolerance;
 
@@ -20,7 +20,7 @@ pub(crate) fn run(
     max_parts: usize,
 ) -> StageResult {
     let groups = free_groups(sides, free);
-    let matches = groups
+    let found: Vec<_> = groups
         .par_both_sides()
         .filter(|(l, b)| l.len() + b.len() >= 3 && l.len() <= max_parts && b.len() <= max_parts)
         .filter_map(|(ledger, bank)| {
@@ -36,15 +36,14 @@ pub(crate) fn run(
             if !allowed {
                 return None;
             }
-            // Groups list each side in content order already.
-            Some(Match {
-                stage,
-                ledger: ledger.into(),
-                bank: bank.into(),
-                review_reasons: Vec::new(),
-            })
+            Some((ledger, bank))
         })
         .collect();
+    let mut matches = Matches::default();
+    for (ledger, bank) in found {
+        // Groups list each side in content order already.
+        matches.push(stage, ledger, bank, Vec::new());
+    }
     StageResult {
         matches,
         ..StageResult::default()

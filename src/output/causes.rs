@@ -217,11 +217,7 @@ pub fn find(sides: Sides, result: &Reconciliation, plan: &Plan, lang: Lang) -> L
             Some((record.row_ref(), words(&causes, lang)))
         }));
     }
-    let reviewed = result
-        .matches
-        .par_iter()
-        .enumerate()
-        .filter(|(_, m)| !m.review_reasons.is_empty());
+    let reviewed = result.matches.par_iter().enumerate().filter(|(_, m)| m.flagged());
     found.matches.par_extend(reviewed.filter_map(|(i, m)| {
         let causes = evidence.review(m);
         (!causes.is_empty()).then(|| (i, words(&causes, lang)))
@@ -591,13 +587,13 @@ impl<'a> Evidence<'a> {
         }]
     }
 
-    fn review(&self, m: &crate::matching::Match) -> Vec<Cause> {
+    fn review(&self, m: crate::matching::Match) -> Vec<Cause> {
         let mut causes = Vec::new();
         let largest = m
-            .ledger
+            .ledger()
             .iter()
-            .map(|&i| &self.sides.ledger[i])
-            .chain(m.bank.iter().map(|&i| &self.sides.bank[i]))
+            .map(|i| &self.sides.ledger[i])
+            .chain(m.bank().iter().map(|i| &self.sides.bank[i]))
             .map(|r| r.amount().abs())
             .max()
             .unwrap_or_default();
@@ -608,8 +604,8 @@ impl<'a> Evidence<'a> {
                 limit,
             });
         }
-        let other_reasons = m.review_reasons.len() > usize::from(large.is_some());
-        if other_reasons && matches!(self.plan.stages[m.stage], StagePlan::Fallback { .. }) {
+        let other_reasons = m.review_reasons().len() > usize::from(large.is_some());
+        if other_reasons && matches!(self.plan.stages[m.stage()], StagePlan::Fallback { .. }) {
             causes.push(Cause::ChosenAmongCandidates);
         }
         causes

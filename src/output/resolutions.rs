@@ -20,7 +20,7 @@ use super::review::{self, FastState};
 use super::tables::match_id;
 use crate::input::field::safe;
 use crate::input::time::ZonedWriter;
-use crate::matching::{Disposition, Match, Reconciliation, Sides};
+use crate::matching::{Disposition, Reconciliation, Sides};
 use crate::model::{Record, RowRef, Side};
 use crate::rules::Plan;
 
@@ -293,12 +293,7 @@ pub fn apply(
                 for &(side, i, _) in &at {
                     dispositions_mut(result, side)[i] = Disposition::Matched(index);
                 }
-                result.matches.push(Match {
-                    stage: manual_stage,
-                    ledger: ledger.as_slice().into(),
-                    bank: bank.as_slice().into(),
-                    review_reasons: Vec::new(),
-                });
+                result.matches.push(manual_stage, &ledger, &bank, Vec::new());
                 resolved.matches.insert(index, n);
                 resolved.status.paired += at.len() as u64;
                 Some(index)

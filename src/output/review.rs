@@ -138,10 +138,10 @@ pub fn worklist_prints(sides: Sides, result: &Reconciliation, more: &[(Side, usi
         result
             .matches
             .par_iter()
-            .filter(|m| !m.review_reasons.is_empty())
+            .filter(|m| m.flagged())
             .flat_map_iter(|m| {
-                let ledger = m.ledger.iter().map(|&i| (Side::Ledger, i));
-                ledger.chain(m.bank.iter().map(|&i| (Side::Bank, i)))
+                let ledger = m.ledger().iter().map(|i| (Side::Ledger, i));
+                ledger.chain(m.bank().iter().map(|i| (Side::Bank, i)))
             }),
     );
     wanted.extend(exception_rows(result));
@@ -154,18 +154,18 @@ pub fn worklist_prints(sides: Sides, result: &Reconciliation, more: &[(Side, usi
 /// every row's fingerprint it needs (`worklist_prints`).
 pub fn items(sides: Sides, result: &Reconciliation, prints: &Prints) -> Vec<ReviewItem> {
     let reviews = result.matches.par_iter().enumerate().filter_map(|(n, m)| {
-        if m.review_reasons.is_empty() {
+        if !m.flagged() {
             return None;
         }
         let rows = m
-            .ledger
+            .ledger()
             .iter()
-            .map(|&i| (Side::Ledger, i))
-            .chain(m.bank.iter().map(|&i| (Side::Bank, i)));
+            .map(|i| (Side::Ledger, i))
+            .chain(m.bank().iter().map(|i| (Side::Bank, i)));
         Some(ReviewItem {
             item: match_id(n),
             kind: ItemKind::Review,
-            detail: m.review_reasons.join("; "),
+            detail: m.review_reasons().join("; "),
             identity: identity(ItemKind::Review, rows.map(|r| prints[&r].as_str())),
         })
     });

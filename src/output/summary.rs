@@ -487,8 +487,8 @@ pub fn stage_and_reason_counts(
             matches: 0,
         })
         .collect();
-    for m in &result.matches {
-        stages[m.stage].matches += 1;
+    for m in result.matches.iter() {
+        stages[m.stage()].matches += 1;
     }
     let mut reasons: BTreeMap<&'static str, SideCounts> = BTreeMap::new();
     for (side, dispositions) in [(Side::Ledger, &result.ledger), (Side::Bank, &result.bank)] {

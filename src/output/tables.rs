@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::ops::Range;
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -24,7 +25,7 @@ use crate::input::field::safe;
 use crate::input::status::SetAside;
 use crate::input::time::ZonedWriter;
 use crate::matching::period::AWAITING_COUNTERPART;
-use crate::matching::{net_of, Disposition, Match, Reconciliation, Sides};
+use crate::matching::{net_of, Disposition, Reconciliation, Sides};
 use crate::model::{Currency, Origin, Record, Side, SourceId, Tally};
 use crate::output::atomic::{PublishError, ResultFile, Staging};
 use crate::rules::business::BusinessDay;
@@ -660,7 +661,11 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
         bytes.clear();
         bytes
     };
-    let blocks: Vec<&[Match]> = parts.input.result.matches.chunks(MATCHES_PER_TASK).collect();
+    let matches = &parts.input.result.matches;
+    let blocks: Vec<Range<usize>> = (0..matches.len())
+        .step_by(MATCHES_PER_TASK)
+        .map(|first| first..matches.len().min(first + MATCHES_PER_TASK))
+        .collect();
     let wave = 2 * rayon::current_num_threads();
     // Blocks render into the buffers of blocks already written: the 230 MB
     // of a 1M-order day's matched.csv pass through a few reused buffers
@@ -671,7 +676,7 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
         (first..end)
             .into_par_iter()
             .zip(buffers)
-            .map(|(b, buffer)| matched_block(parts, b * MATCHES_PER_TASK, blocks[b], buffer))
+            .map(|(b, buffer)| matched_block(parts, blocks[b].clone(), buffer))
             .collect()
     };
     let mut ready = render_wave(0, Vec::new());
@@ -699,14 +704,9 @@ fn matched(parts: &Parts) -> Result<OutputFile, PublishError> {
     Ok(matched)
 }
 
-/// The rows of `matches`, the first of which is match number `first`, and
-/// (when streamed) those of the matches flagged for review again.
-fn matched_block(
-    parts: &Parts,
-    first: usize,
-    matches: &[Match],
-    buffer: Vec<u8>,
-) -> (Sheet<Vec<u8>>, Vec<u8>) {
+/// The rows of the matches numbered `block`, and (when streamed) those of
+/// the matches flagged for review again.
+fn matched_block(parts: &Parts, block: Range<usize>, buffer: Vec<u8>) -> (Sheet<Vec<u8>>, Vec<u8>) {
     let (input, carry) = (parts.input, parts.carry);
     let sides = input.sides;
     let zone = input.plan.business_zone;
@@ -714,51 +714,47 @@ fn matched_block(
     let mut review_rows = Sheet::on(Vec::new(), zone, BLOCK_BUFFER);
     let streamed = matches!(parts.to, RenderTo::Staging(_));
     let extras = Extras::of(input);
-    for (k, m) in matches.iter().enumerate() {
-        let sum =
-            |side: Side, idx: &[usize]| -> Decimal { idx.iter().map(|&j| sides.of(side)[j].amount()).sum() };
+    for n in block {
+        let m = input.result.matches.get(n);
+        let sum = |side: Side| -> Decimal { m.rows(side).iter().map(|j| sides.of(side)[j].amount()).sum() };
         // A batch is paid its net: amounts less fees (manual matches have no stage plan).
         let net = input
             .plan
             .stages
-            .get(m.stage)
+            .get(m.stage())
             .filter(|stage| matches!(stage, StagePlan::Batch { .. }))
             .map(|stage| {
-                m.ledger
+                m.ledger()
                     .iter()
-                    .map(|&l| net_of(input.plan, stage, &sides.ledger[l]))
+                    .map(|l| net_of(input.plan, stage, &sides.ledger[l]))
                     .sum::<Decimal>()
             });
-        let difference = net.unwrap_or_else(|| sum(Side::Ledger, &m.ledger)) - sum(Side::Bank, &m.bank);
+        let difference = net.unwrap_or_else(|| sum(Side::Ledger)) - sum(Side::Bank);
         let group_net = net.map(|n| n.to_string()).unwrap_or_default();
-        let id = match_id(first + k);
-        let before = [id.as_str(), input.plan.stage_name(m.stage)];
+        let id = match_id(n);
+        let before = [id.as_str(), input.plan.stage_name(m.stage())];
         let difference = difference.to_string();
-        let reasons = m.review_reasons.join("; ");
-        let review = if m.review_reasons.is_empty() {
-            "false"
-        } else {
-            "true"
-        };
+        let reasons = m.review_reasons().join("; ");
+        let review = if m.flagged() { "true" } else { "false" };
         let after = [
             difference.as_str(),
             review,
             reasons.as_str(),
-            input.causes.of_match(first + k),
-            input.resolved.of_match(first + k),
+            input.causes.of_match(n),
+            input.resolved.of_match(n),
             group_net.as_str(),
         ];
         let after = &extras.pick(&after)[..];
-        let sheets = if streamed && !m.review_reasons.is_empty() {
+        let sheets = if streamed && m.flagged() {
             [Some(&mut body), Some(&mut review_rows)]
         } else {
             [Some(&mut body), None]
         };
         for sheet in sheets.into_iter().flatten() {
-            for &l in &m.ledger {
+            for l in m.ledger() {
                 sheet.row(&sides.ledger[l], &before, after, carry);
             }
-            for &b in &m.bank {
+            for b in m.bank() {
                 sheet.row(&sides.bank[b], &before, after, carry);
             }
         }
@@ -1030,7 +1026,7 @@ mod tests {
             sha256: "0".into(),
         };
         let result = Reconciliation {
-            matches: Vec::new(),
+            matches: crate::matching::Matches::default(),
             ledger: Vec::new(),
             bank: Vec::new(),
             batches: Vec::new(),

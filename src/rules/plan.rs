@@ -48,6 +48,10 @@ pub struct RuleIdentity {
 /// The stage name of manual matches (`recon resolve --pair`) in matched.csv.
 pub const MANUAL_STAGE: &str = "manual";
 
+/// Most `[[stage]]`s a rule file may define: a match holds its stage as a
+/// `u16`, and the manual stage is numbered after the last.
+pub const MAX_STAGES: usize = u16::MAX as usize;
+
 /// A validated rule set.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -493,6 +497,12 @@ fn stages(specs: &[StageSpec], rounding: Rounding) -> Result<Vec<StagePlan>, Inv
             "no [[stage]] defined: add at least one, e.g. [[stage]] name = \"order-id\" match = \"key\""
                 .into(),
         ));
+    }
+    if specs.len() > MAX_STAGES {
+        return Err(at("stage")(format!(
+            "{} [[stage]]s defined: at most {MAX_STAGES} are allowed",
+            specs.len()
+        )));
     }
     let mut seen = std::collections::HashSet::new();
     specs

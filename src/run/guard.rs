@@ -12,6 +12,7 @@ use crate::digest::sha256_hex;
 use crate::input::carry::CarryIn;
 use crate::input::SourceFile;
 use crate::matching::period::in_period;
+use crate::matching::{Sides, MAX_ROWS};
 use crate::rules::business::BusinessDay;
 
 /// The ledger and the statement must be different files (the same bytes
@@ -31,6 +32,23 @@ pub(crate) fn distinct_files(ledger: &Path, bank: &Path) -> Result<(), RunError>
         ))),
         _ => Ok(()),
     }
+}
+
+/// Each side of a run may hold at most `MAX_ROWS` records, this run's rows
+/// and the carried-in ones together (a match holds row indices as `u32`).
+/// The reader runs out of memory well before (4.3 billion records are over
+/// 250 GB), so this is a bound for the record, not a limit a day meets.
+pub(crate) fn rows_fit(sides: Sides, ledger: &Path, bank: &Path) -> Result<(), RunError> {
+    for (side, flag, path) in [(sides.ledger, "--ledger", ledger), (sides.bank, "--bank", bank)] {
+        if side.len() > MAX_ROWS {
+            return Err(RunError::Guard(format!(
+                "{flag} {}: {} records with the carried-in rows, more than the {MAX_ROWS} one run reconciles per side: split the day (recon split, or recon run --memory-limit)",
+                path.display(),
+                side.len(),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `--carry-in` must hold the results of the day before `date`.

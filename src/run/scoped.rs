@@ -151,9 +151,9 @@ fn take_counts(
         .filter(|r| keep(r));
     let currencies = summary::currency_conservation(kept_records, files);
 
-    let in_match = |m: &crate::matching::Match| {
-        let of = |side: Side, rows: &[usize]| rows.iter().any(|&i| keep(&sides.of(side)[i]));
-        of(Side::Ledger, &m.ledger) || of(Side::Bank, &m.bank)
+    let in_match = |m: crate::matching::Match| {
+        let of = |side: Side| m.rows(side).iter().any(|i| keep(&sides.of(side)[i]));
+        of(Side::Ledger) || of(Side::Bank)
     };
     let mut stages: Vec<StageCount> = whole
         .stage_names
@@ -165,10 +165,10 @@ fn take_counts(
         .collect();
     let mut items: HashSet<String> = HashSet::new();
     let mut review_count = 0;
-    for (n, m) in result.matches.iter().enumerate().filter(|(_, m)| in_match(m)) {
-        stages[m.stage].matches += 1;
+    for (n, m) in result.matches.iter().enumerate().filter(|&(_, m)| in_match(m)) {
+        stages[m.stage()].matches += 1;
         items.insert(match_id(n));
-        if !m.review_reasons.is_empty() {
+        if m.flagged() {
             review_count += 1;
         }
     }
