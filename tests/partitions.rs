@@ -819,7 +819,16 @@ fn carried_in_rows_go_through_a_memory_limit_and_a_split_into_the_bytes_of_one_r
         stderr(&refused)
     );
     assert!(!tmp.path().join("refused").exists());
+    // The same previous results under another path (another machine's mount)
+    // are the same carry-in; the merged summary names partition 1's.
+    let mounted = tmp.path().join("mounted");
+    std::fs::create_dir(&mounted).unwrap();
+    for file in std::fs::read_dir(&yesterday).unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(&file, mounted.join(file.file_name().unwrap())).unwrap();
+    }
     run_part(&parts, 1, RULES, &carry);
+    run_part(&parts, 3, RULES, &["--carry-in".as_ref(), mounted.as_os_str()]);
     let merged = tmp.path().join("merged");
     let output = merge(&parts, &merged);
     assert_eq!(output.status.code(), code, "{}", stderr(&output));
