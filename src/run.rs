@@ -221,12 +221,11 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     }
     let progress = RunProgress::start(request.progress);
     // One file after the other: each is decoded and parsed on every core
-    // already, and this way one file's raw and decoded text never sit in
-    // memory beside the other's (3 GB at 10M orders). The statement first:
-    // it is the one usually decoded (GBK), and its raw and decoded text are
-    // then held beside no records; the ledger, usually UTF-8, is parsed in
-    // its own bytes beside the statement's records (100 MB less at the peak
-    // of a 1M-order day). A broken ledger is still the error reported first.
+    // already, in bounded pieces when it can be (`input::pieces`); a file
+    // read whole then never sits in memory beside the other's raw and
+    // decoded text (3 GB at 10M orders). The statement first: it is the one
+    // usually decoded (GBK), so when read whole its raw and decoded text are
+    // held beside no records. A broken ledger is still the error reported first.
     let bank = input::read_source(&request.bank, Side::Bank, &plan.bank);
     let mut ledger = input::read_source(&request.ledger, Side::Ledger, &plan.ledger)?;
     let mut bank = bank?;

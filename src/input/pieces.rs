@@ -345,18 +345,26 @@ impl Reading<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::plan::Plan;
+    use crate::input::encoding::EncodingChoice;
+    use crate::input::plan::{all_guessed, AmountColumns, ColumnPlan, TimeColumns};
 
-    fn plan(encoding: &str) -> Plan {
-        let text = format!(
-            "[rules]\nname = \"t\"\nversion = \"1\"\neffective_from = 2026-01-01\n\
-             [ledger]\nencoding = \"{encoding}\"\n\
-             [ledger.columns]\nkey = \"order\"\namount = \"amount\"\ntime = \"time\"\nmerchant = \"merchant\"\ncarry = [\"memo\"]\n\
-             [bank.columns]\nkey = \"order\"\namount = \"amount\"\n\
-             [[stage]]\nname = \"id\"\nmatch = \"key\"\n"
-        );
-        let file: crate::rules::schema::RuleFile = toml::from_str(&text).unwrap();
-        crate::rules::plan::build(&file, "t.toml", "0").unwrap()
+    /// The ledger's columns, named up front, in `encoding`.
+    fn plan(encoding: EncodingChoice) -> SidePlan {
+        let mut plan = all_guessed(chrono_tz::Asia::Shanghai);
+        plan.guess_columns = None;
+        plan.encoding = encoding;
+        plan.columns = ColumnPlan {
+            key: Some("order".into()),
+            amount: AmountColumns::Single {
+                amount: "amount".into(),
+                direction: None,
+            },
+            time: TimeColumns::One("time".into()),
+            merchant: Some("merchant".into()),
+            carry: vec!["memo".into()],
+            ..plan.columns
+        };
+        plan
     }
 
     /// A ledger with a preamble, CRLF line ends, memos over two lines,
@@ -436,27 +444,33 @@ mod tests {
     fn a_file_read_in_pieces_reads_as_when_read_whole() {
         let dir = tempfile::tempdir().unwrap();
         let text = ledger(3000);
+        let gbk = encoding_rs::GBK;
         let cases = [
-            ("utf-8", text.clone().into_bytes(), "UTF-8"),
-            ("gbk", encoding_rs::GBK.encode(&text).0.into_owned(), "GBK"),
+            (EncodingChoice::Auto, text.clone().into_bytes(), "ValidUtf8"),
             (
-                "utf-8",
+                EncodingChoice::Fixed(gbk),
+                gbk.encode(&text).0.into_owned(),
+                "GBK",
+            ),
+            // A byte-order mark, and a last line without a line break.
+            (
+                EncodingChoice::Auto,
                 format!("\u{feff}{}", text.trim_end()).into_bytes(),
-                "UTF-8",
+                "Bom",
             ),
         ];
         for (encoding, bytes, name) in cases {
             let path = dir.path().join("ledger.csv");
             std::fs::write(&path, &bytes).unwrap();
             let plan = plan(encoding);
-            let whole = crate::input::read_source(&path, Side::Ledger, &plan.ledger).unwrap();
+            let whole = crate::input::read_source(&path, Side::Ledger, &plan).unwrap();
             let want = seen(&whole);
             assert!(want.contains(name) && want.contains("Trailer") && !whole.typed.rejected.is_empty());
             for piece in [1, 7, 100, 4096, 1 << 20] {
-                let streamed = read_with(&path, Side::Ledger, &plan.ledger, 40 << 10, piece)
+                let streamed = read_with(&path, Side::Ledger, &plan, 40 << 10, piece)
                     .unwrap()
                     .expect("read in pieces");
-                assert_eq!(seen(&streamed), want, "{encoding}, pieces of {piece}");
+                assert_eq!(seen(&streamed), want, "{name}, pieces of {piece}");
             }
         }
     }
@@ -465,21 +479,21 @@ mod tests {
     fn what_the_first_piece_cannot_decide_is_read_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.csv");
-        let read = |bytes: &[u8], encoding: &str| {
+        let read = |bytes: &[u8]| {
             std::fs::write(&path, bytes).unwrap();
-            read_with(&path, Side::Ledger, &plan(encoding).ledger, 40 << 10, 100).unwrap()
+            read_with(&path, Side::Ledger, &plan(EncodingChoice::Auto), 40 << 10, 100).unwrap()
         };
         let text = ledger(3000);
-        assert!(read(text.as_bytes(), "utf-8").is_some());
+        assert!(read(text.as_bytes()).is_some());
         // Not UTF-8 after the first piece: the whole read decides (and reports).
         let mut bytes = text.clone().into_bytes();
         bytes.extend_from_slice(b"B1,1.00,2026-11-24 10:00:00,M,\xff\xfe\r\n");
-        assert!(read(&bytes, "utf-8").is_none());
+        assert!(read(&bytes).is_none());
         // An unclosed quote late in the file.
-        assert!(read(format!("{text}\"B1,1.00,,,\n1,2,3\n4,5\n").as_bytes(), "utf-8").is_none());
+        assert!(read(format!("{text}\"B1,1.00,,,\n1,2,3\n4,5\n").as_bytes()).is_none());
         // Decimal commas may hide in a `;` file's amounts.
-        assert!(read(text.replace(',', ";").as_bytes(), "utf-8").is_none());
+        assert!(read(text.replace(',', ";").as_bytes()).is_none());
         // A file no larger than the first piece.
-        assert!(read(ledger(10).as_bytes(), "utf-8").is_none());
+        assert!(read(ledger(10).as_bytes()).is_none());
     }
 }
