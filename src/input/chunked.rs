@@ -872,13 +872,20 @@ impl<'p> TypedStream<'p> {
         if out.walked.unbalanced.is_some() || out.walked.too_long.is_some() {
             return false;
         }
-        self.held.records.extend(out.records);
-        self.held.rejected.extend(out.rejected);
+        let mut piece = Settled {
+            records: out.records,
+            rejected: out.rejected,
+        };
         if let Some(hard) = out.walked.last_hard_line {
             self.last_hard_line = Some(hard);
             self.tail.clear();
-            self.held.settle(Some(hard), settled);
+            // Every row held is on a line before this piece's: all settled,
+            // then this piece's rows up to `hard` go straight from the piece.
+            self.held.settle(None, settled);
+            piece.settle(Some(hard), settled);
         }
+        self.held.records.append(&mut piece.records);
+        self.held.rejected.append(&mut piece.rejected);
         self.tail
             .extend(out.walked.tail.iter().map(|t| (t.line, t.shape)));
         self.walks.push(out.walked);
