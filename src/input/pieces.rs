@@ -123,7 +123,9 @@ fn sizes() -> (usize, usize) {
 /// `read_source` would read it whole; `Ok(None)` when it is to be read whole
 /// (see the module docs): a workbook, a small file, columns guessed or
 /// sorted by status, a `;` file (decimal commas), an encoding or header the
-/// first piece cannot decide, a piece that does not decode, a broken row.
+/// first piece cannot decide, a piece that does not decode, an unclosed
+/// quote or a field too long (rows that do not type are rejected rows, as
+/// when read whole).
 pub fn read_in_pieces(path: &Path, side: Side, plan: &SidePlan) -> Result<Option<SourceFile>, ReadError> {
     let (head_bytes, piece_bytes) = sizes();
     read_with(path, side, plan, head_bytes, piece_bytes)
