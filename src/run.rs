@@ -42,6 +42,7 @@ pub mod cases;
 pub(crate) mod guard;
 mod part;
 mod scoped;
+mod worklists;
 
 pub use part::{PartInput, PartSide};
 
@@ -220,12 +221,11 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     }
     let progress = RunProgress::start(request.progress);
     // One file after the other: each is decoded and parsed on every core
-    // already, and this way one file's raw and decoded text never sit in
-    // memory beside the other's (3 GB at 10M orders). The statement first:
-    // it is the one usually decoded (GBK), and its raw and decoded text are
-    // then held beside no records; the ledger, usually UTF-8, is parsed in
-    // its own bytes beside the statement's records (100 MB less at the peak
-    // of a 1M-order day). A broken ledger is still the error reported first.
+    // already, in bounded pieces when it can be (`input::pieces`); a file
+    // read whole then never sits in memory beside the other's raw and
+    // decoded text (3 GB at 10M orders). The statement first: it is the one
+    // usually decoded (GBK), so when read whole its raw and decoded text are
+    // held beside no records. A broken ledger is still the error reported first.
     let bank = input::read_source(&request.bank, Side::Bank, &plan.bank);
     let mut ledger = input::read_source(&request.ledger, Side::Ledger, &plan.ledger)?;
     let mut bank = bank?;
@@ -328,7 +328,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     let fee_facts = fee_check.as_ref().map(|f| f.facts.clone());
     // The result CSVs, the worklist, resolutions.csv and fee_variances.csv
     // are independent: rendered side by side.
-    let (files, ((review_items, (review_csv, review_status)), (resolutions_csv, fee_csv))) = rayon::join(
+    let (files, (worklists, fee_csv)) = rayon::join(
         || {
             tables::render(
                 &RenderInput {
@@ -348,20 +348,29 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         || {
             rayon::join(
                 || {
-                    let items = review::items(scope.all(), &result, &prints);
-                    let rendered = review::render(&items, &request.confirmations);
-                    (items, rendered)
+                    let sources = worklists::Sources {
+                        sides: scope.all(),
+                        result: &result,
+                        prints: &prints,
+                        resolved: &resolved,
+                        plan: &plan,
+                        causes: &causes,
+                        confirmations: &request.confirmations,
+                    };
+                    worklists::render(&sources, to)
                 },
-                || {
-                    rayon::join(
-                        || resolved.render(scope.all(), &plan, &causes),
-                        || fee_check.map(|f| f.render(scope.all(), &plan, &resolved)),
-                    )
-                },
+                || fee_check.map(|f| f.render(scope.all(), &plan, &resolved)),
             )
         },
     );
     let files = files?;
+    let worklists::Worklists {
+        items: review_items,
+        status: review_status,
+        review_csv,
+        resolutions_csv,
+        written: worklists_written,
+    } = worklists?;
     progress.next();
     let carried_tallies = carried_in
         .as_ref()
@@ -394,7 +403,8 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         names.push(rules::plan::MANUAL_STAGE.to_string());
     }
     let (stages, unmatched_by_reason) = summary::stage_and_reason_counts(&result, &names);
-    let flags = review_items.iter().filter(|i| i.kind == ItemKind::Review).count() as u64;
+    // The worklist's review items are the matches flagged for review.
+    let flags = result.matches.iter().filter(|m| m.flagged()).count() as u64;
     let confirmed_flags = review_status
         .confirmed_items
         .iter()
@@ -431,7 +441,7 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
     if let Some(cut) = &cut {
         require_conservation(&cut.conservation)?;
     }
-    let resolutions_csv = view.apply_csv(&resolutions_csv).into_owned();
+    let resolutions_csv = owned(view.apply_csv(&resolutions_csv)).unwrap_or(resolutions_csv);
     let mut summary = Summary {
         tool: format!("recon {}", env!("CARGO_PKG_VERSION")),
         run_id: request.run_id.clone(),
@@ -490,7 +500,9 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         })
         .collect();
     let fee_csv = fee_csv.map(|csv| owned(view.apply_csv(&csv)).unwrap_or(csv));
-    let more_sheets = reports::worklist_sheets(&review_csv, &resolutions_csv, fee_csv.as_deref());
+    let mut more_sheets = reports::worklist_sheets(&review_csv, &resolutions_csv, fee_csv.as_deref());
+    // The worklists written to staging already are neither a sheet nor written again.
+    more_sheets.retain(|(name, _)| worklists_written.iter().all(|(written, _)| written != name));
     let (views, ()) = rayon::join(
         || {
             reports::build(
@@ -534,6 +546,11 @@ pub fn execute_with(request: &RunRequest, on_start: &mut OnStart<'_>) -> Result<
         .map(|&(name, bytes)| Ok((name.to_string(), staging.write(name, bytes)?)))
         .collect::<Result<Vec<_>, PublishError>>()?;
     published.extend(written);
+    published.extend(
+        worklists_written
+            .into_iter()
+            .map(|(name, sha256)| (name.to_string(), sha256)),
+    );
     let mut critical = crate::interrupt::critical();
     staging.commit()?;
     critical.published();

@@ -128,3 +128,52 @@ fn agrees_with_the_truth(date: Option<&str>) {
         );
     }
 }
+
+/// Both files read in small pieces (`RECON_TEST_PIECE_BYTES`: a first piece
+/// of 96 KiB, then pieces of about 1 KB) give the results of the files read
+/// whole, byte for byte. The statement's encoding is named (GBK): guessing it
+/// takes a first piece of over a megabyte.
+#[test]
+fn a_day_read_in_small_pieces_gives_the_results_of_the_files_read_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = tmp.path().join("day");
+    let status = std::process::Command::new(common::gen_day_exe())
+        .args(["--orders", "3000", "--seed", "11", "--out"])
+        .arg(&day)
+        .status()
+        .expect("gen_day runs (built by cargo test)");
+    assert!(status.success());
+    assert!(std::fs::metadata(day.join("bank.csv")).unwrap().len() > 3 * 98304);
+    let rules = std::fs::read_to_string(common::root().join(common::DEFAULT_RULES)).unwrap();
+    let bank = rules.find("\n[bank]\n").unwrap();
+    let rules = format!(
+        "{}{}",
+        &rules[..bank],
+        rules[bank..].replacen("encoding = \"auto\"", "encoding = \"gbk\"", 1)
+    );
+    let rules_path = tmp.path().join("rules.toml");
+    std::fs::write(&rules_path, rules).unwrap();
+    let run = |name: &str, pieces: &str| {
+        let out = tmp.path().join(name);
+        let mut run = common::run_case(&day, &rules_path, &out);
+        run.env("RECON_TEST_PIECE_BYTES", pieces).assert().code(1);
+        let s = summary(&out);
+        let files: Vec<(String, Vec<u8>)> = common::snapshot(&out)
+            .into_iter()
+            .filter(|(name, _)| name != "summary.json" && name != "report.html")
+            .collect();
+        (files, s["inputs"].clone(), s["outputs"].clone())
+    };
+    let whole = run("whole", "");
+    let (files, inputs, outputs) = run("pieces", "98304 997");
+    assert_eq!(
+        files.len(),
+        8,
+        "{:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert!(files == whole.0, "the result files differ");
+    assert_eq!(inputs, whole.1);
+    assert_eq!(outputs, whole.2);
+    assert_eq!(inputs["bank"]["encoding"], "GBK", "{inputs}");
+}

@@ -692,10 +692,11 @@ fn first_record_start(bytes: &[u8], from: usize, to: usize, quoted: bool, delimi
 }
 
 /// A table's data rows typed piece by piece, for a file read in pieces
-/// (`recon split`): the records and rejected rows `read_typed` finds in the
-/// whole text, each piece read by the same `ChunkReader`. A row after the
-/// last row that cannot be trailer is held until a later such row (or the
-/// end, where the trailer is found as `read_typed` finds it) settles it.
+/// (`recon split`, `input::pieces`): the records, rejected rows and skipped
+/// lines `read_typed` finds in the whole text, each piece read by the same
+/// `ChunkReader`. A row after the last row that cannot be trailer is held
+/// until a later such row (or the end, where the trailer is found as
+/// `read_typed` finds it) settles it.
 pub struct TypedStream<'p> {
     delimiter: u8,
     width: usize,
@@ -712,6 +713,12 @@ pub struct TypedStream<'p> {
     tail: Vec<(u64, RowShape)>,
     /// Records and rejected rows among them, not settled yet.
     held: Settled,
+    /// The rows read to find the header, through the header row.
+    head_rows: Vec<RawRow>,
+    /// What each piece's walk found (blank lines, trailer candidates), for the skipped lines.
+    walks: Vec<Walked>,
+    /// Whether the last piece placed ends in a line break (or none was placed).
+    ends_with_newline: bool,
 }
 
 /// Rows whose fate is known: data rows of the table, in line order.
@@ -719,8 +726,18 @@ pub struct TypedStream<'p> {
 pub struct Settled {
     /// Typed records.
     pub records: Vec<Record>,
-    /// Rows that could not be typed.
-    pub rejected: Vec<RowError>,
+    /// Rows that could not be typed, with their raw text.
+    pub rejected: Vec<(RowError, RawRow)>,
+}
+
+/// What a `TypedStream` found at the end of the file.
+pub struct Finished {
+    /// The rows settled last.
+    pub settled: Settled,
+    /// The skipped lines: preamble, blank lines, trailer.
+    pub skipped: Vec<SkippedLines>,
+    /// Lines in the file's text (`table::count_lines`).
+    pub total_lines: u64,
 }
 
 impl Settled {
@@ -729,7 +746,7 @@ impl Settled {
         let upto = line.unwrap_or(u64::MAX);
         let r = self.records.partition_point(|r| r.line() <= upto);
         into.records.extend(self.records.drain(..r));
-        let e = self.rejected.partition_point(|e| e.line <= upto);
+        let e = self.rejected.partition_point(|(e, _)| e.line <= upto);
         into.rejected.extend(self.rejected.drain(..e));
     }
 }
@@ -777,7 +794,7 @@ impl<'p> TypedStream<'p> {
             Some(d) => d,
             None => super::sniff::sniff_delimiter_on_head(head)?,
         };
-        let (rows, ends) = parse_head(head, delimiter, options).ok()?;
+        let (mut rows, ends) = parse_head(head, delimiter, options).ok()?;
         if rows.len() <= SNIFF_ROWS || ends.last().is_none_or(|&e| e >= head.len()) {
             return None;
         }
@@ -785,14 +802,15 @@ impl<'p> TypedStream<'p> {
             return None;
         }
         let header_index = find_header_or_none(&rows, options).ok()??;
-        let header_row = &rows[header_index];
+        let header_row = rows[header_index].clone();
         let source = match options.delimiter {
             Some(_) => DelimiterSource::Explicit,
             None => DelimiterSource::Sniffed,
         };
-        let table = headed_table(delimiter, source, header_row, 0);
+        let table = headed_table(delimiter, source, &header_row, 0);
         let layout = resolve(&table, plan).ok()?;
         let data_start = ends[header_index];
+        rows.truncate(header_index + 1);
         let stream = TypedStream {
             delimiter,
             width: table.header.len(),
@@ -804,6 +822,9 @@ impl<'p> TypedStream<'p> {
             last_hard_line: None,
             tail: Vec::new(),
             held: Settled::default(),
+            head_rows: rows,
+            walks: Vec::new(),
+            ends_with_newline: true,
         };
         Some((stream, table, data_start))
     }
@@ -822,6 +843,7 @@ impl<'p> TypedStream<'p> {
             last_line: (first_line + newlines).saturating_sub(u64::from(text.ends_with('\n'))),
         };
         self.next_line += newlines;
+        self.ends_with_newline = text.is_empty() || text.ends_with('\n');
         Placed(chunk)
     }
 
@@ -840,23 +862,34 @@ impl<'p> TypedStream<'p> {
     /// settled so far; `None` when the piece holds an error the whole read
     /// reports (an unclosed quote, a field too long).
     pub fn absorb(&mut self, typed: TypedPiece) -> Option<Settled> {
+        let mut settled = Settled::default();
+        self.absorb_into(typed, &mut settled).then_some(settled)
+    }
+
+    /// `absorb`, adding the rows settled to `settled`; false on an error.
+    pub fn absorb_into(&mut self, typed: TypedPiece, settled: &mut Settled) -> bool {
         let out = typed.0;
         if out.walked.unbalanced.is_some() || out.walked.too_long.is_some() {
-            return None;
+            return false;
         }
-        self.held.records.extend(out.records);
-        self.held
-            .rejected
-            .extend(out.rejected.into_iter().map(|(e, _)| e));
-        let mut settled = Settled::default();
+        let mut piece = Settled {
+            records: out.records,
+            rejected: out.rejected,
+        };
         if let Some(hard) = out.walked.last_hard_line {
             self.last_hard_line = Some(hard);
             self.tail.clear();
-            self.held.settle(Some(hard), &mut settled);
+            // Every row held is on a line before this piece's: all settled,
+            // then this piece's rows up to `hard` go straight from the piece.
+            self.held.settle(None, settled);
+            piece.settle(Some(hard), settled);
         }
+        self.held.records.append(&mut piece.records);
+        self.held.rejected.append(&mut piece.rejected);
         self.tail
             .extend(out.walked.tail.iter().map(|t| (t.line, t.shape)));
-        Some(settled)
+        self.walks.push(out.walked);
+        true
     }
 
     /// The first line whose fate is not known yet: rows from there on may
@@ -870,8 +903,9 @@ impl<'p> TypedStream<'p> {
         self.next_line
     }
 
-    /// At the end of the file: the trailer found, the rows before it settled.
-    pub fn finish(mut self) -> Settled {
+    /// At the end of the file: the trailer found, the rows before it
+    /// settled, the skipped lines and the file's lines.
+    pub fn finish(mut self) -> Finished {
         let shapes: Vec<RowShape> = self.tail.iter().map(|&(_, shape)| shape).collect();
         let last_data_line = match trailer_start(&shapes) {
             0 => self.last_hard_line,
@@ -881,7 +915,12 @@ impl<'p> TypedStream<'p> {
         if let Some(line) = last_data_line {
             self.held.settle(Some(line), &mut settled);
         }
-        settled
+        let walks: Vec<&Walked> = self.walks.iter().collect();
+        Finished {
+            settled,
+            skipped: skipped_runs(&self.head_rows, &walks, last_data_line),
+            total_lines: self.next_line - u64::from(self.ends_with_newline),
+        }
     }
 }
 

@@ -189,24 +189,25 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> Result<Decoded<'_>, Encod
 
 /// The encoding `decode` would choose for a whole file, decided on its first
 /// bytes `head` (ending at a line break) for a file read in pieces, with the
-/// length of the BOM to skip; `None` when the head cannot tell for sure (the
-/// caller then reads the file whole). A UTF-8 guess holds only if every
-/// later piece is valid UTF-8 too, which `decode_piece_strictly` checks.
-pub fn decide_on_head(head: &[u8], choice: EncodingChoice) -> Option<(&'static Encoding, usize)> {
+/// length of the BOM to skip and how it was decided; `None` when the head
+/// cannot tell for sure (the caller then reads the file whole). A UTF-8
+/// guess holds only if every later piece is valid UTF-8 too, which
+/// `decode_piece_strictly` checks.
+pub fn decide_on_head(head: &[u8], choice: EncodingChoice) -> Option<(&'static Encoding, usize, Detection)> {
     if binary_kind(head).is_some() || memchr::memchr(0, head).is_some() {
         return None;
     }
     let bom = Encoding::for_bom(head);
     let decided = match choice {
         EncodingChoice::Fixed(encoding) => match bom {
-            Some((b, len)) if b == encoding => (encoding, len),
-            _ => (encoding, 0),
+            Some((b, len)) if b == encoding => (encoding, len, Detection::Explicit),
+            _ => (encoding, 0, Detection::Explicit),
         },
         EncodingChoice::Auto => match bom {
-            Some((encoding, len)) => (encoding, len),
+            Some((encoding, len)) => (encoding, len, Detection::Bom),
             None if utf16_pattern(head).is_some() => return None,
             None => match std::str::from_utf8(head) {
-                Ok(_) => (UTF_8, 0),
+                Ok(_) => (UTF_8, 0, Detection::ValidUtf8),
                 Err(error) => {
                     let invalid = Invalid::from_utf8_error(&error);
                     let first_non_ascii = Encoding::ascii_valid_up_to(head);
@@ -225,7 +226,10 @@ pub fn decide_on_head(head: &[u8], choice: EncodingChoice) -> Option<(&'static E
                     {
                         return None;
                     }
-                    (guess.encoding, 0)
+                    let detection = Detection::Guessed {
+                        confident: guess.confident,
+                    };
+                    (guess.encoding, 0, detection)
                 }
             },
         },

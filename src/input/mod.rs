@@ -10,6 +10,7 @@ pub mod encoding;
 pub mod excel;
 pub mod field;
 pub mod guess;
+pub mod pieces;
 pub mod plan;
 pub mod records;
 pub mod sniff;
@@ -447,9 +448,14 @@ pub fn typed_in_chunks(plan: &SidePlan) -> bool {
 
 /// Reads one side's file with its rule-file settings and types its rows.
 /// A text file whose columns are known up front and that has no status
-/// column is parsed and typed in parallel chunks (`chunked`); guessed
-/// columns, status sorting and workbooks take the whole table first.
+/// column is read in bounded pieces, each typed on any core (`pieces`), or,
+/// when its first piece cannot decide how, whole in parallel chunks
+/// (`chunked`); guessed columns, status sorting and workbooks take the whole
+/// table first.
 pub fn read_source(path: &Path, side: Side, plan: &SidePlan) -> Result<SourceFile, ReadError> {
+    if let Some(source) = pieces::read_in_pieces(path, side, plan)? {
+        return Ok(source);
+    }
     let options = table_options(plan);
     let table_error = |error| ReadError::Table {
         path: path.into(),

@@ -27,6 +27,10 @@ use crate::rules::Plan;
 /// File name of the exception report with its handling.
 pub const FILE_NAME: &str = "resolutions.csv";
 
+/// Rows per block of `Resolved::render_in_blocks`: the rows report.html
+/// shows, so the header and the first block are all it needs.
+pub const BLOCK: usize = super::html::MAX_TABLE_ROWS;
+
 /// What a resolution does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -399,6 +403,21 @@ impl Resolved {
     /// Renders resolutions.csv: every exception row before resolutions, with
     /// its likely cause and its handling or `open`.
     pub fn render(&self, sides: Sides, plan: &Plan, causes: &LikelyCauses) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.render_in_blocks(sides, plan, causes, |block| bytes.extend_from_slice(&block));
+        bytes
+    }
+
+    /// `render` a block at a time, each block handed to `take` in order: the
+    /// header line, then `BLOCK` rows per block (the last may hold fewer),
+    /// rendered a few blocks at once on every core.
+    pub fn render_in_blocks(
+        &self,
+        sides: Sides,
+        plan: &Plan,
+        causes: &LikelyCauses,
+        mut take: impl FnMut(Vec<u8>),
+    ) {
         let carried = carried_names(plan);
         let mut writer = csv::Writer::from_writer(Vec::new());
         let header = [
@@ -428,10 +447,31 @@ impl Resolved {
         writer
             .write_record(header.iter().copied().chain(carried.iter().map(String::as_str)))
             .expect("writing to memory");
-        let mut times = ZonedWriter::new(plan.business_zone);
+        take(writer.into_inner().expect("writing to memory"));
         let mut rows: Vec<&ExceptionRow> = self.rows.iter().collect();
         rows.sort_by_key(|r| (r.side, sides.of(r.side)[r.index].row_ref(), r.fee.is_some()));
-        for row in rows {
+        let wave = BLOCK * 2 * rayon::current_num_threads().max(1);
+        for wave in rows.chunks(wave) {
+            let blocks: Vec<Vec<u8>> = wave
+                .par_chunks(BLOCK)
+                .map(|block| self.render_rows(block, sides, plan, causes, &carried))
+                .collect();
+            blocks.into_iter().for_each(&mut take);
+        }
+    }
+
+    /// The lines of resolutions.csv for `rows`.
+    fn render_rows(
+        &self,
+        rows: &[&ExceptionRow],
+        sides: Sides,
+        plan: &Plan,
+        causes: &LikelyCauses,
+        carried: &[String],
+    ) -> Vec<u8> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut times = ZonedWriter::new(plan.business_zone);
+        for &row in rows {
             let record = &sides.of(row.side)[row.index];
             let (exception, detail) = match row.fee {
                 Some((expected, actual)) => (
@@ -482,7 +522,7 @@ impl Resolved {
                 get(|r, _| safe(&r.note).into_owned()),
                 row.fingerprint.clone(),
             ];
-            let values = carried_values(record, plan, &carried);
+            let values = carried_values(record, plan, carried);
             writer
                 .write_record(
                     cells

@@ -153,49 +153,101 @@ pub fn worklist_prints(sides: Sides, result: &Reconciliation, more: &[(Side, usi
 /// first, by line, this run's rows before carried-in ones). `prints` holds
 /// every row's fingerprint it needs (`worklist_prints`).
 pub fn items(sides: Sides, result: &Reconciliation, prints: &Prints) -> Vec<ReviewItem> {
-    let reviews = result.matches.par_iter().enumerate().filter_map(|(n, m)| {
-        if !m.flagged() {
-            return None;
-        }
-        let rows = m
-            .ledger()
-            .iter()
-            .map(|i| (Side::Ledger, i))
-            .chain(m.bank().iter().map(|i| (Side::Bank, i)));
-        Some(ReviewItem {
-            item: match_id(n),
-            kind: ItemKind::Review,
-            detail: m.review_reasons().join("; "),
-            identity: identity(ItemKind::Review, rows.map(|r| prints[&r].as_str())),
-        })
-    });
-    let mut items: Vec<ReviewItem> = reviews.collect();
+    let mut items = Vec::new();
+    each_block(sides, result, prints, |block| items.extend(block));
+    items
+}
+
+/// Items made at once by `each_block`.
+const BLOCK: usize = 1 << 14;
+
+/// The worklist (`items`) made a block of items at a time, each block on
+/// every core and handed to `take` in order, so that it need never be held
+/// whole.
+pub fn each_block(
+    sides: Sides,
+    result: &Reconciliation,
+    prints: &Prints,
+    mut take: impl FnMut(Vec<ReviewItem>),
+) {
+    let flagged: Vec<usize> = (result.matches.par_iter().enumerate())
+        .filter(|(_, m)| m.flagged())
+        .map(|(n, _)| n)
+        .collect();
+    for block in flagged.chunks(BLOCK) {
+        take(
+            block
+                .par_iter()
+                .map(|&n| review_item(n, result, prints))
+                .collect(),
+        );
+    }
     for side in Side::BOTH {
         let records = sides.of(side);
-        let mut order: Vec<usize> = (0..records.len()).collect();
-        order.par_sort_by_key(|&i| records[i].row_ref());
-        let rows = order.par_iter().filter_map(|&i| {
-            let (kind, detail) = match &dispositions(result, side)[i] {
-                Disposition::Unmatched { reason, counterpart } => {
-                    let refs: Vec<String> = counterpart.iter().map(ToString::to_string).collect();
-                    (
-                        ItemKind::Unmatched,
-                        format!("{reason} {}", refs.join(" ")).trim().to_string(),
-                    )
-                }
-                Disposition::Duplicate { of } => (ItemKind::Duplicate, format!("duplicate_of {of}")),
-                _ => return None,
-            };
-            Some(ReviewItem {
-                item: records[i].row_ref().to_string(),
-                kind,
-                detail,
-                identity: identity(kind, std::iter::once(prints[&(side, i)].as_str())),
+        let dispositions = dispositions(result, side);
+        let mut rows: Vec<usize> = (0..records.len())
+            .into_par_iter()
+            .filter(|&i| {
+                matches!(
+                    dispositions[i],
+                    Disposition::Unmatched { .. } | Disposition::Duplicate { .. }
+                )
             })
-        });
-        items.par_extend(rows);
+            .collect();
+        // Stable: rows with the same reference stay in index order.
+        rows.par_sort_by_key(|&i| records[i].row_ref());
+        for block in rows.chunks(BLOCK) {
+            take(
+                block
+                    .par_iter()
+                    .filter_map(|&i| row_item(side, i, sides, result, prints))
+                    .collect(),
+            );
+        }
     }
-    items
+}
+
+/// The item of match `n`, flagged for review.
+fn review_item(n: usize, result: &Reconciliation, prints: &Prints) -> ReviewItem {
+    let m = result.matches.get(n);
+    let rows = m
+        .ledger()
+        .iter()
+        .map(|i| (Side::Ledger, i))
+        .chain(m.bank().iter().map(|i| (Side::Bank, i)));
+    ReviewItem {
+        item: match_id(n),
+        kind: ItemKind::Review,
+        detail: m.review_reasons().join("; "),
+        identity: identity(ItemKind::Review, rows.map(|r| prints[&r].as_str())),
+    }
+}
+
+/// The item of row `i` of `side`, if it is unmatched or a duplicate.
+fn row_item(
+    side: Side,
+    i: usize,
+    sides: Sides,
+    result: &Reconciliation,
+    prints: &Prints,
+) -> Option<ReviewItem> {
+    let (kind, detail) = match &dispositions(result, side)[i] {
+        Disposition::Unmatched { reason, counterpart } => {
+            let refs: Vec<String> = counterpart.iter().map(ToString::to_string).collect();
+            (
+                ItemKind::Unmatched,
+                format!("{reason} {}", refs.join(" ")).trim().to_string(),
+            )
+        }
+        Disposition::Duplicate { of } => (ItemKind::Duplicate, format!("duplicate_of {of}")),
+        _ => return None,
+    };
+    Some(ReviewItem {
+        item: sides.of(side)[i].row_ref().to_string(),
+        kind,
+        detail,
+        identity: identity(kind, std::iter::once(prints[&(side, i)].as_str())),
+    })
 }
 
 fn dispositions(result: &Reconciliation, side: Side) -> &[Disposition] {
@@ -296,49 +348,92 @@ fn identity<'a>(kind: ItemKind, rows: impl Iterator<Item = &'a str>) -> String {
 
 /// Renders review.csv and the confirmation status; the latest confirmation of an identity wins.
 pub fn render(items: &[ReviewItem], confirmations: &[Confirmation]) -> (Vec<u8>, ReviewStatus) {
-    let latest: BTreeMap<&str, &Confirmation> =
-        confirmations.iter().map(|c| (c.identity.as_str(), c)).collect();
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            "item",
-            "kind",
-            "detail",
-            "identity",
-            "confirmed_by",
-            "confirmed_at",
-            "confirm_note",
-        ])
-        .expect("writing to memory");
-    let mut status = ReviewStatus {
-        items: items.len() as u64,
-        ..ReviewStatus::default()
-    };
-    for item in items {
-        let confirmation = latest.get(item.identity.as_str());
-        let (by, at, note) = confirmation.map_or(("", "", ""), |c| (&c.by, &c.at, &c.note));
-        writer
-            .write_record([
-                item.item.as_str(),
-                item.kind.name(),
-                &safe(&item.detail),
-                &item.identity,
-                &safe(by),
-                at,
-                &safe(note),
-            ])
-            .expect("writing to memory");
-        if let Some(c) = confirmation {
-            status.confirmed += 1;
-            status.confirmed_items.push(ConfirmedItem {
-                item: item.item.clone(),
-                kind: item.kind,
-                by: c.by.clone(),
-                at: c.at.clone(),
-                note: c.note.clone(),
-                audit_line: c.audit_line,
-            });
+    let mut rendering = Rendering::new(confirmations);
+    let mut bytes = rendering.header();
+    bytes.extend(rendering.block(items));
+    (bytes, rendering.status)
+}
+
+/// review.csv rendered as the worklist is made (`each_block`), a block at a
+/// time, each handed to `take` in order (the header line first), so that
+/// neither its items nor its bytes need ever be held whole; returns the
+/// confirmation status, as `render` of `items` would.
+pub fn render_in_blocks(
+    sides: Sides,
+    result: &Reconciliation,
+    prints: &Prints,
+    confirmations: &[Confirmation],
+    mut take: impl FnMut(Vec<u8>),
+) -> ReviewStatus {
+    let mut rendering = Rendering::new(confirmations);
+    take(rendering.header());
+    each_block(sides, result, prints, |items| take(rendering.block(&items)));
+    rendering.status
+}
+
+/// review.csv rendered a block of items at a time, with its confirmation status.
+struct Rendering<'c> {
+    /// The latest confirmation of each identity.
+    latest: BTreeMap<&'c str, &'c Confirmation>,
+    status: ReviewStatus,
+}
+
+impl<'c> Rendering<'c> {
+    fn new(confirmations: &'c [Confirmation]) -> Rendering<'c> {
+        Rendering {
+            latest: confirmations.iter().map(|c| (c.identity.as_str(), c)).collect(),
+            status: ReviewStatus::default(),
         }
     }
-    (writer.into_inner().expect("writing to memory"), status)
+
+    /// The header line.
+    fn header(&self) -> Vec<u8> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer
+            .write_record([
+                "item",
+                "kind",
+                "detail",
+                "identity",
+                "confirmed_by",
+                "confirmed_at",
+                "confirm_note",
+            ])
+            .expect("writing to memory");
+        writer.into_inner().expect("writing to memory")
+    }
+
+    /// The lines of the next `items`, counted into the status.
+    fn block(&mut self, items: &[ReviewItem]) -> Vec<u8> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let status = &mut self.status;
+        status.items += items.len() as u64;
+        for item in items {
+            let confirmation = self.latest.get(item.identity.as_str());
+            let (by, at, note) = confirmation.map_or(("", "", ""), |c| (&c.by, &c.at, &c.note));
+            writer
+                .write_record([
+                    item.item.as_str(),
+                    item.kind.name(),
+                    &safe(&item.detail),
+                    &item.identity,
+                    &safe(by),
+                    at,
+                    &safe(note),
+                ])
+                .expect("writing to memory");
+            if let Some(c) = confirmation {
+                status.confirmed += 1;
+                status.confirmed_items.push(ConfirmedItem {
+                    item: item.item.clone(),
+                    kind: item.kind,
+                    by: c.by.clone(),
+                    at: c.at.clone(),
+                    note: c.note.clone(),
+                    audit_line: c.audit_line,
+                });
+            }
+        }
+        writer.into_inner().expect("writing to memory")
+    }
 }

@@ -9,30 +9,26 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 use super::split::WrittenSide;
 use super::PartitionKey;
 use crate::input::chunked::{quotes_closed, Settled, TypedStream};
 use crate::input::encoding::{decide_on_head, decode_piece_strictly};
+use crate::input::pieces::Pieces;
 use crate::input::{self, excel};
 use crate::matching::period::in_period;
 use crate::model::{Side, Tally};
 use crate::rules::business::BusinessDay;
 use crate::rules::plan::SidePlan;
 
-/// Bytes of the first piece: enough for encoding detection's window and
-/// the rows that locate the header; smaller files are read whole.
-pub(super) const HEAD_BYTES: usize = 2 << 20;
-
-/// Bytes of every later piece.
-pub(super) const PIECE_BYTES: usize = 1 << 20;
+pub(super) use crate::input::pieces::{HEAD_BYTES, PIECE_BYTES};
 
 /// A line that goes to every partition (the header and what is above it).
 pub(super) const EVERY: u32 = u32::MAX;
@@ -68,12 +64,7 @@ pub(super) fn stream_side(
     {
         return Ok(None);
     }
-    let mut pieces = Pieces {
-        file,
-        hasher: Sha256::new(),
-        carry: Vec::new(),
-        eof: false,
-    };
+    let mut pieces = Pieces::new(file);
     let read_error = |e: std::io::Error| anyhow!("{}: cannot read: {e}", s.path.display());
     let Some(head) = pieces.next(head_bytes).map_err(read_error)? else {
         return Ok(None);
@@ -81,7 +72,7 @@ pub(super) fn stream_side(
     if excel::workbook_kind(&head).is_some() || excel::is_html_disguised_as_workbook(s.path, &head) {
         return Ok(None);
     }
-    let Some((encoding, bom)) = decide_on_head(&head, s.plan.encoding) else {
+    let Some((encoding, bom, _)) = decide_on_head(&head, s.plan.encoding) else {
         return Ok(None);
     };
     let Some(head_text) = decode_piece_strictly(&head[bom..], encoding) else {
@@ -105,16 +96,8 @@ pub(super) fn stream_side(
     let wave = 2 * rayon::current_num_threads().max(1);
     let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(wave);
     let (tally, hasher) = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            // A send fails once the typing side stopped: the file is read whole instead.
-            while let Some(piece) = pieces.next(piece_bytes).transpose() {
-                let failed = piece.is_err();
-                if tx.send(piece).is_err() || failed {
-                    break;
-                }
-            }
-            pieces.hasher
-        });
+        // A send fails once the typing side stopped: the file is read whole instead.
+        let reader = scope.spawn(move || pieces.send_rest(piece_bytes, tx).0);
         let tally = route_pieces(
             s,
             Typing {
@@ -256,7 +239,7 @@ fn route_pieces(
         }
         router.flush()?;
     }
-    let settled = stream.finish();
+    let settled = stream.finish().settled;
     input += Tally::of(&settled.records);
     bad_rows += settled.rejected.len() as u64;
     in_day = in_day
@@ -268,40 +251,6 @@ fn route_pieces(
     router.write_before(u64::MAX);
     router.flush()?;
     Ok(Some((input, bad_rows, in_day)))
-}
-
-/// A file read in pieces that end after a line break (the last one at the
-/// file's end), hashed as they are read.
-struct Pieces {
-    file: File,
-    hasher: Sha256,
-    /// Bytes read after the last piece's line break.
-    carry: Vec<u8>,
-    eof: bool,
-}
-
-impl Pieces {
-    /// The next piece of at least `size` bytes (unless the file ends first).
-    fn next(&mut self, size: usize) -> std::io::Result<Option<Vec<u8>>> {
-        let mut buf = std::mem::take(&mut self.carry);
-        loop {
-            if self.eof {
-                return Ok((!buf.is_empty()).then_some(buf));
-            }
-            if buf.len() >= size {
-                if let Some(end) = memchr::memrchr(b'\n', &buf) {
-                    self.carry = buf.split_off(end + 1);
-                    return Ok(Some(buf));
-                }
-            }
-            let old = buf.len();
-            buf.resize(old + size.max(1 << 16), 0);
-            let n = self.file.read(&mut buf[old..])?;
-            buf.truncate(old + n);
-            self.hasher.update(&buf[old..]);
-            self.eof = n == 0;
-        }
-    }
 }
 
 /// Writes lines to the partitions of their rows: lines up to the header to
@@ -368,7 +317,7 @@ impl Router {
             .records
             .iter()
             .map(|r| (r.line(), PartitionKey::part_of(key.value(r), parts) as u32))
-            .chain(settled.rejected.iter().map(|e| (e.line, 0)))
+            .chain(settled.rejected.iter().map(|(e, _)| (e.line, 0)))
             .collect();
         owners.sort_unstable();
         for &(_, part) in &owners {
@@ -500,7 +449,7 @@ mod tests {
             period: None,
             skip_bad_rows,
         };
-        let written = stream_side(&side, 16 << 10, 4 << 10).unwrap();
+        let written = stream_side(&side, 64 << 10, 4 << 10).unwrap();
         let source = input::read_source(&path, Side::Ledger, &plan.ledger).unwrap();
         let reference =
             super::super::split::write_side(&source, &path, Side::Ledger, PartitionKey::Merchant, &whole)
@@ -520,7 +469,7 @@ mod tests {
     #[test]
     fn a_file_streamed_in_pieces_is_cut_as_when_read_whole() {
         let text = ledger(3000, false);
-        assert!(text.len() > 8 * (16 << 10), "many pieces");
+        assert!(text.len() > (64 << 10) + 8 * (4 << 10), "many pieces");
         let (streamed, whole) = both_ways(&text, false);
         assert_eq!(streamed.expect("streamed"), whole);
         // Rows with memos over two lines and the trailer went somewhere, all of them.
