@@ -1126,7 +1126,7 @@ fn raw_row(line: u64, record: &ByteRecord) -> RawRow {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::input::plan::{AmountColumns, ColumnPlan, TimeColumns};
     use crate::input::records::type_rows;
@@ -1153,21 +1153,18 @@ mod tests {
         plan
     }
 
+    /// Each record's line, key, amount and carried values, comparable between readers.
+    pub(crate) fn record_lines(typed: &Typed) -> Vec<String> {
+        let line = |r: &crate::model::Record| {
+            let carried: Vec<&str> = r.carried().collect();
+            format!("{}:{}:{}:{carried:?}", r.line(), r.key(), r.amount())
+        };
+        typed.records.iter().map(line).collect()
+    }
+
     /// What a reading produced, comparable across chunk sizes and with the sequential reader.
     fn summary(table: &Table, typed: &Typed) -> String {
-        let records: Vec<String> = typed
-            .records
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}:{}:{}:{:?}",
-                    r.line(),
-                    r.key(),
-                    r.amount(),
-                    r.carried().collect::<Vec<_>>()
-                )
-            })
-            .collect();
+        let records = record_lines(typed);
         let rejected: Vec<String> = typed
             .rejected
             .iter()

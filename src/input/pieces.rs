@@ -403,20 +403,7 @@ mod tests {
     fn seen(source: &SourceFile) -> String {
         let l = &source.located;
         let t = &l.table;
-        let records: Vec<String> = source
-            .typed
-            .records
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}:{}:{}:{:?}",
-                    r.line(),
-                    r.key(),
-                    r.amount(),
-                    r.carried().collect::<Vec<_>>()
-                )
-            })
-            .collect();
+        let records = crate::input::chunked::tests::record_lines(&source.typed);
         let rejected: Vec<String> = (source.typed.rejected.iter())
             .map(|(e, raw)| {
                 format!(
